@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "banned.h"
+
+/* A step was announced and not yet confirmed: its line is still open. */
+static int line_open;
+
+static void close_line(const char *word)
+{
+	if (line_open) {
+		fputs(word, stdout);
+		fputc('\n', stdout);
+		line_open = 0;
+	}
+}
+
+void log_begin(const char *fmt, ...)
+{
+	va_list ap;
+
+	close_line("");
+	va_start(ap, fmt);
+	vfprintf(stdout, fmt, ap);
+	va_end(ap);
+	fputs("... ", stdout);
+	fflush(stdout);
+	line_open = 1;
+}
+
+void log_done(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stdout, fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+	line_open = 0;
+}
+
+void log_step(const char *fmt, ...)
+{
+	va_list ap;
+
+	close_line("");
+	va_start(ap, fmt);
+	vfprintf(stdout, fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+int log_error(const char *task, const char *fmt, ...)
+{
+	va_list ap;
+
+	close_line("failed");
+	fflush(stdout);
+	fprintf(stderr, "Error %s: ", task);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+	return -1;
+}
+
+void log_child_warnings(const char *output)
+{
+	const char *p = output;
+
+	while (p && *p) {
+		size_t len = strcspn(p, "\n");
+		if (strncmp(p, "WARNING", 7) == 0)
+			fprintf(stderr, "%.*s\n", (int)len, p);
+		p += len;
+		if (*p == '\n')
+			p++;
+	}
+	fflush(stderr);
+}

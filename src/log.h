@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* User-facing output: progress steps on stdout, errors on stderr in the
+ * form "Error <task>: <description>". Only cmd-*.c and main.c print. */
+#ifndef QVM_LOG_H
+#define QVM_LOG_H
+
+/* One progress line on stdout, flushed at once. */
+void log_step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Announces a step before it runs: "<text>... " without a newline. */
+void log_begin(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Confirms the announced step: "<text>\n" (e.g. "done"). */
+void log_done(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* "Error <task>: <description>" on stderr. Returns -1 so callers can
+ * "return log_error(...)". */
+int log_error(const char *task, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Passes lines of a child's output that start with "WARNING" to stderr. */
+void log_child_warnings(const char *output);
+
+#endif

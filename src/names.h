@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/* Allow-lists for the names that end up in dataset paths and argv. */
+#ifndef QVM_NAMES_H
+#define QVM_NAMES_H
+
+#include <stdbool.h>
+
+/* The longest dataset name zfs accepts (ZFS_MAX_DATASET_NAME_LEN - 1). */
+#define QVM_DATASET_NAME_MAX 255
+#define QVM_VM_NAME_MAX 64
+
+/*
+ * Checks a dataset name (POOL/PATH/NAME), or with allow_snapshot also
+ * POOL/PATH/NAME@SNAP. Stricter than zfs: components hold only
+ * A-Z a-z 0-9 _ - . : and must not be empty, "." or "..", nor start with
+ * '-'; the pool name starts with a letter.
+ * Returns true if valid; otherwise false and, if why is non-NULL, a static
+ * description of the problem.
+ */
+bool dataset_name_valid(const char *name, bool allow_snapshot, const char **why);
+
+/* 1 to 64 characters of A-Z a-z 0-9 _ . -, not starting with '.' or '-'. */
+bool vm_name_valid(const char *name, const char **why);
+
+/* Parent dataset of a dataset name as a malloc'd string ("tank/a/b" ->
+ * "tank/a"); NULL for a pool name or on ENOMEM. */
+char *dataset_parent(const char *name);
+
+/* The pool component of a dataset name, malloc'd. */
+char *dataset_pool(const char *name);
+
+#endif

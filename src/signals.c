@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "signals.h"
+#include "banned.h"
+
+static volatile sig_atomic_t pending_signal;
+static volatile sig_atomic_t child_pid;
+static volatile sig_atomic_t hold_children;
+
+static const int handled[] = { SIGINT, SIGTERM, SIGHUP };
+
+static void on_signal(int sig)
+{
+	if (!pending_signal)
+		pending_signal = sig;
+	/* children run in their own process group, so the terminal's ^C only
+	 * reaches qvm; pass it on so the child stops and qvm can roll back */
+	if (child_pid > 0 && !hold_children)
+		(void)kill((pid_t)child_pid, sig);
+}
+
+void signals_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+		sigaddset(&sa.sa_mask, handled[i]);
+	for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+		sigaction(handled[i], &sa, NULL);
+}
+
+int signal_pending(void)
+{
+	return pending_signal;
+}
+
+void signals_set_child(pid_t pid)
+{
+	child_pid = pid;
+}
+
+void signals_hold_children(int hold)
+{
+	hold_children = hold;
+}
+
+void signals_reraise(void)
+{
+	int sig = pending_signal;
+	sigset_t set;
+
+	if (!sig)
+		return;
+	signal(sig, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* SIGINT/SIGTERM/SIGHUP: set a flag, let the command unwind and roll back,
+ * then die of the same signal (git's tempfile.c idea). */
+#ifndef QVM_SIGNALS_H
+#define QVM_SIGNALS_H
+
+#include <sys/types.h>
+
+/* Installs the flag-setting handlers. */
+void signals_install(void);
+/* The first signal received since signals_install(), or 0. */
+int signal_pending(void);
+/* While a child runs, a signal aimed at qvm is forwarded to it. 0 = none. */
+void signals_set_child(pid_t pid);
+/* During rollback nothing is forwarded: undo steps must run to the end. */
+void signals_hold_children(int hold);
+/* If a signal is pending: restore its default action and raise it. */
+void signals_reraise(void);
+
+#endif

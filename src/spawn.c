@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "signals.h"
+#include "spawn.h"
+#include "banned.h"
+
+extern char **environ;
+
+struct capture {
+	int fd;
+	char *buf;
+	size_t len, cap;
+};
+
+static int capture_read(struct capture *c)
+{
+	char tmp[4096];
+	ssize_t n = read(c->fd, tmp, sizeof(tmp));
+
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? 0 : -errno;
+	if (n == 0) {
+		close(c->fd);
+		c->fd = -1;
+		return 0;
+	}
+	if (c->len + (size_t)n + 1 > c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 8192;
+		while (ncap < c->len + (size_t)n + 1)
+			ncap *= 2;
+		char *nb = realloc(c->buf, ncap);
+		if (!nb)
+			return -ENOMEM;
+		c->buf = nb;
+		c->cap = ncap;
+	}
+	memcpy(c->buf + c->len, tmp, (size_t)n);
+	c->len += (size_t)n;
+	c->buf[c->len] = '\0';
+	return 0;
+}
+
+/* Reads both pipes until the child closes them. */
+static int capture_all(struct capture *caps, size_t ncaps)
+{
+	int r = 0;
+
+	for (;;) {
+		struct pollfd pfd[2];
+		size_t map[2], n = 0;
+
+		for (size_t i = 0; i < ncaps; i++)
+			if (caps[i].fd >= 0) {
+				pfd[n].fd = caps[i].fd;
+				pfd[n].events = POLLIN;
+				map[n++] = i;
+			}
+		if (n == 0)
+			return r;
+		if (poll(pfd, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (pfd[i].revents) {
+				int q = capture_read(&caps[map[i]]);
+				if (q < 0) {
+					/* keep draining so the child never blocks */
+					r = q;
+					close(caps[map[i]].fd);
+					caps[map[i]].fd = -1;
+				}
+			}
+	}
+}
+
+int spawn_run(char *const argv[], unsigned flags, struct spawn_result *res)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	struct capture caps[2] = { { .fd = -1 }, { .fd = -1 } };
+	int pipes[2][2] = { { -1, -1 }, { -1, -1 } };
+	sigset_t all, none;
+	pid_t pid;
+	int r, wstatus;
+
+	memset(res, 0, sizeof(*res));
+	for (int i = 0; i < 2; i++) {
+		unsigned want = i == 0 ? SPAWN_CAPTURE_STDOUT : SPAWN_CAPTURE_STDERR;
+		if ((flags & want) && pipe2(pipes[i], O_CLOEXEC) < 0) {
+			r = -errno;
+			goto close_pipes;
+		}
+	}
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	for (int i = 0; i < 2; i++) {
+		int target = i == 0 ? STDOUT_FILENO : STDERR_FILENO;
+		if (pipes[i][1] >= 0)
+			posix_spawn_file_actions_adddup2(&fa, pipes[i][1], target);
+		else
+			posix_spawn_file_actions_addopen(&fa, target, "/dev/null", O_WRONLY, 0);
+	}
+	/* own process group: the terminal's ^C reaches only qvm, which decides
+	 * what the child gets (and keeps undo steps from being interrupted) */
+	sigfillset(&all);
+	sigemptyset(&none);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
+					 POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setpgroup(&attr, 0);
+
+	r = -posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	if (r < 0)
+		goto close_pipes;
+	signals_set_child(pid);
+	/* a signal that came before the child existed is passed on now */
+	if (signal_pending())
+		(void)kill(pid, signal_pending());
+
+	for (int i = 0; i < 2; i++) {
+		if (pipes[i][1] >= 0) {
+			close(pipes[i][1]);
+			pipes[i][1] = -1;
+		}
+		caps[i].fd = pipes[i][0];
+		pipes[i][0] = -1;
+	}
+	r = capture_all(caps, 2);
+
+	while (waitpid(pid, &wstatus, 0) < 0) {
+		if (errno != EINTR) {
+			r = -errno;
+			break;
+		}
+	}
+	signals_set_child(0);
+	if (r == 0) {
+		if (WIFEXITED(wstatus)) {
+			res->status = WEXITSTATUS(wstatus);
+		} else if (WIFSIGNALED(wstatus)) {
+			res->signal = WTERMSIG(wstatus);
+			res->status = 128 + res->signal;
+		}
+		res->out = TAKE_PTR(caps[0].buf);
+		res->err = TAKE_PTR(caps[1].buf);
+	}
+	free(caps[0].buf);
+	free(caps[1].buf);
+	return r;
+
+close_pipes:
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++)
+			if (pipes[i][j] >= 0)
+				close(pipes[i][j]);
+	return r;
+}
+
+void spawn_result_clear(struct spawn_result *res)
+{
+	free(res->out);
+	free(res->err);
+	memset(res, 0, sizeof(*res));
+}
+
+char *spawn_error_text(const struct spawn_result *res)
+{
+	const char *src = res->err && *res->err ? res->err : res->out;
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f;
+
+	if (!src || !*src) {
+		if (res->signal)
+			return strdup(strsignal(res->signal));
+		if (asprintf(&buf, "exit status %d", res->status) < 0)
+			return NULL;
+		return buf;
+	}
+	f = open_memstream(&buf, &size);
+	if (!f)
+		return NULL;
+	for (const char *p = src; *p;) {
+		size_t len = strcspn(p, "\n");
+		size_t end = len;
+		while (end > 0 && (p[end - 1] == ' ' || p[end - 1] == '\t' || p[end - 1] == '\r'))
+			end--;
+		if (end > 0) {
+			if (ftell(f) > 0)
+				fputs("; ", f);
+			fwrite(p, 1, end, f);
+		}
+		p += len;
+		if (*p)
+			p++;
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}

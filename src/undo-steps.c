@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "spawn.h"
+#include "undo-steps.h"
+#include "zfs.h"
+#include "banned.h"
+
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return r < 0 ? NULL : s;
+}
+
+/* ---- zfs destroy ---- */
+
+struct destroy_data {
+	int recursive;
+	char name[];
+};
+
+static int destroy_run(void *data, char **err)
+{
+	struct destroy_data *d = data;
+
+	return zfs_destroy(d->name, d->recursive, err);
+}
+
+int undo_prepare_destroy(struct undo *u, const char *dataset, int recursive)
+{
+	size_t len = strlen(dataset);
+	struct destroy_data *d = malloc(sizeof(*d) + len + 1);
+
+	if (d) {
+		d->recursive = recursive;
+		memcpy(d->name, dataset, len + 1);
+	}
+	return undo_prepare(u, destroy_run, d, xasprintf("zvol %s", dataset),
+			    xasprintf("zfs destroy %s%s", recursive ? "-r " : "", dataset));
+}
+
+/* ---- seed directory ---- */
+
+static int seed_dir_run(void *data, char **err)
+{
+	const char *dir = data;
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (dfd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		*err = xasprintf("%s", strerror(errno));
+		return -errno;
+	}
+	if (unlinkat(dfd, "seed.iso", 0) < 0 && errno != ENOENT) {
+		int e = errno;
+		close(dfd);
+		*err = xasprintf("cannot remove seed.iso: %s", strerror(e));
+		return -e;
+	}
+	close(dfd);
+	if (rmdir(dir) < 0 && errno != ENOENT) {
+		*err = xasprintf("%s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int undo_prepare_seed_dir(struct undo *u, const char *dir)
+{
+	return undo_prepare(u, seed_dir_run, strdup(dir), xasprintf("seed directory %s", dir),
+			    xasprintf("rm -r %s", dir));
+}
+
+/* ---- libvirt domain ---- */
+
+struct domain_data {
+	size_t name_off;             /* name follows the connect URI */
+	char strings[];              /* "URI\0NAME\0" ("" = default URI) */
+};
+
+static int virsh(const struct domain_data *d, const char *verb, char **err)
+{
+	const char *uri = d->strings, *name = d->strings + d->name_off;
+	char *argv[6];
+	struct spawn_result res;
+	int n = 0, r;
+
+	argv[n++] = "virsh";
+	if (*uri) {
+		argv[n++] = "-c";
+		argv[n++] = (char *)uri;
+	}
+	argv[n++] = (char *)verb;
+	argv[n++] = (char *)name;
+	argv[n] = NULL;
+	r = spawn_run(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR, &res);
+	if (r < 0) {
+		*err = xasprintf("cannot run virsh: %s", strerror(-r));
+		return r;
+	}
+	if (res.status != 0) {
+		/* a domain that is not there (or not running) is what we want */
+		if (res.err && (strstr(res.err, "ailed to get domain") ||
+				strstr(res.err, "Domain not found") ||
+				strstr(res.err, "domain is not running")))
+			r = 0;
+		else {
+			*err = spawn_error_text(&res);
+			r = -EIO;
+		}
+	}
+	spawn_result_clear(&res);
+	return r;
+}
+
+static int domain_run(void *data, char **err)
+{
+	char *ignored = NULL;
+
+	(void)virsh(data, "destroy", &ignored);
+	free(ignored);
+	return virsh(data, "undefine", err);
+}
+
+int undo_prepare_domain(struct undo *u, const char *connect, const char *name)
+{
+	const char *uri = connect ? connect : "";
+	size_t ulen = strlen(uri), nlen = strlen(name);
+	struct domain_data *d = malloc(sizeof(*d) + ulen + nlen + 2);
+
+	if (d) {
+		memcpy(d->strings, uri, ulen + 1);
+		memcpy(d->strings + ulen + 1, name, nlen + 1);
+		d->name_off = ulen + 1;
+	}
+	return undo_prepare(u, domain_run, d, xasprintf("libvirt domain %s", name),
+			    *uri ? xasprintf("virsh -c %s undefine %s", uri, name)
+				 : xasprintf("virsh undefine %s", name));
+}

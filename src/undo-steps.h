@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/* The inverse of each change qvm makes, ready for the undo journal.
+ * Each prepares an unarmed step; call undo_arm() once the change is made. */
+#ifndef QVM_UNDO_STEPS_H
+#define QVM_UNDO_STEPS_H
+
+#include "undo.h"
+
+/* zfs destroy [-r] DATASET ("zvol DATASET"). */
+int undo_prepare_destroy(struct undo *u, const char *dataset, int recursive)
+	__attribute__((warn_unused_result));
+/* Removes DIR/seed.iso and DIR ("seed directory DIR"). */
+int undo_prepare_seed_dir(struct undo *u, const char *dir)
+	__attribute__((warn_unused_result));
+/* virsh [-c URI] destroy + undefine NAME, if it is defined. */
+int undo_prepare_domain(struct undo *u, const char *connect, const char *name)
+	__attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "log.h"
+#include "signals.h"
+#include "undo.h"
+#include "banned.h"
+
+static void step_free(struct undo_step *s)
+{
+	free(s->data);
+	free(s->what);
+	free(s->remedy);
+}
+
+int undo_prepare(struct undo *u, undo_fn fn, void *data, char *what, char *remedy)
+{
+	struct undo_step s = { .fn = fn, .data = data, .what = what, .remedy = remedy };
+
+	if (!data || !what || !remedy) {
+		step_free(&s);
+		return -ENOMEM;
+	}
+	if (u->n == u->cap) {
+		size_t ncap = u->cap ? u->cap * 2 : 8;
+		struct undo_step *ns = realloc(u->steps, ncap * sizeof(*ns));
+		if (!ns) {
+			step_free(&s);
+			return -ENOMEM;
+		}
+		u->steps = ns;
+		u->cap = ncap;
+	}
+	u->steps[u->n++] = s;
+	return 0;
+}
+
+void undo_arm(struct undo *u)
+{
+	if (u->n > 0)
+		u->steps[u->n - 1].armed = 1;
+}
+
+static void journal_free(struct undo *u)
+{
+	while (u->n > 0)
+		step_free(&u->steps[--u->n]);
+	free(u->steps);
+	u->steps = NULL;
+	u->cap = 0;
+}
+
+int undo_rollback(struct undo *u)
+{
+	int failed = 0;
+
+	/* a second ^C must not cut an undo step short */
+	signals_hold_children(1);
+	for (size_t i = u->n; i-- > 0;) {
+		struct undo_step *s = &u->steps[i];
+		char *err = NULL;
+
+		if (!s->armed)
+			continue;
+		if (s->fn(s->data, &err) < 0) {
+			failed++;
+			log_error("rolling back", "cannot remove %s: %s", s->what,
+				  err ? err : "unknown error");
+			log_error("rolling back", "left behind: %s; remove it with: %s", s->what,
+				  s->remedy);
+		}
+		free(err);
+	}
+	signals_hold_children(0);
+	journal_free(u);
+	return failed;
+}
+
+void undo_commit(struct undo *u)
+{
+	journal_free(u);
+}

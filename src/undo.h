@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/* The undo journal: every persistent change is recorded as it is made, and
+ * on failure undone in reverse order (SPEC §5). A step is prepared (all
+ * allocation done) before the change and armed after it succeeds, so
+ * recording a change can never fail once it has been made. */
+#ifndef QVM_UNDO_H
+#define QVM_UNDO_H
+
+#include <stddef.h>
+
+/*
+ * An undo action: returns 0 (also when the thing is already gone) or -errno
+ * with *err a malloc'd description of why it failed.
+ */
+typedef int (*undo_fn)(void *data, char **err);
+
+struct undo_step {
+	undo_fn fn;
+	void *data;                  /* freed with free() afterwards */
+	char *what;                  /* "zvol tank/images/web1" */
+	char *remedy;                /* "zfs destroy -r tank/images/web1" */
+	int armed;
+};
+
+struct undo {
+	struct undo_step *steps;
+	size_t n, cap;
+};
+
+/*
+ * Records a step, not yet armed, taking ownership of data, what and remedy
+ * (freed on failure too). Returns 0 or -ENOMEM.
+ */
+int undo_prepare(struct undo *u, undo_fn fn, void *data, char *what, char *remedy)
+	__attribute__((warn_unused_result));
+/* The change of the most recently prepared step has been made. */
+void undo_arm(struct undo *u);
+/*
+ * Runs every armed step, newest first, even when one fails. Each failure is
+ * reported on stderr with what was left behind and the command that removes
+ * it. Returns the number of steps that failed. The journal is emptied.
+ */
+int undo_rollback(struct undo *u);
+/* Success: forgets every step without running it. */
+void undo_commit(struct undo *u);
+
+#endif

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* The zfs(8) command, run with an argument vector. Builders are pure (and
+ * unit-tested); runners return 0 or -errno and, on failure, *err = zfs's
+ * own message. */
+#ifndef QVM_ZFS_H
+#define QVM_ZFS_H
+
+#include <stdint.h>
+
+/* zfs create -V SIZE -o volblocksize=16K -o refreservation=none [-o P]... NAME */
+int zfs_create_volume_argv(const char *name, uint64_t size, char *const *props, char ***argv);
+/* zfs clone [-o P]... SNAPSHOT TARGET */
+int zfs_clone_argv(const char *snapshot, const char *target, char *const *props, char ***argv);
+
+/*
+ * The type of a dataset ("filesystem", "volume", "snapshot") in *type
+ * (malloc'd). Returns 0, -ENOENT if it does not exist, or -EIO with *err.
+ */
+int zfs_get_type(const char *name, char **type, char **err);
+
+int zfs_create_volume(const char *name, uint64_t size, char *const *props, char **err);
+int zfs_snapshot(const char *snapshot, char **err);
+int zfs_clone(const char *snapshot, const char *target, char *const *props, char **err);
+/* zfs destroy [-r] NAME; a dataset that no longer exists counts as success. */
+int zfs_destroy(const char *name, int recursive, char **err);
+
+#endif
