@@ -17,12 +17,14 @@
 #include "device.h"
 #include "imgwrite.h"
 #include "log.h"
+#include "marks.h"
 #include "names.h"
 #include "settings.h"
 #include "signals.h"
 #include "size.h"
 #include "undo.h"
 #include "zfs.h"
+#include "strv.h"
 #include "undo-steps.h"
 #include "banned.h"
 
@@ -68,9 +70,16 @@ static int check_target(const char *zvol)
 		return log_error(TASK, "invalid zvol name '%s': a zvol needs a parent dataset (POOL/NAME)", zvol);
 
 	r = zfs_get_type(zvol, &type, &err);
-	if (r == 0)
+	if (r == 0) {
+		_cleanup_free_ char *state = NULL, *ignored = NULL;
+		if (zfs_get(zvol, MARK_STATE, &state, &ignored) == 0 &&
+		    strcmp(state, MARK_STATE_CREATING) == 0)
+			return log_error(TASK, "zvol %s already exists: it is left over from an interrupted "
+					 "qvm run (qvm:state=creating); remove it with: zfs destroy -r %s",
+					 zvol, zvol);
 		return log_error(TASK, "%s %s already exists",
 				 strcmp(type, "volume") == 0 ? "zvol" : "dataset", zvol);
+	}
 	if (r != -ENOENT)
 		return log_error(TASK, "cannot check whether %s exists: %s", zvol, err ? err : strerror(-r));
 	free(TAKE_PTR(err));
@@ -109,7 +118,8 @@ static int interrupted(void)
 static int import_into(const char *image, int image_fd, uint64_t image_size, const char *zvol,
 		       unsigned timeout, struct undo *undo)
 {
-	_cleanup_free_ char *device = NULL, *err = NULL;
+	_cleanup_free_ char *device = NULL, *err = NULL, *source = NULL;
+	_cleanup_strv_free_ char **marks = NULL;
 	_cleanup_close_ int dev_fd = -1;
 	struct imgwrite_stats stats;
 	enum imgwrite_stage stage;
@@ -121,20 +131,17 @@ static int import_into(const char *image, int image_fd, uint64_t image_size, con
 	if (!size_round_up(image_size, MIB, &volsize))
 		return log_error(TASK, "image '%s' is too large", image);
 	device = settings_zvol_device(zvol);
-	if (!device || undo_prepare_destroy(undo, zvol, 1) < 0)
+	source = realpath(image, NULL);
+	if (!device || marks_image(source ? source : image, &marks) < 0 ||
+	    undo_prepare_destroy(undo, zvol, 1) < 0)
 		return log_error(TASK, "%s", strerror(ENOMEM));
 	if (signal_pending())
 		return interrupted();
 
 	log_begin("Creating zvol %s (%s)", zvol, size_format(volsize, sz, sizeof(sz)));
-	r = zfs_create_volume(zvol, volsize, NULL, &err);
-	if (r < 0) {
-		/* an interrupted zfs create may still have created it; only a
-		 * dataset we can prove is ours (issue: qvm:* marks) may go */
-		if (signal_pending())
-			return interrupted();
+	r = zfs_create_volume(zvol, volsize, marks, &err);
+	if (r < 0)
 		return log_error(TASK, "cannot create zvol %s: %s", zvol, err ? err : strerror(-r));
-	}
 	undo_arm(undo);
 	log_done("done");
 
@@ -183,14 +190,18 @@ static int import_into(const char *image, int image_fd, uint64_t image_size, con
 		if (asprintf(&snap, "%s@base", zvol) < 0)
 			return log_error(TASK, "%s", strerror(ENOMEM));
 		r = zfs_snapshot(snap, &err);
-		if (r < 0) {
-			if (signal_pending())
-				return interrupted();
+		if (r < 0)
 			return log_error(TASK, "cannot create snapshot %s: %s", snap,
 					 err ? err : strerror(-r));
-		}
 	}
 	log_done("done");
+
+	/* the last change: from here on the zvol is a finished image */
+	if (signal_pending())
+		return interrupted();
+	r = zfs_set(zvol, MARK_STATE "=" MARK_STATE_READY, &err);
+	if (r < 0)
+		return log_error(TASK, "cannot mark zvol %s as ready: %s", zvol, err ? err : strerror(-r));
 	return 0;
 }
 

@@ -15,12 +15,13 @@
 #include "cloudinit.h"
 #include "device.h"
 #include "log.h"
+#include "marks.h"
 #include "names.h"
 #include "qvmfile.h"
 #include "seed.h"
 #include "settings.h"
 #include "signals.h"
-#include "spawn.h"
+#include "process.h"
 #include "strv.h"
 #include "undo-steps.h"
 #include "virtargs.h"
@@ -65,9 +66,17 @@ static int check_host(struct vm_run *run)
 	free(TAKE_PTR(err));
 
 	r = zfs_get_type(f->clone, &type, &err);
-	if (r == 0)
-		bad = log_error(TASK_CHECK, "clone target %s already exists (qvm never replaces a dataset)",
-				f->clone);
+	if (r == 0) {
+		_cleanup_free_ char *state = NULL, *ignored = NULL;
+		if (zfs_get(f->clone, MARK_STATE, &state, &ignored) == 0 &&
+		    strcmp(state, MARK_STATE_CREATING) == 0)
+			bad = log_error(TASK_CHECK, "clone target %s already exists: it is left over from an "
+					"interrupted qvm run (qvm:state=creating); remove it with: zfs destroy %s",
+					f->clone, f->clone);
+		else
+			bad = log_error(TASK_CHECK, "clone target %s already exists (qvm never replaces a dataset)",
+					f->clone);
+	}
 	else if (r != -ENOENT)
 		bad = log_error(TASK_CHECK, "cannot check clone target %s: %s", f->clone,
 				err ? err : strerror(-r));
@@ -163,20 +172,19 @@ static int create_clone(struct vm_run *run)
 {
 	const struct qvm_file *f = run->file;
 	_cleanup_free_ char *err = NULL;
+	_cleanup_strv_free_ char **props = NULL;
 	int r;
 
 	if (signal_pending())
 		return interrupted();
-	if (undo_prepare_destroy(&run->undo, f->clone, 0) < 0)
+	if (strv_extend(&props, f->clone_props) < 0 || marks_vm_disk(f->name, &props) < 0 ||
+	    undo_prepare_destroy(&run->undo, f->clone, 0) < 0)
 		return log_error(TASK, "%s", strerror(ENOMEM));
 	log_begin("Cloning %s to %s", f->base_snapshot, f->clone);
-	r = zfs_clone(f->base_snapshot, f->clone, f->clone_props, &err);
-	if (r < 0) {
-		if (signal_pending())
-			return interrupted();
+	r = zfs_clone(f->base_snapshot, f->clone, props, &err);
+	if (r < 0)
 		return log_error(TASK, "cannot clone %s to %s: %s", f->base_snapshot, f->clone,
 				 err ? err : strerror(-r));
-	}
 	undo_arm(&run->undo);
 	r = device_wait(run->device, run->timeout);
 	if (r == -EINTR)
@@ -233,11 +241,19 @@ static int run_virt_install(struct vm_run *run, int dry_run)
 
 static int provision(struct vm_run *run)
 {
+	_cleanup_free_ char *err = NULL;
+	int r;
+
 	if (create_seed(run) < 0 || create_clone(run) < 0 || run_virt_install(run, 1) < 0 ||
 	    run_virt_install(run, 0) < 0)
 		return -1;
+	/* the last change: from here on the clone belongs to a finished VM */
 	if (signal_pending())
 		return interrupted();
+	r = zfs_set(run->file->clone, MARK_STATE "=" MARK_STATE_READY, &err);
+	if (r < 0)
+		return log_error(TASK, "cannot mark %s as ready: %s", run->file->clone,
+				 err ? err : strerror(-r));
 	return 0;
 }
 

@@ -45,9 +45,9 @@ static void usage(FILE *f)
 		snprintf(left, sizeof(left), "%s %s", c->name, c->args);
 		fprintf(f, "  qvm %-22s %s\n", left, c->summary);
 	}
-	fputs("  qvm --help | -h           show this help\n"
-	      "  qvm --version             show the version\n"
-	      "\nEnvironment: QVM_ZVOL_DIR (default /dev/zvol), QVM_STATE_DIR (default\n"
+	fprintf(f, "  qvm %-22s %s\n", "--help | -h", "show this help");
+	fprintf(f, "  qvm %-22s %s\n", "--version", "show the version");
+	fputs("\nEnvironment: QVM_ZVOL_DIR (default /dev/zvol), QVM_STATE_DIR (default\n"
 	      "/var/lib/qvm), QVM_DEVICE_TIMEOUT (seconds, default 30).\n"
 	      "Exit status: 0 on success, 1 on any error; 128+N if stopped by signal N.\n", f);
 }

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "spawn.h"
+#include "process.h"
 #include "undo-steps.h"
 #include "zfs.h"
 #include "banned.h"

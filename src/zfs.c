@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "spawn.h"
+#include "process.h"
 #include "strv.h"
 #include "zfs.h"
 #include "banned.h"
@@ -72,7 +72,7 @@ static int zfs_run(char *const *argv, char **out, char **err)
 	struct spawn_result res;
 	int r;
 
-	r = spawn_run(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR, &res);
+	r = spawn_run(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR | SPAWN_NO_FORWARD, &res);
 	if (r < 0) {
 		if (err && asprintf(err, "cannot run zfs: %s", strerror(-r)) < 0)
 			*err = NULL;
@@ -100,6 +100,27 @@ int zfs_get_type(const char *name, char **type, char **err)
 		return r;
 	out[strcspn(out, "\n")] = '\0';
 	*type = TAKE_PTR(out);
+	return 0;
+}
+
+int zfs_set(const char *name, const char *assignment, char **err)
+{
+	char *const argv[] = { "zfs", "set", (char *)assignment, (char *)name, NULL };
+
+	return zfs_run(argv, NULL, err);
+}
+
+int zfs_get(const char *name, const char *prop, char **value, char **err)
+{
+	char *const argv[] = { "zfs", "get", "-H", "-o", "value", (char *)prop, (char *)name, NULL };
+	_cleanup_free_ char *out = NULL;
+	int r;
+
+	r = zfs_run(argv, &out, err);
+	if (r < 0)
+		return r;
+	out[strcspn(out, "\n")] = '\0';
+	*value = TAKE_PTR(out);
 	return 0;
 }
 

@@ -21,6 +21,10 @@ int zfs_get_type(const char *name, char **type, char **err);
 int zfs_create_volume(const char *name, uint64_t size, char *const *props, char **err);
 int zfs_snapshot(const char *snapshot, char **err);
 int zfs_clone(const char *snapshot, const char *target, char *const *props, char **err);
+/* zfs set PROP=VALUE NAME */
+int zfs_set(const char *name, const char *assignment, char **err);
+/* zfs get -H -o value PROP NAME into *value (malloc'd; "-" when unset). */
+int zfs_get(const char *name, const char *prop, char **value, char **err);
 /* zfs destroy [-r] NAME; a dataset that no longer exists counts as success. */
 int zfs_destroy(const char *name, int recursive, char **err);
 

@@ -12,7 +12,7 @@
 
 #include "cleanup.h"
 #include "signals.h"
-#include "spawn.h"
+#include "process.h"
 #include "banned.h"
 
 extern char **environ;
@@ -130,10 +130,12 @@ int spawn_run(char *const argv[], unsigned flags, struct spawn_result *res)
 	posix_spawnattr_destroy(&attr);
 	if (r < 0)
 		goto close_pipes;
-	signals_set_child(pid);
-	/* a signal that came before the child existed is passed on now */
-	if (signal_pending())
-		(void)kill(pid, signal_pending());
+	if (!(flags & SPAWN_NO_FORWARD)) {
+		signals_set_child(pid);
+		/* a signal that came before the child existed is passed on now */
+		if (signal_pending())
+			(void)kill(pid, signal_pending());
+	}
 
 	for (int i = 0; i < 2; i++) {
 		if (pipes[i][1] >= 0) {

@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* Running external programs: an argument vector, never a shell. */
-#ifndef QVM_SPAWN_H
-#define QVM_SPAWN_H
+#ifndef QVM_PROCESS_H
+#define QVM_PROCESS_H
 
 #include <stddef.h>
 
 enum {
 	SPAWN_CAPTURE_STDOUT = 1u << 0,  /* else stdout goes to /dev/null */
 	SPAWN_CAPTURE_STDERR = 1u << 1,  /* else stderr goes to /dev/null */
+	/* Let the child finish even if qvm is signalled: for short commands
+	 * whose outcome must be known (did zfs create the dataset or not?).
+	 * qvm rolls back right after. */
+	SPAWN_NO_FORWARD = 1u << 2,
 };
 
 struct spawn_result {
@@ -19,8 +23,8 @@ struct spawn_result {
 
 /*
  * Runs argv[0] found on PATH with argv, stdin from /dev/null, in its own
- * process group (signals reach it through qvm's forwarding, see
- * signals.h), and waits for it. Returns 0 when the program ran (whatever
+ * process group (signals reach it only through qvm's forwarding, see
+ * signals.h, unless SPAWN_NO_FORWARD), and waits for it. Returns 0 when the program ran (whatever
  * its exit status, see res->status), -ENOENT / -EACCES ... if it could not
  * be started, -ENOMEM. res must be released with spawn_result_clear().
  */

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* qvm's ZFS user properties: every dataset qvm creates says what it is and
+ * whether the run that made it finished. They are set with -o at create or
+ * clone time, so a dataset never exists unmarked, and change nothing in ZFS.
+ *   qvm:kind   image | vm-disk
+ *   qvm:vm     the VM's name (vm-disk)
+ *   qvm:source the image file it was imported from (image)
+ *   qvm:state  creating until the run succeeds, then ready
+ *   qvm:run    an id unique to the run that created it
+ */
+#ifndef QVM_MARKS_H
+#define QVM_MARKS_H
+
+#define MARK_STATE "qvm:state"
+#define MARK_STATE_CREATING "creating"
+#define MARK_STATE_READY "ready"
+#define MARK_RUN "qvm:run"
+
+/* This process's run id ("<pid>-<16 hex digits>"). */
+const char *marks_run_id(void);
+/* "-o" values for an imported image. strv; 0 or -ENOMEM. */
+int marks_image(const char *source, char ***props);
+/* "-o" values for a VM's disk clone. */
+int marks_vm_disk(const char *vm, char ***props);
+
+#endif
