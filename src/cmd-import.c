@@ -205,7 +205,7 @@ static int import_into(const char *image, int image_fd, uint64_t image_size, con
 	return 0;
 }
 
-int cmd_import(int argc, char **argv)
+int cmd_import(int argc, char **argv, unsigned opts)
 {
 	const char *image = argv[0], *zvol = argv[1];
 	_cleanup_close_ int image_fd = -1;
@@ -215,6 +215,7 @@ int cmd_import(int argc, char **argv)
 	char sz[32];
 
 	(void)argc;
+	(void)opts;
 	if (settings_device_timeout(&timeout) < 0)
 		return log_error(TASK, "QVM_DEVICE_TIMEOUT must be a whole number of seconds (0-86400)");
 	log_begin("Checking image %s and zvol %s", image, zvol);

@@ -126,6 +126,24 @@ static int make_state_dir(const char *dir)
 	return 0;
 }
 
+/* Marks the seed directory as belonging to a run still in progress. */
+static int write_creating_marker(const char *dir)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
+	const char *id = marks_run_id();
+	size_t len = strlen(id);
+
+	if (asprintf(&path, "%s/%s", dir, SEED_CREATING_FILE) < 0)
+		return -ENOMEM;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, id, len) != (ssize_t)len)
+		return -EIO;
+	return 0;
+}
+
 /* Step 2: $QVM_STATE_DIR/<name>/seed.iso, 0711 directory, 0600 file. */
 static int create_seed(struct vm_run *run)
 {
@@ -151,6 +169,10 @@ static int create_seed(struct vm_run *run)
 	/* mkdir's mode is filtered by the umask: set exactly what qemu needs */
 	if (chmod(run->seed_dir, 0711) < 0)
 		return log_error(TASK, "cannot set the mode of %s: %s", run->seed_dir, strerror(errno));
+	r = write_creating_marker(run->seed_dir);
+	if (r < 0)
+		return log_error(TASK, "cannot create %s/%s: %s", run->seed_dir, SEED_CREATING_FILE,
+				 strerror(-r));
 	fd = open(run->seed_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return log_error(TASK, "cannot create seed image %s: %s", run->seed_path,
@@ -177,7 +199,7 @@ static int create_clone(struct vm_run *run)
 
 	if (signal_pending())
 		return interrupted();
-	if (strv_extend(&props, f->clone_props) < 0 || marks_vm_disk(f->name, &props) < 0 ||
+	if (strv_extend(&props, f->clone_props) < 0 || marks_vm_disk(f->name, f->connect, &props) < 0 ||
 	    undo_prepare_destroy(&run->undo, f->clone, 0) < 0)
 		return log_error(TASK, "%s", strerror(ENOMEM));
 	log_begin("Cloning %s to %s", f->base_snapshot, f->clone);
@@ -211,7 +233,7 @@ static int run_virt_install(struct vm_run *run, int dry_run)
 	r = virt_install_argv(run->file, settings_zvol_dir(), run->seed_path, dry_run, &argv, &err);
 	if (r < 0)
 		return log_error(TASK, "%s", err ? err : strerror(-r));
-	if (!dry_run && undo_prepare_domain(&run->undo, run->file->connect, run->file->name) < 0)
+	if (!dry_run && undo_prepare_domain(&run->undo, run->file->connect, run->file->name, run->device) < 0)
 		return log_error(TASK, "%s", strerror(ENOMEM));
 
 	log_begin(dry_run ? "Validating with virt-install --dry-run" : "Creating VM %s with virt-install",
@@ -254,6 +276,13 @@ static int provision(struct vm_run *run)
 	if (r < 0)
 		return log_error(TASK, "cannot mark %s as ready: %s", run->file->clone,
 				 err ? err : strerror(-r));
+	{
+		_cleanup_free_ char *marker = NULL;
+		if (asprintf(&marker, "%s/%s", run->seed_dir, SEED_CREATING_FILE) < 0)
+			return log_error(TASK, "%s", strerror(ENOMEM));
+		if (unlink(marker) < 0)
+			return log_error(TASK, "cannot remove %s: %s", marker, strerror(errno));
+	}
 	return 0;
 }
 
@@ -265,13 +294,14 @@ static void vm_run_clear(struct vm_run *run)
 	free(run->device);
 }
 
-int cmd_vm(int argc, char **argv)
+int cmd_vm(int argc, char **argv, unsigned opts)
 {
 	_cleanup_strv_free_ char **errors = NULL;
 	struct vm_run run = { .path = argv[0] };
 	int r;
 
 	(void)argc;
+	(void)opts;
 	log_begin("Reading %s", run.path);
 	r = qvm_file_load(run.path, &run.file, &errors);
 	if (r < 0) {

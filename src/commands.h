@@ -4,7 +4,13 @@
 #ifndef QVM_COMMANDS_H
 #define QVM_COMMANDS_H
 
-int cmd_import(int argc, char **argv);
-int cmd_vm(int argc, char **argv);
+/* Option bits main() sets from the command line. */
+enum {
+	OPT_YES = 1u << 0,    /* cleanup: remove without asking */
+};
+
+int cmd_import(int argc, char **argv, unsigned opts);
+int cmd_vm(int argc, char **argv, unsigned opts);
+int cmd_cleanup(int argc, char **argv, unsigned opts);
 
 #endif

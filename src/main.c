@@ -19,20 +19,46 @@ enum {
 	ALIAS = 1u << 1,     /* accepted, but not listed in the usage */
 };
 
+/* An option a command accepts, and the bit it sets in cmd_opts. */
+struct option_def {
+	const char *long_name;
+	char short_name;
+	unsigned bit;
+};
+
 struct command {
 	const char *name;
-	int (*run)(int argc, char **argv);
+	int (*run)(int argc, char **argv, unsigned opts);
 	int nargs;
 	unsigned flags;
 	const char *args;
 	const char *summary;
+	const struct option_def *options;   /* NULL-terminated by long_name */
+};
+
+static const struct option_def cleanup_options[] = {
+	{ "yes", 'y', OPT_YES },
+	{ NULL, 0, 0 },
 };
 
 static const struct command commands[] = {
-	{ "import", cmd_import, 2, MUTATES, "IMAGE ZVOL", "import a raw cloud image into a new zvol and ZVOL@base" },
-	{ "image", cmd_import, 2, MUTATES | ALIAS, "IMAGE ZVOL", "alias of import" },
-	{ "vm", cmd_vm, 1, MUTATES, "FILE", "provision a new VM from a qvm file" },
+	{ "import", cmd_import, 2, MUTATES, "IMAGE ZVOL", "import a raw cloud image into a new zvol and ZVOL@base", NULL },
+	{ "image", cmd_import, 2, MUTATES | ALIAS, "IMAGE ZVOL", "alias of import", NULL },
+	{ "vm", cmd_vm, 1, MUTATES, "FILE", "provision a new VM from a qvm file", NULL },
+	{ "cleanup", cmd_cleanup, 0, MUTATES, "[--yes]", "list and remove leftovers of interrupted runs", cleanup_options },
 };
+
+/* The bit for option a of cmd, or 0 if cmd has no such option. */
+static unsigned find_option(const struct command *cmd, const char *a)
+{
+	for (const struct option_def *o = cmd->options; o && o->long_name; o++) {
+		if (a[1] == '-' && strcmp(a + 2, o->long_name) == 0)
+			return o->bit;
+		if (a[1] == o->short_name && a[2] == '\0')
+			return o->bit;
+	}
+	return 0;
+}
 
 static void usage(FILE *f)
 {
@@ -90,6 +116,7 @@ int main(int argc, char **argv)
 	const struct command *cmd;
 	char *args[8];
 	int nargs = 0, r;
+	unsigned opts = 0;
 	int dashdash = 0;
 
 	if (argc < 2)
@@ -119,8 +146,13 @@ int main(int argc, char **argv)
 			printf("Usage: qvm %s %s\n  %s\n", cmd->name, cmd->args, cmd->summary);
 			return finish_stdout(0);
 		}
-		if (!dashdash && a[0] == '-' && a[1] != '\0')
-			return usage_error("unknown option '%s'", a);
+		if (!dashdash && a[0] == '-' && a[1] != '\0') {
+			unsigned bit = find_option(cmd, a);
+			if (!bit)
+				return usage_error("unknown option '%s' for '%s'", a, cmd->name);
+			opts |= bit;
+			continue;
+		}
 		if (nargs == cmd->nargs) {
 			fprintf(stderr, "qvm: '%s' takes %d argument%s (%s)\n", cmd->name,
 				cmd->nargs, cmd->nargs == 1 ? "" : "s", cmd->args);
@@ -139,7 +171,7 @@ int main(int argc, char **argv)
 
 	if (cmd->flags & MUTATES)
 		signals_install();
-	r = cmd->run(nargs, args) == 0 ? 0 : 1;
+	r = cmd->run(nargs, args, opts) == 0 ? 0 : 1;
 	r = finish_stdout(r);
 	/* rolled back already; now let the caller see how qvm was stopped */
 	if (r != 0)

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/random.h>
@@ -39,11 +41,34 @@ int marks_image(const char *source, char ***props)
 	return r < 0 ? r : marks_common(props);
 }
 
-int marks_vm_disk(const char *vm, char ***props)
+int marks_vm_disk(const char *vm, const char *connect, char ***props)
 {
 	int r = strv_push(props, "qvm:kind=vm-disk");
 
 	if (r == 0)
 		r = strv_pushf(props, "qvm:vm=%s", vm);
+	if (r == 0)
+		r = strv_pushf(props, "qvm:connect=%s", connect ? connect : "");
 	return r < 0 ? r : marks_common(props);
+}
+
+int marks_run_alive(const char *run_id)
+{
+	char path[64], comm[64] = "";
+	char *end;
+	long pid = strtol(run_id, &end, 10);
+	FILE *f;
+
+	if (end == run_id || *end != '-' || pid <= 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	/* a recycled pid belongs to some other program */
+	return strcmp(comm, "qvm") == 0;
 }

@@ -4,6 +4,7 @@
  * clone time, so a dataset never exists unmarked, and change nothing in ZFS.
  *   qvm:kind   image | vm-disk
  *   qvm:vm     the VM's name (vm-disk)
+ *   qvm:connect the libvirt URI the VM was defined on, "" for the default
  *   qvm:source the image file it was imported from (image)
  *   qvm:state  creating until the run succeeds, then ready
  *   qvm:run    an id unique to the run that created it
@@ -20,7 +21,15 @@
 const char *marks_run_id(void);
 /* "-o" values for an imported image. strv; 0 or -ENOMEM. */
 int marks_image(const char *source, char ***props);
-/* "-o" values for a VM's disk clone. */
-int marks_vm_disk(const char *vm, char ***props);
+/* "-o" values for a VM's disk clone. connect may be NULL. */
+int marks_vm_disk(const char *vm, const char *connect, char ***props);
+
+/* A seed directory holds this file until its run succeeds, so an
+ * interrupted run's seed can be told from a working VM's. It contains the
+ * run id. */
+#define SEED_CREATING_FILE ".qvm-creating"
+
+/* True if the run id belongs to a qvm process still running here. */
+int marks_run_alive(const char *run_id);
 
 #endif

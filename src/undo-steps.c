@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "marks.h"
 #include "process.h"
 #include "undo-steps.h"
 #include "zfs.h"
@@ -66,11 +67,14 @@ static int seed_dir_run(void *data, char **err)
 		*err = xasprintf("%s", strerror(errno));
 		return -errno;
 	}
-	if (unlinkat(dfd, "seed.iso", 0) < 0 && errno != ENOENT) {
-		int e = errno;
-		close(dfd);
-		*err = xasprintf("cannot remove seed.iso: %s", strerror(e));
-		return -e;
+	static const char *const files[] = { "seed.iso", SEED_CREATING_FILE };
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (unlinkat(dfd, files[i], 0) < 0 && errno != ENOENT) {
+			int e = errno;
+			close(dfd);
+			*err = xasprintf("cannot remove %s: %s", files[i], strerror(e));
+			return -e;
+		}
 	}
 	close(dfd);
 	if (rmdir(dir) < 0 && errno != ENOENT) {
@@ -89,16 +93,16 @@ int undo_prepare_seed_dir(struct undo *u, const char *dir)
 /* ---- libvirt domain ---- */
 
 struct domain_data {
-	size_t name_off;             /* name follows the connect URI */
-	char strings[];              /* "URI\0NAME\0" ("" = default URI) */
+	size_t name_off, disk_off;   /* offsets into strings */
+	char strings[];              /* "URI\0NAME\0DISK\0" ("" = default URI) */
 };
 
-static int virsh(const struct domain_data *d, const char *verb, char **err)
+/* virsh [-c URI] VERB NAME; *res holds its output. */
+static int virsh(const struct domain_data *d, const char *verb, struct spawn_result *res)
 {
 	const char *uri = d->strings, *name = d->strings + d->name_off;
 	char *argv[6];
-	struct spawn_result res;
-	int n = 0, r;
+	int n = 0;
 
 	argv[n++] = "virsh";
 	if (*uri) {
@@ -108,45 +112,67 @@ static int virsh(const struct domain_data *d, const char *verb, char **err)
 	argv[n++] = (char *)verb;
 	argv[n++] = (char *)name;
 	argv[n] = NULL;
-	r = spawn_run(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR, &res);
+	return spawn_run(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR, res);
+}
+
+static int domain_missing(const struct spawn_result *res)
+{
+	return res->err && (strstr(res->err, "ailed to get domain") ||
+			    strstr(res->err, "Domain not found"));
+}
+
+static int domain_run(void *data, char **err)
+{
+	const struct domain_data *d = data;
+	struct spawn_result res;
+	int r;
+
+	/* only a domain that uses the disk this run made is ours to remove:
+	 * another domain of the same name is left alone */
+	r = virsh(d, "domblklist", &res);
 	if (r < 0) {
 		*err = xasprintf("cannot run virsh: %s", strerror(-r));
 		return r;
 	}
 	if (res.status != 0) {
-		/* a domain that is not there (or not running) is what we want */
-		if (res.err && (strstr(res.err, "ailed to get domain") ||
-				strstr(res.err, "Domain not found") ||
-				strstr(res.err, "domain is not running")))
-			r = 0;
-		else {
+		r = domain_missing(&res) ? 0 : -EIO;
+		if (r < 0)
 			*err = spawn_error_text(&res);
-			r = -EIO;
-		}
+		spawn_result_clear(&res);
+		return r;
+	}
+	r = res.out && strstr(res.out, d->strings + d->disk_off);
+	spawn_result_clear(&res);
+	if (!r)
+		return 0;
+
+	if (virsh(d, "destroy", &res) == 0)   /* not running is fine too */
+		spawn_result_clear(&res);
+	r = virsh(d, "undefine", &res);
+	if (r < 0) {
+		*err = xasprintf("cannot run virsh: %s", strerror(-r));
+		return r;
+	}
+	if (res.status != 0 && !domain_missing(&res)) {
+		*err = spawn_error_text(&res);
+		r = -EIO;
 	}
 	spawn_result_clear(&res);
 	return r;
 }
 
-static int domain_run(void *data, char **err)
-{
-	char *ignored = NULL;
-
-	(void)virsh(data, "destroy", &ignored);
-	free(ignored);
-	return virsh(data, "undefine", err);
-}
-
-int undo_prepare_domain(struct undo *u, const char *connect, const char *name)
+int undo_prepare_domain(struct undo *u, const char *connect, const char *name, const char *disk)
 {
 	const char *uri = connect ? connect : "";
-	size_t ulen = strlen(uri), nlen = strlen(name);
-	struct domain_data *d = malloc(sizeof(*d) + ulen + nlen + 2);
+	size_t ulen = strlen(uri), nlen = strlen(name), dlen = strlen(disk);
+	struct domain_data *d = malloc(sizeof(*d) + ulen + nlen + dlen + 3);
 
 	if (d) {
 		memcpy(d->strings, uri, ulen + 1);
 		memcpy(d->strings + ulen + 1, name, nlen + 1);
+		memcpy(d->strings + ulen + nlen + 2, disk, dlen + 1);
 		d->name_off = ulen + 1;
+		d->disk_off = ulen + nlen + 2;
 	}
 	return undo_prepare(u, domain_run, d, xasprintf("libvirt domain %s", name),
 			    *uri ? xasprintf("virsh -c %s undefine %s", uri, name)

@@ -9,11 +9,12 @@
 /* zfs destroy [-r] DATASET ("zvol DATASET"). */
 int undo_prepare_destroy(struct undo *u, const char *dataset, int recursive)
 	__attribute__((warn_unused_result));
-/* Removes DIR/seed.iso and DIR ("seed directory DIR"). */
+/* Removes DIR/seed.iso, DIR/.qvm-creating and DIR ("seed directory DIR"). */
 int undo_prepare_seed_dir(struct undo *u, const char *dir)
 	__attribute__((warn_unused_result));
-/* virsh [-c URI] destroy + undefine NAME, if it is defined. */
-int undo_prepare_domain(struct undo *u, const char *connect, const char *name)
+/* virsh [-c URI] destroy + undefine NAME, if it is defined and uses the
+ * disk at path DISK (another domain of that name is not ours). */
+int undo_prepare_domain(struct undo *u, const char *connect, const char *name, const char *disk)
 	__attribute__((warn_unused_result));
 
 #endif

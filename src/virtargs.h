@@ -16,4 +16,12 @@
 int virt_install_argv(const struct qvm_file *f, const char *zvol_dir, const char *seed_path,
 		      bool dry_run, char ***argv, char **err);
 
+/*
+ * Checks that every key of the vm document can be rendered (the same rules,
+ * without building anything): appends one "LINE:COL: text" message per
+ * problem to *errors. boot_disk is the disk mapping that gets a path (it may
+ * be empty). Returns 0, -EINVAL when messages were added, or -ENOMEM.
+ */
+int virt_args_check(const struct ynode *vm, const struct ynode *boot_disk, char ***errors);
+
 #endif

@@ -124,6 +124,13 @@ int zfs_get(const char *name, const char *prop, char **value, char **err)
 	return 0;
 }
 
+int zfs_list_volumes(const char *columns, char **out, char **err)
+{
+	char *const argv[] = { "zfs", "list", "-H", "-t", "volume", "-o", (char *)columns, NULL };
+
+	return zfs_run(argv, out, err);
+}
+
 int zfs_create_volume(const char *name, uint64_t size, char *const *props, char **err)
 {
 	_cleanup_strv_free_ char **argv = NULL;

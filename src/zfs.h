@@ -25,6 +25,9 @@ int zfs_clone(const char *snapshot, const char *target, char *const *props, char
 int zfs_set(const char *name, const char *assignment, char **err);
 /* zfs get -H -o value PROP NAME into *value (malloc'd; "-" when unset). */
 int zfs_get(const char *name, const char *prop, char **value, char **err);
+/* zfs list -H -t volume -o COLUMNS (every volume of every pool): the raw
+ * tab-separated output in *out. */
+int zfs_list_volumes(const char *columns, char **out, char **err);
 /* zfs destroy [-r] NAME; a dataset that no longer exists counts as success. */
 int zfs_destroy(const char *name, int recursive, char **err);
 

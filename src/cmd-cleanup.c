@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: MIT */
+/* qvm cleanup [--yes]: finds what interrupted qvm runs left behind - zvols
+ * still marked qvm:state=creating and seed directories still holding
+ * .qvm-creating - and removes them after confirmation. Never touches a
+ * dataset without qvm's marks, nor anything of a run still in progress. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "commands.h"
+#include "log.h"
+#include "marks.h"
+#include "process.h"
+#include "settings.h"
+#include "strv.h"
+#include "undo-steps.h"
+#include "zfs.h"
+#include "banned.h"
+
+#define TASK "cleaning up"
+
+struct leftover {
+	char *dataset;      /* NULL for a seed directory alone */
+	char *kind;         /* image | vm-disk */
+	char *vm;           /* for vm-disk and seed directories */
+	char *connect;
+	char *seed_dir;     /* seed directory to remove, or NULL */
+};
+
+struct leftovers {
+	struct leftover *items;
+	size_t n;
+	char **ready_vms;   /* VMs whose disk is complete: their seed stays */
+};
+
+static void leftovers_clear(struct leftovers *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->items[i].dataset);
+		free(l->items[i].kind);
+		free(l->items[i].vm);
+		free(l->items[i].connect);
+		free(l->items[i].seed_dir);
+	}
+	free(l->items);
+	strv_free(l->ready_vms);
+}
+
+static int leftovers_add(struct leftovers *l, struct leftover item)
+{
+	struct leftover *n = realloc(l->items, (l->n + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	l->items = n;
+	l->items[l->n++] = item;
+	return 0;
+}
+
+static char *field(char **line)
+{
+	char *start = *line;
+	size_t len = strcspn(start, "\t");
+
+	*line = start + len + (start[len] == '\t');
+	return strndup(start, len);
+}
+
+/* Volumes marked creating whose run is over. */
+static int find_datasets(struct leftovers *l)
+{
+	_cleanup_free_ char *out = NULL, *err = NULL;
+	int r;
+
+	r = zfs_list_volumes("name,qvm:kind,qvm:state,qvm:vm,qvm:run,qvm:connect", &out, &err);
+	if (r < 0)
+		return log_error(TASK, "cannot list zvols: %s", err ? err : strerror(-r));
+	for (char *line = out; line && *line;) {
+		size_t len = strcspn(line, "\n");
+		char *next = line + len + (line[len] == '\n');
+		line[len] = '\0';
+		_cleanup_free_ char *name = field(&line), *kind = field(&line), *state = field(&line);
+		_cleanup_free_ char *vm = field(&line), *run = field(&line), *connect = field(&line);
+		line = next;
+		if (!name || !kind || !state || !vm || !run || !connect)
+			return log_error(TASK, "%s", strerror(ENOMEM));
+		if (strcmp(kind, "image") != 0 && strcmp(kind, "vm-disk") != 0)
+			continue;       /* not qvm's */
+		if (strcmp(state, MARK_STATE_READY) == 0) {
+			if (strcmp(vm, "-") != 0 && strv_push(&l->ready_vms, vm) < 0)
+				return log_error(TASK, "%s", strerror(ENOMEM));
+			continue;
+		}
+		if (strcmp(state, MARK_STATE_CREATING) != 0 || marks_run_alive(run))
+			continue;
+		struct leftover item = {
+			.dataset = TAKE_PTR(name), .kind = TAKE_PTR(kind),
+			.vm = strcmp(vm, "-") ? TAKE_PTR(vm) : NULL,
+			.connect = strcmp(connect, "-") ? TAKE_PTR(connect) : NULL,
+		};
+		if (leftovers_add(l, item) < 0)
+			return log_error(TASK, "%s", strerror(ENOMEM));
+	}
+	return 0;
+}
+
+static int read_marker(const char *dir, char *buf, size_t size)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	if (asprintf(&path, "%s/%s", dir, SEED_CREATING_FILE) < 0)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* Seed directories still marked .qvm-creating whose run is over. */
+static int find_seed_dirs(struct leftovers *l)
+{
+	const char *state_dir = settings_state_dir();
+	DIR *d = opendir(state_dir);
+	struct dirent *e;
+
+	if (!d)
+		return errno == ENOENT ? 0 : log_error(TASK, "cannot read %s: %s", state_dir, strerror(errno));
+	while ((e = readdir(d))) {
+		_cleanup_free_ char *dir = NULL;
+		char run[128];
+		struct leftover *owner = NULL;
+
+		if (e->d_name[0] == '.')
+			continue;
+		if (asprintf(&dir, "%s/%s", state_dir, e->d_name) < 0)
+			break;
+		if (read_marker(dir, run, sizeof(run)) < 0 || marks_run_alive(run))
+			continue;
+		for (size_t i = 0; i < l->n; i++)
+			if (l->items[i].vm && strcmp(l->items[i].vm, e->d_name) == 0)
+				owner = &l->items[i];
+		if (owner) {
+			owner->seed_dir = TAKE_PTR(dir);
+			continue;
+		}
+		struct leftover item = { .vm = strdup(e->d_name), .seed_dir = TAKE_PTR(dir) };
+		if (!item.vm || leftovers_add(l, item) < 0) {
+			free(item.vm);
+			free(item.seed_dir);
+			closedir(d);
+			return log_error(TASK, "%s", strerror(ENOMEM));
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+static int is_ready_vm(const struct leftovers *l, const char *vm)
+{
+	for (size_t i = 0; l->ready_vms && l->ready_vms[i]; i++)
+		if (strcmp(l->ready_vms[i], vm) == 0)
+			return 1;
+	return 0;
+}
+
+static int confirm(size_t n)
+{
+	char answer[16];
+
+	if (!isatty(STDIN_FILENO))
+		return 0;
+	printf("Remove %zu leftover%s? [y/N] ", n, n == 1 ? "" : "s");
+	fflush(stdout);
+	if (!fgets(answer, sizeof(answer), stdin))
+		return 0;
+	return answer[0] == 'y' || answer[0] == 'Y';
+}
+
+/* Runs one undo step now, reporting its outcome. 0 or -1. */
+static int remove_now(struct undo *u)
+{
+	return undo_rollback(u) == 0 ? 0 : -1;
+}
+
+static int remove_leftover(const struct leftovers *l, const struct leftover *item)
+{
+	struct undo u = { 0 };
+	int failed = 0;
+
+	/* a seed of a VM whose disk is complete only lost its marker */
+	if (!item->dataset && item->vm && is_ready_vm(l, item->vm)) {
+		_cleanup_free_ char *marker = NULL;
+		if (asprintf(&marker, "%s/%s", item->seed_dir, SEED_CREATING_FILE) < 0 ||
+		    unlink(marker) < 0)
+			return log_error(TASK, "cannot remove %s: %s", marker ? marker : item->seed_dir,
+					 strerror(errno));
+		log_step("Kept seed directory %s of VM %s (its disk is complete)", item->seed_dir, item->vm);
+		return 0;
+	}
+	if (item->dataset && strcmp(item->kind, "vm-disk") == 0 && item->vm) {
+		_cleanup_free_ char *device = settings_zvol_device(item->dataset);
+		if (!device || undo_prepare_domain(&u, item->connect, item->vm, device) < 0)
+			return log_error(TASK, "%s", strerror(ENOMEM));
+		undo_arm(&u);
+	}
+	if (item->seed_dir) {
+		if (undo_prepare_seed_dir(&u, item->seed_dir) < 0)
+			return log_error(TASK, "%s", strerror(ENOMEM));
+		undo_arm(&u);
+	}
+	if (item->dataset) {
+		if (undo_prepare_destroy(&u, item->dataset, 1) < 0)
+			return log_error(TASK, "%s", strerror(ENOMEM));
+		undo_arm(&u);
+	}
+	failed = remove_now(&u);
+	if (failed == 0)
+		log_step("Removed %s%s%s", item->dataset ? item->dataset : item->seed_dir,
+			 item->dataset && item->seed_dir ? " and " : "",
+			 item->dataset && item->seed_dir ? item->seed_dir : "");
+	return failed;
+}
+
+int cmd_cleanup(int argc, char **argv, unsigned opts)
+{
+	struct leftovers l = { 0 };
+	int failed = 0;
+
+	(void)argc;
+	(void)argv;
+	if (find_datasets(&l) < 0 || find_seed_dirs(&l) < 0) {
+		leftovers_clear(&l);
+		return -1;
+	}
+	if (l.n == 0) {
+		log_step("No leftovers of interrupted qvm runs found");
+		leftovers_clear(&l);
+		return 0;
+	}
+	log_step("Leftovers of interrupted qvm runs:");
+	for (size_t i = 0; i < l.n; i++) {
+		const struct leftover *it = &l.items[i];
+		if (it->dataset)
+			log_step("  zvol %s (%s%s%s)%s%s", it->dataset, it->kind,
+				 it->vm ? " of VM " : "", it->vm ? it->vm : "",
+				 it->seed_dir ? " with seed directory " : "", it->seed_dir ? it->seed_dir : "");
+		else
+			log_step("  seed directory %s", it->seed_dir);
+	}
+	if (!(opts & OPT_YES) && !confirm(l.n)) {
+		log_step("Nothing removed; run 'qvm cleanup --yes' to remove them");
+		leftovers_clear(&l);
+		return 0;
+	}
+	for (size_t i = 0; i < l.n; i++)
+		if (remove_leftover(&l, &l.items[i]) < 0)
+			failed++;
+	leftovers_clear(&l);
+	if (failed)
+		return log_error(TASK, "%d leftover%s could not be removed", failed, failed == 1 ? "" : "s");
+	return 0;
+}

@@ -1,0 +1,501 @@
+/* SPDX-License-Identifier: MIT */
+/* The qvm file: split into its documents and checked (SPEC §3, §3.4 step 1). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "names.h"
+#include "qvmfile.h"
+#include "strv.h"
+#include "virtargs.h"
+#include "banned.h"
+
+/* Room for a dataset name (255) in a message. */
+#define MSG_TEXT 300
+
+struct check {
+	struct qvm_file *f;
+	char **errors;
+	int r;                       /* -ENOMEM sticks */
+};
+
+static void err_at(struct check *c, unsigned line, unsigned col, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void err_at(struct check *c, unsigned line, unsigned col, const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (r < 0 || strv_pushf(&c->errors, "%u:%u: %s", line, col, msg) < 0)
+		c->r = -ENOMEM;
+}
+
+#define err_node(c, n, ...) err_at((c), (n)->line, (n)->col, __VA_ARGS__)
+
+void qvm_file_free(struct qvm_file *f)
+{
+	if (!f)
+		return;
+	ystream_free(f->stream);
+	free(f->base_snapshot);
+	free(f->clone);
+	strv_free(f->clone_props);
+	free(f);
+}
+
+/* The scalar's text for a message. */
+static const char *text(char buf[static MSG_TEXT], const struct ynode *n)
+{
+	ymsg_text(buf, MSG_TEXT, n->value, n->len);
+	return buf;
+}
+
+static bool scalar_has_nul(const struct ynode *n)
+{
+	return strlen(n->value) != n->len;
+}
+
+/* ---- documents ---- */
+
+enum doc_type { DOC_VM, DOC_USER_DATA, DOC_META_DATA, N_DOC_TYPES };
+
+static const char *const doc_names[N_DOC_TYPES] = { "vm", "user-data", "meta-data" };
+
+static int doc_type(const struct ynode *v)
+{
+	static const struct { const char *name; enum doc_type type; } types[] = {
+		{ "vm", DOC_VM },
+		{ "user-data", DOC_USER_DATA }, { "userdata", DOC_USER_DATA },
+		{ "meta-data", DOC_META_DATA }, { "metadata", DOC_META_DATA },
+	};
+
+	if (v->kind != YNODE_SCALAR)
+		return -1;
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (v->len == strlen(types[i].name) && strcmp(v->value, types[i].name) == 0)
+			return (int)types[i].type;
+	return -1;
+}
+
+static void split_documents(struct check *c)
+{
+	struct qvm_file *f = c->f;
+	struct ynode *docs[N_DOC_TYPES] = { 0 };
+	const struct ynode *first_key[N_DOC_TYPES] = { 0 };
+	char t[MSG_TEXT];
+
+	for (size_t i = 0; i < f->stream->n; i++) {
+		struct ynode *root = f->stream->docs[i].root;
+		const struct ynode *qk, *qv;
+		long q;
+		int type;
+
+		if (!root)
+			continue;        /* an empty document, e.g. a trailing "---" */
+		if (root->kind != YNODE_MAPPING) {
+			err_node(c, root, "document is not a mapping");
+			continue;
+		}
+		q = ymap_index(root, "qvm");
+		if (q < 0) {
+			err_node(c, root, "document has no 'qvm' key (expected qvm: vm, user-data or meta-data)");
+			continue;
+		}
+		qk = root->keys[q];
+		qv = root->items[q];
+		type = doc_type(qv);
+		if (type < 0) {
+			if (qv->kind == YNODE_SCALAR)
+				err_node(c, qv, "unknown document type 'qvm: %s' (expected vm, user-data or meta-data)",
+					 text(t, qv));
+			else
+				err_node(c, qv, "'qvm' is not a scalar (expected vm, user-data or meta-data)");
+			continue;
+		}
+		if (docs[type]) {
+			err_node(c, qk, "duplicate %s document (first at line %u)", doc_names[type],
+				 first_key[type]->line);
+			continue;
+		}
+		docs[type] = root;
+		first_key[type] = qk;
+	}
+	for (int i = 0; i < N_DOC_TYPES; i++)
+		if (!docs[i])
+			err_at(c, 1, 1, "missing %s document", doc_names[i]);
+	for (int i = 0; i < N_DOC_TYPES; i++)
+		ymap_remove(docs[i], "qvm");
+	f->vm = docs[DOC_VM];
+	f->user_data = docs[DOC_USER_DATA];
+	f->meta_data = docs[DOC_META_DATA];
+}
+
+/* ---- the vm document ---- */
+
+static void check_name(struct check *c, const struct ynode *vm)
+{
+	const struct ynode *v = ymap_get(vm, "name");
+	const char *why = NULL;
+	char t[MSG_TEXT];
+
+	if (ymap_index(vm, "name") < 0) {
+		err_node(c, vm, "vm document has no 'name'");
+		return;
+	}
+	if (v->kind != YNODE_SCALAR) {
+		err_node(c, v, "'name' is not a scalar");
+		return;
+	}
+	if (scalar_has_nul(v))
+		why = "contains a NUL character";
+	else if (!vm_name_valid(v->value, &why))
+		;
+	else {
+		c->f->name = v->value;
+		return;
+	}
+	err_node(c, v, "invalid VM name '%s': %s", text(t, v), why);
+}
+
+static void check_refused(struct check *c, const struct ynode *vm)
+{
+	static const struct { const char *key, *why; } refused[] = {
+		{ "dry-run", "qvm runs virt-install --dry-run itself" },
+		{ "print-xml", "qvm creates the VM itself" },
+	};
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		long k = ymap_index(vm, refused[i].key);
+		if (k >= 0)
+			err_node(c, vm->keys[k], "'%s' is not allowed in the vm document (%s)",
+				 refused[i].key, refused[i].why);
+	}
+}
+
+/* zfs property names: native ones are lower case and '_', user properties
+ * add ':' '-' '.' and digits. */
+static bool prop_name_valid(const struct ynode *k)
+{
+	if (k->kind != YNODE_SCALAR || k->len == 0 || scalar_has_nul(k) || k->value[0] == '-')
+		return false;
+	for (size_t i = 0; i < k->len; i++) {
+		char ch = k->value[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' ||
+		      ch == ':' || ch == '-'))
+			return false;
+	}
+	return true;
+}
+
+static void check_props(struct check *c, const struct ynode *zvol)
+{
+	char t[MSG_TEXT];
+
+	for (size_t i = 0; i < zvol->n; i++) {
+		const struct ynode *k = zvol->keys[i], *v = zvol->items[i];
+
+		if (k->kind == YNODE_SCALAR && (strcmp(k->value, "base") == 0 || strcmp(k->value, "name") == 0))
+			continue;
+		if (!prop_name_valid(k)) {
+			if (k->kind == YNODE_SCALAR)
+				err_node(c, k, "invalid zfs property name '%s'", text(t, k));
+			else
+				err_node(c, k, "zfs property name is not a scalar");
+			continue;
+		}
+		if (strncmp(k->value, "qvm:", 4) == 0) {
+			err_node(c, k, "zfs property '%s' is reserved for qvm", k->value);
+			continue;
+		}
+		if (v->kind != YNODE_SCALAR) {
+			err_node(c, v, "zfs property '%s' is not a scalar", k->value);
+			continue;
+		}
+		if (yscalar_is_null(v)) {
+			err_node(c, v, "zfs property '%s' has no value", k->value);
+			continue;
+		}
+		if (scalar_has_nul(v)) {
+			err_node(c, v, "zfs property '%s' contains a NUL character", k->value);
+			continue;
+		}
+		if (strv_pushf(&c->f->clone_props, "%s=%s", k->value, v->value) < 0)
+			c->r = -ENOMEM;
+	}
+}
+
+static void check_zvol(struct check *c, const struct ynode *zvol)
+{
+	struct qvm_file *f = c->f;
+	const struct ynode *base, *zname;
+	_cleanup_free_ char *dataset = NULL, *parent = NULL, *pool = NULL, *clone_pool = NULL;
+	const char *why;
+	char t[MSG_TEXT];
+
+	if (zvol->kind != YNODE_MAPPING) {
+		err_node(c, zvol, "'zvol' is not a mapping");
+		return;
+	}
+	base = ymap_get(zvol, "base");
+	zname = ymap_get(zvol, "name");
+	check_props(c, zvol);
+
+	if (ymap_index(zvol, "base") < 0) {
+		err_node(c, zvol, "'zvol' has no 'base'");
+	} else if (base->kind != YNODE_SCALAR) {
+		err_node(c, base, "'base' is not a scalar");
+	} else if (scalar_has_nul(base)) {
+		err_node(c, base, "invalid base dataset '%s': contains a NUL character", text(t, base));
+	} else {
+		_cleanup_free_ char *snap = NULL;
+		if (strchr(base->value, '@'))
+			snap = strdup(base->value);
+		else if (asprintf(&snap, "%s@base", base->value) < 0)
+			snap = NULL;
+		if (!snap) {
+			c->r = -ENOMEM;
+			return;
+		}
+		if (!dataset_name_valid(snap, true, &why)) {
+			err_node(c, base, "invalid base dataset '%s': %s", text(t, base), why);
+		} else {
+			dataset = strndup(snap, strcspn(snap, "@"));
+			if (!dataset) {
+				c->r = -ENOMEM;
+				return;
+			}
+			f->base_snapshot = TAKE_PTR(snap);
+		}
+	}
+
+	if (ymap_index(zvol, "name") >= 0) {
+		if (zname->kind != YNODE_SCALAR) {
+			err_node(c, zname, "'name' in 'zvol' is not a scalar");
+			return;
+		}
+		if (scalar_has_nul(zname) || !dataset_name_valid(zname->value, false, &why)) {
+			if (scalar_has_nul(zname))
+				why = "contains a NUL character";
+			err_node(c, zname, "invalid clone name '%s': %s", text(t, zname), why);
+			return;
+		}
+		if (!(f->clone = strdup(zname->value))) {
+			c->r = -ENOMEM;
+			return;
+		}
+	} else {
+		/* the default needs a good base and a good VM name */
+		if (!dataset || !f->name)
+			return;
+		parent = dataset_parent(dataset);
+		if (!parent) {
+			err_node(c, base, "base '%s' has no parent dataset to put the clone in "
+				 "(give the clone a 'name' in 'zvol')", dataset);
+			return;
+		}
+		if (asprintf(&f->clone, "%s/%s", parent, f->name) < 0) {
+			f->clone = NULL;
+			c->r = -ENOMEM;
+			return;
+		}
+		if (!dataset_name_valid(f->clone, false, &why)) {
+			err_node(c, base, "invalid clone name '%s': %s", f->clone, why);
+			return;
+		}
+	}
+	if (!dataset)
+		return;
+	pool = dataset_pool(dataset);
+	clone_pool = dataset_pool(f->clone);
+	if (!pool || !clone_pool) {
+		c->r = -ENOMEM;
+		return;
+	}
+	const struct ynode *at = zname ? zname : base;
+	if (strcmp(pool, clone_pool) != 0)
+		err_node(c, at, "clone '%s' is not in the pool of its base '%s' (zfs clones stay in their pool)",
+			 f->clone, f->base_snapshot);
+	else if (strcmp(dataset, f->clone) == 0)
+		err_node(c, at, "clone '%s' would be the base dataset itself (give the clone a 'name' in 'zvol')",
+			 f->clone);
+}
+
+static void check_disks(struct check *c, struct ynode *vm)
+{
+	struct ynode *disk = ymap_get(vm, "disk");
+	struct ynode **maps;
+	struct ynode *boot = NULL;
+	const struct ynode *boot_zvol = NULL;
+	size_t n;
+
+	if (ymap_index(vm, "disk") < 0) {
+		err_node(c, vm, "vm document has no 'disk'");
+		return;
+	}
+	if (disk->kind == YNODE_MAPPING) {
+		maps = &disk;
+		n = 1;
+	} else if (disk->kind == YNODE_SEQUENCE) {
+		maps = disk->items;
+		n = disk->n;
+	} else {
+		err_node(c, disk, "'disk' must be a mapping or a sequence of mappings");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		long z;
+
+		if (maps[i]->kind != YNODE_MAPPING) {
+			err_node(c, maps[i], "'disk' must be a mapping or a sequence of mappings");
+			continue;
+		}
+		z = ymap_index(maps[i], "zvol");
+		if (z < 0)
+			continue;
+		if (boot) {
+			err_node(c, maps[i]->keys[z], "only one zvol disk is supported");
+			continue;
+		}
+		boot = maps[i];
+		boot_zvol = maps[i]->items[z];
+	}
+	if (!boot) {
+		err_node(c, disk, disk->kind == YNODE_MAPPING ? "'disk' has no 'zvol'" : "no 'disk' has a 'zvol'");
+		return;
+	}
+	check_zvol(c, boot_zvol);
+	/* zvol is for qvm, not for virt-install */
+	for (size_t i = 0; i < n; i++)
+		if (maps[i]->kind == YNODE_MAPPING)
+			ymap_remove(maps[i], "zvol");
+	c->f->boot_disk = boot;
+}
+
+static void check_vm(struct check *c)
+{
+	struct ynode *vm = c->f->vm;
+	const struct ynode *conn;
+
+	check_name(c, vm);
+	check_refused(c, vm);
+	conn = ymap_get(vm, "connect");
+	if (conn && conn->kind == YNODE_SCALAR && !yscalar_is_null(conn) && !scalar_has_nul(conn))
+		c->f->connect = conn->value;
+	check_disks(c, vm);
+	if (c->r == 0) {
+		int r = virt_args_check(vm, c->f->boot_disk, &c->errors);
+		if (r == -ENOMEM)
+			c->r = r;
+	}
+}
+
+/* "line L, column C: text" from the YAML reader -> "L:C: invalid YAML: text" */
+static int yaml_error(char ***errors, const char *msg)
+{
+	unsigned line, col;
+	int n = 0;
+
+	if (sscanf(msg, "line %u, column %u: %n", &line, &col, &n) == 2 && n > 0)
+		return strv_pushf(errors, "%u:%u: invalid YAML: %s", line, col, msg + n);
+	return strv_pushf(errors, "invalid YAML: %s", msg);
+}
+
+int qvm_file_parse(const char *buf, size_t len, struct qvm_file **out, char ***errors)
+{
+	_cleanup_(qvm_file_freep) struct qvm_file *f = NULL;
+	struct check c = { 0 };
+	_cleanup_free_ char *yerr = NULL;
+	int r;
+
+	*out = NULL;
+	*errors = NULL;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	r = ystream_parse(buf, len, &f->stream, &yerr);
+	if (r == -EINVAL) {
+		if (yaml_error(errors, yerr ? yerr : "cannot parse") < 0)
+			return -ENOMEM;
+		return -EINVAL;
+	}
+	if (r < 0)
+		return r;
+
+	c.f = f;
+	split_documents(&c);
+	if (c.r == 0 && f->vm)
+		check_vm(&c);
+	if (c.r < 0) {
+		strv_free(c.errors);
+		return c.r;
+	}
+	if (c.errors) {
+		*errors = c.errors;
+		return -EINVAL;
+	}
+	*out = TAKE_PTR(f);
+	return 0;
+}
+
+static int load_error(char ***errors, int r, const char *fmt, const char *path)
+{
+	_cleanup_free_ char *msg = NULL;
+
+	if (asprintf(&msg, fmt, path, strerror(-r)) < 0)
+		return -ENOMEM;
+	if (strv_consume(errors, TAKE_PTR(msg)) < 0)
+		return -ENOMEM;
+	return r;
+}
+
+int qvm_file_load(const char *path, struct qvm_file **out, char ***errors)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = YAML_MAX_INPUT + 1;
+	struct stat st;
+
+	*out = NULL;
+	*errors = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return load_error(errors, -errno, "cannot open '%s': %s", path);
+	if (fstat(fd, &st) < 0)
+		return load_error(errors, -errno, "cannot read '%s': %s", path);
+	if (S_ISDIR(st.st_mode))
+		return load_error(errors, -EISDIR, "cannot read '%s': %s", path);
+	if (S_ISREG(st.st_mode) && st.st_size > (off_t)YAML_MAX_INPUT)
+		goto too_big;
+	/* one byte more than allowed tells a too big pipe from a full one */
+	buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return load_error(errors, -errno, "cannot read '%s': %s", path);
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > YAML_MAX_INPUT)
+			goto too_big;
+	}
+	return qvm_file_parse(buf, len, out, errors);
+
+too_big:
+	if (strv_pushf(errors, "cannot read '%s': file larger than %u bytes", path, YAML_MAX_INPUT) < 0)
+		return -ENOMEM;
+	return -EFBIG;
+}

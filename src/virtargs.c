@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: MIT */
+/* The vm document -> virt-install argv (SPEC §3.1).
+ *
+ * Sub-option values: virt-install (virtinst/cli.py, parse_optstr_tuples)
+ * splits "k1=v1,k2=v2" with Python's shlex in POSIX mode, whitespace set to
+ * ",": a value holding ',' or a quote or a backslash would be cut or
+ * changed. Such a value is wrapped in double quotes, with '"' and '\' escaped
+ * by a backslash - the only escapes shlex honours inside double quotes - so
+ * virt-install reads back exactly the text of the YAML value. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "strv.h"
+#include "virtargs.h"
+#include "banned.h"
+
+struct render {
+	char **argv;                 /* NULL while only checking */
+	bool build;
+	char **errors;               /* "L:C: text" */
+	const struct ynode *boot_disk;
+	const char *boot_path;       /* "path=..." for the boot disk */
+	int r;                       /* -ENOMEM sticks */
+};
+
+static void add_error(struct render *R, const struct ynode *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void add_error(struct render *R, const struct ynode *at, const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (r < 0 || strv_pushf(&R->errors, "%u:%u: %s", at->line, at->col, msg) < 0)
+		R->r = -ENOMEM;
+}
+
+static void add_arg(struct render *R, const char *s)
+{
+	if (R->build && R->r == 0 && strv_push(&R->argv, s) < 0)
+		R->r = -ENOMEM;
+}
+
+static void add_argf(struct render *R, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_argf(struct render *R, const char *fmt, ...)
+{
+	char *s;
+	va_list ap;
+	int r;
+
+	if (!R->build || R->r < 0)
+		return;
+	va_start(ap, fmt);
+	r = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (r < 0 || strv_consume(&R->argv, s) < 0)
+		R->r = -ENOMEM;
+}
+
+/* Appends a sub-option value to f, quoted for virt-install when needed. */
+static void put_subvalue(FILE *f, const char *v, size_t len)
+{
+	if (strcspn(v, ",\"'\\") >= len) {
+		fwrite(v, 1, len, f);
+		return;
+	}
+	fputc('"', f);
+	for (size_t i = 0; i < len; i++) {
+		if (v[i] == '"' || v[i] == '\\')
+			fputc('\\', f);
+		fputc(v[i], f);
+	}
+	fputc('"', f);
+}
+
+/* Option names as virt-install spells them: --os-variant, --cloud-init. */
+static bool option_name_valid(const struct ynode *k)
+{
+	if (k->len == 0 || strlen(k->value) != k->len)
+		return false;
+	for (size_t i = 0; i < k->len; i++) {
+		char c = k->value[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+		if (!alnum && (i == 0 || (c != '-' && c != '_')))
+			return false;
+	}
+	return true;
+}
+
+/* Sub-option names: anything that cannot break "k=v,k=v" apart. */
+static bool suboption_name_valid(const struct ynode *k)
+{
+	if (k->len == 0 || strlen(k->value) != k->len || k->value[0] == '-')
+		return false;
+	for (size_t i = 0; i < k->len; i++) {
+		unsigned char c = (unsigned char)k->value[i];
+		if (c <= ' ' || c == 0x7f || strchr("=,\"'\\", c))
+			return false;
+	}
+	return true;
+}
+
+static bool has_nul(const struct ynode *n)
+{
+	return strlen(n->value) != n->len;
+}
+
+/* "disk.driver.cache=none,..." pairs of a mapping into f. */
+static void flatten(struct render *R, FILE *f, bool *first, const char *prefix, const char *path,
+		    const struct ynode *map)
+{
+	for (size_t i = 0; i < map->n && R->r == 0; i++) {
+		const struct ynode *k = map->keys[i], *v = map->items[i];
+		_cleanup_free_ char *kpath = NULL, *kprefix = NULL;
+		char t[96];
+
+		if (k->kind != YNODE_SCALAR) {
+			add_error(R, k, "sub-option name in '%s' is not a scalar", path);
+			continue;
+		}
+		ymsg_text(t, sizeof(t), k->value, k->len);
+		if (!suboption_name_valid(k)) {
+			add_error(R, k, "invalid sub-option name '%s' in '%s'", t, path);
+			continue;
+		}
+		if (asprintf(&kpath, "%s.%s", path, k->value) < 0 ||
+		    asprintf(&kprefix, "%s%s%s", prefix, *prefix ? "." : "", k->value) < 0) {
+			kpath = kprefix = NULL;
+			R->r = -ENOMEM;
+			return;
+		}
+		if (v->kind == YNODE_SEQUENCE) {
+			add_error(R, v, "'%s' is a sequence; sequences are not allowed inside a mapping",
+				  kpath);
+			continue;
+		}
+		if (v->kind == YNODE_MAPPING) {
+			if (v->n == 0)
+				add_error(R, v, "'%s' is an empty mapping", kpath);
+			else
+				flatten(R, f, first, kprefix, kpath, v);
+			continue;
+		}
+		if (yscalar_is_null(v)) {
+			add_error(R, v, "'%s' has no value; empty values are not allowed inside a mapping",
+				  kpath);
+			continue;
+		}
+		if (has_nul(v)) {
+			add_error(R, v, "value of '%s' contains a NUL character", kpath);
+			continue;
+		}
+		if (!*first)
+			fputc(',', f);
+		*first = false;
+		fputs(kprefix, f);
+		fputc('=', f);
+		put_subvalue(f, v->value, v->len);
+	}
+}
+
+static void render_mapping(struct render *R, const char *opt, const struct ynode *v)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t size = 0;
+	bool first = true;
+	FILE *f;
+
+	if (v->n == 0 && v != R->boot_disk) {
+		add_error(R, v, "'%s' is an empty mapping", opt);
+		return;
+	}
+	f = open_memstream(&buf, &size);
+	if (!f) {
+		R->r = -ENOMEM;
+		return;
+	}
+	if (v == R->boot_disk) {
+		fputs(R->boot_path, f);
+		first = false;
+	}
+	flatten(R, f, &first, "", opt, v);
+	if (fclose(f) != 0) {
+		R->r = -ENOMEM;
+		return;
+	}
+	add_argf(R, "--%s", opt);
+	add_arg(R, buf);
+}
+
+/* A top-level value or one item of a top-level sequence. */
+static void render_value(struct render *R, const char *opt, const struct ynode *v)
+{
+	if (v->kind == YNODE_MAPPING) {
+		render_mapping(R, opt, v);
+		return;
+	}
+	if (yscalar_is_false(v))
+		return;
+	if (yscalar_is_true(v) || yscalar_is_null(v)) {
+		add_argf(R, "--%s", opt);
+		return;
+	}
+	if (has_nul(v)) {
+		add_error(R, v, "value of '%s' contains a NUL character", opt);
+		return;
+	}
+	/* argparse would take "-x" for an option: glue it to its option */
+	if (v->value[0] == '-') {
+		add_argf(R, "--%s=%s", opt, v->value);
+		return;
+	}
+	add_argf(R, "--%s", opt);
+	add_arg(R, v->value);
+}
+
+static void render_vm(struct render *R, const struct ynode *vm)
+{
+	for (size_t i = 0; i < vm->n && R->r == 0; i++) {
+		const struct ynode *k = vm->keys[i], *v = vm->items[i];
+		char t[96];
+
+		if (k->kind != YNODE_SCALAR) {
+			add_error(R, k, "option name is not a scalar");
+			continue;
+		}
+		if (!option_name_valid(k)) {
+			ymsg_text(t, sizeof(t), k->value, k->len);
+			add_error(R, k, "invalid option name '%s'", t);
+			continue;
+		}
+		if (v->kind != YNODE_SEQUENCE) {
+			render_value(R, k->value, v);
+			continue;
+		}
+		for (size_t j = 0; j < v->n && R->r == 0; j++) {
+			if (v->items[j]->kind == YNODE_SEQUENCE)
+				add_error(R, v->items[j], "'%s' has a sequence inside a sequence", k->value);
+			else
+				render_value(R, k->value, v->items[j]);
+		}
+	}
+}
+
+static char *subopt_path(const char *dir, const char *name, const char *extra)
+{
+	_cleanup_free_ char *path = NULL;
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f;
+
+	if (name) {
+		if (asprintf(&path, "%s/%s", dir, name) < 0)
+			return NULL;
+	} else if (!(path = strdup(dir))) {
+		return NULL;
+	}
+	f = open_memstream(&buf, &size);
+	if (!f)
+		return NULL;
+	fputs("path=", f);
+	put_subvalue(f, path, strlen(path));
+	if (extra)
+		fputs(extra, f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+int virt_args_check(const struct ynode *vm, const struct ynode *boot_disk, char ***errors)
+{
+	struct render R = { .boot_disk = boot_disk, .boot_path = "path=/dev/zvol/x" };
+
+	render_vm(&R, vm);
+	if (R.r < 0) {
+		strv_free(R.errors);
+		return R.r;
+	}
+	if (!R.errors)
+		return 0;
+	if (strv_extend(errors, R.errors) < 0) {
+		strv_free(R.errors);
+		return -ENOMEM;
+	}
+	strv_free(R.errors);
+	return -EINVAL;
+}
+
+int virt_install_argv(const struct qvm_file *f, const char *zvol_dir, const char *seed_path,
+		      bool dry_run, char ***argv, char **err)
+{
+	_cleanup_free_ char *boot = NULL, *seed = NULL;
+	struct render R = { .build = true, .boot_disk = f->boot_disk };
+
+	*argv = NULL;
+	if (err)
+		*err = NULL;
+	boot = subopt_path(zvol_dir, f->clone, NULL);
+	seed = subopt_path(seed_path, NULL, ",device=cdrom");
+	if (!boot || !seed)
+		return -ENOMEM;
+	R.boot_path = boot;
+	add_arg(&R, "virt-install");
+	render_vm(&R, f->vm);
+	add_arg(&R, "--noautoconsole");
+	add_arg(&R, "--disk");
+	add_arg(&R, seed);
+	if (dry_run)
+		add_arg(&R, "--dry-run");
+	if (R.r == 0 && R.errors) {
+		R.r = -EINVAL;
+		if (err && !(*err = strdup(R.errors[0])))
+			R.r = -ENOMEM;
+	}
+	strv_free(R.errors);
+	if (R.r < 0) {
+		strv_free(R.argv);
+		return R.r;
+	}
+	*argv = R.argv;
+	return 0;
+}
