@@ -183,21 +183,14 @@ void spawn_result_clear(struct spawn_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-char *spawn_error_text(const struct spawn_result *res)
+/* Joins the non-blank lines of src with "; ", leaving out warnings unless
+ * keep_warnings. */
+static char *join_lines(const char *src, int keep_warnings)
 {
-	const char *src = res->err && *res->err ? res->err : res->out;
 	char *buf = NULL;
 	size_t size = 0;
-	FILE *f;
+	FILE *f = open_memstream(&buf, &size);
 
-	if (!src || !*src) {
-		if (res->signal)
-			return strdup(strsignal(res->signal));
-		if (asprintf(&buf, "exit status %d", res->status) < 0)
-			return NULL;
-		return buf;
-	}
-	f = open_memstream(&buf, &size);
 	if (!f)
 		return NULL;
 	for (const char *p = src; *p;) {
@@ -205,7 +198,7 @@ char *spawn_error_text(const struct spawn_result *res)
 		size_t end = len;
 		while (end > 0 && (p[end - 1] == ' ' || p[end - 1] == '\t' || p[end - 1] == '\r'))
 			end--;
-		if (end > 0) {
+		if (end > 0 && (keep_warnings || strncmp(p, "WARNING", 7) != 0)) {
 			if (ftell(f) > 0)
 				fputs("; ", f);
 			fwrite(p, 1, end, f);
@@ -217,6 +210,27 @@ char *spawn_error_text(const struct spawn_result *res)
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;
+	}
+	return buf;
+}
+
+char *spawn_error_text(const struct spawn_result *res)
+{
+	const char *src = res->err && *res->err ? res->err : res->out;
+	char *buf = NULL;
+
+	if (!src || !*src) {
+		if (res->signal)
+			return strdup(strsignal(res->signal));
+		if (asprintf(&buf, "exit status %d", res->status) < 0)
+			return NULL;
+		return buf;
+	}
+	/* the warnings virt-install prints before its error are noise here */
+	buf = join_lines(src, 0);
+	if (buf && !*buf) {
+		free(buf);
+		buf = join_lines(src, 1);
 	}
 	return buf;
 }

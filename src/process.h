@@ -32,9 +32,9 @@ int spawn_run(char *const argv[], unsigned flags, struct spawn_result *res)
 	__attribute__((warn_unused_result));
 void spawn_result_clear(struct spawn_result *res);
 
-/* The child's stderr (or stdout if stderr is empty) trimmed of trailing
- * white space and joined to one line with "; " - for an error message.
- * Points into a static-lifetime-free malloc'd copy; caller frees. */
+/* The child's stderr (or stdout if stderr is empty) as one line for an
+ * error message: lines trimmed and joined with "; ", lines starting with
+ * "WARNING" left out unless there is nothing else. malloc'd. */
 char *spawn_error_text(const struct spawn_result *res);
 
 #endif

@@ -63,12 +63,15 @@ int undo_rollback(struct undo *u)
 
 		if (!s->armed)
 			continue;
+		log_begin("Rolling back: removing %s", s->what);
 		if (s->fn(s->data, &err) < 0) {
 			failed++;
 			log_error("rolling back", "cannot remove %s: %s", s->what,
 				  err ? err : "unknown error");
 			log_error("rolling back", "left behind: %s; remove it with: %s", s->what,
 				  s->remedy);
+		} else {
+			log_done("done");
 		}
 		free(err);
 	}
