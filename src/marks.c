@@ -47,8 +47,8 @@ int marks_vm_disk(const char *vm, const char *connect, char ***props)
 
 	if (r == 0)
 		r = strv_pushf(props, "qvm:vm=%s", vm);
-	if (r == 0)
-		r = strv_pushf(props, "qvm:connect=%s", connect ? connect : "");
+	if (r == 0 && connect && *connect)
+		r = strv_pushf(props, "qvm:connect=%s", connect);
 	return r < 0 ? r : marks_common(props);
 }
 

@@ -4,7 +4,7 @@
  * clone time, so a dataset never exists unmarked, and change nothing in ZFS.
  *   qvm:kind   image | vm-disk
  *   qvm:vm     the VM's name (vm-disk)
- *   qvm:connect the libvirt URI the VM was defined on, "" for the default
+ *   qvm:connect the libvirt URI the VM was defined on (unset: the default)
  *   qvm:source the image file it was imported from (image)
  *   qvm:state  creating until the run succeeds, then ready
  *   qvm:run    an id unique to the run that created it

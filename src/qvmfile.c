@@ -116,10 +116,10 @@ static void split_documents(struct check *c)
 		type = doc_type(qv);
 		if (type < 0) {
 			if (qv->kind == YNODE_SCALAR)
-				err_node(c, qv, "unknown document type 'qvm: %s' (expected vm, user-data or meta-data)",
+				err_node(c, qv, "unknown document type '%s' (expected qvm: vm, user-data or meta-data)",
 					 text(t, qv));
 			else
-				err_node(c, qv, "'qvm' is not a scalar (expected vm, user-data or meta-data)");
+				err_node(c, qv, "'qvm' is not a scalar (expected qvm: vm, user-data or meta-data)");
 			continue;
 		}
 		if (docs[type]) {
@@ -156,15 +156,14 @@ static void check_name(struct check *c, const struct ynode *vm)
 		err_node(c, v, "'name' is not a scalar");
 		return;
 	}
+	/* a NUL is reported by the render check, for every value alike */
 	if (scalar_has_nul(v))
-		why = "contains a NUL character";
-	else if (!vm_name_valid(v->value, &why))
-		;
-	else {
-		c->f->name = v->value;
+		return;
+	if (!vm_name_valid(v->value, &why)) {
+		err_node(c, v, "invalid VM name '%s': %s", text(t, v), why);
 		return;
 	}
-	err_node(c, v, "invalid VM name '%s': %s", text(t, v), why);
+	c->f->name = v->value;
 }
 
 static void check_refused(struct check *c, const struct ynode *vm)
@@ -254,6 +253,8 @@ static void check_zvol(struct check *c, const struct ynode *zvol)
 		err_node(c, zvol, "'zvol' has no 'base'");
 	} else if (base->kind != YNODE_SCALAR) {
 		err_node(c, base, "'base' is not a scalar");
+	} else if (base->len == 0 || yscalar_is_null(base)) {
+		err_node(c, base, "'base' is empty");
 	} else if (scalar_has_nul(base)) {
 		err_node(c, base, "invalid base dataset '%s': contains a NUL character", text(t, base));
 	} else {
@@ -374,10 +375,8 @@ static void check_disks(struct check *c, struct ynode *vm)
 		return;
 	}
 	check_zvol(c, boot_zvol);
-	/* zvol is for qvm, not for virt-install */
-	for (size_t i = 0; i < n; i++)
-		if (maps[i]->kind == YNODE_MAPPING)
-			ymap_remove(maps[i], "zvol");
+	/* zvol is for qvm, not for virt-install (boot_zvol is freed here) */
+	ymap_remove(boot, "zvol");
 	c->f->boot_disk = boot;
 }
 
@@ -447,13 +446,9 @@ int qvm_file_parse(const char *buf, size_t len, struct qvm_file **out, char ***e
 	return 0;
 }
 
-static int load_error(char ***errors, int r, const char *fmt, const char *path)
+static int load_error(char ***errors, int r, const char *what, const char *path)
 {
-	_cleanup_free_ char *msg = NULL;
-
-	if (asprintf(&msg, fmt, path, strerror(-r)) < 0)
-		return -ENOMEM;
-	if (strv_consume(errors, TAKE_PTR(msg)) < 0)
+	if (strv_pushf(errors, "cannot %s '%s': %s", what, path, strerror(-r)) < 0)
 		return -ENOMEM;
 	return r;
 }
@@ -469,11 +464,11 @@ int qvm_file_load(const char *path, struct qvm_file **out, char ***errors)
 	*errors = NULL;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return load_error(errors, -errno, "cannot open '%s': %s", path);
+		return load_error(errors, -errno, "open", path);
 	if (fstat(fd, &st) < 0)
-		return load_error(errors, -errno, "cannot read '%s': %s", path);
+		return load_error(errors, -errno, "read", path);
 	if (S_ISDIR(st.st_mode))
-		return load_error(errors, -EISDIR, "cannot read '%s': %s", path);
+		return load_error(errors, -EISDIR, "read", path);
 	if (S_ISREG(st.st_mode) && st.st_size > (off_t)YAML_MAX_INPUT)
 		goto too_big;
 	/* one byte more than allowed tells a too big pipe from a full one */
@@ -485,7 +480,7 @@ int qvm_file_load(const char *path, struct qvm_file **out, char ***errors)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return load_error(errors, -errno, "cannot read '%s': %s", path);
+			return load_error(errors, -errno, "read", path);
 		if (n == 0)
 			break;
 		len += (size_t)n;

@@ -65,11 +65,17 @@ void ymap_remove(struct ynode *map, const char *key);
 int ymap_append(struct ynode *map, const char *key, struct ynode *value);
 
 /* YAML 1.1 booleans, as virt-install users write them: a PLAIN scalar with
- * no tag that is true/yes/on (any letter case) or false/no/off. */
+ * no tag (or tagged !!bool) that is true/yes/on (any letter case) or
+ * false/no/off. */
 bool yscalar_is_true(const struct ynode *n);
 bool yscalar_is_false(const struct ynode *n);
-/* An empty plain scalar, "~" or "null"/"Null"/"NULL" (plain, untagged). */
+/* An empty plain scalar, "~" or "null"/"Null"/"NULL" (plain, untagged), or
+ * any scalar tagged !!null. */
 bool yscalar_is_null(const struct ynode *n);
+
+/* Copies s (len bytes) into buf as printable text for an error message:
+ * control characters escaped (\n, \t, \xNN), cut with "..." to fit size. */
+void ymsg_text(char *buf, size_t size, const char *s, size_t len);
 
 /*
  * Serialises one document with libyaml's emitter: same data, same key order,

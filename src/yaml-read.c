@@ -1,0 +1,776 @@
+/* SPDX-License-Identifier: MIT */
+/* libyaml parser events -> struct ynode tree, plus the small tree helpers. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+#include "cleanup.h"
+#include "yamltree.h"
+#include "banned.h"
+
+#define YAML_TAG_BOOL "tag:yaml.org,2002:bool"
+#define YAML_TAG_NULL "tag:yaml.org,2002:null"
+
+/* ---- nodes ---- */
+
+static struct ynode *ynode_alloc(enum ynode_kind kind)
+{
+	struct ynode *n = calloc(1, sizeof(*n));
+
+	if (n)
+		n->kind = kind;
+	return n;
+}
+
+struct ynode *ynode_new_scalar(const char *value, enum yscalar_style style)
+{
+	struct ynode *n = ynode_alloc(YNODE_SCALAR);
+
+	if (!n)
+		return NULL;
+	n->len = strlen(value);
+	n->value = strdup(value);
+	n->style = style;
+	if (!n->value) {
+		free(n);
+		return NULL;
+	}
+	return n;
+}
+
+void ynode_free(struct ynode *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->n; i++) {
+		if (n->keys)
+			ynode_free(n->keys[i]);
+		if (n->items)
+			ynode_free(n->items[i]);
+	}
+	free(n->keys);
+	free(n->items);
+	free(n->tag);
+	free(n->value);
+	free(n);
+}
+
+static void ynode_freep(struct ynode **n) { ynode_free(*n); }
+#define _cleanup_ynode_ _cleanup_(ynode_freep)
+
+/* Number of nodes in the subtree (keys included). */
+static size_t ynode_count(const struct ynode *n)
+{
+	size_t c = 1;
+
+	for (size_t i = 0; i < n->n; i++) {
+		if (n->keys)
+			c += ynode_count(n->keys[i]);
+		c += ynode_count(n->items[i]);
+	}
+	return c;
+}
+
+/* Nesting of collections in the subtree: 0 for a scalar. */
+static unsigned ynode_height(const struct ynode *n)
+{
+	unsigned h = 0;
+
+	if (n->kind == YNODE_SCALAR)
+		return 0;
+	for (size_t i = 0; i < n->n; i++) {
+		unsigned t = ynode_height(n->items[i]);
+		if (n->keys) {
+			unsigned k = ynode_height(n->keys[i]);
+			if (k > t)
+				t = k;
+		}
+		if (t > h)
+			h = t;
+	}
+	return h + 1;
+}
+
+static struct ynode *ynode_copy(const struct ynode *src)
+{
+	_cleanup_ynode_ struct ynode *n = ynode_alloc(src->kind);
+
+	if (!n)
+		return NULL;
+	n->line = src->line;
+	n->col = src->col;
+	n->style = src->style;
+	if (src->tag && !(n->tag = strdup(src->tag)))
+		return NULL;
+	if (src->kind == YNODE_SCALAR) {
+		n->value = malloc(src->len + 1);
+		if (!n->value)
+			return NULL;
+		memcpy(n->value, src->value, src->len + 1);
+		n->len = src->len;
+		return TAKE_PTR(n);
+	}
+	if (src->n == 0)
+		return TAKE_PTR(n);
+	n->items = calloc(src->n, sizeof(*n->items));
+	if (!n->items)
+		return NULL;
+	if (src->keys) {
+		n->keys = calloc(src->n, sizeof(*n->keys));
+		if (!n->keys)
+			return NULL;
+	}
+	/* n->n counts the slots filled so far, so a failure frees only those */
+	for (size_t i = 0; i < src->n; i++) {
+		struct ynode *k = NULL, *v;
+		if (src->keys && !(k = ynode_copy(src->keys[i])))
+			return NULL;
+		v = ynode_copy(src->items[i]);
+		if (!v) {
+			ynode_free(k);
+			return NULL;
+		}
+		if (n->keys)
+			n->keys[i] = k;
+		n->items[i] = v;
+		n->n = i + 1;
+	}
+	return TAKE_PTR(n);
+}
+
+/* ---- mapping helpers ---- */
+
+static bool scalar_is(const struct ynode *n, const char *s)
+{
+	return n && n->kind == YNODE_SCALAR && n->len == strlen(s) && memcmp(n->value, s, n->len) == 0;
+}
+
+long ymap_index(const struct ynode *map, const char *key)
+{
+	if (!map || map->kind != YNODE_MAPPING)
+		return -1;
+	for (size_t i = 0; i < map->n; i++)
+		if (scalar_is(map->keys[i], key))
+			return (long)i;
+	return -1;
+}
+
+struct ynode *ymap_get(const struct ynode *map, const char *key)
+{
+	long i = ymap_index(map, key);
+
+	return i < 0 ? NULL : map->items[i];
+}
+
+void ymap_remove(struct ynode *map, const char *key)
+{
+	long i = ymap_index(map, key);
+
+	if (i < 0)
+		return;
+	ynode_free(map->keys[i]);
+	ynode_free(map->items[i]);
+	memmove(map->keys + i, map->keys + i + 1, (map->n - (size_t)i - 1) * sizeof(*map->keys));
+	memmove(map->items + i, map->items + i + 1, (map->n - (size_t)i - 1) * sizeof(*map->items));
+	map->n--;
+}
+
+int ymap_append(struct ynode *map, const char *key, struct ynode *value)
+{
+	_cleanup_ynode_ struct ynode *v = value;
+	struct ynode *k, **nk, **nv;
+
+	if (!v)
+		return -ENOMEM;
+	if (!map || map->kind != YNODE_MAPPING)
+		return -EINVAL;
+	k = ynode_new_scalar(key, YSTYLE_PLAIN);
+	if (!k)
+		return -ENOMEM;
+	nk = realloc(map->keys, (map->n + 1) * sizeof(*nk));
+	if (nk)
+		map->keys = nk;
+	nv = realloc(map->items, (map->n + 1) * sizeof(*nv));
+	if (nv)
+		map->items = nv;
+	if (!nk || !nv) {
+		ynode_free(k);
+		return -ENOMEM;
+	}
+	map->keys[map->n] = k;
+	map->items[map->n] = TAKE_PTR(v);
+	map->n++;
+	return 0;
+}
+
+/* ---- scalar types ---- */
+
+static bool scalar_untagged_plain(const struct ynode *n)
+{
+	return n && n->kind == YNODE_SCALAR && !n->tag && n->style == YSTYLE_PLAIN;
+}
+
+static bool scalar_in(const struct ynode *n, const char *const *words)
+{
+	for (size_t i = 0; words[i]; i++)
+		if (n->len == strlen(words[i]) && strcasecmp(n->value, words[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool scalar_boolish(const struct ynode *n)
+{
+	return scalar_untagged_plain(n) ||
+	       (n && n->kind == YNODE_SCALAR && n->tag && strcmp(n->tag, YAML_TAG_BOOL) == 0);
+}
+
+bool yscalar_is_true(const struct ynode *n)
+{
+	static const char *const words[] = { "true", "yes", "on", NULL };
+
+	return scalar_boolish(n) && scalar_in(n, words);
+}
+
+bool yscalar_is_false(const struct ynode *n)
+{
+	static const char *const words[] = { "false", "no", "off", NULL };
+
+	return scalar_boolish(n) && scalar_in(n, words);
+}
+
+bool yscalar_is_null(const struct ynode *n)
+{
+	if (n && n->kind == YNODE_SCALAR && n->tag && strcmp(n->tag, YAML_TAG_NULL) == 0)
+		return true;
+	if (!scalar_untagged_plain(n))
+		return false;
+	return n->len == 0 || strcmp(n->value, "~") == 0 || strcmp(n->value, "null") == 0 ||
+	       strcmp(n->value, "Null") == 0 || strcmp(n->value, "NULL") == 0;
+}
+
+void ymsg_text(char *buf, size_t size, const char *s, size_t len)
+{
+	size_t o = 0;
+
+	if (size == 0)
+		return;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char tmp[8];
+		size_t tl;
+
+		if (c == '\n')
+			tl = (size_t)snprintf(tmp, sizeof(tmp), "\\n");
+		else if (c == '\t')
+			tl = (size_t)snprintf(tmp, sizeof(tmp), "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			tl = (size_t)snprintf(tmp, sizeof(tmp), "\\x%02x", c);
+		else {
+			tmp[0] = (char)c;
+			tl = 1;
+		}
+		/* keep room for "..." and the NUL */
+		if (o + tl + 4 > size) {
+			/* do not cut a UTF-8 sequence in half */
+			while (o > 0 && ((unsigned char)buf[o - 1] & 0xc0) == 0x80)
+				o--;
+			if (o > 0 && ((unsigned char)buf[o - 1] & 0x80))
+				o--;
+			if (o + 4 <= size) {
+				memcpy(buf + o, "...", 3);
+				o += 3;
+			}
+			break;
+		}
+		memcpy(buf + o, tmp, tl);
+		o += tl;
+	}
+	buf[o] = '\0';
+}
+
+/* ---- the parser ---- */
+
+struct anchor {
+	char *name;
+	struct ynode *node;          /* borrowed: owned by the tree */
+	bool complete;
+};
+
+struct frame {
+	struct ynode *node;
+	struct ynode *key;           /* mapping: key waiting for its value */
+	size_t cap;
+	long anchor;                 /* index into anchors, or -1 */
+};
+
+struct builder {
+	const char *buf;
+	size_t len;
+	struct ystream *s;
+	struct ynode *root;
+	bool have_root;
+	struct frame stack[YAML_MAX_DEPTH];
+	size_t depth;
+	struct anchor *anchors;
+	size_t n_anchors, cap_anchors;
+	size_t nodes;
+	char *err;
+	int r;
+};
+
+static int fail_at(struct builder *b, size_t line, size_t col, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail_at(struct builder *b, size_t line, size_t col, const char *fmt, ...)
+{
+	_cleanup_free_ char *msg = NULL;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return b->r = -ENOMEM;
+	if (asprintf(&b->err, "line %zu, column %zu: %s", line, col, msg) < 0) {
+		b->err = NULL;
+		return b->r = -ENOMEM;
+	}
+	return b->r = -EINVAL;
+}
+
+#define fail_mark(b, m, ...) fail_at((b), (m).line + 1, (m).column + 1, __VA_ARGS__)
+
+/* 1-based line and column (in characters) of a byte offset of the input. */
+static void offset_position(const char *buf, size_t len, size_t off, size_t *line, size_t *col)
+{
+	size_t l = 1, c = 1;
+
+	for (size_t i = 0; i < off && i < len; i++) {
+		if (buf[i] == '\n') {
+			l++;
+			c = 1;
+		} else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
+			c++;
+		}
+	}
+	*line = l;
+	*col = c;
+}
+
+static void anchors_clear(struct builder *b)
+{
+	for (size_t i = 0; i < b->n_anchors; i++)
+		free(b->anchors[i].name);
+	b->n_anchors = 0;
+}
+
+static long anchor_add(struct builder *b, const char *name, struct ynode *node, bool complete)
+{
+	if (b->n_anchors == b->cap_anchors) {
+		size_t nc = b->cap_anchors ? 2 * b->cap_anchors : 8;
+		struct anchor *na = realloc(b->anchors, nc * sizeof(*na));
+		if (!na)
+			return b->r = -ENOMEM;
+		b->anchors = na;
+		b->cap_anchors = nc;
+	}
+	b->anchors[b->n_anchors].name = strdup(name);
+	if (!b->anchors[b->n_anchors].name)
+		return b->r = -ENOMEM;
+	b->anchors[b->n_anchors].node = node;
+	b->anchors[b->n_anchors].complete = complete;
+	return (long)b->n_anchors++;
+}
+
+static const struct anchor *anchor_find(const struct builder *b, const char *name)
+{
+	/* a later definition of the same name wins */
+	for (size_t i = b->n_anchors; i > 0; i--)
+		if (strcmp(b->anchors[i - 1].name, name) == 0)
+			return &b->anchors[i - 1];
+	return NULL;
+}
+
+static int count_node(struct builder *b, size_t n, yaml_mark_t m)
+{
+	if (n > YAML_MAX_NODES || b->nodes + n > YAML_MAX_NODES)
+		return fail_mark(b, m, "too many nodes (more than %d, aliases expanded)", YAML_MAX_NODES);
+	b->nodes += n;
+	return 0;
+}
+
+static int grow(struct frame *f)
+{
+	struct ynode *n = f->node;
+	size_t nc;
+
+	if (n->n < f->cap)
+		return 0;
+	nc = f->cap ? 2 * f->cap : 4;
+	if (n->kind == YNODE_MAPPING) {
+		struct ynode **nk = realloc(n->keys, nc * sizeof(*nk));
+		if (!nk)
+			return -ENOMEM;
+		n->keys = nk;
+	}
+	struct ynode **ni = realloc(n->items, nc * sizeof(*ni));
+	if (!ni)
+		return -ENOMEM;
+	n->items = ni;
+	f->cap = nc;
+	return 0;
+}
+
+/* Hands a finished node to its parent (or makes it the document root);
+ * takes ownership of node in every case. */
+static int attach(struct builder *b, struct ynode *node)
+{
+	struct frame *f;
+
+	if (b->depth == 0) {
+		b->root = node;
+		b->have_root = true;
+		return 0;
+	}
+	f = &b->stack[b->depth - 1];
+	if (f->node->kind == YNODE_MAPPING && !f->key) {
+		f->key = node;
+		return 0;
+	}
+	if (grow(f) < 0) {
+		ynode_free(node);
+		return b->r = -ENOMEM;
+	}
+	if (f->node->kind == YNODE_MAPPING) {
+		f->node->keys[f->node->n] = TAKE_PTR(f->key);
+	}
+	f->node->items[f->node->n++] = node;
+	return 0;
+}
+
+static int set_common(struct builder *b, struct ynode *n, yaml_mark_t m, const yaml_char_t *tag)
+{
+	n->line = (unsigned)(m.line + 1);
+	n->col = (unsigned)(m.column + 1);
+	if (tag && !(n->tag = strdup((const char *)tag)))
+		return b->r = -ENOMEM;
+	return 0;
+}
+
+static int on_scalar(struct builder *b, const yaml_event_t *e)
+{
+	_cleanup_ynode_ struct ynode *n = NULL;
+
+	if (count_node(b, 1, e->start_mark) < 0)
+		return b->r;
+	n = ynode_alloc(YNODE_SCALAR);
+	if (!n)
+		return b->r = -ENOMEM;
+	if (set_common(b, n, e->start_mark, e->data.scalar.tag) < 0)
+		return b->r;
+	n->value = malloc(e->data.scalar.length + 1);
+	if (!n->value)
+		return b->r = -ENOMEM;
+	memcpy(n->value, e->data.scalar.value, e->data.scalar.length);
+	n->value[e->data.scalar.length] = '\0';
+	n->len = e->data.scalar.length;
+	switch (e->data.scalar.style) {
+	case YAML_SINGLE_QUOTED_SCALAR_STYLE: n->style = YSTYLE_SINGLE; break;
+	case YAML_DOUBLE_QUOTED_SCALAR_STYLE: n->style = YSTYLE_DOUBLE; break;
+	case YAML_LITERAL_SCALAR_STYLE: n->style = YSTYLE_LITERAL; break;
+	case YAML_FOLDED_SCALAR_STYLE: n->style = YSTYLE_FOLDED; break;
+	default: n->style = YSTYLE_PLAIN; break;
+	}
+	if (e->data.scalar.anchor &&
+	    anchor_add(b, (const char *)e->data.scalar.anchor, n, true) < 0)
+		return b->r;
+	return attach(b, TAKE_PTR(n));
+}
+
+static int on_start(struct builder *b, const yaml_event_t *e, enum ynode_kind kind)
+{
+	const yaml_char_t *tag, *anchor;
+	struct ynode *n;
+	struct frame *f;
+
+	if (b->depth >= YAML_MAX_DEPTH)
+		return fail_mark(b, e->start_mark, "nesting deeper than %d levels", YAML_MAX_DEPTH);
+	if (count_node(b, 1, e->start_mark) < 0)
+		return b->r;
+	if (kind == YNODE_MAPPING) {
+		tag = e->data.mapping_start.tag;
+		anchor = e->data.mapping_start.anchor;
+	} else {
+		tag = e->data.sequence_start.tag;
+		anchor = e->data.sequence_start.anchor;
+	}
+	n = ynode_alloc(kind);
+	if (!n)
+		return b->r = -ENOMEM;
+	if (set_common(b, n, e->start_mark, tag) < 0) {
+		ynode_free(n);
+		return b->r;
+	}
+	f = &b->stack[b->depth++];
+	*f = (struct frame){ .node = n, .anchor = -1 };
+	if (anchor) {
+		f->anchor = anchor_add(b, (const char *)anchor, n, false);
+		if (f->anchor < 0)
+			return b->r;
+	}
+	return 0;
+}
+
+static bool before(const struct ynode *a, const struct ynode *b)
+{
+	return a->line < b->line || (a->line == b->line && a->col < b->col);
+}
+
+static int cmp_keys(const void *a, const void *b)
+{
+	const struct ynode *x = *(const struct ynode *const *)a, *y = *(const struct ynode *const *)b;
+	size_t l = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->value, y->value, l);
+
+	if (c)
+		return c;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	/* equal text: file order */
+	return before(x, y) ? -1 : (before(y, x) ? 1 : 0);
+}
+
+static bool same_text(const struct ynode *x, const struct ynode *y)
+{
+	return x->len == y->len && memcmp(x->value, y->value, x->len) == 0;
+}
+
+/* Duplicate scalar keys; sorting keeps this O(n log n) for huge mappings.
+ * Reports the duplicate that comes first in the file. */
+static int check_duplicates(struct builder *b, const struct ynode *map)
+{
+	_cleanup_free_ const struct ynode **v = NULL;
+	const struct ynode *dup = NULL, *first = NULL;
+	size_t m = 0;
+
+	if (map->n < 2)
+		return 0;
+	v = calloc(map->n, sizeof(*v));
+	if (!v)
+		return b->r = -ENOMEM;
+	for (size_t i = 0; i < map->n; i++)
+		if (map->keys[i]->kind == YNODE_SCALAR)
+			v[m++] = map->keys[i];
+	qsort(v, m, sizeof(*v), cmp_keys);
+	for (size_t i = 0; i + 1 < m; i++) {
+		/* runs of equal keys are in file order */
+		if (!same_text(v[i], v[i + 1]) || (i > 0 && same_text(v[i - 1], v[i])))
+			continue;
+		if (!dup || before(v[i + 1], dup)) {
+			dup = v[i + 1];
+			first = v[i];
+		}
+	}
+	if (dup) {
+		char t[96];
+		ymsg_text(t, sizeof(t), dup->value, dup->len);
+		return fail_at(b, dup->line, dup->col, "duplicate key '%s' (first at line %u, column %u)",
+			       t, first->line, first->col);
+	}
+	return 0;
+}
+
+static int on_end(struct builder *b)
+{
+	struct frame *f = &b->stack[b->depth - 1];
+	struct ynode *n = f->node;
+
+	if (n->kind == YNODE_MAPPING && check_duplicates(b, n) < 0)
+		return b->r;
+	if (f->anchor >= 0)
+		b->anchors[f->anchor].complete = true;
+	b->depth--;
+	return attach(b, n);
+}
+
+static int on_alias(struct builder *b, const yaml_event_t *e)
+{
+	const char *name = (const char *)e->data.alias.anchor;
+	const struct anchor *a = anchor_find(b, name);
+	struct ynode *copy;
+
+	if (!a)
+		return fail_mark(b, e->start_mark, "undefined alias '*%s'", name);
+	if (!a->complete)
+		return fail_mark(b, e->start_mark, "alias '*%s' refers to a node that contains it", name);
+	if (count_node(b, ynode_count(a->node), e->start_mark) < 0)
+		return b->r;
+	if (b->depth + ynode_height(a->node) > YAML_MAX_DEPTH)
+		return fail_mark(b, e->start_mark, "nesting deeper than %d levels", YAML_MAX_DEPTH);
+	copy = ynode_copy(a->node);
+	if (!copy)
+		return b->r = -ENOMEM;
+	copy->line = (unsigned)(e->start_mark.line + 1);
+	copy->col = (unsigned)(e->start_mark.column + 1);
+	return attach(b, copy);
+}
+
+static int push_doc(struct builder *b, yaml_mark_t m)
+{
+	struct ydoc *nd = realloc(b->s->docs, (b->s->n + 1) * sizeof(*nd));
+
+	if (!nd)
+		return b->r = -ENOMEM;
+	b->s->docs = nd;
+	nd[b->s->n] = (struct ydoc){ .line = (unsigned)(m.line + 1), .col = (unsigned)(m.column + 1) };
+	b->s->n++;
+	return 0;
+}
+
+static int end_doc(struct builder *b)
+{
+	struct ydoc *d = &b->s->docs[b->s->n - 1];
+	struct ynode *root = TAKE_PTR(b->root);
+
+	/* "---" followed by nothing: libyaml reports an empty plain scalar */
+	if (root && root->kind == YNODE_SCALAR && root->style == YSTYLE_PLAIN && !root->tag &&
+	    root->len == 0) {
+		ynode_free(root);
+		root = NULL;
+	}
+	d->root = root;
+	b->have_root = false;
+	anchors_clear(b);
+	return 0;
+}
+
+static int parser_error(struct builder *b, const yaml_parser_t *p)
+{
+	size_t line, col;
+
+	if (p->error == YAML_MEMORY_ERROR)
+		return b->r = -ENOMEM;
+	if (p->error == YAML_READER_ERROR) {
+		offset_position(b->buf, b->len, p->problem_offset, &line, &col);
+		if (p->problem_value != -1)
+			return fail_at(b, line, col, "%s (byte 0x%02X)", p->problem ? p->problem : "invalid input",
+				       (unsigned)p->problem_value & 0xffu);
+		return fail_at(b, line, col, "%s", p->problem ? p->problem : "invalid input");
+	}
+	if (p->context)
+		return fail_mark(b, p->problem_mark, "%s (%s at line %zu, column %zu)",
+				 p->problem ? p->problem : "syntax error", p->context,
+				 p->context_mark.line + 1, p->context_mark.column + 1);
+	return fail_mark(b, p->problem_mark, "%s", p->problem ? p->problem : "syntax error");
+}
+
+static int run_parser(struct builder *b)
+{
+	yaml_parser_t p;
+	bool done = false;
+
+	if (!yaml_parser_initialize(&p))
+		return b->r = -ENOMEM;
+	yaml_parser_set_input_string(&p, (const unsigned char *)b->buf, b->len);
+	yaml_parser_set_encoding(&p, YAML_UTF8_ENCODING);
+	while (!done && b->r == 0) {
+		yaml_event_t e;
+
+		if (!yaml_parser_parse(&p, &e)) {
+			parser_error(b, &p);
+			break;
+		}
+		switch (e.type) {
+		case YAML_STREAM_END_EVENT:
+			done = true;
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			push_doc(b, e.start_mark);
+			break;
+		case YAML_DOCUMENT_END_EVENT:
+			end_doc(b);
+			break;
+		case YAML_SCALAR_EVENT:
+			on_scalar(b, &e);
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+			on_start(b, &e, YNODE_SEQUENCE);
+			break;
+		case YAML_MAPPING_START_EVENT:
+			on_start(b, &e, YNODE_MAPPING);
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			on_end(b);
+			break;
+		case YAML_ALIAS_EVENT:
+			on_alias(b, &e);
+			break;
+		default:
+			break;
+		}
+		yaml_event_delete(&e);
+	}
+	yaml_parser_delete(&p);
+	return b->r;
+}
+
+int ystream_parse(const char *buf, size_t len, struct ystream **out, char **err)
+{
+	struct builder b = { .buf = buf, .len = len };
+	const char *nul;
+
+	*out = NULL;
+	if (err)
+		*err = NULL;
+	if (len > YAML_MAX_INPUT) {
+		if (err && asprintf(err, "input larger than %u bytes", YAML_MAX_INPUT) < 0)
+			*err = NULL;
+		return -EINVAL;
+	}
+	nul = memchr(buf, '\0', len);
+	if (nul) {
+		size_t line, col;
+		offset_position(buf, len, (size_t)(nul - buf), &line, &col);
+		fail_at(&b, line, col, "NUL character in input");
+		goto out;
+	}
+	b.s = calloc(1, sizeof(*b.s));
+	if (!b.s)
+		return -ENOMEM;
+	run_parser(&b);
+out:
+	/* unwind whatever is half built */
+	while (b.depth > 0) {
+		struct frame *f = &b.stack[--b.depth];
+		ynode_free(f->key);
+		ynode_free(f->node);
+	}
+	ynode_free(b.root);
+	anchors_clear(&b);
+	free(b.anchors);
+	if (b.r < 0) {
+		ystream_free(b.s);
+		if (err)
+			*err = TAKE_PTR(b.err);
+		free(b.err);
+		return b.r;
+	}
+	*out = b.s;
+	return 0;
+}
+
+void ystream_free(struct ystream *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		ynode_free(s->docs[i].root);
+	free(s->docs);
+	free(s);
+}
