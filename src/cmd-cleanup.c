@@ -232,7 +232,7 @@ static int remove_leftover(const struct leftovers *l, const struct leftover *ite
 	return failed;
 }
 
-int cmd_cleanup(int argc, char **argv, unsigned opts)
+int cmd_cleanup(int argc, char **argv, const struct cmd_opts *opts)
 {
 	struct leftovers l = { 0 };
 	int failed = 0;
@@ -258,7 +258,7 @@ int cmd_cleanup(int argc, char **argv, unsigned opts)
 		else
 			log_step("  seed directory %s", it->seed_dir);
 	}
-	if (!(opts & OPT_YES) && !confirm(l.n)) {
+	if (!(opt_has(opts, OPT_YES)) && !confirm(l.n)) {
 		log_step("Nothing removed; run 'qvm cleanup --yes' to remove them");
 		leftovers_clear(&l);
 		return 0;

@@ -205,7 +205,7 @@ static int import_into(const char *image, int image_fd, uint64_t image_size, con
 	return 0;
 }
 
-int cmd_import(int argc, char **argv, unsigned opts)
+int cmd_import(int argc, char **argv, const struct cmd_opts *opts)
 {
 	const char *image = argv[0], *zvol = argv[1];
 	_cleanup_close_ int image_fd = -1;

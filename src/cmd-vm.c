@@ -294,7 +294,7 @@ static void vm_run_clear(struct vm_run *run)
 	free(run->device);
 }
 
-int cmd_vm(int argc, char **argv, unsigned opts)
+int cmd_vm(int argc, char **argv, const struct cmd_opts *opts)
 {
 	_cleanup_strv_free_ char **errors = NULL;
 	struct vm_run run = { .path = argv[0] };

@@ -1,16 +1,31 @@
 /* SPDX-License-Identifier: MIT */
-/* The subcommands. Each returns 0 on success or -1 after printing its
- * error; main() turns that into the exit status. */
+/* The subcommands and the options main() parses for them. Each command
+ * returns 0 on success or -1 after printing its error; main() turns that
+ * into the exit status. */
 #ifndef QVM_COMMANDS_H
 #define QVM_COMMANDS_H
 
-/* Option bits main() sets from the command line. */
-enum {
-	OPT_YES = 1u << 0,    /* cleanup: remove without asking */
+#include <stdbool.h>
+
+/* Every option of every command has one id. main() knows from the command
+ * table which command accepts which. */
+enum opt_id {
+	OPT_YES,          /* --yes, -y: do not ask */
+	OPT__MAX
 };
 
-int cmd_import(int argc, char **argv, unsigned opts);
-int cmd_vm(int argc, char **argv, unsigned opts);
-int cmd_cleanup(int argc, char **argv, unsigned opts);
+/* What main() parsed: each option's values in command-line order
+ * (a flag without a value records ""). */
+struct cmd_opts {
+	char **values[OPT__MAX];
+};
+
+static inline bool opt_has(const struct cmd_opts *o, enum opt_id id) { return o->values[id] != 0; }
+/* The last value given for an option, or NULL. */
+const char *opt_last(const struct cmd_opts *o, enum opt_id id);
+
+int cmd_import(int argc, char **argv, const struct cmd_opts *opts);
+int cmd_vm(int argc, char **argv, const struct cmd_opts *opts);
+int cmd_cleanup(int argc, char **argv, const struct cmd_opts *opts);
 
 #endif

@@ -6,7 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "commands.h"
+#include "strv.h"
 #include "signals.h"
 #include "banned.h"
 
@@ -19,45 +21,64 @@ enum {
 	ALIAS = 1u << 1,     /* accepted, but not listed in the usage */
 };
 
-/* An option a command accepts, and the bit it sets in cmd_opts. */
+/* An option a command accepts. */
 struct option_def {
 	const char *long_name;
-	char short_name;
-	unsigned bit;
+	char short_name;              /* 0 for none */
+	enum { OPT_FLAG, OPT_VALUE } arg;
+	enum opt_id id;
 };
 
 struct command {
 	const char *name;
-	int (*run)(int argc, char **argv, unsigned opts);
-	int nargs;
+	int (*run)(int argc, char **argv, const struct cmd_opts *opts);
+	int min_args, max_args;       /* operands; max -1 for no limit */
 	unsigned flags;
 	const char *args;
 	const char *summary;
-	const struct option_def *options;   /* NULL-terminated by long_name */
+	const struct option_def *options;   /* ends with a NULL long_name */
 };
 
 static const struct option_def cleanup_options[] = {
-	{ "yes", 'y', OPT_YES },
-	{ NULL, 0, 0 },
+	{ "yes", 'y', OPT_FLAG, OPT_YES },
+	{ NULL, 0, 0, 0 },
 };
 
 static const struct command commands[] = {
-	{ "import", cmd_import, 2, MUTATES, "IMAGE ZVOL", "import a raw cloud image into a new zvol and ZVOL@base", NULL },
-	{ "image", cmd_import, 2, MUTATES | ALIAS, "IMAGE ZVOL", "alias of import", NULL },
-	{ "vm", cmd_vm, 1, MUTATES, "FILE", "provision a new VM from a qvm file", NULL },
-	{ "cleanup", cmd_cleanup, 0, MUTATES, "[--yes]", "list and remove leftovers of interrupted runs", cleanup_options },
+	{ "import", cmd_import, 2, 2, MUTATES, "IMAGE ZVOL",
+	  "import a raw cloud image into a new zvol and ZVOL@base", NULL },
+	{ "image", cmd_import, 2, 2, MUTATES | ALIAS, "IMAGE ZVOL", "alias of import", NULL },
+	{ "vm", cmd_vm, 1, 1, MUTATES, "FILE", "provision a new VM from a qvm file", NULL },
+	{ "cleanup", cmd_cleanup, 0, 0, MUTATES, "[--yes]",
+	  "list and remove leftovers of interrupted runs", cleanup_options },
 };
 
-/* The bit for option a of cmd, or 0 if cmd has no such option. */
-static unsigned find_option(const struct command *cmd, const char *a)
+const char *opt_last(const struct cmd_opts *o, enum opt_id id)
 {
+	size_t n = strv_length(o->values[id]);
+
+	return n ? o->values[id][n - 1] : NULL;
+}
+
+/* The definition matching argument a ("--name", "--name=V", "-n"), or NULL. */
+static const struct option_def *find_option(const struct command *cmd, const char *a,
+					    const char **inline_value)
+{
+	*inline_value = NULL;
 	for (const struct option_def *o = cmd->options; o && o->long_name; o++) {
-		if (a[1] == '-' && strcmp(a + 2, o->long_name) == 0)
-			return o->bit;
-		if (a[1] == o->short_name && a[2] == '\0')
-			return o->bit;
+		size_t len = strlen(o->long_name);
+		if (a[1] == '-' && strncmp(a + 2, o->long_name, len) == 0) {
+			if (a[2 + len] == '\0')
+				return o;
+			if (a[2 + len] == '=') {
+				*inline_value = a + 3 + len;
+				return o;
+			}
+		}
+		if (o->short_name && a[1] == o->short_name && a[2] == '\0')
+			return o;
 	}
-	return 0;
+	return NULL;
 }
 
 static void usage(FILE *f)
@@ -114,9 +135,9 @@ static int finish_stdout(int status)
 int main(int argc, char **argv)
 {
 	const struct command *cmd;
-	char *args[8];
-	int nargs = 0, r;
-	unsigned opts = 0;
+	char **operands = NULL;
+	struct cmd_opts opts = { 0 };
+	int nargs, r;
 	int dashdash = 0;
 
 	if (argc < 2)
@@ -137,44 +158,69 @@ int main(int argc, char **argv)
 		return usage_error("unknown command '%s'", argv[1]);
 
 	for (int i = 2; i < argc; i++) {
-		const char *a = argv[i];
+		const char *a = argv[i], *value;
+		const struct option_def *o;
+
 		if (!dashdash && strcmp(a, "--") == 0) {
 			dashdash = 1;
 			continue;
 		}
 		if (!dashdash && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
 			printf("Usage: qvm %s %s\n  %s\n", cmd->name, cmd->args, cmd->summary);
-			return finish_stdout(0);
+			r = finish_stdout(0);
+			goto out;
 		}
-		if (!dashdash && a[0] == '-' && a[1] != '\0') {
-			unsigned bit = find_option(cmd, a);
-			if (!bit)
-				return usage_error("unknown option '%s' for '%s'", a, cmd->name);
-			opts |= bit;
+		if (dashdash || a[0] != '-' || a[1] == '\0') {
+			if (strv_push(&operands, a) < 0) {
+				r = usage_error("%s", strerror(ENOMEM));
+				goto out;
+			}
 			continue;
 		}
-		if (nargs == cmd->nargs) {
-			fprintf(stderr, "qvm: '%s' takes %d argument%s (%s)\n", cmd->name,
-				cmd->nargs, cmd->nargs == 1 ? "" : "s", cmd->args);
-			usage(stderr);
-			return 1;
+		o = find_option(cmd, a, &value);
+		if (!o) {
+			r = usage_error("unknown option '%s' for '%s'", a, cmd->name);
+			goto out;
 		}
-		args[nargs++] = argv[i];
+		if (o->arg == OPT_FLAG && value) {
+			r = usage_error("option '--%s' takes no value", o->long_name);
+			goto out;
+		}
+		if (o->arg == OPT_VALUE && !value) {
+			if (i + 1 >= argc) {
+				r = usage_error("option '%s' needs a value", a);
+				goto out;
+			}
+			value = argv[++i];
+		}
+		if (strv_push(&opts.values[o->id], value ? value : "") < 0) {
+			r = usage_error("%s", strerror(ENOMEM));
+			goto out;
+		}
 	}
-	if (nargs != cmd->nargs) {
-		fprintf(stderr, "qvm: '%s' takes %d argument%s (%s)\n", cmd->name, cmd->nargs,
-			cmd->nargs == 1 ? "" : "s", cmd->args);
+	nargs = (int)strv_length(operands);
+	if (nargs < cmd->min_args || (cmd->max_args >= 0 && nargs > cmd->max_args)) {
+		if (cmd->min_args == cmd->max_args)
+			fprintf(stderr, "qvm: '%s' takes %d argument%s (%s)\n", cmd->name,
+				cmd->min_args, cmd->min_args == 1 ? "" : "s", cmd->args);
+		else
+			fprintf(stderr, "qvm: wrong number of arguments for '%s' (%s)\n", cmd->name,
+				cmd->args);
 		usage(stderr);
-		return 1;
+		r = 1;
+		goto out;
 	}
-	args[nargs] = NULL;
 
 	if (cmd->flags & MUTATES)
 		signals_install();
-	r = cmd->run(nargs, args, opts) == 0 ? 0 : 1;
+	r = cmd->run(nargs, operands ? operands : (char *[]){ NULL }, &opts) == 0 ? 0 : 1;
 	r = finish_stdout(r);
 	/* rolled back already; now let the caller see how qvm was stopped */
 	if (r != 0)
 		signals_reraise();
+out:
+	strv_free(operands);
+	for (int i = 0; i < OPT__MAX; i++)
+		strv_free(opts.values[i]);
 	return r;
 }
