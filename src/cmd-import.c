@@ -36,10 +36,11 @@ static int open_image(const char *path, int *fdp, uint64_t *size)
 	_cleanup_close_ int fd = -1;
 	struct stat st;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return log_error(TASK, "cannot open image '%s': %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0)
+	if (fcntl(fd, F_SETFL, 0) < 0 || fstat(fd, &st) < 0)
 		return log_error(TASK, "cannot read the size of image '%s': %s", path, strerror(errno));
 	if (S_ISREG(st.st_mode)) {
 		*size = (uint64_t)st.st_size;
@@ -111,7 +112,7 @@ static double seconds_since(const struct timespec *t0)
 
 static int interrupted(void)
 {
-	return log_error(TASK, "interrupted by signal %s", sigabbrev_np(signal_pending()));
+	return log_error(TASK, "interrupted by signal SIG%s", sigabbrev_np(signal_pending()));
 }
 
 /* Steps 2-4: everything that changes the host. */
@@ -202,6 +203,9 @@ static int import_into(const char *image, int image_fd, uint64_t image_size, con
 	r = zfs_set(zvol, MARK_STATE "=" MARK_STATE_READY, &err);
 	if (r < 0)
 		return log_error(TASK, "cannot mark zvol %s as ready: %s", zvol, err ? err : strerror(-r));
+	/* a signal during that last step still means "stop": roll back */
+	if (signal_pending())
+		return interrupted();
 	return 0;
 }
 

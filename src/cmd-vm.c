@@ -44,7 +44,7 @@ struct vm_run {
 
 static int interrupted(void)
 {
-	return log_error(TASK, "interrupted by signal %s", sigabbrev_np(signal_pending()));
+	return log_error(TASK, "interrupted by signal SIG%s", sigabbrev_np(signal_pending()));
 }
 
 /* Step 1, host part: everything that can be checked without a change.
@@ -276,6 +276,9 @@ static int provision(struct vm_run *run)
 	if (r < 0)
 		return log_error(TASK, "cannot mark %s as ready: %s", run->file->clone,
 				 err ? err : strerror(-r));
+	/* a signal during that last step still means "stop": roll back */
+	if (signal_pending())
+		return interrupted();
 	{
 		_cleanup_free_ char *marker = NULL;
 		if (asprintf(&marker, "%s/%s", run->seed_dir, SEED_CREATING_FILE) < 0)

@@ -11,6 +11,10 @@
  * table which command accepts which. */
 enum opt_id {
 	OPT_YES,          /* --yes, -y: do not ask */
+	OPT_SHA256,       /* --sha256 HEX: the image's expected SHA-256 */
+	OPT_CHECKSUM_FILE, /* --checksum-file FILE|URL: a SHA256SUMS file naming it */
+	OPT_SIZE,         /* --size SIZE: the zvol's size */
+	OPT_QUIET,        /* --quiet, -q: no progress output */
 	OPT__MAX
 };
 

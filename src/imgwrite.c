@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,9 +10,8 @@
 #include "signals.h"
 #include "banned.h"
 
-/* 4 MiB chunks keep syscalls few; zeros are detected per 64 KiB block so a
- * partly filled chunk still skips its empty parts. */
-#define CHUNK (4u << 20)
+/* zeros are detected per 64 KiB block so a partly filled chunk still skips
+ * its empty parts; non-zero runs are written with one pwrite each */
 #define ZERO_BLOCK (64u << 10)
 
 int buffer_is_zero(const void *buf, size_t len)
@@ -94,69 +94,252 @@ static int write_nonzero(int fd, const unsigned char *buf, size_t len, uint64_t 
 	return 0;
 }
 
-/* Next data region at or after off: [*data, *hole). Falls back to "all
- * data" where the file system cannot tell (block devices, old kernels). */
-static void next_data(int fd, uint64_t off, uint64_t size, uint64_t *data, uint64_t *hole)
+/* ---- the ring: filled chunks go to the writer thread in order ---- */
+
+struct ring {
+	pthread_mutex_t lock;
+	pthread_cond_t changed;
+	struct imgchunk slots[IMGWRITE_BUFFERS];
+	size_t head, count;          /* filled chunks waiting: slots[head..] */
+	unsigned char *free_bufs[IMGWRITE_BUFFERS];
+	size_t nfree;
+	int eof;                     /* the producer is done */
+	int stop;                    /* give up: an error on either side */
+	int write_err;               /* the writer's -errno */
+	int out_fd;
+	uint64_t written;
+};
+
+static void *writer_main(void *arg)
+{
+	struct ring *q = arg;
+
+	pthread_mutex_lock(&q->lock);
+	for (;;) {
+		while (q->count == 0 && !q->eof && !q->stop)
+			pthread_cond_wait(&q->changed, &q->lock);
+		if (q->stop || q->count == 0)
+			break;
+		struct imgchunk c = q->slots[q->head];
+		pthread_mutex_unlock(&q->lock);
+
+		uint64_t written = 0;
+		int r = write_nonzero(q->out_fd, c.buf, c.len, c.off, &written);
+
+		pthread_mutex_lock(&q->lock);
+		q->written += written;
+		q->head = (q->head + 1) % IMGWRITE_BUFFERS;
+		q->count--;
+		q->free_bufs[q->nfree++] = c.buf;
+		if (r < 0) {
+			q->write_err = r;
+			q->stop = 1;
+		}
+		pthread_cond_broadcast(&q->changed);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return NULL;
+}
+
+int imgwrite_run(const struct imgwrite_job *job, struct imgwrite_stats *stats,
+		 enum imgwrite_stage *stage)
+{
+	struct ring q = { .out_fd = job->out_fd };
+	pthread_t writer;
+	int r = 0, started;
+
+	stats->read = stats->written = 0;
+	*stage = IMGWRITE_READ;
+	for (size_t i = 0; i < IMGWRITE_BUFFERS; i++) {
+		void *b;
+		if (posix_memalign(&b, 4096, IMGWRITE_CHUNK) != 0) {
+			r = -ENOMEM;
+			goto out_free;
+		}
+		q.free_bufs[q.nfree++] = b;
+	}
+	pthread_mutex_init(&q.lock, NULL);
+	pthread_cond_init(&q.changed, NULL);
+	started = pthread_create(&writer, NULL, writer_main, &q);
+	if (started != 0) {
+		r = -started;
+		goto out_destroy;
+	}
+
+	for (;;) {
+		struct imgchunk c = { .cap = IMGWRITE_CHUNK };
+
+		pthread_mutex_lock(&q.lock);
+		while (q.nfree == 0 && !q.stop)
+			pthread_cond_wait(&q.changed, &q.lock);
+		if (q.stop) {
+			pthread_mutex_unlock(&q.lock);
+			break;
+		}
+		c.buf = q.free_bufs[--q.nfree];
+		pthread_mutex_unlock(&q.lock);
+
+		if (signal_pending())
+			r = -EINTR;
+		else
+			r = job->fill(job->fill_ctx, &c);
+		pthread_mutex_lock(&q.lock);
+		if (r <= 0 || c.len == 0) {
+			q.free_bufs[q.nfree++] = c.buf;
+			if (r < 0)
+				q.stop = 1;
+			else if (r == 0)
+				q.eof = 1;
+			pthread_cond_broadcast(&q.changed);
+			pthread_mutex_unlock(&q.lock);
+			if (r <= 0)
+				break;
+			continue;
+		}
+		q.slots[(q.head + q.count) % IMGWRITE_BUFFERS] = c;
+		q.count++;
+		pthread_cond_broadcast(&q.changed);
+		pthread_mutex_unlock(&q.lock);
+		stats->read += c.len;
+		if (job->progress)
+			job->progress(c.off + c.len, job->total, job->userdata);
+	}
+	pthread_mutex_lock(&q.lock);
+	q.eof = 1;
+	pthread_cond_broadcast(&q.changed);
+	pthread_mutex_unlock(&q.lock);
+	pthread_join(writer, NULL);
+	stats->written = q.written;
+
+	if (q.write_err < 0) {
+		*stage = IMGWRITE_WRITE;
+		r = q.write_err;
+	} else if (r == 0 && signal_pending()) {
+		r = -EINTR;
+	} else if (r == 0) {
+		*stage = IMGWRITE_FLUSH;
+		if (fsync(job->out_fd) < 0)
+			r = -errno;
+		else if (job->progress)
+			job->progress(job->total, job->total, job->userdata);
+	}
+
+out_destroy:
+	pthread_cond_destroy(&q.changed);
+	pthread_mutex_destroy(&q.lock);
+out_free:
+	/* every buffer is back in the free list once the writer has ended */
+	for (size_t i = 0; i < q.nfree; i++)
+		free(q.free_bufs[i]);
+	return r;
+}
+
+/* ---- producers ---- */
+
+static const unsigned char zeros[ZERO_BLOCK];
+
+static void hash_zeros(struct imgwrite_raw *w, uint64_t len)
+{
+	while (len > 0) {
+		size_t n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
+		w->hash(w->hash_ctx, zeros, n);
+		len -= n;
+	}
+}
+
+/* The data region at or after off: [*data, *end). Falls back to "all data"
+ * where the file system cannot tell (block devices, old kernels). */
+static void next_data(int fd, uint64_t off, uint64_t size, uint64_t *data, uint64_t *end)
 {
 	off_t d = lseek(fd, (off_t)off, SEEK_DATA);
 
 	if (d < 0) {
 		if (errno == ENXIO) {          /* only a hole until the end */
-			*data = *hole = size;
+			*data = *end = size;
 			return;
 		}
 		*data = off;
-		*hole = size;
+		*end = size;
 		return;
 	}
 	off_t h = lseek(fd, d, SEEK_HOLE);
 	*data = (uint64_t)d < size ? (uint64_t)d : size;
-	*hole = h < 0 || (uint64_t)h > size ? size : (uint64_t)h;
+	*end = h < 0 || (uint64_t)h > size ? size : (uint64_t)h;
+}
+
+int imgwrite_raw_fill(void *ctx, struct imgchunk *c)
+{
+	struct imgwrite_raw *w = ctx;
+	int r;
+
+	if (w->off >= w->data_end) {
+		uint64_t data, end;
+
+		if (w->off >= w->size)
+			return 0;
+		next_data(w->fd, w->off, w->size, &data, &end);
+		if (w->hash)
+			hash_zeros(w, data - w->off);
+		w->off = data;
+		w->data_end = end;
+		if (data >= w->size)
+			return 0;
+	}
+	c->off = w->off;
+	c->len = w->data_end - w->off < c->cap ? (size_t)(w->data_end - w->off) : c->cap;
+	r = pread_all(w->fd, c->buf, c->len, c->off);
+	if (r < 0)
+		return r;
+	if (w->hash)
+		w->hash(w->hash_ctx, c->buf, c->len);
+	w->off += c->len;
+	return 1;
+}
+
+int imgwrite_stream_fill(void *ctx, struct imgchunk *c)
+{
+	struct imgwrite_stream *s = ctx;
+
+	c->len = 0;
+	for (;;) {
+		if (s->pend_len == 0) {
+			const void *data;
+			int r = s->next(s->next_ctx, &data, &s->pend_len, &s->pend_off);
+			if (r < 0)
+				return r;
+			if (r == 0) {
+				s->pend_len = 0;
+				return c->len > 0;
+			}
+			s->pend = data;
+			if (s->pend_off > s->max || s->pend_len > s->max - s->pend_off)
+				return -EFBIG;
+			if (s->pend_len == 0)
+				continue;
+		}
+		if (c->len == 0)
+			c->off = s->pend_off;
+		else if (s->pend_off != c->off + c->len)
+			return 1;             /* a hole follows: this chunk ends */
+		size_t n = c->cap - c->len < s->pend_len ? c->cap - c->len : s->pend_len;
+		memcpy(c->buf + c->len, s->pend, n);
+		c->len += n;
+		s->pend += n;
+		s->pend_len -= n;
+		s->pend_off += n;
+		if (c->len == c->cap)
+			return 1;
+	}
 }
 
 int image_write(int in_fd, uint64_t size, int out_fd, struct imgwrite_stats *stats,
 		enum imgwrite_stage *stage, imgwrite_progress_fn progress, void *userdata)
 {
-	_cleanup_free_ unsigned char *buf = NULL;
-	uint64_t off = 0;
-	int r;
+	struct imgwrite_raw raw = { .fd = in_fd, .size = size };
+	struct imgwrite_job job = {
+		.fill = imgwrite_raw_fill, .fill_ctx = &raw, .out_fd = out_fd,
+		.total = size, .progress = progress, .userdata = userdata,
+	};
 
-	stats->read = stats->written = 0;
-	*stage = IMGWRITE_READ;
-	if (posix_memalign((void **)&buf, 4096, CHUNK) != 0)
-		return -ENOMEM;
-
-	while (off < size) {
-		uint64_t data, hole;
-
-		next_data(in_fd, off, size, &data, &hole);
-		if (data >= size)
-			break;
-		for (off = data; off < hole;) {
-			size_t len = hole - off < CHUNK ? (size_t)(hole - off) : CHUNK;
-
-			if (signal_pending())
-				return -EINTR;
-			*stage = IMGWRITE_READ;
-			r = pread_all(in_fd, buf, len, off);
-			if (r < 0)
-				return r;
-			stats->read += len;
-			*stage = IMGWRITE_WRITE;
-			r = write_nonzero(out_fd, buf, len, off, &stats->written);
-			if (r < 0)
-				return r;
-			off += len;
-			if (progress)
-				progress(off, size, userdata);
-		}
-	}
-	if (signal_pending())
-		return -EINTR;
-	*stage = IMGWRITE_FLUSH;
-	if (fsync(out_fd) < 0)
-		return -errno;
-	if (progress)
-		progress(size, size, userdata);
-	return 0;
+	return imgwrite_run(&job, stats, stage);
 }

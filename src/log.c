@@ -8,6 +8,12 @@
 
 /* A step was announced and not yet confirmed: its line is still open. */
 static int line_open;
+static int quiet;
+
+void log_set_quiet(int q)
+{
+	quiet = q;
+}
 
 static void close_line(const char *word)
 {
@@ -22,6 +28,8 @@ void log_begin(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (quiet)
+		return;
 	close_line("");
 	va_start(ap, fmt);
 	vfprintf(stdout, fmt, ap);
@@ -35,6 +43,8 @@ void log_done(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (quiet)
+		return;
 	va_start(ap, fmt);
 	vfprintf(stdout, fmt, ap);
 	va_end(ap);
@@ -47,6 +57,8 @@ void log_step(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (quiet)
+		return;
 	close_line("");
 	va_start(ap, fmt);
 	vfprintf(stdout, fmt, ap);

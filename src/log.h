@@ -4,6 +4,9 @@
 #ifndef QVM_LOG_H
 #define QVM_LOG_H
 
+/* Quiet: the step lines below print nothing (errors still do). */
+void log_set_quiet(int quiet);
+
 /* One progress line on stdout, flushed at once. */
 void log_step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -44,10 +44,21 @@ static const struct option_def cleanup_options[] = {
 	{ NULL, 0, 0, 0 },
 };
 
+static const struct option_def import_options[] = {
+	{ "sha256", 0, OPT_VALUE, OPT_SHA256 },
+	{ "checksum-file", 0, OPT_VALUE, OPT_CHECKSUM_FILE },
+	{ "size", 0, OPT_VALUE, OPT_SIZE },
+	{ "quiet", 'q', OPT_FLAG, OPT_QUIET },
+	{ NULL, 0, 0, 0 },
+};
+
 static const struct command commands[] = {
 	{ "import", cmd_import, 2, 2, MUTATES, "IMAGE ZVOL",
-	  "import a raw cloud image into a new zvol and ZVOL@base", NULL },
-	{ "image", cmd_import, 2, 2, MUTATES | ALIAS, "IMAGE ZVOL", "alias of import", NULL },
+	  "import a cloud image (file or URL; raw, qcow2, vmdk, vhdx, vdi, vhd,\n"
+	  "                             xz/zstd/gzip/bzip2, tar) into a new zvol and ZVOL@base;\n"
+	  "                             options: --sha256 HEX, --checksum-file SUMS,\n"
+	  "                             --size SIZE, -q/--quiet", import_options },
+	{ "image", cmd_import, 2, 2, MUTATES | ALIAS, "IMAGE ZVOL", "alias of import", import_options },
 	{ "vm", cmd_vm, 1, 1, MUTATES, "FILE", "provision a new VM from a qvm file", NULL },
 	{ "cleanup", cmd_cleanup, 0, 0, MUTATES, "[--yes]",
 	  "list and remove leftovers of interrupted runs", cleanup_options },

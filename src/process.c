@@ -112,6 +112,8 @@ int spawn_run(char *const argv[], unsigned flags, struct spawn_result *res)
 		int target = i == 0 ? STDOUT_FILENO : STDERR_FILENO;
 		if (pipes[i][1] >= 0)
 			posix_spawn_file_actions_adddup2(&fa, pipes[i][1], target);
+		else if (i == 0 && (flags & SPAWN_INHERIT_STDOUT))
+			continue;
 		else
 			posix_spawn_file_actions_addopen(&fa, target, "/dev/null", O_WRONLY, 0);
 	}

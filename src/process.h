@@ -12,6 +12,8 @@ enum {
 	 * whose outcome must be known (did zfs create the dataset or not?).
 	 * qvm rolls back right after. */
 	SPAWN_NO_FORWARD = 1u << 2,
+	/* stdout stays qvm's own (a child's live progress on the terminal) */
+	SPAWN_INHERIT_STDOUT = 1u << 3,
 };
 
 struct spawn_result {

@@ -76,7 +76,8 @@ static int zfs_run(char *const *argv, char **out, char **err)
 	if (r < 0) {
 		if (err && asprintf(err, "cannot run zfs: %s", strerror(-r)) < 0)
 			*err = NULL;
-		return r;
+		/* not -ENOENT: that would read as "dataset does not exist" */
+		return r == -ENOMEM ? r : -EIO;
 	}
 	if (res.status != 0) {
 		r = res.err && strstr(res.err, "dataset does not exist") ? -ENOENT : -EIO;
@@ -129,6 +130,39 @@ int zfs_list_volumes(const char *columns, char **out, char **err)
 	char *const argv[] = { "zfs", "list", "-H", "-t", "volume", "-o", (char *)columns, NULL };
 
 	return zfs_run(argv, out, err);
+}
+
+int zfs_list_volumes_parsable(const char *columns, char **out, char **err)
+{
+	char *const argv[] = { "zfs", "list", "-H", "-p", "-t", "volume", "-o", (char *)columns, NULL };
+
+	return zfs_run(argv, out, err);
+}
+
+int zfs_create_blank_argv(const char *name, const char *size, char *const *props, char ***argv)
+{
+	char **v = NULL;
+	int r;
+
+	r = strv_push_many(&v, "zfs", "create", "-V", size, NULL);
+	if (r == 0)
+		r = push_props(&v, props);
+	if (r == 0)
+		r = strv_push(&v, name);
+	if (r < 0) {
+		strv_free(v);
+		return r;
+	}
+	*argv = v;
+	return 0;
+}
+
+int zfs_create_blank(const char *name, const char *size, char *const *props, char **err)
+{
+	_cleanup_strv_free_ char **argv = NULL;
+	int r = zfs_create_blank_argv(name, size, props, &argv);
+
+	return r < 0 ? r : zfs_run(argv, NULL, err);
 }
 
 int zfs_create_volume(const char *name, uint64_t size, char *const *props, char **err)

@@ -28,6 +28,12 @@ int zfs_get(const char *name, const char *prop, char **value, char **err);
 /* zfs list -H -t volume -o COLUMNS (every volume of every pool): the raw
  * tab-separated output in *out. */
 int zfs_list_volumes(const char *columns, char **out, char **err);
+/* The same with -p: sizes in bytes, for parsing. */
+int zfs_list_volumes_parsable(const char *columns, char **out, char **err);
+/* zfs create [-s] -V SIZE [-o P]... NAME: a blank volume, every property
+ * the caller's (zvols qvm adds to a VM, not imported images). */
+int zfs_create_blank_argv(const char *name, const char *size, char *const *props, char ***argv);
+int zfs_create_blank(const char *name, const char *size, char *const *props, char **err);
 /* zfs destroy [-r] NAME; a dataset that no longer exists counts as success. */
 int zfs_destroy(const char *name, int recursive, char **err);
 

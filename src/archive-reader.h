@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* The disk image inside a compressed file or a tar archive (optionally
+ * compressed), streamed with libarchive from an input: no temporary copy.
+ * A compressed raw image is one "file"; a tar must hold exactly one file
+ * with data (directories and empty files are passed over). Sparse tar
+ * members keep their holes. */
+#ifndef QVM_ARCHIVE_READER_H
+#define QVM_ARCHIVE_READER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "input.h"
+
+struct archive_reader;
+
+/* Starts reading in (which must not have been read from yet). 0 or -ENOMEM. */
+int archive_reader_open(struct input *in, struct archive_reader **ar);
+
+struct archive_disk {
+	const char *name;            /* member name; NULL for a compressed image */
+	uint64_t size;               /* from the tar header, or INPUT_SIZE_UNKNOWN */
+	const char *compression;     /* "xz", "gzip"..., or NULL */
+	const unsigned char *head;   /* the first bytes of its data, for source_detect() */
+	size_t head_len;
+};
+
+/*
+ * Moves to the disk image: the first member with data. Returns 0, -ENOENT
+ * when there is none (an empty archive), -EIO for a damaged archive or a
+ * failed read (archive_reader_error() says which, and input_err() the
+ * input's -errno if it was the input), -EINTR.
+ */
+int archive_reader_find_disk(struct archive_reader *ar, struct archive_disk *disk);
+/* The disk's data, as struct imgwrite_stream's next(). */
+int archive_reader_next(void *ar, const void **data, size_t *len, uint64_t *off);
+/*
+ * After the disk's data: reads to the end of the archive. Returns 0, or
+ * -EEXIST if another member with data follows (*other is its name), or as
+ * archive_reader_find_disk().
+ */
+int archive_reader_finish(struct archive_reader *ar, const char **other);
+
+/* libarchive's description of the last failure. */
+const char *archive_reader_error(struct archive_reader *ar);
+/* The input's own -errno behind the last failure, or 0. */
+int archive_reader_input_err(struct archive_reader *ar);
+
+void archive_reader_free(struct archive_reader *ar);
+static inline void archive_reader_freep(struct archive_reader **ar) { archive_reader_free(*ar); }
+
+#endif

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <curl/curl.h>
+
+#include "fetch.h"
+#include "signals.h"
+#include "banned.h"
+
+#ifndef QVM_VERSION
+#define QVM_VERSION "unknown"
+#endif
+
+#define BUF_SIZE (4u << 20)
+
+struct fetch {
+	CURLM *multi;
+	CURL *easy;
+	unsigned char *buf;
+	size_t cap, start, end;      /* bytes received, not yet read: buf[start..end) */
+	int paused, done;
+	CURLcode result;
+	char errbuf[CURL_ERROR_SIZE];
+	char message[CURL_ERROR_SIZE + 64];
+};
+
+int fetch_is_url(const char *s)
+{
+	return strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0;
+}
+
+static size_t on_data(char *data, size_t size, size_t n, void *userdata)
+{
+	struct fetch *f = userdata;
+	size_t len = size * n;
+
+	if (f->start > 0 && f->cap - f->end < len) {
+		memmove(f->buf, f->buf + f->start, f->end - f->start);
+		f->end -= f->start;
+		f->start = 0;
+	}
+	if (f->cap - f->end < len) {
+		if (f->end > 0) {
+			f->paused = 1;
+			return CURL_WRITEFUNC_PAUSE;
+		}
+		/* a block larger than the whole buffer (after a pause) */
+		unsigned char *nb = realloc(f->buf, len);
+		if (!nb)
+			return 0;
+		f->buf = nb;
+		f->cap = len;
+	}
+	memcpy(f->buf + f->end, data, len);
+	f->end += len;
+	return len;
+}
+
+static int setup(struct fetch *f, const char *url)
+{
+	CURL *e = f->easy;
+
+	return curl_easy_setopt(e, CURLOPT_URL, url) ||
+	       curl_easy_setopt(e, CURLOPT_ERRORBUFFER, f->errbuf) ||
+	       curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data) ||
+	       curl_easy_setopt(e, CURLOPT_WRITEDATA, f) ||
+	       curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L) ||
+	       curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L) ||
+	       curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") ||
+	       curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") ||
+	       curl_easy_setopt(e, CURLOPT_FAILONERROR, 1L) ||
+	       curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) ||
+	       curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 512L * 1024) ||
+	       curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 30L) ||
+	       /* a stalled server: less than 1 byte/s for a minute */
+	       curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L) ||
+	       curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 60L) ||
+	       curl_easy_setopt(e, CURLOPT_USERAGENT, "qvm/" QVM_VERSION);
+}
+
+int fetch_open(const char *url, struct fetch **fp)
+{
+	static int initialized;
+	struct fetch *f;
+
+	if (!initialized) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return -ENOMEM;
+		initialized = 1;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	*fp = f;
+	f->cap = BUF_SIZE;
+	f->buf = malloc(f->cap);
+	f->multi = curl_multi_init();
+	f->easy = curl_easy_init();
+	if (!f->buf || !f->multi || !f->easy)
+		return -ENOMEM;
+	if (setup(f, url) != 0 || curl_multi_add_handle(f->multi, f->easy) != CURLM_OK) {
+		snprintf(f->message, sizeof(f->message), "%s",
+			 f->errbuf[0] ? f->errbuf : "invalid URL");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void finish(struct fetch *f, CURLcode result)
+{
+	long code = 0;
+
+	f->done = 1;
+	f->result = result;
+	if (result == CURLE_OK)
+		return;
+	curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &code);
+	if (result == CURLE_HTTP_RETURNED_ERROR && code >= 400)
+		snprintf(f->message, sizeof(f->message), "HTTP status %ld", code);
+	else
+		snprintf(f->message, sizeof(f->message), "%s",
+			 f->errbuf[0] ? f->errbuf : curl_easy_strerror(result));
+}
+
+ssize_t fetch_read(struct fetch *f, void *buf, size_t len)
+{
+	while (f->start == f->end) {
+		int running = 0, left;
+		CURLMsg *m;
+
+		f->start = f->end = 0;
+		if (f->done)
+			return f->result == CURLE_OK ? 0 : -EIO;
+		if (signal_pending())
+			return -EINTR;
+		if (f->paused) {
+			f->paused = 0;
+			curl_easy_pause(f->easy, CURLPAUSE_CONT);
+			if (f->start != f->end)
+				break;
+		}
+		if (curl_multi_perform(f->multi, &running) != CURLM_OK) {
+			finish(f, CURLE_FAILED_INIT);
+			continue;
+		}
+		while ((m = curl_multi_info_read(f->multi, &left)))
+			if (m->msg == CURLMSG_DONE)
+				finish(f, m->data.result);
+		if (f->start == f->end && !f->done && !f->paused)
+			curl_multi_poll(f->multi, NULL, 0, 200, NULL);
+	}
+	size_t n = f->end - f->start < len ? f->end - f->start : len;
+	memcpy(buf, f->buf + f->start, n);
+	f->start += n;
+	return (ssize_t)n;
+}
+
+int64_t fetch_size(struct fetch *f)
+{
+	curl_off_t n = -1;
+
+	if (curl_easy_getinfo(f->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &n) != CURLE_OK)
+		return -1;
+	return n;
+}
+
+const char *fetch_error(struct fetch *f)
+{
+	return f->message[0] ? f->message : "unknown error";
+}
+
+void fetch_free(struct fetch *f)
+{
+	if (!f)
+		return;
+	if (f->multi && f->easy)
+		curl_multi_remove_handle(f->multi, f->easy);
+	if (f->easy)
+		curl_easy_cleanup(f->easy);
+	if (f->multi)
+		curl_multi_cleanup(f->multi);
+	free(f->buf);
+	free(f);
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* Downloading over http:// and https:// with libcurl, read like a file:
+ * the transfer advances only as fast as the reader takes the bytes, so
+ * memory stays small whatever the size. Redirects are followed. */
+#ifndef QVM_FETCH_H
+#define QVM_FETCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct fetch;
+
+/* True if s is an http:// or https:// URL (case-insensitive scheme). */
+int fetch_is_url(const char *s);
+
+/* Starts downloading url. Returns 0 or -ENOMEM / -EINVAL (curl refused the
+ * URL; fetch_error() says why, f is still returned to be freed). */
+int fetch_open(const char *url, struct fetch **f);
+/*
+ * Up to len bytes. Returns the count, 0 at the end of a complete download,
+ * -EINTR if a signal is pending, or -EIO when the download failed or was
+ * cut short (fetch_error() says how).
+ */
+ssize_t fetch_read(struct fetch *f, void *buf, size_t len);
+/* The size the server announced (Content-Length), or -1. Known once the
+ * first byte has been read. */
+int64_t fetch_size(struct fetch *f);
+/* Why the download failed ("HTTP 404", curl's message). */
+const char *fetch_error(struct fetch *f);
+void fetch_free(struct fetch *f);
+static inline void fetch_freep(struct fetch **f) { fetch_free(*f); }
+
+#endif

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "input.h"
+#include "signals.h"
+#include "banned.h"
+
+int input_peek(struct input *in)
+{
+	in->peek_len = 0;
+	while (in->peek_len < sizeof(in->peek)) {
+		ssize_t n;
+		if (in->fetch)
+			n = fetch_read(in->fetch, in->peek + in->peek_len, sizeof(in->peek) - in->peek_len);
+		else
+			n = pread(in->fd, in->peek + in->peek_len, sizeof(in->peek) - in->peek_len,
+				  (off_t)in->peek_len);
+		if (n < 0 && !in->fetch && errno == EINTR)
+			continue;
+		if (n < 0)
+			return in->fetch ? (int)n : -errno;
+		if (n == 0)
+			break;
+		in->peek_len += (size_t)n;
+	}
+	if (in->fetch) {
+		int64_t size = fetch_size(in->fetch);
+		in->size = size >= 0 ? (uint64_t)size : INPUT_SIZE_UNKNOWN;
+	}
+	return 0;
+}
+
+ssize_t input_read(struct input *in, void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (signal_pending())
+		return -EINTR;
+	if (in->fetch && in->peek_pos < in->peek_len) {
+		n = (ssize_t)(in->peek_len - in->peek_pos < len ? in->peek_len - in->peek_pos : len);
+		memcpy(buf, in->peek + in->peek_pos, (size_t)n);
+		in->peek_pos += (size_t)n;
+	} else if (in->fetch) {
+		n = fetch_read(in->fetch, buf, len);
+	} else {
+		do
+			n = read(in->fd, buf, len);
+		while (n < 0 && errno == EINTR && !signal_pending());
+		if (n < 0)
+			return -errno;
+	}
+	if (n > 0) {
+		if (in->hash)
+			sha256_update(in->hash, buf, (size_t)n);
+		in->consumed += (uint64_t)n;
+	}
+	return n;
+}
+
+#define BLOCK (1u << 20)
+
+int input_next(void *ctx, const void **data, size_t *len, uint64_t *off)
+{
+	struct input *in = ctx;
+	size_t have = 0;
+
+	if (!in->block && !(in->block = malloc(BLOCK)))
+		return -ENOMEM;
+	/* fill the block: few, large writes downstream */
+	while (have < BLOCK) {
+		ssize_t n = input_read(in, in->block + have, BLOCK - have);
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			break;
+		have += (size_t)n;
+	}
+	if (have == 0)
+		return 0;
+	*data = in->block;
+	*len = have;
+	*off = in->next_off;
+	in->next_off += have;
+	return 1;
+}
+
+int input_drain(struct input *in)
+{
+	for (;;) {
+		const void *data;
+		size_t len;
+		uint64_t off;
+		int r = input_next(in, &data, &len, &off);
+		if (r <= 0)
+			return r;
+	}
+}
+
+void input_close(struct input *in)
+{
+	if (in->fd >= 0)
+		close(in->fd);
+	in->fd = -1;
+	fetch_free(in->fetch);
+	in->fetch = NULL;
+	sha256_free(in->hash);
+	in->hash = NULL;
+	free(in->block);
+	in->block = NULL;
+}
