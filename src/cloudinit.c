@@ -76,3 +76,17 @@ int cloudinit_meta_data(const struct qvm_file *f, char **out, size_t *len)
 	}
 	return r;
 }
+
+int cloudinit_network_config(const struct qvm_file *f, char **out, size_t *len)
+{
+	if (!f->network_config)
+		return -ENOENT;
+	return yaml_emit(f->network_config, NULL, out, len);
+}
+
+int cloudinit_vendor_data(const struct qvm_file *f, char **out, size_t *len)
+{
+	if (!f->vendor_data)
+		return -ENOENT;
+	return yaml_emit(f->vendor_data, "#cloud-config\n", out, len);
+}

@@ -11,6 +11,13 @@
  * table which command accepts which. */
 enum opt_id {
 	OPT_YES,          /* --yes, -y: do not ask */
+	OPT_JSON,         /* --json: machine-readable output */
+	OPT_KEEP_DISKS,   /* --keep-disks (destroy) */
+	OPT_DRY_RUN,      /* --dry-run, -n (vm): check and show, change nothing */
+	OPT_NAME,         /* --name NAME (vm) */
+	OPT_SET,          /* --set PATH=VALUE (vm), repeatable */
+	OPT_COUNT,        /* --count N (vm) */
+	OPT_WAIT,         /* --wait[=SECONDS] (vm) */
 	OPT_SHA256,       /* --sha256 HEX: the image's expected SHA-256 */
 	OPT_CHECKSUM_FILE, /* --checksum-file FILE|URL: a SHA256SUMS file naming it */
 	OPT_SIZE,         /* --size SIZE: the zvol's size */
@@ -31,5 +38,8 @@ const char *opt_last(const struct cmd_opts *o, enum opt_id id);
 int cmd_import(int argc, char **argv, const struct cmd_opts *opts);
 int cmd_vm(int argc, char **argv, const struct cmd_opts *opts);
 int cmd_cleanup(int argc, char **argv, const struct cmd_opts *opts);
+int cmd_destroy(int argc, char **argv, const struct cmd_opts *opts);
+int cmd_list(int argc, char **argv, const struct cmd_opts *opts);
+int cmd_images(int argc, char **argv, const struct cmd_opts *opts);
 
 #endif

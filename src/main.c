@@ -25,7 +25,7 @@ enum {
 struct option_def {
 	const char *long_name;
 	char short_name;              /* 0 for none */
-	enum { OPT_FLAG, OPT_VALUE } arg;
+	enum { OPT_FLAG, OPT_VALUE, OPT_OPTIONAL } arg;   /* OPT_OPTIONAL: --opt or --opt=V */
 	enum opt_id id;
 };
 
@@ -52,6 +52,26 @@ static const struct option_def import_options[] = {
 	{ NULL, 0, 0, 0 },
 };
 
+static const struct option_def vm_options[] = {
+	{ "dry-run", 'n', OPT_FLAG, OPT_DRY_RUN },
+	{ "name", 0, OPT_VALUE, OPT_NAME },
+	{ "set", 0, OPT_VALUE, OPT_SET },
+	{ "count", 0, OPT_VALUE, OPT_COUNT },
+	{ "wait", 0, OPT_OPTIONAL, OPT_WAIT },
+	{ NULL, 0, 0, 0 },
+};
+
+static const struct option_def destroy_options[] = {
+	{ "yes", 'y', OPT_FLAG, OPT_YES },
+	{ "keep-disks", 0, OPT_FLAG, OPT_KEEP_DISKS },
+	{ NULL, 0, 0, 0 },
+};
+
+static const struct option_def list_options[] = {
+	{ "json", 0, OPT_FLAG, OPT_JSON },
+	{ NULL, 0, 0, 0 },
+};
+
 static const struct command commands[] = {
 	{ "import", cmd_import, 2, 2, MUTATES, "IMAGE ZVOL",
 	  "import a cloud image (file or URL; raw, qcow2, vmdk, vhdx, vdi, vhd,\n"
@@ -59,7 +79,14 @@ static const struct command commands[] = {
 	  "                             options: --sha256 HEX, --checksum-file SUMS,\n"
 	  "                             --size SIZE, -q/--quiet", import_options },
 	{ "image", cmd_import, 2, 2, MUTATES | ALIAS, "IMAGE ZVOL", "alias of import", import_options },
-	{ "vm", cmd_vm, 1, 1, MUTATES, "FILE", "provision a new VM from a qvm file", NULL },
+	{ "vm", cmd_vm, 1, 1, MUTATES, "FILE", "provision a new VM from a qvm file;\n"
+	  "                             options: -n/--dry-run, --name NAME, --set PATH=VALUE,\n"
+	  "                             --count N, --wait[=SECONDS]", vm_options },
+	{ "destroy", cmd_destroy, 1, -1, MUTATES, "NAME...",
+	  "stop and undefine VMs qvm made, destroy their disks and seeds;\n"
+	  "                             options: -y/--yes, --keep-disks", destroy_options },
+	{ "list", cmd_list, 0, 0, 0, "[--json]", "list the VMs qvm made", list_options },
+	{ "images", cmd_images, 0, 0, 0, "[--json]", "list the images qvm imported", list_options },
 	{ "cleanup", cmd_cleanup, 0, 0, MUTATES, "[--yes]",
 	  "list and remove leftovers of interrupted runs", cleanup_options },
 };
@@ -103,12 +130,41 @@ static void usage(FILE *f)
 		snprintf(left, sizeof(left), "%s %s", c->name, c->args);
 		fprintf(f, "  qvm %-22s %s\n", left, c->summary);
 	}
+	fprintf(f, "  qvm %-22s %s\n", "help COMMAND", "show a command's options");
 	fprintf(f, "  qvm %-22s %s\n", "--help | -h", "show this help");
 	fprintf(f, "  qvm %-22s %s\n", "--version", "show the version");
 	fputs("\nEnvironment: QVM_ZVOL_DIR (default /dev/zvol), QVM_STATE_DIR (default\n"
 	      "/var/lib/qvm), QVM_DEVICE_TIMEOUT (seconds, default 30).\n"
 	      "Exit status: 0 on success, 1 on any error; 128+N if stopped by signal N.\n", f);
 }
+
+/* qvm help COMMAND, qvm COMMAND --help: its synopsis, summary and options. */
+static void command_help(const struct command *c, FILE *f)
+{
+	fprintf(f, "Usage: qvm %s %s\n  ", c->name, c->args);
+	/* the summary's continuation lines are indented for the usage table */
+	for (const char *p = c->summary; *p; p++) {
+		fputc(*p, f);
+		if (*p == '\n') {
+			p += strspn(p + 1, " ");
+			fputs("  ", f);
+		}
+	}
+	fputc('\n', f);
+	if (c->options && c->options->long_name) {
+		fputs("Options:\n", f);
+		for (const struct option_def *o = c->options; o->long_name; o++) {
+			fputs("  ", f);
+			if (o->short_name)
+				fprintf(f, "-%c, ", o->short_name);
+			fprintf(f, "--%s%s\n", o->long_name,
+				o->arg == OPT_VALUE ? " VALUE" : o->arg == OPT_OPTIONAL ? "[=VALUE]" : "");
+		}
+	}
+	fputs("See qvm(1) and qvm-file(5).\n", f);
+}
+
+static const struct command *find_command(const char *name);
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
@@ -155,6 +211,15 @@ int main(int argc, char **argv)
 		return usage_error("%s", "no command given");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
 	    strcmp(argv[1], "help") == 0) {
+		if (argc > 2 && strcmp(argv[1], "help") == 0) {
+			cmd = find_command(argv[2]);
+			if (!cmd)
+				return usage_error("unknown command '%s'", argv[2]);
+			if (argc > 3)
+				return usage_error("%s", "'help' takes one command");
+			command_help(cmd, stdout);
+			return finish_stdout(0);
+		}
 		usage(stdout);
 		return finish_stdout(0);
 	}
@@ -177,7 +242,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (!dashdash && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
-			printf("Usage: qvm %s %s\n  %s\n", cmd->name, cmd->args, cmd->summary);
+			command_help(cmd, stdout);
 			r = finish_stdout(0);
 			goto out;
 		}
@@ -193,6 +258,8 @@ int main(int argc, char **argv)
 			r = usage_error("unknown option '%s' for '%s'", a, cmd->name);
 			goto out;
 		}
+		if (o->arg == OPT_OPTIONAL && !value)
+			value = "";
 		if (o->arg == OPT_FLAG && value) {
 			r = usage_error("option '--%s' takes no value", o->long_name);
 			goto out;

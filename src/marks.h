@@ -5,9 +5,11 @@
  *   qvm:kind   image | vm-disk
  *   qvm:vm     the VM's name (vm-disk)
  *   qvm:connect the libvirt URI the VM was defined on (unset: the default)
- *   qvm:source the image file it was imported from (image)
+ *   qvm:source the image file or URL it was imported from (image)
+ *   qvm:sha256 the SHA-256 of the source, verified during the import (image)
  *   qvm:state  creating until the run succeeds, then ready
  *   qvm:run    an id unique to the run that created it
+ *   qvm:disk   a VM disk's index after the boot disk (unset on the boot disk)
  */
 #ifndef QVM_MARKS_H
 #define QVM_MARKS_H
@@ -16,6 +18,10 @@
 #define MARK_STATE_CREATING "creating"
 #define MARK_STATE_READY "ready"
 #define MARK_RUN "qvm:run"
+/* A VM disk after the boot disk: its index among the VM's zvol disks (1, 2,
+ * ...); the boot disk has none. */
+#define MARK_DISK "qvm:disk"
+#define MARK_SHA256 "qvm:sha256"
 
 /* This process's run id ("<pid>-<16 hex digits>"). */
 const char *marks_run_id(void);

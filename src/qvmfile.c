@@ -13,11 +13,14 @@
 #include "names.h"
 #include "qvmfile.h"
 #include "strv.h"
+#include "template.h"
 #include "virtargs.h"
 #include "banned.h"
 
 /* Room for a dataset name (255) in a message. */
 #define MSG_TEXT 300
+
+#define OPTIONAL_DOCS "; optional: network-config, vendor-data"
 
 struct check {
 	struct qvm_file *f;
@@ -50,6 +53,13 @@ void qvm_file_free(struct qvm_file *f)
 	free(f->base_snapshot);
 	free(f->clone);
 	strv_free(f->clone_props);
+	for (size_t i = 0; i < f->n_extra_disks; i++) {
+		free(f->extra_disks[i].base_snapshot);
+		free(f->extra_disks[i].dataset);
+		free(f->extra_disks[i].volsize);
+		strv_free(f->extra_disks[i].props);
+	}
+	free(f->extra_disks);
 	free(f);
 }
 
@@ -67,9 +77,13 @@ static bool scalar_has_nul(const struct ynode *n)
 
 /* ---- documents ---- */
 
-enum doc_type { DOC_VM, DOC_USER_DATA, DOC_META_DATA, N_DOC_TYPES };
+enum doc_type { DOC_VM, DOC_USER_DATA, DOC_META_DATA, DOC_NETWORK_CONFIG, DOC_VENDOR_DATA,
+	N_DOC_TYPES };
+/* the first ones are required */
+#define N_REQUIRED_DOCS 3
 
-static const char *const doc_names[N_DOC_TYPES] = { "vm", "user-data", "meta-data" };
+static const char *const doc_names[N_DOC_TYPES] = { "vm", "user-data", "meta-data",
+						    "network-config", "vendor-data" };
 
 static int doc_type(const struct ynode *v)
 {
@@ -77,6 +91,7 @@ static int doc_type(const struct ynode *v)
 		{ "vm", DOC_VM },
 		{ "user-data", DOC_USER_DATA }, { "userdata", DOC_USER_DATA },
 		{ "meta-data", DOC_META_DATA }, { "metadata", DOC_META_DATA },
+		{ "network-config", DOC_NETWORK_CONFIG }, { "vendor-data", DOC_VENDOR_DATA },
 	};
 
 	if (v->kind != YNODE_SCALAR)
@@ -108,7 +123,8 @@ static void split_documents(struct check *c)
 		}
 		q = ymap_index(root, "qvm");
 		if (q < 0) {
-			err_node(c, root, "document has no 'qvm' key (expected qvm: vm, user-data or meta-data)");
+			err_node(c, root, "document has no 'qvm' key (expected qvm: vm, user-data or meta-data%s)",
+				 OPTIONAL_DOCS);
 			continue;
 		}
 		qk = root->keys[q];
@@ -116,10 +132,11 @@ static void split_documents(struct check *c)
 		type = doc_type(qv);
 		if (type < 0) {
 			if (qv->kind == YNODE_SCALAR)
-				err_node(c, qv, "unknown document type '%s' (expected qvm: vm, user-data or meta-data)",
-					 text(t, qv));
+				err_node(c, qv, "unknown document type '%s' (expected qvm: vm, user-data or meta-data%s)",
+					 text(t, qv), OPTIONAL_DOCS);
 			else
-				err_node(c, qv, "'qvm' is not a scalar (expected qvm: vm, user-data or meta-data)");
+				err_node(c, qv, "'qvm' is not a scalar (expected qvm: vm, user-data or meta-data%s)",
+					 OPTIONAL_DOCS);
 			continue;
 		}
 		if (docs[type]) {
@@ -130,7 +147,7 @@ static void split_documents(struct check *c)
 		docs[type] = root;
 		first_key[type] = qk;
 	}
-	for (int i = 0; i < N_DOC_TYPES; i++)
+	for (int i = 0; i < N_REQUIRED_DOCS; i++)
 		if (!docs[i])
 			err_at(c, 1, 1, "missing %s document", doc_names[i]);
 	for (int i = 0; i < N_DOC_TYPES; i++)
@@ -138,6 +155,8 @@ static void split_documents(struct check *c)
 	f->vm = docs[DOC_VM];
 	f->user_data = docs[DOC_USER_DATA];
 	f->meta_data = docs[DOC_META_DATA];
+	f->network_config = docs[DOC_NETWORK_CONFIG];
+	f->vendor_data = docs[DOC_VENDOR_DATA];
 }
 
 /* ---- the vm document ---- */
@@ -196,7 +215,7 @@ static bool prop_name_valid(const struct ynode *k)
 	return true;
 }
 
-static void check_props(struct check *c, const struct ynode *zvol)
+static void check_props(struct check *c, const struct ynode *zvol, char ***props, bool blank)
 {
 	char t[MSG_TEXT];
 
@@ -228,7 +247,10 @@ static void check_props(struct check *c, const struct ynode *zvol)
 			err_node(c, v, "zfs property '%s' contains a NUL character", k->value);
 			continue;
 		}
-		if (strv_pushf(&c->f->clone_props, "%s=%s", k->value, v->value) < 0)
+		/* a new volume's size goes to zfs create -V */
+		if (blank && strcmp(k->value, "volsize") == 0)
+			continue;
+		if (strv_pushf(props, "%s=%s", k->value, v->value) < 0)
 			c->r = -ENOMEM;
 	}
 }
@@ -247,7 +269,7 @@ static void check_zvol(struct check *c, const struct ynode *zvol)
 	}
 	base = ymap_get(zvol, "base");
 	zname = ymap_get(zvol, "name");
-	check_props(c, zvol);
+	check_props(c, zvol, &f->clone_props, false);
 
 	if (ymap_index(zvol, "base") < 0) {
 		err_node(c, zvol, "'zvol' has no 'base'");
@@ -331,6 +353,121 @@ static void check_zvol(struct check *c, const struct ynode *zvol)
 			 f->clone);
 }
 
+/* Is this dataset already one of the VM's disks? */
+static bool disk_taken(const struct qvm_file *f, const char *name)
+{
+	if (f->clone && strcmp(f->clone, name) == 0)
+		return true;
+	for (size_t i = 0; i < f->n_extra_disks; i++)
+		if (strcmp(f->extra_disks[i].dataset, name) == 0)
+			return true;
+	return false;
+}
+
+/* A zvol disk after the boot disk: "base" clones like the boot disk's, no
+ * "base" makes a new volume of "volsize". */
+static bool check_extra_disk(struct check *c, struct ynode *map)
+{
+	struct qvm_file *f = c->f;
+	const struct ynode *zvol = ymap_get(map, "zvol"), *base, *zname, *vs;
+	struct qvm_disk d = { .map = map };
+	struct qvm_disk *nd;
+	const char *why;
+	char t[MSG_TEXT];
+
+	if (zvol->kind != YNODE_MAPPING) {
+		err_node(c, zvol, "'zvol' is not a mapping");
+		return false;
+	}
+	base = ymap_get(zvol, "base");
+	zname = ymap_get(zvol, "name");
+	vs = ymap_get(zvol, "volsize");
+	check_props(c, zvol, &d.props, !base);
+	if (base) {
+		if (base->kind != YNODE_SCALAR || base->len == 0 || yscalar_is_null(base) || scalar_has_nul(base)) {
+			err_node(c, base, "'base' must be a dataset name");
+			goto out;
+		}
+		if (strchr(base->value, '@'))
+			d.base_snapshot = strdup(base->value);
+		else if (asprintf(&d.base_snapshot, "%s@base", base->value) < 0)
+			d.base_snapshot = NULL;
+		if (!d.base_snapshot) {
+			c->r = -ENOMEM;
+			goto out;
+		}
+		if (!dataset_name_valid(d.base_snapshot, true, &why)) {
+			err_node(c, base, "invalid base dataset '%s': %s", text(t, base), why);
+			goto out;
+		}
+	} else if (!vs) {
+		err_node(c, zvol, "'zvol' needs 'base' (a clone) or 'volsize' (a new volume)");
+		goto out;
+	} else if (vs->kind != YNODE_SCALAR || yscalar_is_null(vs) || scalar_has_nul(vs)) {
+		goto out;    /* reported by check_props */
+	} else if (!(d.volsize = strdup(vs->value))) {
+		c->r = -ENOMEM;
+		goto out;
+	}
+	if (zname) {
+		if (zname->kind != YNODE_SCALAR || scalar_has_nul(zname) ||
+		    !dataset_name_valid(zname->value, false, &why)) {
+			err_node(c, zname, "invalid zvol name '%s': %s", zname->kind == YNODE_SCALAR ?
+				 text(t, zname) : "", zname->kind == YNODE_SCALAR ? why : "not a scalar");
+			goto out;
+		}
+		if (!(d.dataset = strdup(zname->value))) {
+			c->r = -ENOMEM;
+			goto out;
+		}
+	} else {
+		_cleanup_free_ char *parent = NULL;
+		if (!f->clone || !f->name)
+			goto out;    /* the boot disk's problem is reported */
+		parent = dataset_parent(f->clone);
+		if (!parent || asprintf(&d.dataset, "%s/%s-disk%zu", parent, f->name, f->n_extra_disks + 1) < 0) {
+			d.dataset = NULL;
+			c->r = -ENOMEM;
+			goto out;
+		}
+		if (!dataset_name_valid(d.dataset, false, &why)) {
+			err_node(c, zvol, "invalid zvol name '%s': %s", d.dataset, why);
+			goto out;
+		}
+	}
+	if (disk_taken(f, d.dataset)) {
+		err_node(c, zname ? zname : zvol, "two disks would be the same zvol %s (give each a 'name')",
+			 d.dataset);
+		goto out;
+	}
+	if (d.base_snapshot) {
+		_cleanup_free_ char *p1 = dataset_pool(d.base_snapshot), *p2 = dataset_pool(d.dataset);
+		if (!p1 || !p2) {
+			c->r = -ENOMEM;
+			goto out;
+		}
+		if (strcmp(p1, p2) != 0) {
+			err_node(c, zname ? zname : base, "clone '%s' is not in the pool of its base '%s' "
+				 "(zfs clones stay in their pool)", d.dataset, d.base_snapshot);
+			goto out;
+		}
+	}
+	nd = realloc(f->extra_disks, (f->n_extra_disks + 1) * sizeof(*nd));
+	if (!nd) {
+		c->r = -ENOMEM;
+		goto out;
+	}
+	f->extra_disks = nd;
+	f->extra_disks[f->n_extra_disks++] = d;
+	return true;
+out:
+	free(d.base_snapshot);
+	free(d.dataset);
+	free(d.volsize);
+	strv_free(d.props);
+	return false;
+}
+
 static void check_disks(struct check *c, struct ynode *vm)
 {
 	struct ynode *disk = ymap_get(vm, "disk");
@@ -363,10 +500,8 @@ static void check_disks(struct check *c, struct ynode *vm)
 		z = ymap_index(maps[i], "zvol");
 		if (z < 0)
 			continue;
-		if (boot) {
-			err_node(c, maps[i]->keys[z], "only one zvol disk is supported");
-			continue;
-		}
+		if (boot)
+			continue;    /* a later zvol disk: checked once the boot disk is */
 		boot = maps[i];
 		boot_zvol = maps[i]->items[z];
 	}
@@ -378,6 +513,13 @@ static void check_disks(struct check *c, struct ynode *vm)
 	/* zvol is for qvm, not for virt-install (boot_zvol is freed here) */
 	ymap_remove(boot, "zvol");
 	c->f->boot_disk = boot;
+	for (size_t i = 0; i < n && c->r == 0; i++) {
+		if (maps[i] == boot || maps[i]->kind != YNODE_MAPPING || ymap_index(maps[i], "zvol") < 0)
+			continue;
+		/* a disk in error keeps its zvol: no follow-on errors */
+		if (check_extra_disk(c, maps[i]))
+			ymap_remove(maps[i], "zvol");
+	}
 }
 
 static void check_vm(struct check *c)
@@ -392,10 +534,35 @@ static void check_vm(struct check *c)
 		c->f->connect = conn->value;
 	check_disks(c, vm);
 	if (c->r == 0) {
-		int r = virt_args_check(vm, c->f->boot_disk, &c->errors);
+		_cleanup_free_ const struct ynode **maps = calloc(c->f->n_extra_disks + 1, sizeof(*maps));
+		int r = -ENOMEM;
+
+		if (maps) {
+			maps[0] = c->f->boot_disk;
+			for (size_t i = 0; i < c->f->n_extra_disks; i++)
+				maps[i + 1] = c->f->extra_disks[i].map;
+			r = virt_args_check(vm, maps, c->f->n_extra_disks + 1, &c->errors);
+		}
 		if (r == -ENOMEM)
 			c->r = r;
 	}
+}
+
+/* NoCloud network config: version 1 or 2, at the top or under 'network'. */
+static void check_network_config(struct check *c)
+{
+	const struct ynode *nc = c->f->network_config, *net, *v;
+
+	if (!nc)
+		return;
+	net = ymap_get(nc, "network");
+	v = ymap_get(net && net->kind == YNODE_MAPPING ? net : nc, "version");
+	if (!v) {
+		err_node(c, nc, "network-config has no 'version' (NoCloud network config is version 1 or 2)");
+		return;
+	}
+	if (v->kind != YNODE_SCALAR || (strcmp(v->value, "1") != 0 && strcmp(v->value, "2") != 0))
+		err_node(c, v, "network-config 'version' must be 1 or 2");
 }
 
 /* "line L, column C: text" from the YAML reader -> "L:C: invalid YAML: text" */
@@ -410,6 +577,22 @@ static int yaml_error(char ***errors, const char *msg)
 }
 
 int qvm_file_parse(const char *buf, size_t len, struct qvm_file **out, char ***errors)
+{
+	return qvm_file_parse_template(buf, len, NULL, out, errors);
+}
+
+static void apply_template(struct check *c, const struct qvm_template *t)
+{
+	struct qvm_file *f = c->f;
+	struct template_docs d = { f->vm, f->user_data, f->meta_data, f->network_config, f->vendor_data };
+	int r = template_apply(&d, t, &c->errors);
+
+	if (r == -ENOMEM)
+		c->r = r;
+}
+
+int qvm_file_parse_template(const char *buf, size_t len, const struct qvm_template *t,
+			    struct qvm_file **out, char ***errors)
 {
 	_cleanup_(qvm_file_freep) struct qvm_file *f = NULL;
 	struct check c = { 0 };
@@ -432,8 +615,12 @@ int qvm_file_parse(const char *buf, size_t len, struct qvm_file **out, char ***e
 
 	c.f = f;
 	split_documents(&c);
+	if (c.r == 0 && t && !c.errors)
+		apply_template(&c, t);
 	if (c.r == 0 && f->vm)
 		check_vm(&c);
+	if (c.r == 0)
+		check_network_config(&c);
 	if (c.r < 0) {
 		strv_free(c.errors);
 		return c.r;
@@ -454,6 +641,12 @@ static int load_error(char ***errors, int r, const char *what, const char *path)
 }
 
 int qvm_file_load(const char *path, struct qvm_file **out, char ***errors)
+{
+	return qvm_file_load_template(path, NULL, out, errors);
+}
+
+int qvm_file_load_template(const char *path, const struct qvm_template *t, struct qvm_file **out,
+			   char ***errors)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
@@ -487,7 +680,7 @@ int qvm_file_load(const char *path, struct qvm_file **out, char ***errors)
 		if (len > YAML_MAX_INPUT)
 			goto too_big;
 	}
-	return qvm_file_parse(buf, len, out, errors);
+	return qvm_file_parse_template(buf, len, t, out, errors);
 
 too_big:
 	if (strv_pushf(errors, "cannot read '%s': file larger than %u bytes", path, YAML_MAX_INPUT) < 0)

@@ -1,16 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /* The qvm file (SPEC §3): three YAML documents - vm, user-data, meta-data -
- * read, checked and turned into the facts the commands need. */
+ * and optionally network-config and vendor-data, read, checked and turned into the facts the commands need. */
 #ifndef QVM_QVMFILE_H
 #define QVM_QVMFILE_H
 
 #include "yamltree.h"
+
+/* A zvol-backed disk after the boot disk: a clone of a snapshot ("base")
+ * or a new blank volume ("volsize" without "base"). */
+struct qvm_disk {
+	struct ynode *map;           /* its disk mapping, "zvol" removed */
+	char *base_snapshot;         /* NULL for a blank volume */
+	char *dataset;               /* the clone or the new volume */
+	char *volsize;               /* a blank volume's size, else NULL */
+	char **props;                /* strv of "key=value" for -o, file order (not volsize of a blank one) */
+};
 
 struct qvm_file {
 	struct ystream *stream;      /* owns every node below */
 	struct ynode *vm;            /* the documents, with the "qvm" key removed */
 	struct ynode *user_data;
 	struct ynode *meta_data;
+	struct ynode *network_config;  /* optional documents, or NULL */
+	struct ynode *vendor_data;
 
 	const char *name;            /* vm.name (points into the tree) */
 	const char *connect;         /* vm.connect if a scalar, else NULL */
@@ -18,6 +30,9 @@ struct qvm_file {
 	char *base_snapshot;         /* "tank/images/debian12@base" */
 	char *clone;                 /* "tank/images/web1" */
 	char **clone_props;          /* strv of "key=value" for zfs clone -o, file order */
+	struct qvm_disk *extra_disks; /* later zvol disks, in file order (default name:
+				       * the boot clone's parent + "/<name>-diskN") */
+	size_t n_extra_disks;
 };
 
 /*
@@ -32,6 +47,14 @@ struct qvm_file {
  */
 int qvm_file_load(const char *path, struct qvm_file **out, char ***errors);
 int qvm_file_parse(const char *buf, size_t len, struct qvm_file **out, char ***errors);
+
+struct qvm_template;
+/* The same, with the template options applied before the checks (see
+ * template.h); their own problems are reported as "--set ...: why". */
+int qvm_file_load_template(const char *path, const struct qvm_template *t, struct qvm_file **out,
+			   char ***errors);
+int qvm_file_parse_template(const char *buf, size_t len, const struct qvm_template *t,
+			    struct qvm_file **out, char ***errors);
 void qvm_file_free(struct qvm_file *f);
 static inline void qvm_file_freep(struct qvm_file **f) { qvm_file_free(*f); }
 

@@ -96,8 +96,7 @@ static int copy_image(struct burn_source *src, int fd, char **err)
 	}
 }
 
-static int build(int fd, const char *user_data, size_t user_len, const char *meta_data,
-		 size_t meta_len, char **err)
+static int build(int fd, const struct seed_file *files, size_t n, char **err)
 {
 	IsoImage *image = NULL;
 	IsoWriteOpts *opts = NULL;
@@ -107,9 +106,9 @@ static int build(int fd, const char *user_data, size_t user_len, const char *met
 	ret = iso_image_new(SEED_VOLUME_ID, &image);
 	if (ret < 0)
 		return set_err(err, iso_errno(ret), "cannot build the seed image: %s", iso_error_to_msg(ret));
-	r = add_file(image, "user-data", user_data, user_len, err);
-	if (r == 0)
-		r = add_file(image, "meta-data", meta_data, meta_len, err);
+	r = 0;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = add_file(image, files[i].name, files[i].data, files[i].len, err);
 	if (r < 0)
 		goto out;
 
@@ -149,6 +148,16 @@ out:
 int seed_write_iso(int fd, const char *user_data, size_t user_len, const char *meta_data,
 		   size_t meta_len, char **err)
 {
+	const struct seed_file files[] = {
+		{ "user-data", user_data, user_len },
+		{ "meta-data", meta_data, meta_len },
+	};
+
+	return seed_write_files(fd, files, 2, err);
+}
+
+int seed_write_files(int fd, const struct seed_file *files, size_t n, char **err)
+{
 	int ret, r;
 
 	if (err)
@@ -160,7 +169,7 @@ int seed_write_iso(int fd, const char *user_data, size_t user_len, const char *m
 	/* libisofs prints its messages to stderr by default; qvm reports errors
 	 * itself from the return codes */
 	iso_set_msgs_severities("NEVER", "NEVER", "libisofs");
-	r = build(fd, user_data, user_len, meta_data, meta_len, err);
+	r = build(fd, files, n, err);
 	iso_finish();
 	return r;
 }

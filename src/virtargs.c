@@ -23,8 +23,9 @@ struct render {
 	char **argv;                 /* NULL while only checking */
 	bool build;
 	char **errors;               /* "L:C: text" */
-	const struct ynode *boot_disk;
-	const char *boot_path;       /* "path=..." for the boot disk */
+	const struct ynode *const *zdisks;  /* the zvol disks' mappings, boot disk first */
+	char *const *zpaths;         /* "path=..." for each */
+	size_t nz;
 	int r;                       /* -ENOMEM sticks */
 };
 
@@ -174,7 +175,12 @@ static void render_mapping(struct render *R, const char *opt, const struct ynode
 	bool first = true;
 	FILE *f;
 
-	if (v->n == 0 && v != R->boot_disk) {
+	const char *zpath = NULL;
+
+	for (size_t i = 0; i < R->nz; i++)
+		if (v == R->zdisks[i])
+			zpath = R->zpaths[i];
+	if (v->n == 0 && !zpath) {
 		add_error(R, v, "'%s' is an empty mapping", opt);
 		return;
 	}
@@ -183,8 +189,8 @@ static void render_mapping(struct render *R, const char *opt, const struct ynode
 		R->r = -ENOMEM;
 		return;
 	}
-	if (v == R->boot_disk) {
-		fputs(R->boot_path, f);
+	if (zpath) {
+		fputs(zpath, f);
 		first = false;
 	}
 	flatten(R, f, &first, "", opt, v);
@@ -277,9 +283,16 @@ static char *subopt_path(const char *dir, const char *name, const char *extra)
 	return buf;
 }
 
-int virt_args_check(const struct ynode *vm, const struct ynode *boot_disk, char ***errors)
+int virt_args_check(const struct ynode *vm, const struct ynode *const *zvol_disks, size_t n,
+		    char ***errors)
 {
-	struct render R = { .boot_disk = boot_disk, .boot_path = "path=/dev/zvol/x" };
+	_cleanup_strv_free_ char **paths = NULL;
+	struct render R = { .zdisks = zvol_disks, .nz = n };
+
+	for (size_t i = 0; i < n; i++)
+		if (strv_push(&paths, "path=/dev/zvol/x") < 0)
+			return -ENOMEM;
+	R.zpaths = paths;
 
 	render_vm(&R, vm);
 	if (R.r < 0) {
@@ -299,17 +312,46 @@ int virt_args_check(const struct ynode *vm, const struct ynode *boot_disk, char 
 int virt_install_argv(const struct qvm_file *f, const char *zvol_dir, const char *seed_path,
 		      bool dry_run, char ***argv, char **err)
 {
-	_cleanup_free_ char *boot = NULL, *seed = NULL;
-	struct render R = { .build = true, .boot_disk = f->boot_disk };
+	_cleanup_strv_free_ char **paths = NULL;
 
 	*argv = NULL;
 	if (err)
 		*err = NULL;
-	boot = subopt_path(zvol_dir, f->clone, NULL);
-	seed = subopt_path(seed_path, NULL, ",device=cdrom");
-	if (!boot || !seed)
+	if (strv_pushf(&paths, "%s/%s", zvol_dir, f->clone) < 0)
 		return -ENOMEM;
-	R.boot_path = boot;
+	for (size_t i = 0; i < f->n_extra_disks; i++)
+		if (strv_pushf(&paths, "%s/%s", zvol_dir, f->extra_disks[i].dataset) < 0)
+			return -ENOMEM;
+	return virt_install_argv_paths(f, paths, seed_path, dry_run, argv, err);
+}
+
+int virt_install_argv_paths(const struct qvm_file *f, char *const *disk_paths, const char *seed_path,
+			    bool dry_run, char ***argv, char **err)
+{
+	_cleanup_free_ char *seed = NULL;
+	_cleanup_free_ const struct ynode **maps = calloc(f->n_extra_disks + 1, sizeof(*maps));
+	_cleanup_strv_free_ char **paths = NULL;
+	struct render R = { .build = true };
+
+	*argv = NULL;
+	if (err)
+		*err = NULL;
+	if (!maps)
+		return -ENOMEM;
+	maps[0] = f->boot_disk;
+	for (size_t i = 0; i < f->n_extra_disks; i++)
+		maps[i + 1] = f->extra_disks[i].map;
+	for (size_t i = 0; i <= f->n_extra_disks; i++) {
+		char *p = subopt_path(disk_paths[i], NULL, NULL);
+		if (!p || strv_consume(&paths, p) < 0)
+			return -ENOMEM;
+	}
+	seed = subopt_path(seed_path, NULL, ",device=cdrom");
+	if (!seed)
+		return -ENOMEM;
+	R.zdisks = maps;
+	R.zpaths = paths;
+	R.nz = f->n_extra_disks + 1;
 	add_arg(&R, "virt-install");
 	render_vm(&R, f->vm);
 	add_arg(&R, "--noautoconsole");

@@ -9,19 +9,25 @@
 /*
  * Builds argv[0]="virt-install" then one or more arguments per key of f->vm,
  * in file order. The boot disk gets "path=<zvol_dir>/<clone>" as its first
- * sub-option. Then "--noautoconsole", "--disk" "path=<seed_path>,device=cdrom",
+ * sub-option, and each extra zvol disk "path=<zvol_dir>/<dataset>". Then "--noautoconsole", "--disk" "path=<seed_path>,device=cdrom",
  * and "--dry-run" when dry_run. Returns 0, -ENOMEM, or -EINVAL with *err
  * a malloc'd message (a value that cannot be rendered).
  */
 int virt_install_argv(const struct qvm_file *f, const char *zvol_dir, const char *seed_path,
 		      bool dry_run, char ***argv, char **err);
+/* The same with the zvol disks' paths given, boot disk first, then
+ * f->extra_disks (qvm vm --dry-run validates against the base images'
+ * devices: the clones do not exist yet). */
+int virt_install_argv_paths(const struct qvm_file *f, char *const *disk_paths, const char *seed_path,
+			    bool dry_run, char ***argv, char **err);
 
 /*
  * Checks that every key of the vm document can be rendered (the same rules,
  * without building anything): appends one "LINE:COL: text" message per
- * problem to *errors. boot_disk is the disk mapping that gets a path (it may
- * be empty). Returns 0, -EINVAL when messages were added, or -ENOMEM.
+ * problem to *errors. zvol_disks are the n disk mappings that get a path
+ * (they may be empty). Returns 0, -EINVAL when messages were added, or -ENOMEM.
  */
-int virt_args_check(const struct ynode *vm, const struct ynode *boot_disk, char ***errors);
+int virt_args_check(const struct ynode *vm, const struct ynode *const *zvol_disks, size_t n,
+		    char ***errors);
 
 #endif

@@ -30,7 +30,7 @@ int zfs_get(const char *name, const char *prop, char **value, char **err);
 int zfs_list_volumes(const char *columns, char **out, char **err);
 /* The same with -p: sizes in bytes, for parsing. */
 int zfs_list_volumes_parsable(const char *columns, char **out, char **err);
-/* zfs create [-s] -V SIZE [-o P]... NAME: a blank volume, every property
+/* zfs create -V SIZE [-o P]... NAME: a blank volume, every property
  * the caller's (zvols qvm adds to a VM, not imported images). */
 int zfs_create_blank_argv(const char *name, const char *size, char *const *props, char ***argv);
 int zfs_create_blank(const char *name, const char *size, char *const *props, char **err);

@@ -417,12 +417,12 @@ static void test_document_errors(void **state)
 	expect_only("hello\n---\n" VM REST, "1:1: document is not a mapping");
 	expect_only(VM REST "--- ~\n", "10:5: document is not a mapping");
 	expect_only("name: x\n---\n" VM REST,
-		    "1:1: document has no 'qvm' key (expected qvm: vm, user-data or meta-data)");
+		    "1:1: document has no 'qvm' key (expected qvm: vm, user-data or meta-data; optional: network-config, vendor-data)");
 	expect_error("qvm: vms\n" REST,
-		     "1:6: unknown document type 'vms' (expected qvm: vm, user-data or meta-data)");
+		     "1:6: unknown document type 'vms' (expected qvm: vm, user-data or meta-data; optional: network-config, vendor-data)");
 	expect_error("qvm: VM\n" REST,
-		     "1:6: unknown document type 'VM' (expected qvm: vm, user-data or meta-data)");
-	expect_error("qvm: [vm]\n" REST, "1:6: 'qvm' is not a scalar (expected qvm: vm, user-data or meta-data)");
+		     "1:6: unknown document type 'VM' (expected qvm: vm, user-data or meta-data; optional: network-config, vendor-data)");
+	expect_error("qvm: [vm]\n" REST, "1:6: 'qvm' is not a scalar (expected qvm: vm, user-data or meta-data; optional: network-config, vendor-data)");
 	expect_only(VM "---\nqvm: user-data\n", "1:1: missing meta-data document");
 	expect_only(VM "---\nqvm: meta-data\n", "1:1: missing user-data document");
 	expect_only(REST, "1:1: missing vm document");
@@ -522,8 +522,12 @@ static void test_disk_errors(void **state)
 	DISK_CASE("disk:\n  zvol:\n", "4:8: 'zvol' is not a mapping");
 	DISK_CASE("disk:\n  zvol:\n    volsize: 1G\n", "5:5: 'zvol' has no 'base'");
 	DISK_CASE("disk:\n  zvol: {}\n", "4:9: 'zvol' has no 'base'");
-	DISK_CASE("disk:\n  - zvol: {base: tank/a/b}\n  - zvol: {base: tank/a/c}\n",
-		  "5:5: only one zvol disk is supported");
+	DISK_CASE("disk:\n  - zvol: {base: tank/a/b}\n  - zvol: {bus: virtio}\n",
+		  "5:11: 'zvol' needs 'base' (a clone) or 'volsize' (a new volume)");
+	DISK_CASE("disk:\n  - zvol: {base: tank/a/b}\n  - zvol: {volsize: 1G, name: tank/a/web1}\n",
+		  "5:31: two disks would be the same zvol tank/a/web1 (give each a 'name')");
+	DISK_CASE("disk:\n  - zvol: {base: tank/a/b}\n  - zvol: {base: pool/a/c, name: tank/a/x}\n",
+		  "5:34: clone 'tank/a/x' is not in the pool of its base 'pool/a/c@base' (zfs clones stay in their pool)");
 	DISK_CASE("disk:\n  zvol:\n    base: [tank/a/b]\n", "5:11: 'base' is not a scalar");
 	DISK_CASE("disk:\n  zvol:\n    base: tank//x\n", "5:11: invalid base dataset 'tank//x': empty component");
 	DISK_CASE("disk:\n  zvol:\n    base: tank/a b\n",

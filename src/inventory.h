@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* What qvm made, as ZFS knows it: every volume with its qvm:* marks, read
+ * with one `zfs list`. A dataset is qvm's only if qvm:kind says so. */
+#ifndef QVM_INVENTORY_H
+#define QVM_INVENTORY_H
+
+#include <stdint.h>
+
+struct volume {
+	char *name;
+	uint64_t volsize, used;
+	char *origin;                /* "tank/images/deb@base", or NULL */
+	/* qvm's marks, NULL when unset */
+	char *kind;                  /* "image" | "vm-disk" */
+	char *vm;
+	char *connect;
+	char *state;
+	char *source;
+	char *sha256;
+	char *disk;                  /* qvm:disk: index after the boot disk (NULL on the boot disk) */
+	char *run;                   /* qvm:run */
+};
+
+struct inventory {
+	struct volume *v;
+	size_t n;
+};
+
+/* Lists every volume of every pool. Returns 0, or -errno with *err zfs's
+ * message (malloc'd). */
+int inventory_load(struct inventory *inv, char **err);
+void inventory_clear(struct inventory *inv);
+
+/* True for a volume qvm marked as an image / as a disk of VM vm (any VM
+ * when vm is NULL). */
+int volume_is_image(const struct volume *v);
+int volume_is_disk_of(const struct volume *v, const char *vm);
+
+/* The number of volumes cloned from any snapshot of dataset. */
+size_t inventory_clones(const struct inventory *inv, const char *dataset);
+
+#endif

@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cleanup.h"
+#include "strv.h"
+#include "template.h"
+#include "banned.h"
+
+static struct ynode *new_mapping(void)
+{
+	struct ynode *n = calloc(1, sizeof(*n));
+
+	if (n)
+		n->kind = YNODE_MAPPING;
+	return n;
+}
+
+static struct ynode **doc_slot(struct template_docs *d, const char *name, size_t len)
+{
+	static const struct { const char *name; size_t off; } docs[] = {
+		{ "vm", offsetof(struct template_docs, vm) },
+		{ "user-data", offsetof(struct template_docs, user_data) },
+		{ "userdata", offsetof(struct template_docs, user_data) },
+		{ "meta-data", offsetof(struct template_docs, meta_data) },
+		{ "metadata", offsetof(struct template_docs, meta_data) },
+		{ "network-config", offsetof(struct template_docs, network_config) },
+		{ "vendor-data", offsetof(struct template_docs, vendor_data) },
+	};
+
+	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
+		if (strlen(docs[i].name) == len && strncmp(docs[i].name, name, len) == 0)
+			return (struct ynode **)((char *)d + docs[i].off);
+	return NULL;
+}
+
+/* VALUE read as YAML: a scalar keeps its quoting ("'007'" stays a
+ * string), a flow collection ("[a, b]") is allowed too. */
+static int parse_value(const char *value, struct ynode **out, char **why)
+{
+	struct ystream *s = NULL;
+	_cleanup_free_ char *err = NULL;
+	int r;
+
+	*out = NULL;
+	r = ystream_parse(value, strlen(value), &s, &err);
+	if (r == -EINVAL) {
+		if (asprintf(why, "the value is not valid YAML: %s", err ? err : "cannot parse") < 0)
+			*why = NULL;
+		return r;
+	}
+	if (r < 0)
+		return r;
+	if (s->n > 1) {
+		ystream_free(s);
+		*why = strdup("the value is more than one YAML document");
+		return -EINVAL;
+	}
+	if (s->n == 1 && s->docs[0].root) {
+		*out = s->docs[0].root;
+		s->docs[0].root = NULL;
+	}
+	ystream_free(s);
+	if (!*out)
+		*out = ynode_new_scalar("", YSTYLE_PLAIN);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* One PATH=VALUE. 0, -EINVAL with *why, or -ENOMEM. */
+static int set_one(struct template_docs *d, const char *assignment, char **why)
+{
+	const char *eq = strchr(assignment, '='), *p, *dot;
+	struct ynode **slot, *cur, *value = NULL;
+	_cleanup_free_ char *key = NULL;
+	int r;
+
+	if (!eq || eq == assignment)
+		return *why = strdup("expected PATH=VALUE"), -EINVAL;
+	dot = memchr(assignment, '.', (size_t)(eq - assignment));
+	if (!dot)
+		return *why = strdup("PATH must name a document and a key, e.g. vm.memory"), -EINVAL;
+	slot = doc_slot(d, assignment, (size_t)(dot - assignment));
+	if (!slot)
+		return *why = strdup("unknown document (expected vm, user-data, meta-data, network-config "
+				     "or vendor-data)"), -EINVAL;
+	if (!*slot)
+		return *why = strdup("the file has no such document"), -EINVAL;
+	cur = *slot;
+	for (p = dot + 1;;) {
+		const char *end = p + strcspn(p, ".=");
+		bool last = *end == '=';
+		long i;
+
+		free(key);
+		key = strndup(p, (size_t)(end - p));
+		if (!key)
+			return -ENOMEM;
+		if (!*key)
+			return *why = strdup("empty key in PATH"), -EINVAL;
+		if (cur->kind == YNODE_SEQUENCE) {
+			char *e;
+			unsigned long idx = strtoul(key, &e, 10);
+			if (*e || key[0] < '0' || key[0] > '9' || idx >= cur->n) {
+				if (asprintf(why, "'%s' is not an index of a sequence of %zu items", key, cur->n) < 0)
+					*why = NULL;
+				return -EINVAL;
+			}
+			if (last) {
+				r = parse_value(eq + 1, &value, why);
+				if (r < 0)
+					return r;
+				ynode_free(cur->items[idx]);
+				cur->items[idx] = value;
+				return 0;
+			}
+			cur = cur->items[idx];
+		} else if (cur->kind == YNODE_MAPPING) {
+			i = ymap_index(cur, key);
+			if (last) {
+				r = parse_value(eq + 1, &value, why);
+				if (r < 0)
+					return r;
+				if (i >= 0) {
+					ynode_free(cur->items[i]);
+					cur->items[i] = value;
+					return 0;
+				}
+				return ymap_append(cur, key, value);
+			}
+			if (i < 0) {
+				r = ymap_append(cur, key, new_mapping());
+				if (r < 0)
+					return r;
+				i = (long)cur->n - 1;
+			}
+			cur = cur->items[i];
+		} else {
+			if (asprintf(why, "'%s' is inside a scalar", key) < 0)
+				*why = NULL;
+			return -EINVAL;
+		}
+		p = end + 1;
+	}
+}
+
+/* A plain scalar unless YAML 1.1 would read the name as something other
+ * than a string (names hold only A-Z a-z 0-9 _ . -). */
+static enum yscalar_style name_style(const char *name)
+{
+	static const char *const words[] = { "y", "n", "yes", "no", "on", "off", "true", "false",
+					     "null", NULL };
+	bool letter = (name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z');
+
+	if (!letter)
+		return YSTYLE_SINGLE;
+	for (size_t i = 0; words[i]; i++)
+		if (strcasecmp(name, words[i]) == 0)
+			return YSTYLE_SINGLE;
+	return YSTYLE_PLAIN;
+}
+
+static bool scalar_is(const struct ynode *n, const char *s)
+{
+	return n && n->kind == YNODE_SCALAR && n->len == strlen(s) && strcmp(n->value, s) == 0;
+}
+
+/* Replaces map[key] by a scalar holding text. */
+static int replace(struct ynode *map, const char *key, const char *text, enum yscalar_style style)
+{
+	long i = ymap_index(map, key);
+	struct ynode *n = ynode_new_scalar(text, style);
+
+	if (!n)
+		return -ENOMEM;
+	n->line = map->items[i]->line;
+	n->col = map->items[i]->col;
+	ynode_free(map->items[i]);
+	map->items[i] = n;
+	return 0;
+}
+
+/* key: OLD -> key: NEW, only where it was exactly the old name. */
+static int rename_value(struct ynode *map, const char *key, const char *old, const char *new)
+{
+	if (!map || map->kind != YNODE_MAPPING || !scalar_is(ymap_get(map, key), old))
+		return 0;
+	return replace(map, key, new, name_style(new));
+}
+
+/* fqdn: OLD.example.com -> NEW.example.com */
+static int rename_fqdn(struct ynode *ud, const char *old, const char *new)
+{
+	const struct ynode *v = ymap_get(ud, "fqdn");
+	size_t len = strlen(old);
+	_cleanup_free_ char *s = NULL;
+
+	if (!v || v->kind != YNODE_SCALAR || strncmp(v->value, old, len) != 0 || v->value[len] != '.')
+		return 0;
+	if (asprintf(&s, "%s%s", new, v->value + len) < 0)
+		return -ENOMEM;
+	return replace(ud, "fqdn", s, YSTYLE_PLAIN);
+}
+
+/* zvol: {name: tank/vms/OLD} -> tank/vms/NEW (and OLD-x -> NEW-x), in
+ * every disk. */
+static int rename_zvol(struct ynode *disk, const char *old, const char *new)
+{
+	struct ynode *zvol = ymap_get(disk, "zvol");
+	const struct ynode *zn = ymap_get(zvol, "name");
+	const char *slash;
+	_cleanup_free_ char *s = NULL;
+
+	size_t len = strlen(old);
+
+	if (!zn || zn->kind != YNODE_SCALAR || !(slash = strrchr(zn->value, '/')) ||
+	    strncmp(slash + 1, old, len) != 0 || !strchr("-_.", slash[1 + len]))
+		return 0;
+	/* OLD, or OLD followed by - _ . and more (web-data -> db-data) */
+	if (asprintf(&s, "%.*s/%s%s", (int)(slash - zn->value), zn->value, new, slash + 1 + len) < 0)
+		return -ENOMEM;
+	return replace(zvol, "name", s, YSTYLE_PLAIN);
+}
+
+static int rename_vm(struct template_docs *d, const char *new)
+{
+	struct ynode *name = ymap_get(d->vm, "name"), *disk;
+	_cleanup_free_ char *old = NULL;
+	int r;
+
+	if (name && name->kind == YNODE_SCALAR && !yscalar_is_null(name) && !(old = strdup(name->value)))
+		return -ENOMEM;
+	if (name)
+		r = replace(d->vm, "name", new, YSTYLE_PLAIN);
+	else
+		r = ymap_append(d->vm, "name", ynode_new_scalar(new, YSTYLE_PLAIN));
+	if (r < 0 || !old)
+		return r;
+	if ((r = rename_value(d->meta_data, "instance-id", old, new)) < 0 ||
+	    (r = rename_value(d->meta_data, "local-hostname", old, new)) < 0 ||
+	    (r = rename_value(d->user_data, "hostname", old, new)) < 0 ||
+	    (r = rename_fqdn(d->user_data, old, new)) < 0)
+		return r;
+	disk = ymap_get(d->vm, "disk");
+	if (disk && disk->kind == YNODE_MAPPING)
+		return rename_zvol(disk, old, new);
+	for (size_t i = 0; disk && disk->kind == YNODE_SEQUENCE && i < disk->n; i++)
+		if (disk->items[i]->kind == YNODE_MAPPING && (r = rename_zvol(disk->items[i], old, new)) < 0)
+			return r;
+	return 0;
+}
+
+int template_apply(struct template_docs *d, const struct qvm_template *t, char ***errors)
+{
+	_cleanup_free_ char *name = NULL;
+	bool bad = false;
+	int r;
+
+	for (size_t i = 0; t->sets && t->sets[i]; i++) {
+		_cleanup_free_ char *why = NULL;
+		r = set_one(d, t->sets[i], &why);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0) {
+			bad = true;
+			if (strv_pushf(errors, "--set %s: %s", t->sets[i], why ? why : "invalid") < 0)
+				return -ENOMEM;
+		}
+	}
+	if (bad || !d->vm || (!t->name && !t->suffix))
+		return bad ? -EINVAL : 0;
+	if (t->name && !(name = strdup(t->name)))
+		return -ENOMEM;
+	if (!name) {
+		const struct ynode *n = ymap_get(d->vm, "name");
+		if (!n || n->kind != YNODE_SCALAR)
+			return 0;    /* reported when the vm document is checked */
+		if (!(name = strdup(n->value)))
+			return -ENOMEM;
+	}
+	if (t->suffix) {
+		char *s;
+		if (asprintf(&s, "%s%s", name, t->suffix) < 0)
+			return -ENOMEM;
+		free(name);
+		name = s;
+	}
+	return rename_vm(d, name);
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* A qvm file used as a template: qvm vm --name NAME, --set PATH=VALUE and
+ * --count N change the documents after they are read, before they are
+ * checked, so every check of a real run applies to the result. */
+#ifndef QVM_TEMPLATE_H
+#define QVM_TEMPLATE_H
+
+#include "yamltree.h"
+
+struct qvm_template {
+	const char *name;            /* --name, or NULL */
+	const char *suffix;          /* appended to the name ("-2" for --count), or NULL */
+	char *const *sets;           /* --set PATH=VALUE, in command-line order; may be NULL */
+};
+
+/* The documents a template may change, by the names --set uses for them. */
+struct template_docs {
+	struct ynode *vm, *user_data, *meta_data, *network_config, *vendor_data;
+};
+
+/*
+ * Applies the --set assignments, then the name: vm.name becomes the new
+ * name and so do the values derived from the old one - meta-data
+ * instance-id and local-hostname, user-data hostname (and fqdn's first
+ * label), and the last component of a zvol 'name' (also as the start of
+ * it: OLD-data) - where they were written equal to the old name. Values
+ * written otherwise are kept.
+ * Appends one message per problem to *errors ("--set PATH=VALUE: why").
+ * Returns 0, -EINVAL when messages were added, or -ENOMEM.
+ */
+int template_apply(struct template_docs *docs, const struct qvm_template *t, char ***errors);
+
+#endif

@@ -1,0 +1,86 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+#
+# A private libvirt daemon for tests that need domains to outlive the
+# process that made them (qvm list, qvm destroy, qvm vm --wait): libvirt's
+# test:///default driver keeps its domains in the memory of the process
+# that opened it, so virt-install's domains vanish when it exits. Here
+# libvirtd runs in the foreground with its own socket under $TEST_ROOT, and
+# a `virsh event --loop` client keeps the daemon's test:///default open (the
+# driver forgets its domains when its last connection closes). Source after
+# lib.sh, then:
+#
+#   libvirtd_start || skip_all "no libvirtd"   # sets LV_URI
+#   ... test cases use connect: $LV_URI ...
+#   (libvirtd_stop runs at exit)
+#
+# Both are stopped by their process ids, never by name.
+
+LV_DIR=
+LV_URI=
+_lv_pid=
+_lv_holder=
+
+libvirtd_start() {
+	local i
+	command -v libvirtd >/dev/null 2>&1 || return 1
+	command -v virsh >/dev/null 2>&1 || return 1
+	LV_DIR=$TEST_ROOT/libvirtd
+	mkdir -p "$LV_DIR"
+	cat >"$LV_DIR/libvirtd.conf" <<-CONF
+	unix_sock_dir = "$LV_DIR"
+	unix_sock_rw_perms = "0700"
+	unix_sock_ro_perms = "0700"
+	auth_unix_rw = "none"
+	auth_unix_ro = "none"
+	log_outputs = "1:file:$LV_DIR/libvirtd.log"
+	CONF
+	# in a mount namespace of its own, with empty /run/libvirt, /etc/libvirt,
+	# /var/lib/libvirt and /var/cache/libvirt: nothing is shared with a
+	# libvirtd the host may run (pid files, networks to autostart)
+	if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null &&
+		unshare -m --propagation private true 2>/dev/null; then
+		unshare -m --propagation private sh -c '
+			for d in /run/libvirt /etc/libvirt /var/lib/libvirt /var/cache/libvirt; do
+				[ -d "$d" ] && mount -t tmpfs tmpfs "$d"
+			done
+			exec "$@"' sh libvirtd -f "$LV_DIR/libvirtd.conf" -p "$LV_DIR/libvirtd.pid" \
+			>"$LV_DIR/out" 2>&1 </dev/null &
+	else
+		libvirtd -f "$LV_DIR/libvirtd.conf" -p "$LV_DIR/libvirtd.pid" >"$LV_DIR/out" 2>&1 </dev/null &
+	fi
+	_lv_pid=$!
+	trap libvirtd_stop EXIT
+	LV_URI="test+unix:///default?socket=$LV_DIR/libvirt-sock"
+	export LV_URI
+	for i in $(seq 100); do
+		[ -S "$LV_DIR/libvirt-sock" ] && virsh -c "$LV_URI" version >/dev/null 2>&1 && break
+		kill -0 "$_lv_pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	virsh -c "$LV_URI" event --all --loop >/dev/null 2>&1 </dev/null &
+	_lv_holder=$!
+	for i in $(seq 50); do
+		virsh -c "$LV_URI" list --all >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+libvirtd_stop() {
+	if [ -n "$_lv_holder" ]; then
+		kill "$_lv_holder" 2>/dev/null
+		wait "$_lv_holder" 2>/dev/null
+		_lv_holder=
+	fi
+	if [ -n "$_lv_pid" ]; then
+		kill "$_lv_pid" 2>/dev/null
+		wait "$_lv_pid" 2>/dev/null
+		_lv_pid=
+	fi
+}
+
+# lv_domain_exists NAME: the daemon has a domain NAME.
+lv_domain_exists() {
+	virsh -c "$LV_URI" dominfo "$1" >/dev/null 2>&1
+}

@@ -1,0 +1,68 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# bash completion (completion/qvm): commands, options, qvm files, VM names.
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=vmlib.sh
+. "$(dirname "$0")/vmlib.sh"
+
+# complete WORDS...: the completions of the last word, one a line, in ./out
+complete_words() {
+	(
+		PATH=$(dirname "$QVM"):$PATH
+		# shellcheck disable=SC1091
+		. "$TEST_REPO/completion/qvm"
+		COMP_WORDS=("$@")
+		COMP_CWORD=$(($# - 1))
+		_qvm
+		printf '%s\n' "${COMPREPLY[@]}" | sort
+	) >out
+}
+
+t_commands() {
+	complete_words qvm ''
+	for c in import vm destroy list images cleanup help; do
+		expect_line "$c" out
+	done
+	complete_words qvm de
+	expect_eq destroy "$(cat out)" "de<TAB>"
+	complete_words qvm help v
+	expect_eq vm "$(cat out)" "help v<TAB>"
+}
+test_case 'commands' t_commands
+
+t_options() {
+	complete_words qvm vm --
+	expect_line --dry-run out
+	expect_line --set out
+	complete_words qvm destroy --k
+	expect_eq --keep-disks "$(cat out)" "--k<TAB>"
+	complete_words qvm list -
+	expect_line --json out
+}
+test_case 'options of each command' t_options
+
+t_files() {
+	: >web.yaml
+	: >notes.txt
+	complete_words qvm vm w
+	expect_line web.yaml out
+}
+test_case 'qvm vm completes files' t_files
+
+t_vm_names() {
+	base_image
+	vm_file c1.yaml comp1
+	run_qvm vm c1.yaml
+	expect_exit 0
+	vm_file c2.yaml comp2
+	run_qvm vm c2.yaml
+	expect_exit 0
+	complete_words qvm destroy comp
+	expect_eq $'comp1\ncomp2' "$(cat out)" "VM names"
+	complete_words qvm destroy --yes comp2
+	expect_eq comp2 "$(cat out)" "after an option"
+}
+test_case 'qvm destroy completes the names of the VMs qvm made' t_vm_names
+
+test_done

@@ -1,0 +1,157 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# qvm vm FILE as a template: --name NAME, --set PATH=VALUE, --count N.
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+# shellcheck source=vmlib.sh
+. "$(dirname "$0")/vmlib.sh"
+
+setup() { base_image; }
+
+# meta NAME KEY: a meta-data value of VM NAME's seed.
+meta() {
+	extract_seed "$1" "seed-$1"
+	python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))[sys.argv[2]])' \
+		"seed-$1/meta-data" "$2"
+}
+
+t_name() {
+	vm_file web.yaml web
+	# values written equal to the old name follow it; others stay
+	cat >>web.yaml <<-EOF
+	instance-id: web
+	local-hostname: web
+	EOF
+	sed -i 's/^  - name: admin/  - name: admin\nhostname: web\nfqdn: web.example.com\ntimezone: web/' web.yaml
+	run_qvm vm --name db1 web.yaml
+	expect_exit 0
+	expect_line 'VM db1 created' out
+	expect_eq tank/images/db1 "$(zfs list -H -o name tank/images/db1)" "clone named after --name"
+	expect_eq db1 "$(zfs get -H -o value qvm:vm tank/images/db1)" "qvm:vm"
+	expect_match '^--name db1 ' "$VIRT_INSTALL_LOG"
+	expect_eq db1 "$(meta db1 instance-id)" instance-id
+	expect_eq db1 "$(meta db1 local-hostname)" local-hostname
+	expect_match '^hostname: db1$' seed-db1/user-data
+	expect_match '^fqdn: db1\.example\.com$' seed-db1/user-data
+	expect_match '^timezone: web$' seed-db1/user-data
+	expect_file_exists "$QVM_STATE_DIR/db1/seed.iso"
+	expect_file_absent "$QVM_STATE_DIR/web"
+}
+test_case '--name: the VM, its clone, seed, hostname and instance-id follow the new name' t_name
+
+t_name_kept() {
+	vm_file web.yaml web '' ''
+	sed -i 's|^    base: .*|&\n    name: tank/images/fixed-disk|' web.yaml
+	cat >>web.yaml <<-EOF
+	instance-id: i-0001
+	local-hostname: frontend
+	EOF
+	run_qvm vm --name db2 web.yaml
+	expect_exit 0
+	# not derived from the old name: kept as written
+	expect_eq tank/images/fixed-disk "$(zfs list -H -o name tank/images/fixed-disk)" "explicit clone name"
+	expect_eq i-0001 "$(meta db2 instance-id)" instance-id
+	expect_eq frontend "$(meta db2 local-hostname)" local-hostname
+}
+test_case '--name: values not derived from the old name are kept' t_name_kept
+
+t_zvol_name() {
+	vm_file web.yaml web
+	sed -i 's|^    base: .*|&\n    name: tank/images/web|' web.yaml
+	run_qvm vm --name db3 web.yaml
+	expect_exit 0
+	expect_eq tank/images/db3 "$(zfs list -H -o name tank/images/db3)" "clone"
+}
+test_case "--name: a zvol name ending in the old name follows it" t_zvol_name
+
+t_set() {
+	vm_file s1.yaml s1
+	run_qvm vm --set vm.memory=4096 --set meta-data.local-hostname=db1 \
+		--set vm.disk.zvol.volsize=4M --set 'user-data.users.0.name=bob' \
+		--set 'user-data.write_files=[{path: /x, content: "y"}]' \
+		--set "vm.description='007'" --set vm.memory=512 s1.yaml
+	expect_exit 0
+	expect_match '^--name s1 --connect test:///default --memory 512 ' "$VIRT_INSTALL_LOG"
+	expect_match " --description 007 " "$VIRT_INSTALL_LOG"
+	expect_eq 4194304 "$(zfs get -H -p -o value volsize tank/images/s1)" "volsize from --set"
+	expect_eq db1 "$(meta s1 local-hostname)" local-hostname
+	expect_match '^- name: bob$' seed-s1/user-data
+	expect_match '^- path: /x$' seed-s1/user-data
+}
+test_case '--set PATH=VALUE: replaces and adds keys of any document, last one wins' t_set
+
+t_set_errors() {
+	vm_file s2.yaml s2
+	zfs_snapshot_state before
+	run_qvm vm --set nokey --set vm=1 --set foo.bar=1 --set vm.memory.x=1 \
+		--set user-data.users.5.name=x --set network-config.version=2 --set 'vm.x=[a' s2.yaml
+	expect_exit 1
+	expect_line 'Error reading qvm file: --set nokey: expected PATH=VALUE' err
+	expect_line 'Error reading qvm file: --set vm=1: PATH must name a document and a key, e.g. vm.memory' err
+	expect_match "^Error reading qvm file: --set foo\.bar=1: unknown document" err
+	expect_line "Error reading qvm file: --set vm.memory.x=1: 'x' is inside a scalar" err
+	expect_line "Error reading qvm file: --set user-data.users.5.name=x: '5' is not an index of a sequence of 1 items" err
+	expect_line 'Error reading qvm file: --set network-config.version=2: the file has no such document' err
+	expect_match "^Error reading qvm file: --set vm\.x=\[a: the value is not valid YAML: line 2" err
+	expect_state_unchanged before
+	expect_file_absent "$QVM_STATE_DIR/s2"
+}
+test_case '--set mistakes: each reported, nothing changed' t_set_errors
+
+t_set_checked() {
+	vm_file s3.yaml s3
+	run_qvm vm --set vm.name=bad/name --set 'vm.disk.zvol.base=' s3.yaml
+	expect_exit 1
+	expect_match "invalid VM name 'bad/name'" err
+	expect_match "'base' is empty" err
+}
+test_case '--set results go through every check of the file' t_set_checked
+
+t_count() {
+	vm_file c.yaml web
+	run_qvm vm --count 3 --name node c.yaml
+	expect_exit 0
+	expect_lines_in_order out 'VM node-1 created' 'VM node-2 created' 'VM node-3 created' \
+		'^Created 3 of 3 VMs: node-1, node-2, node-3$'
+	for i in 1 2 3; do
+		expect_eq "node-$i" "$(zfs get -H -o value qvm:vm tank/images/node-$i)" "qvm:vm of node-$i"
+		expect_eq "node-$i" "$(meta node-$i local-hostname)" "hostname of node-$i"
+	done
+}
+test_case '--count N: NAME-1..NAME-N, a summary' t_count
+
+t_count_partial() {
+	vm_file c.yaml web
+	zfs clone $BASE@base tank/images/web-2
+	run_qvm vm --count 3 c.yaml
+	expect_exit 1
+	expect_match '^Error validating virtual machine: clone target tank/images/web-2 already exists' err
+	expect_line 'Created 2 of 3 VMs: web-1, web-3' out
+	expect_line 'Error provisioning virtual machine: 1 of 3 VMs not created: web-2' err
+	expect_file_absent "$QVM_STATE_DIR/web-2"
+	# each all or nothing: web-2's failure left nothing of web-2
+	VIRT_INSTALL_FAIL=real run_qvm vm --count 2 --name x c.yaml
+	expect_exit 1
+	expect_line 'Created 0 of 2 VMs' out
+	expect_eq '' "$(zfs list -H -o name tank/images/x-1 tank/images/x-2 2>/dev/null)" "rolled back"
+}
+test_case '--count: each VM all or nothing, failures summed up, exit 1' t_count_partial
+
+t_option_errors() {
+	vm_file o.yaml o
+	run_qvm vm --count 0 o.yaml
+	expect_exit 1
+	expect_line "Error validating virtual machine: --count must be a whole number from 1 to 1000, not '0'" err
+	run_qvm vm --count x o.yaml
+	expect_exit 1
+	run_qvm vm --name '-x' o.yaml
+	expect_exit 1
+	expect_match "^Error validating virtual machine: invalid VM name '-x' for --name" err
+	run_qvm vm --name
+	expect_exit 1
+	expect_match "^qvm: option '--name' needs a value" err
+	expect_file_absent "$QVM_STATE_DIR/o"
+}
+test_case 'option mistakes are reported before anything is read' t_option_errors
+
+test_done
