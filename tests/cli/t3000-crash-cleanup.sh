@@ -96,7 +96,8 @@ done
 test_case 'import killed while waiting for the device node' \
 	'import_killed_at ZFS_DOUBLE_DEVICE=never QVM_DEVICE_TIMEOUT=30 FAULT_DELAY=create:0'
 test_case 'import killed while writing the image' '
-	import_killed_at LD_PRELOAD=$TEST_REPO/build/tests/inject.so QVM_FAULT_PWRITE_DELAY=500 \
+	import_killed_at LD_PRELOAD=$TEST_REPO/build/tests/inject.so \
+		ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0 QVM_FAULT_PWRITE_DELAY=500 \
 		QVM_FAULT_PATH=/zvol/ QVM_FAULT_MARK=$FAULT_MARK
 '
 
