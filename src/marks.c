@@ -52,23 +52,35 @@ int marks_vm_disk(const char *vm, const char *connect, char ***props)
 	return r < 0 ? r : marks_common(props);
 }
 
+/* True if one of the NUL-separated arguments in buf[0..len) is a program
+ * named qvm: qvm itself, or qvm run under a wrapper such as valgrind. */
+static int cmdline_has_qvm(const char *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i += strlen(buf + i) + 1) {
+		const char *arg = buf + i, *slash = strrchr(arg, '/');
+		if (strcmp(slash ? slash + 1 : arg, "qvm") == 0)
+			return 1;
+	}
+	return 0;
+}
+
 int marks_run_alive(const char *run_id)
 {
-	char path[64], comm[64] = "";
+	char path[64], buf[4096];
 	char *end;
 	long pid = strtol(run_id, &end, 10);
+	size_t len;
 	FILE *f;
 
 	if (end == run_id || *end != '-' || pid <= 0)
 		return 0;
-	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
 	f = fopen(path, "re");
 	if (!f)
 		return 0;
-	if (!fgets(comm, sizeof(comm), f))
-		comm[0] = '\0';
+	len = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
-	comm[strcspn(comm, "\n")] = '\0';
+	buf[len] = '\0';
 	/* a recycled pid belongs to some other program */
-	return strcmp(comm, "qvm") == 0;
+	return cmdline_has_qvm(buf, len);
 }

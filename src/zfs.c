@@ -79,7 +79,13 @@ static int zfs_run(char *const *argv, char **out, char **err)
 		/* not -ENOENT: that would read as "dataset does not exist" */
 		return r == -ENOMEM ? r : -EIO;
 	}
-	if (res.status != 0) {
+	if (res.status == 127 && (!res.err || !*res.err)) {
+		/* where exec errors are not reported synchronously (valgrind,
+		 * some libcs) the child exits 127, the shell's "not found" */
+		r = -EIO;
+		if (err)
+			*err = strdup("cannot run zfs: not found on PATH or not executable");
+	} else if (res.status != 0) {
 		r = res.err && strstr(res.err, "dataset does not exist") ? -ENOENT : -EIO;
 		if (err)
 			*err = spawn_error_text(&res);
