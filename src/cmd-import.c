@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* qvm import IMAGE ZVOL (SPEC §2). */
+/* qvm import SOURCE ZVOL (SPEC §2): a local file or an http(s) URL, raw,
+ * in a format qemu-img converts, compressed, or in a tar archive. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -12,16 +13,23 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "archive-reader.h"
 #include "cleanup.h"
 #include "commands.h"
 #include "device.h"
+#include "fetch.h"
 #include "imgwrite.h"
+#include "input.h"
 #include "log.h"
 #include "marks.h"
 #include "names.h"
+#include "progress.h"
+#include "qemuimg.h"
 #include "settings.h"
 #include "signals.h"
+#include "sha256.h"
 #include "size.h"
+#include "source.h"
 #include "undo.h"
 #include "zfs.h"
 #include "strv.h"
@@ -29,33 +37,6 @@
 #include "banned.h"
 
 #define TASK "importing cloud image"
-
-/* Opens the image and finds its size, before anything changes. */
-static int open_image(const char *path, int *fdp, uint64_t *size)
-{
-	_cleanup_close_ int fd = -1;
-	struct stat st;
-
-	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return log_error(TASK, "cannot open image '%s': %s", path, strerror(errno));
-	if (fcntl(fd, F_SETFL, 0) < 0 || fstat(fd, &st) < 0)
-		return log_error(TASK, "cannot read the size of image '%s': %s", path, strerror(errno));
-	if (S_ISREG(st.st_mode)) {
-		*size = (uint64_t)st.st_size;
-	} else if (S_ISBLK(st.st_mode)) {
-		if (ioctl(fd, BLKGETSIZE64, size) < 0)
-			return log_error(TASK, "cannot read the size of image '%s': %s", path,
-					 strerror(errno));
-	} else {
-		return log_error(TASK, "image '%s' is not a regular file or block device", path);
-	}
-	if (*size == 0)
-		return log_error(TASK, "image '%s' is empty", path);
-	*fdp = TAKE_FD(fd);
-	return 0;
-}
 
 /* The zvol must be new and its parent an existing filesystem. */
 static int check_target(const char *zvol)
@@ -102,6 +83,26 @@ static int check_target(const char *zvol)
 	return 0;
 }
 
+/* Everything one import knows. */
+struct import {
+	const char *source;          /* as given: a path or a URL */
+	const char *zvol;
+	int is_url, quiet, live;
+	char *mark_source;           /* qvm:source: the URL or the real path */
+	const char *name;            /* the file name, for checksum files */
+	struct input in;
+	enum source_format fmt;
+	uint64_t image_size;         /* bytes of disk image (virtual size) */
+	uint64_t size_opt;           /* --size, or 0 */
+	char expected[SHA256_HEX_LEN + 1];   /* "" unless a digest is to be verified */
+	char actual[SHA256_HEX_LEN + 1];
+	int verified;                /* actual was compared with expected */
+	struct archive_reader *ar;   /* streams */
+	struct archive_disk disk;
+	int tmp_fd;                  /* a download qemu-img reads, or -1 */
+	char *qemu_path;             /* what qemu-img reads */
+};
+
 static double seconds_since(const struct timespec *t0)
 {
 	struct timespec t1;
@@ -115,25 +116,509 @@ static int interrupted(void)
 	return log_error(TASK, "interrupted by signal SIG%s", sigabbrev_np(signal_pending()));
 }
 
-/* Steps 2-4: everything that changes the host. */
-static int import_into(const char *image, int image_fd, uint64_t image_size, const char *zvol,
-		       unsigned timeout, struct undo *undo)
+/* An input's failure, for the message: a download's own words, or errno. */
+static int input_failed(struct import *im, int r)
 {
-	_cleanup_free_ char *device = NULL, *err = NULL, *source = NULL;
+	if (r == -EINTR)
+		return interrupted();
+	if (im->is_url && r == -EIO)
+		return log_error(TASK, "cannot download %s: %s", im->source, fetch_error(im->in.fetch));
+	return log_error(TASK, "cannot read image '%s': %s", im->source, strerror(-r));
+}
+
+/* An archive's failure: its input's, or a damaged archive. */
+static int archive_failed(struct import *im, int r)
+{
+	int ir = im->ar ? archive_reader_input_err(im->ar) : 0;
+
+	if (r == -EINTR || ir == -EINTR)
+		return interrupted();
+	if (ir < 0)
+		return input_failed(im, ir);
+	if (r == -ENOMEM)
+		return log_error(TASK, "%s", strerror(ENOMEM));
+	return log_error(TASK, "cannot read %s '%s': %s",
+			 im->fmt == SOURCE_TAR || (im->disk.name && !im->disk.compression) ? "archive"
+											   : "compressed image",
+			 im->source, archive_reader_error(im->ar));
+}
+
+/* "1G", "512M", "2147483648": a size in bytes, binary suffixes. */
+static int parse_size_opt(const char *s, uint64_t *out)
+{
+	static const char units[] = "KMGTP";
+	size_t len = strlen(s);
+	unsigned shift = 0;
+	_cleanup_free_ char *num = NULL;
+	uint64_t v;
+
+	const char *u;
+
+	if (len > 3 && strcmp(s + len - 2, "iB") == 0)
+		len -= 2;                      /* "4GiB" is "4G" */
+	if (len > 1 && s[len - 1] && (u = strchr(units, s[len - 1] & ~0x20))) {
+		shift = 10 * (unsigned)(u - units + 1);
+		len--;
+	}
+	num = strndup(s, len);
+	if (!num || parse_u64(num, &v) < 0 || v == 0)
+		return -EINVAL;
+	if (shift && v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = v << shift;
+	return 0;
+}
+
+/* The last path component of a path or URL (query and fragment dropped). */
+static char *source_file_name(const char *source)
+{
+	size_t len = strcspn(source, "?#");
+	while (len > 0 && source[len - 1] == '/')
+		len--;
+	size_t start = len;
+	while (start > 0 && source[start - 1] != '/')
+		start--;
+	return strndup(source + start, len - start);
+}
+
+/* Reads a small file, local or downloaded, into *text. */
+static int read_small(const char *what, char **text, char **why)
+{
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	const size_t limit = 16u << 20;
+	_cleanup_(fetch_freep) struct fetch *f = NULL;
+	_cleanup_close_ int fd = -1;
+	int r = 0;
+
+	if (fetch_is_url(what)) {
+		r = fetch_open(what, &f);
+		if (r < 0) {
+			*why = strdup(f ? fetch_error(f) : strerror(-r));
+			return r;
+		}
+	} else {
+		fd = open(what, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0) {
+			*why = strdup(strerror(errno));
+			return -errno;
+		}
+	}
+	for (;;) {
+		if (cap - len < 65536) {
+			char *nb = len + 65536 + 1 > limit ? NULL : realloc(buf, cap = len + 65536 + 1);
+			if (!nb) {
+				free(buf);
+				*why = strdup(len + 65536 + 1 > limit ? "too large for a checksum file"
+								       : strerror(ENOMEM));
+				return -EFBIG;
+			}
+			buf = nb;
+		}
+		ssize_t n = f ? fetch_read(f, buf + len, cap - len - 1) : read(fd, buf + len, cap - len - 1);
+		if (n < 0) {
+			r = f ? (int)n : -errno;
+			*why = strdup(f && r == -EIO ? fetch_error(f) : strerror(-r));
+			free(buf);
+			return r;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*text = buf;
+	return 0;
+}
+
+/* --sha256 / --checksum-file: the digest to verify, before anything. */
+static int expected_digest(struct import *im, const struct cmd_opts *opts)
+{
+	const char *hex = opt_last(opts, OPT_SHA256), *sums = opt_last(opts, OPT_CHECKSUM_FILE);
+	_cleanup_free_ char *text = NULL, *why = NULL;
+	int r;
+
+	if (hex && sums)
+		return log_error(TASK, "give either --sha256 or --checksum-file, not both");
+	if (hex && sha256_parse_hex(hex, im->expected) < 0)
+		return log_error(TASK, "invalid --sha256 value '%s': expected 64 hexadecimal digits", hex);
+	if (!sums)
+		return 0;
+	r = read_small(sums, &text, &why);
+	if (r == -EINTR)
+		return interrupted();
+	if (r < 0)
+		return log_error(TASK, "cannot read checksum file '%s': %s", sums,
+				 why ? why : strerror(-r));
+	r = sha256_find_in_sums(text, im->name, im->expected);
+	if (r == -ENOENT)
+		return log_error(TASK, "checksum file '%s' has no SHA-256 entry for '%s'", sums, im->name);
+	if (r < 0)
+		return log_error(TASK, "checksum file '%s' has no valid SHA-256 digest for '%s' "
+				 "(is it a SHA512SUMS file?)", sums, im->name);
+	return 0;
+}
+
+/* Opens a local image and finds its size, before anything changes. */
+static int open_local(struct import *im)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	uint64_t size = 0;
+
+	/* O_NONBLOCK: a FIFO must not make us wait for a writer */
+	fd = open(im->source, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return log_error(TASK, "cannot open image '%s': %s", im->source, strerror(errno));
+	if (fstat(fd, &st) < 0)
+		return log_error(TASK, "cannot read the size of image '%s': %s", im->source, strerror(errno));
+	if (S_ISREG(st.st_mode)) {
+		size = (uint64_t)st.st_size;
+	} else if (S_ISBLK(st.st_mode)) {
+		if (ioctl(fd, BLKGETSIZE64, &size) < 0)
+			return log_error(TASK, "cannot read the size of image '%s': %s", im->source,
+					 strerror(errno));
+	} else {
+		return log_error(TASK, "image '%s' is not a regular file or block device", im->source);
+	}
+	if (size == 0)
+		return log_error(TASK, "image '%s' is empty", im->source);
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	im->in.fd = TAKE_FD(fd);
+	im->in.size = size;
+	return 0;
+}
+
+static int open_source(struct import *im)
+{
+	int r;
+
+	if (im->is_url) {
+		r = fetch_open(im->source, &im->in.fetch);
+		if (r == -EINVAL)
+			return log_error(TASK, "cannot download %s: %s", im->source, fetch_error(im->in.fetch));
+		if (r < 0)
+			return log_error(TASK, "%s", strerror(-r));
+	} else if (open_local(im) < 0) {
+		return -1;
+	}
+	r = input_peek(&im->in);
+	if (r < 0)
+		return input_failed(im, r);
+	if (im->in.peek_len == 0)
+		return log_error(TASK, "image '%s' is empty", im->source);
+	im->fmt = source_detect(im->in.peek, im->in.peek_len);
+
+	/* a fixed-size VHD is raw data with a footer at the end */
+	if (im->fmt == SOURCE_RAW && !im->is_url && im->in.size >= 1024) {
+		unsigned char tail[512];
+		if (pread(im->in.fd, tail, sizeof(tail), (off_t)(im->in.size - 512)) == 512 &&
+		    source_tail_is_vhd(tail, sizeof(tail)))
+			im->fmt = SOURCE_VPC;
+	}
+	return 0;
+}
+
+/* A download that qemu-img must read: into an unnamed temporary file (it
+ * is unlinked at once, so nothing is left behind whatever happens), read
+ * by qemu-img through /proc. */
+static int download_to_temp(struct import *im)
+{
+	const char *dir = getenv("TMPDIR");
+	_cleanup_free_ char *tmpl = NULL, *buf = NULL;
+	_cleanup_close_ int fd = -1;
+	struct progress pr;
+	char label[512];
+	ssize_t n;
+
+	if (!dir || !*dir)
+		dir = "/var/tmp";
+	if (asprintf(&tmpl, "%s/qvm-download-XXXXXX", dir) < 0 || !(buf = malloc(1u << 20)))
+		return log_error(TASK, "%s", strerror(ENOMEM));
+	fd = mkostemp(tmpl, O_CLOEXEC);
+	if (fd < 0)
+		return log_error(TASK, "cannot create a temporary file in %s: %s (set TMPDIR)", dir,
+				 strerror(errno));
+	(void)unlink(tmpl);
+
+	snprintf(label, sizeof(label), "Downloading %s (%s) to a temporary file", im->source,
+		 source_format_name(im->fmt));
+	log_begin("%s", label);
+	progress_start(&pr, im->live, label,
+		       im->in.size == INPUT_SIZE_UNKNOWN ? 0 : im->in.size);
+	while ((n = input_read(&im->in, buf, 1u << 20)) > 0) {
+		const char *p = buf;
+		size_t left = (size_t)n;
+		while (left > 0) {
+			ssize_t w = write(fd, p, left);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				progress_end(&pr);
+				return log_error(TASK, "cannot write the temporary file in %s: %s", dir,
+						 strerror(w < 0 ? errno : ENOSPC));
+			}
+			p += w;
+			left -= (size_t)w;
+		}
+		progress_update(&pr, im->in.consumed);
+	}
+	progress_end(&pr);
+	if (n < 0)
+		return input_failed(im, (int)n);
+	/* done with the server: no connection stays open while qemu-img runs */
+	fetch_free(im->in.fetch);
+	im->in.fetch = NULL;
+	char sz[32];
+	log_done("%s", size_format(im->in.consumed, sz, sizeof(sz)));
+	if (asprintf(&im->qemu_path, "/proc/%ld/fd/%d", (long)getpid(), fd) < 0)
+		return log_error(TASK, "%s", strerror(ENOMEM));
+	im->tmp_fd = TAKE_FD(fd);
+	return 0;
+}
+
+/* Compares the digest of what was read with the expected one, once. */
+static int verify_digest(struct import *im)
+{
+	if (!im->expected[0] || !im->in.hash || im->verified)
+		return 0;
+	sha256_hex(im->in.hash, im->actual);
+	im->verified = 1;
+	if (strcmp(im->actual, im->expected) != 0)
+		return log_error(TASK, "checksum mismatch for '%s': expected sha256 %s, got %s",
+				 im->source, im->expected, im->actual);
+	return 0;
+}
+
+/* A local file qemu-img converts: its checksum is verified before
+ * anything changes. */
+static int verify_local_file(struct import *im)
+{
+	_cleanup_free_ char *buf = malloc(1u << 20);
+	struct progress pr;
+	char label[512];
+	ssize_t n;
+
+	if (!buf)
+		return log_error(TASK, "%s", strerror(ENOMEM));
+	snprintf(label, sizeof(label), "Verifying the SHA-256 of %s", im->source);
+	log_begin("%s", label);
+	progress_start(&pr, im->live, label, im->in.size);
+	while ((n = input_read(&im->in, buf, 1u << 20)) > 0)
+		progress_update(&pr, im->in.consumed);
+	progress_end(&pr);
+	if (n < 0)
+		return input_failed(im, (int)n);
+	if (verify_digest(im) < 0)
+		return -1;
+	log_done("ok");
+	return 0;
+}
+
+/* The size of the disk inside a stream, before any change. */
+static int stream_size(struct import *im)
+{
+	int r = archive_reader_open(&im->in, &im->ar);
+
+	if (r < 0)
+		return archive_failed(im, r);
+	r = archive_reader_find_disk(im->ar, &im->disk);
+	if (r == -ENOENT)
+		return log_error(TASK, "'%s' holds no disk image: the archive is empty", im->source);
+	if (r < 0)
+		return archive_failed(im, r);
+	if (im->disk.head_len > 0) {
+		enum source_format inner = source_detect(im->disk.head, im->disk.head_len);
+		if (inner != SOURCE_RAW)
+			return log_error(TASK, "'%s' holds a %s image%s%s%s, which cannot be streamed "
+					 "into a zvol: unpack it first and import the %s file", im->source,
+					 source_format_name(inner), im->disk.name ? " (" : "",
+					 im->disk.name ? im->disk.name : "", im->disk.name ? ")" : "",
+					 source_format_name(inner));
+	}
+	if (im->disk.size != INPUT_SIZE_UNKNOWN) {
+		if (im->disk.size == 0)
+			return log_error(TASK, "the disk image %s in '%s' is empty", im->disk.name,
+					 im->source);
+		im->image_size = im->disk.size;
+		return 0;
+	}
+	/* a compressed raw image: only some formats say how big it is */
+	if (!im->is_url && im->fmt == SOURCE_XZ &&
+	    source_xz_size(im->in.fd, im->in.size, &im->image_size) == 0 && im->image_size > 0)
+		return 0;
+	if (!im->is_url && im->fmt == SOURCE_ZSTD &&
+	    source_zstd_size(im->in.fd, im->in.size, &im->image_size) == 0 && im->image_size > 0)
+		return 0;
+	if (im->size_opt) {
+		im->image_size = im->size_opt;
+		return 0;
+	}
+	return log_error(TASK, "the size of the image compressed in '%s' (%s) cannot be known "
+			 "before it is all read%s: give the zvol's size with --size SIZE, or "
+			 "decompress it first",
+			 im->source, source_format_name(im->fmt),
+			 im->is_url ? " from a URL" : "");
+}
+
+/* Step 1: what the source is and how big its disk is. Nothing changes. */
+static int examine(struct import *im)
+{
+	char sz[32], sz2[32];
+	int r;
+
+	if (source_is_qemu(im->fmt)) {
+		_cleanup_free_ char *err = NULL;
+		if (im->expected[0] && !im->is_url && verify_local_file(im) < 0)
+			return -1;
+		if (im->is_url) {
+			if (download_to_temp(im) < 0 || verify_digest(im) < 0)
+				return -1;
+		} else {
+			im->qemu_path = realpath(im->source, NULL);
+			if (!im->qemu_path)
+				return log_error(TASK, "cannot open image '%s': %s", im->source, strerror(errno));
+		}
+		r = qemu_img_info(im->qemu_path, source_format_name(im->fmt), &im->image_size, &err);
+		if (r == -EINTR)
+			return interrupted();
+		if (r < 0)
+			return log_error(TASK, "cannot read %s image '%s': %s", source_format_name(im->fmt),
+					 im->source, err ? err : r == -ENOENT ?
+					 "qemu-img not found (install qemu-utils)" : strerror(-r));
+	} else if (source_is_stream(im->fmt)) {
+		if (stream_size(im) < 0)
+			return -1;
+	} else if (im->in.size != INPUT_SIZE_UNKNOWN) {
+		im->image_size = im->in.size;
+	} else if (im->size_opt) {
+		im->image_size = im->size_opt;
+	} else {
+		return log_error(TASK, "the server did not say how big %s is: give the zvol's size with "
+				 "--size SIZE", im->source);
+	}
+	if (im->size_opt && im->size_opt < im->image_size)
+		return log_error(TASK, "--size %s is smaller than the image (%s)",
+				 size_format(im->size_opt, sz, sizeof(sz)),
+				 size_format(im->image_size, sz2, sizeof(sz2)));
+	return 0;
+}
+
+/* Step 3: the image's bytes into the device. */
+static int write_image(struct import *im, const char *device, int dev_fd)
+{
+	struct imgwrite_raw raw = { .fd = im->in.fd, .size = im->image_size };
+	struct imgwrite_stream stream = { .max = im->image_size };
+	struct imgwrite_job job = { .out_fd = dev_fd, .total = im->image_size };
+	struct imgwrite_stats stats = { 0 };
+	enum imgwrite_stage stage;
+	struct progress pr;
+	struct timespec t0;
+	char label[1024], sz[32];
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (source_is_qemu(im->fmt)) {
+		_cleanup_free_ char *err = NULL;
+		log_begin("Converting %s image %s to %s", source_format_name(im->fmt), im->source, device);
+		if (im->live)
+			log_done("%s", "");
+		r = qemu_img_convert(im->qemu_path, source_format_name(im->fmt), device, im->live, &err);
+		if (im->live)
+			printf("\n");
+		if (r == -EINTR || signal_pending())
+			return interrupted();
+		if (r < 0)
+			return log_error(TASK, "qemu-img could not convert '%s': %s", im->source,
+					 err ? err : r == -ENOENT ? "qemu-img not found (install qemu-utils)"
+								  : strerror(-r));
+		if (fsync(dev_fd) < 0)
+			return log_error(TASK, "cannot flush device %s: %s", device, strerror(errno));
+		log_step("Converted in %.1f s", seconds_since(&t0));
+		return 0;
+	}
+
+	if (im->fmt == SOURCE_RAW && !im->is_url) {
+		raw.hash = im->in.hash ? sha256_update : NULL;
+		raw.hash_ctx = im->in.hash;
+		job.fill = imgwrite_raw_fill;
+		job.fill_ctx = &raw;
+		snprintf(label, sizeof(label), "Writing image %s to %s", im->source, device);
+	} else {
+		stream.next = im->ar ? archive_reader_next : input_next;
+		stream.next_ctx = im->ar ? (void *)im->ar : (void *)&im->in;
+		job.fill = imgwrite_stream_fill;
+		job.fill_ctx = &stream;
+		if (im->disk.name)
+			snprintf(label, sizeof(label), "Writing %s from %s (tar%s%s) to %s", im->disk.name,
+				 im->source, im->disk.compression ? ", " : "",
+				 im->disk.compression ? im->disk.compression : "", device);
+		else
+			snprintf(label, sizeof(label), "Writing image %s (%s) to %s", im->source,
+				 im->disk.compression ? im->disk.compression : source_format_name(im->fmt),
+				 device);
+	}
+	log_begin("%s", label);
+	progress_start(&pr, im->live, label, im->image_size);
+	job.progress = progress_cb;
+	job.userdata = &pr;
+	r = imgwrite_run(&job, &stats, &stage);
+	progress_end(&pr);
+	if (r == -EINTR)
+		return interrupted();
+	if (r == -EFBIG)
+		return log_error(TASK, "the image in '%s' is larger than the zvol (%s)%s", im->source,
+				 size_format(im->image_size, sz, sizeof(sz)),
+				 im->size_opt ? ": give a larger --size" : "");
+	if (r < 0 && stage == IMGWRITE_READ)
+		return im->ar ? archive_failed(im, r) : input_failed(im, r);
+	if (r < 0 && stage == IMGWRITE_WRITE)
+		return log_error(TASK, "cannot write to device %s: %s", device, strerror(-r));
+	if (r < 0)
+		return log_error(TASK, "cannot flush device %s: %s", device, strerror(-r));
+
+	if (im->ar) {
+		const char *other = NULL;
+		r = archive_reader_finish(im->ar, &other);
+		if (r == -EEXIST)
+			return log_error(TASK, "'%s' holds more than one file (%s and %s): it must hold "
+					 "exactly one disk image", im->source, im->disk.name, other);
+		if (r < 0)
+			return archive_failed(im, r);
+	}
+	/* the checksum covers the whole source: what the archive left unread
+	 * (a raw local file was hashed by its own reader, holes included) */
+	if (im->in.hash && (im->ar || im->is_url)) {
+		r = input_drain(&im->in);
+		if (r < 0)
+			return input_failed(im, r);
+	}
+	if (im->is_url && im->in.size != INPUT_SIZE_UNKNOWN && im->in.consumed != im->in.size &&
+	    !im->ar)
+		return log_error(TASK, "cannot download %s: the transfer ended after %llu of %llu bytes",
+				 im->source, (unsigned long long)im->in.consumed,
+				 (unsigned long long)im->in.size);
+	log_done("wrote %s of data in %.1f s", size_format(stats.written, sz, sizeof(sz)),
+		 seconds_since(&t0));
+	return 0;
+}
+
+/* Steps 2-4: everything that changes the host. */
+static int import_into(struct import *im, unsigned timeout, struct undo *undo)
+{
+	_cleanup_free_ char *device = NULL, *err = NULL;
 	_cleanup_strv_free_ char **marks = NULL;
 	_cleanup_close_ int dev_fd = -1;
-	struct imgwrite_stats stats;
-	enum imgwrite_stage stage;
-	struct timespec t0;
+	const char *zvol = im->zvol;
 	uint64_t volsize, dev_size;
 	char sz[32], sz2[32];
 	int r;
 
-	if (!size_round_up(image_size, MIB, &volsize))
-		return log_error(TASK, "image '%s' is too large", image);
+	if (!size_round_up(im->size_opt ? im->size_opt : im->image_size, MIB, &volsize))
+		return log_error(TASK, "image '%s' is too large", im->source);
 	device = settings_zvol_device(zvol);
-	source = realpath(image, NULL);
-	if (!device || marks_image(source ? source : image, &marks) < 0 ||
+	if (!device || marks_image(im->mark_source, &marks) < 0 ||
+	    (im->expected[0] && strv_pushf(&marks, MARK_SHA256 "=%s", im->expected) < 0) ||
 	    undo_prepare_destroy(undo, zvol, 1) < 0)
 		return log_error(TASK, "%s", strerror(ENOMEM));
 	if (signal_pending())
@@ -159,28 +644,19 @@ static int import_into(const char *image, int image_fd, uint64_t image_size, con
 		return log_error(TASK, "cannot open device %s: not a block device", device);
 	if (r < 0)
 		return log_error(TASK, "cannot open device %s: %s", device, strerror(-r));
-	if (dev_size < image_size)
+	if (dev_size < im->image_size)
 		return log_error(TASK, "device %s holds %s, less than the image's %s", device,
 				 size_format(dev_size, sz, sizeof(sz)),
-				 size_format(image_size, sz2, sizeof(sz2)));
+				 size_format(im->image_size, sz2, sizeof(sz2)));
 	log_done("done");
 
-	log_begin("Writing image %s to %s", image, device);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	r = image_write(image_fd, image_size, dev_fd, &stats, &stage, NULL, NULL);
-	if (r == -EINTR)
-		return interrupted();
-	if (r < 0) {
-		if (stage == IMGWRITE_READ)
-			return log_error(TASK, "cannot read image '%s': %s", image, strerror(-r));
-		if (stage == IMGWRITE_WRITE)
-			return log_error(TASK, "cannot write to device %s: %s", device, strerror(-r));
-		return log_error(TASK, "cannot flush device %s: %s", device, strerror(-r));
-	}
+	if (write_image(im, device, dev_fd) < 0)
+		return -1;
 	if (close(TAKE_FD(dev_fd)) < 0)
 		return log_error(TASK, "cannot write to device %s: %s", device, strerror(errno));
-	log_done("wrote %s of data in %.1f s", size_format(stats.written, sz, sizeof(sz)),
-		 seconds_since(&t0));
+
+	if (verify_digest(im) < 0)
+		return -1;
 
 	if (signal_pending())
 		return interrupted();
@@ -203,35 +679,81 @@ static int import_into(const char *image, int image_fd, uint64_t image_size, con
 	r = zfs_set(zvol, MARK_STATE "=" MARK_STATE_READY, &err);
 	if (r < 0)
 		return log_error(TASK, "cannot mark zvol %s as ready: %s", zvol, err ? err : strerror(-r));
-	/* a signal during that last step still means "stop": roll back */
+	/* a signal during that last step still means: roll back, die of it */
 	if (signal_pending())
 		return interrupted();
 	return 0;
 }
 
-int cmd_import(int argc, char **argv, const struct cmd_opts *opts)
+static void import_clear(struct import *im)
 {
-	const char *image = argv[0], *zvol = argv[1];
-	_cleanup_close_ int image_fd = -1;
+	archive_reader_free(im->ar);
+	input_close(&im->in);
+	if (im->tmp_fd >= 0)
+		close(im->tmp_fd);
+	free(im->qemu_path);
+	free(im->mark_source);
+	free((char *)im->name);
+}
+
+static int run_import(struct import *im, const struct cmd_opts *opts)
+{
 	struct undo undo = { 0 };
-	uint64_t image_size;
+	const char *size = opt_last(opts, OPT_SIZE);
 	unsigned timeout;
 	char sz[32];
 
-	(void)argc;
-	(void)opts;
 	if (settings_device_timeout(&timeout) < 0)
 		return log_error(TASK, "QVM_DEVICE_TIMEOUT must be a whole number of seconds (0-86400)");
-	log_begin("Checking image %s and zvol %s", image, zvol);
-	if (open_image(image, &image_fd, &image_size) < 0 || check_target(zvol) < 0)
+	if (size && parse_size_opt(size, &im->size_opt) < 0)
+		return log_error(TASK, "invalid --size '%s': expected a number of bytes, optionally "
+				 "with a K, M, G or T suffix", size);
+	im->name = source_file_name(im->source);
+	if (!im->name)
+		return log_error(TASK, "%s", strerror(ENOMEM));
+	if (expected_digest(im, opts) < 0)
 		return -1;
-	log_done("%s", size_format(image_size, sz, sizeof(sz)));
 
-	if (import_into(image, image_fd, image_size, zvol, timeout, &undo) < 0) {
+	log_begin("Checking image %s and zvol %s", im->source, im->zvol);
+	if (open_source(im) < 0 || check_target(im->zvol) < 0)
+		return -1;
+	if (im->expected[0] && !(im->in.hash = sha256_new()))
+		return log_error(TASK, "%s", strerror(ENOMEM));
+	if (im->fmt == SOURCE_RAW && !im->is_url)
+		log_done("%s", size_format(im->in.size, sz, sizeof(sz)));
+	else if (im->in.size != INPUT_SIZE_UNKNOWN)
+		log_done("%s, %s", source_format_name(im->fmt), size_format(im->in.size, sz, sizeof(sz)));
+	else
+		log_done("%s", source_format_name(im->fmt));
+	im->mark_source = im->is_url ? strdup(im->source) : realpath(im->source, NULL);
+	if (!im->mark_source && !(im->mark_source = strdup(im->source)))
+		return log_error(TASK, "%s", strerror(ENOMEM));
+	if (examine(im) < 0)
+		return -1;
+
+	if (import_into(im, timeout, &undo) < 0) {
 		undo_rollback(&undo);
 		return -1;
 	}
 	undo_commit(&undo);
-	log_step("Imported %s as %s@base", image, zvol);
+	if (im->expected[0])
+		log_step("Imported %s as %s@base (sha256 %s verified)", im->source, im->zvol, im->expected);
+	else
+		log_step("Imported %s as %s@base", im->source, im->zvol);
 	return 0;
+}
+
+int cmd_import(int argc, char **argv, const struct cmd_opts *opts)
+{
+	struct import im = { .source = argv[0], .zvol = argv[1], .tmp_fd = -1, .in = { .fd = -1 } };
+	int r;
+
+	(void)argc;
+	im.is_url = fetch_is_url(im.source);
+	im.quiet = opt_has(opts, OPT_QUIET);
+	im.live = !im.quiet && isatty(STDOUT_FILENO);
+	log_set_quiet(im.quiet);
+	r = run_import(&im, opts);
+	import_clear(&im);
+	return r;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <curl/curl.h>
 
 #include "fetch.h"
@@ -59,6 +60,14 @@ static size_t on_data(char *data, size_t size, size_t n, void *userdata)
 	return len;
 }
 
+/* Every fd is close-on-exec: no socket leaks into zfs or qemu-img. */
+static curl_socket_t open_socket(void *userdata, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	(void)userdata;
+	(void)purpose;
+	return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
+
 static int setup(struct fetch *f, const char *url)
 {
 	CURL *e = f->easy;
@@ -67,6 +76,7 @@ static int setup(struct fetch *f, const char *url)
 	       curl_easy_setopt(e, CURLOPT_ERRORBUFFER, f->errbuf) ||
 	       curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data) ||
 	       curl_easy_setopt(e, CURLOPT_WRITEDATA, f) ||
+	       curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket) ||
 	       curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L) ||
 	       curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L) ||
 	       curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") ||
@@ -169,7 +179,7 @@ int64_t fetch_size(struct fetch *f)
 
 const char *fetch_error(struct fetch *f)
 {
-	return f->message[0] ? f->message : "unknown error";
+	return f && f->message[0] ? f->message : "unknown error";
 }
 
 void fetch_free(struct fetch *f)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,6 +239,9 @@ out_free:
 
 static const unsigned char zeros[ZERO_BLOCK];
 
+/* how far ahead of the chunk being read the kernel is asked to read */
+#define READ_AHEAD (16u << 20)
+
 static void hash_zeros(struct imgwrite_raw *w, uint64_t len)
 {
 	while (len > 0) {
@@ -287,6 +291,18 @@ int imgwrite_raw_fill(void *ctx, struct imgchunk *c)
 	}
 	c->off = w->off;
 	c->len = w->data_end - w->off < c->cap ? (size_t)(w->data_end - w->off) : c->cap;
+	/* keep READ_AHEAD bytes of the region requested ahead of the reader,
+	 * each byte once: the kernel's own read-ahead starts small after each
+	 * jump over a hole */
+	uint64_t want = c->off + c->len + READ_AHEAD < w->data_end ? c->off + c->len + READ_AHEAD
+								     : w->data_end;
+	if (w->ra_end < c->off)
+		w->ra_end = c->off;
+	if (want > w->ra_end) {
+		(void)posix_fadvise(w->fd, (off_t)w->ra_end, (off_t)(want - w->ra_end),
+				    POSIX_FADV_WILLNEED);
+		w->ra_end = want;
+	}
 	r = pread_all(w->fd, c->buf, c->len, c->off);
 	if (r < 0)
 		return r;

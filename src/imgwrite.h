@@ -61,7 +61,7 @@ struct imgwrite_raw {
 	void (*hash)(void *hash_ctx, const void *buf, size_t len);
 	void *hash_ctx;
 	/* private */
-	uint64_t off, data_end;
+	uint64_t off, data_end, ra_end;
 };
 int imgwrite_raw_fill(void *ctx, struct imgchunk *c);
 

@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+# A small HTTP server for qvm's download tests, on 127.0.0.1 only:
+#   httpd.py DIR PORTFILE
+# serves the files of DIR, writes the port it listens on to PORTFILE, and
+# understands these path prefixes:
+#   /redirect/NAME   302 to /NAME
+#   /cut/NAME        announces the whole length, sends half, closes
+#   /nolength/NAME   no Content-Length (the end is the connection's end)
+#   /slow/NAME       sends 64 KiB, then waits 30 s before the rest
+# It stops by itself after 10 minutes.
+import http.server, os, sys, threading, time
+
+root, portfile = sys.argv[1], sys.argv[2]
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+
+    def log_message(self, fmt, *args):
+        sys.stderr.write('httpd: ' + (fmt % args) + '\n')
+
+    def do_GET(self):
+        path = self.path.split('?', 1)[0]
+        mode = None
+        for m in ('redirect', 'cut', 'nolength', 'slow'):
+            if path.startswith('/' + m + '/'):
+                mode, path = m, path[len(m) + 1:]
+                break
+        if mode == 'redirect':
+            self.send_response(302)
+            self.send_header('Location', path)
+            self.send_header('Content-Length', '0')
+            self.end_headers()
+            return
+        name = os.path.join(root, os.path.basename(path))
+        if not os.path.isfile(name):
+            self.send_error(404)
+            return
+        with open(name, 'rb') as f:
+            data = f.read()
+        self.send_response(200)
+        self.send_header('Content-Type', 'application/octet-stream')
+        if mode == 'nolength':
+            self.send_header('Connection', 'close')
+            self.close_connection = True
+        else:
+            self.send_header('Content-Length', str(len(data)))
+        self.end_headers()
+        try:
+            if mode == 'cut':
+                self.wfile.write(data[:len(data) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            if mode == 'slow':
+                self.wfile.write(data[:65536])
+                self.wfile.flush()
+                time.sleep(30)
+                data = data[65536:]
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+server.daemon_threads = True
+with open(portfile + '.tmp', 'w') as f:
+    f.write('%d\n' % server.server_address[1])
+os.rename(portfile + '.tmp', portfile)
+threading.Timer(600, server.shutdown).start()
+server.serve_forever()

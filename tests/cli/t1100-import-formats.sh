@@ -1,0 +1,380 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# qvm import SOURCE ZVOL for every kind of source: formats told by content
+# (raw, qcow2 and the other formats qemu-img converts, compressed raw
+# images, tar archives), http:// URLs (a local server on 127.0.0.1),
+# checksums, and every failure of these, each rolled back.
+. "$(dirname "$0")/lib.sh"
+
+ERR='Error importing cloud image: '
+ZV=tank/images/deb
+
+setup() {
+	zfs_pool
+	export TMPDIR=$TEST_DIR/tmp
+	mkdir -p "$TMPDIR"
+}
+
+dev() { echo "$QVM_ZVOL_DIR/$1"; }
+
+# expect_holds IMAGE ZVOL: the device and ZVOL@base hold IMAGE, zeros after.
+expect_holds() {
+	local image=$1 zvol=$2 size devsize
+	size=$(stat -c %s "$image")
+	devsize=$(stat -c %s "$(dev "$zvol")")
+	[ "$devsize" -ge "$size" ] || { _fail "device is $devsize bytes, image $size"; return 1; }
+	cmp -n "$size" "$image" "$(dev "$zvol")" || { _fail "device differs from $image"; return 1; }
+	if [ "$devsize" -gt "$size" ]; then
+		cmp -i "$size:0" -n $((devsize - size)) "$(dev "$zvol")" /dev/zero ||
+			{ _fail "device tail is not zeros"; return 1; }
+	fi
+	expect_eq snapshot "$(zfs get -H -o value type "$zvol@base")" "$zvol@base"
+	expect_eq ready "$(zfs get -H -o value qvm:state "$zvol")" "qvm:state"
+}
+
+# expect_failed REGEX: exit 1, REGEX after the prefix on stderr's first line.
+expect_failed() {
+	expect_exit 1
+	expect_first_line "^${ERR}$1" err
+}
+
+# expect_rolled_back BEFORE: nothing is left, no temporary file either.
+expect_rolled_back() {
+	expect_state_unchanged "$1"
+	expect_eq "" "$(ls -A "$TMPDIR")" "files left in TMPDIR"
+}
+
+# A 3 MiB image shaped like a cloud image (data, holes, zero runs).
+image() { make_image disk.raw 3M "${1:-1}"; }
+
+# --- formats told by content --------------------------------------------------
+
+t_compressed() {
+	image
+	xz -k -T1 disk.raw
+	zstd -q -k disk.raw
+	cp disk.raw disk.img && zstd -q --no-content-size disk.img -o nosize.zst
+	gzip -k disk.raw
+	bzip2 -k disk.raw
+	run_qvm import disk.raw.xz tank/images/xz
+	expect_exit 0
+	expect_empty err
+	expect_holds disk.raw tank/images/xz
+	expect_match "^create -V 3145728 .* tank/images/xz\$" "$ZFS_DOUBLE_LOG"
+	expect_match '^Checking image disk\.raw\.xz .*xz' out
+	run_qvm import disk.raw.zst tank/images/zst
+	expect_exit 0
+	expect_holds disk.raw tank/images/zst
+	# sizes not recorded: --size says how big the zvol is
+	zfs_snapshot_state before
+	for f in disk.raw.gz disk.raw.bz2 nosize.zst; do
+		run_qvm import "$f" $ZV
+		expect_failed "the size of the image compressed in '$f' \(.*\) cannot be known before it is all read: give the zvol's size with --size SIZE, or decompress it first$"
+	done
+	expect_state_unchanged before
+	run_qvm import --size 3M disk.raw.gz tank/images/gz
+	expect_exit 0
+	expect_holds disk.raw tank/images/gz
+	run_qvm import --size=4MiB disk.raw.bz2 tank/images/bz2
+	expect_exit 0
+	expect_match "^create -V 4194304 .* tank/images/bz2\$" "$ZFS_DOUBLE_LOG"
+	expect_holds disk.raw tank/images/bz2
+	# detected by content, not by name
+	cp disk.raw.xz misnamed.raw
+	run_qvm import misnamed.raw tank/images/misnamed
+	expect_exit 0
+	expect_holds disk.raw tank/images/misnamed
+}
+test_case 'xz, zstd (sizes known), gzip and bzip2 (with --size), by content' t_compressed
+
+t_size_errors() {
+	image
+	gzip -k disk.raw
+	zfs_snapshot_state before
+	run_qvm import --size 2M disk.raw.gz $ZV
+	expect_failed "the image in 'disk\.raw\.gz' is larger than the zvol \(2\.0 MiB\): give a larger --size$"
+	expect_rolled_back before
+	expect_match "^destroy (-r )?$ZV\$" "$ZFS_DOUBLE_LOG"
+	run_qvm import --size 1M disk.raw $ZV
+	expect_failed "--size 1\.0 MiB is smaller than the image \(3\.0 MiB\)$"
+	run_qvm import --size 12X disk.raw $ZV
+	expect_failed "invalid --size '12X'"
+	expect_state_unchanged before
+}
+test_case '--size too small for the stream, smaller than the image, invalid' t_size_errors
+
+t_tar() {
+	image
+	tar -cf disk.tar disk.raw
+	tar -cJf disk.tar.xz disk.raw
+	tar --zstd -cf disk.tar.zst disk.raw
+	mkdir d && cp --sparse=always disk.raw d/disk.raw
+	tar -C d -cSzf sparse.tar.gz . # a directory entry, then a GNU sparse member
+	for f in disk.tar disk.tar.xz disk.tar.zst sparse.tar.gz; do
+		zv=tank/images/$(echo "$f" | tr . -)
+		run_qvm import "$f" "$zv"
+		expect_exit 0
+		expect_empty err
+		expect_holds disk.raw "$zv"
+		expect_match "^create -V 3145728 .* $zv\$" "$ZFS_DOUBLE_LOG"
+	done
+	expect_match '^Writing \./disk\.raw from sparse\.tar\.gz \(tar, gzip\)' out
+}
+test_case 'tar, tar.xz, tar.zst and a sparse tar.gz: the one disk inside, size from its header' t_tar
+
+t_tar_errors() {
+	image 1
+	cp disk.raw other.raw
+	tar -cJf two.tar.xz disk.raw other.raw
+	mkdir empty && tar -C empty -czf empty.tar.gz .
+	tar -cJf good.tar.xz disk.raw
+	head -c $(($(stat -c %s good.tar.xz) / 2)) good.tar.xz >cut.tar.xz
+	qemu-img convert -f raw -O qcow2 disk.raw disk.qcow2
+	tar -czf qcow.tar.gz disk.qcow2
+	zfs_snapshot_state before
+	run_qvm import two.tar.xz $ZV
+	expect_failed "'two\.tar\.xz' holds more than one file \(disk\.raw and other\.raw\): it must hold exactly one disk image$"
+	expect_rolled_back before
+	run_qvm import empty.tar.gz $ZV
+	expect_failed "'empty\.tar\.gz' holds no disk image: the archive is empty$"
+	run_qvm import cut.tar.xz $ZV
+	expect_failed "cannot read (archive|compressed image) 'cut\.tar\.xz': "
+	expect_rolled_back before
+	run_qvm import qcow.tar.gz $ZV
+	expect_failed "'qcow\.tar\.gz' holds a qcow2 image \(disk\.qcow2\), which cannot be streamed into a zvol: unpack it first and import the qcow2 file$"
+	head -c 100000 disk.raw | xz >bad.xz
+	printf 'garbage' >>bad.xz
+	run_qvm import --size 3M bad.xz $ZV
+	expect_failed "cannot read compressed image 'bad\.xz': "
+	expect_rolled_back before
+}
+test_case 'several disks in a tar, empty tar, damaged archive, qcow2 in a tar: refused, rolled back' t_tar_errors
+
+t_qemu_formats() {
+	image 2
+	for fmt in qcow2 vmdk vhdx vdi vpc; do
+		qemu-img convert -f raw -O "$fmt" disk.raw "disk.$fmt"
+		run_qvm import "disk.$fmt" "tank/images/$fmt"
+		expect_exit 0
+		expect_empty err
+		expect_match "^Converting $fmt image disk\.$fmt" out
+		# vhd rounds the size to its own geometry: at least the image
+		expect_holds disk.raw "tank/images/$fmt"
+	done
+	qemu-img convert -f raw -O vpc -o subformat=fixed disk.raw fixed.vhd
+	run_qvm import fixed.vhd tank/images/fixed
+	expect_exit 0
+	expect_match '^Converting vpc image fixed\.vhd' out
+	expect_holds disk.raw tank/images/fixed
+}
+test_case 'qcow2, vmdk, vhdx, vdi, vhd (dynamic and fixed) converted by qemu-img' t_qemu_formats
+
+t_qemu_fails() {
+	image
+	qemu-img convert -f raw -O qcow2 disk.raw disk.qcow2
+	zfs_snapshot_state before
+	# a qcow2 header with nothing behind it: qemu-img info refuses
+	head -c 100 disk.qcow2 >broken.qcow2
+	run_qvm import broken.qcow2 $ZV
+	expect_failed "cannot read qcow2 image 'broken\.qcow2': .+"
+	expect_state_unchanged before
+	zfs_mutations calls
+	expect_empty calls
+	# qemu-img convert fails after the zvol exists: rolled back
+	mkdir bin
+	cat >bin/qemu-img <<-'SH'
+	#!/bin/sh
+	if [ "$1" = convert ]; then echo "qemu-img: simulated failure" >&2; exit 1; fi
+	exec /usr/bin/qemu-img "$@"
+	SH
+	chmod +x bin/qemu-img
+	PATH=$TEST_DIR/bin:$PATH run_qvm import disk.qcow2 $ZV
+	expect_failed "qemu-img could not convert 'disk\.qcow2': qemu-img: simulated failure$"
+	expect_rolled_back before
+	expect_match "^destroy (-r )?$ZV\$" "$ZFS_DOUBLE_LOG"
+}
+test_case 'qemu-img info fails (nothing changes), convert fails (rolled back)' t_qemu_fails
+
+# --- checksums --------------------------------------------------------------------
+
+t_sha256() {
+	image
+	xz -k disk.raw
+	sum=$(sha256sum disk.raw | cut -d' ' -f1)
+	xsum=$(sha256sum disk.raw.xz | cut -d' ' -f1)
+	run_qvm import --sha256 "$sum" disk.raw $ZV
+	expect_exit 0
+	expect_holds disk.raw $ZV
+	expect_eq "$sum" "$(zfs get -H -o value qvm:sha256 $ZV)" "qvm:sha256"
+	expect_match "^Imported disk\.raw as $ZV@base \(sha256 $sum verified\)\$" out
+	expect_eq "$PWD/disk.raw" "$(zfs get -H -o value qvm:source $ZV)" "qvm:source"
+	# the digest is of the file as it is, here compressed
+	upper=$(echo "$xsum" | tr a-f A-F)
+	run_qvm import --sha256 "$upper" disk.raw.xz tank/images/x
+	expect_exit 0
+	expect_eq "$xsum" "$(zfs get -H -o value qvm:sha256 tank/images/x)" "qvm:sha256"
+	qemu-img convert -f raw -O qcow2 disk.raw disk.qcow2
+	qsum=$(sha256sum disk.qcow2 | cut -d' ' -f1)
+	run_qvm import --sha256 "$qsum" disk.qcow2 tank/images/q
+	expect_exit 0
+	expect_holds disk.raw tank/images/q
+	expect_match "^Verifying the SHA-256 of disk\.qcow2\.\.\. ok\$" out
+	expect_eq "$qsum" "$(zfs get -H -o value qvm:sha256 tank/images/q)" "qvm:sha256"
+}
+test_case '--sha256: verified, recorded as qvm:sha256, shown' t_sha256
+
+t_sha256_mismatch() {
+	image
+	xz -k disk.raw
+	qemu-img convert -f raw -O qcow2 disk.raw disk.qcow2
+	bad=$(printf '%064d' 0)
+	zfs_snapshot_state before
+	for f in disk.raw disk.raw.xz disk.qcow2; do
+		run_qvm import --sha256 "$bad" "$f" $ZV
+		expect_failed "checksum mismatch for '$f': expected sha256 $bad, got $(sha256sum "$f" | cut -d' ' -f1)\$"
+		expect_rolled_back before
+	done
+	run_qvm import --sha256 abc disk.raw $ZV
+	expect_failed "invalid --sha256 value 'abc': expected 64 hexadecimal digits$"
+	expect_state_unchanged before
+}
+test_case 'checksum mismatch (raw, compressed, qcow2): rolled back; invalid --sha256' t_sha256_mismatch
+
+t_checksum_file() {
+	image
+	sum=$(sha256sum disk.raw | cut -d' ' -f1)
+	printf '%s  other.raw\n%s  disk.raw\n' "$(printf '%064d' 1)" "$sum" >SUMS.text
+	printf '%s *disk.raw\n' "$sum" >SUMS.binary
+	printf 'SHA256 (disk.raw) = %s\n' "$sum" >SUMS.bsd
+	printf '%s  images/disk.raw\n' "$sum" >SUMS.path
+	for s in text binary bsd path; do
+		run_qvm import --checksum-file "SUMS.$s" disk.raw "tank/images/$s"
+		expect_exit 0
+		expect_eq "$sum" "$(zfs get -H -o value qvm:sha256 "tank/images/$s")" "qvm:sha256 ($s)"
+	done
+	zfs_snapshot_state before
+	printf '%s  else.raw\n' "$sum" >SUMS.none
+	run_qvm import --checksum-file SUMS.none disk.raw $ZV
+	expect_failed "checksum file 'SUMS\.none' has no SHA-256 entry for 'disk\.raw'$"
+	printf '%s  disk.raw\n' "$(printf '%0128d' 0)" >SHA512SUMS
+	run_qvm import --checksum-file SHA512SUMS disk.raw $ZV
+	expect_failed "checksum file 'SHA512SUMS' has no valid SHA-256 digest for 'disk\.raw'"
+	run_qvm import --checksum-file nosuch disk.raw $ZV
+	expect_failed "cannot read checksum file 'nosuch': No such file or directory$"
+	printf '%064d  disk.raw\n' 5 >SUMS.wrong
+	run_qvm import --checksum-file SUMS.wrong disk.raw $ZV
+	expect_failed "checksum mismatch for 'disk\.raw'"
+	expect_rolled_back before
+}
+test_case '--checksum-file: "HASH  name", "HASH *name", BSD form, missing entry, SHA-512' t_checksum_file
+
+# --- URLs ---------------------------------------------------------------------------
+
+# serve DIR: starts the test server on a free port; $URL is its address.
+serve() {
+	rm -f "$TEST_DIR/port"
+	python3 "$TEST_LIB_DIR/httpd.py" "$1" "$TEST_DIR/port" 2>"$TEST_DIR/httpd.log" &
+	HTTPD_PID=$!
+	trap 'kill "$HTTPD_PID" 2>/dev/null; wait "$HTTPD_PID" 2>/dev/null || true' EXIT
+	for _ in $(seq 100); do [ -s "$TEST_DIR/port" ] && break; sleep 0.05; done
+	[ -s "$TEST_DIR/port" ] || { _fail "the test server did not start"; cat "$TEST_DIR/httpd.log"; return 1; }
+	URL=http://127.0.0.1:$(cat "$TEST_DIR/port")
+}
+
+t_url() {
+	image 3
+	mkdir www
+	cp disk.raw www/
+	tar -cJf www/disk.tar.xz disk.raw
+	qemu-img convert -f raw -O qcow2 disk.raw www/disk.qcow2
+	sum=$(sha256sum www/disk.tar.xz | cut -d' ' -f1)
+	sha256sum www/disk.tar.xz | sed 's| www/| |' >www/SHA256SUMS
+	serve www
+	run_qvm import "$URL/disk.raw" tank/images/raw
+	expect_exit 0
+	expect_empty err
+	expect_holds disk.raw tank/images/raw
+	expect_eq "$URL/disk.raw" "$(zfs get -H -o value qvm:source tank/images/raw)" "qvm:source"
+	run_qvm import --checksum-file "$URL/SHA256SUMS" "$URL/redirect/disk.tar.xz" tank/images/tar
+	expect_exit 0
+	expect_holds disk.raw tank/images/tar
+	expect_eq "$sum" "$(zfs get -H -o value qvm:sha256 tank/images/tar)" "qvm:sha256"
+	run_qvm import --sha256 "$(sha256sum www/disk.qcow2 | cut -d' ' -f1)" "$URL/disk.qcow2" tank/images/qcow2
+	expect_exit 0
+	expect_match '^Downloading .*disk\.qcow2' out
+	expect_holds disk.raw tank/images/qcow2
+	expect_eq "" "$(ls -A "$TMPDIR")" "files left in TMPDIR"
+	# no Content-Length: a raw image needs --size
+	run_qvm import "$URL/nolength/disk.raw" tank/images/nolen
+	expect_failed "the server did not say how big $URL/nolength/disk\.raw is: give the zvol's size with --size SIZE$"
+	run_qvm import --size 3M "$URL/nolength/disk.raw" tank/images/nolen
+	expect_exit 0
+	expect_holds disk.raw tank/images/nolen
+}
+test_case 'http: raw, tar.xz through a redirect with a checksum file, qcow2 via a temporary file' t_url
+
+t_url_errors() {
+	image 4
+	mkdir www
+	cp disk.raw www/
+	qemu-img convert -f raw -O qcow2 disk.raw www/disk.qcow2
+	tar -cJf www/disk.tar.xz disk.raw
+	serve www
+	zfs_snapshot_state before
+	run_qvm import "$URL/nosuch.raw" $ZV
+	expect_failed "cannot download $URL/nosuch\.raw: HTTP status 404$"
+	expect_rolled_back before
+	for f in disk.raw disk.qcow2 disk.tar.xz; do
+		run_qvm import "$URL/cut/$f" $ZV
+		expect_failed "(cannot download $URL/cut/$f: .*(transfer closed|ended after)|cannot read archive .*)"
+		expect_rolled_back before
+	done
+	run_qvm import --sha256 "$(printf '%064d' 0)" "$URL/disk.raw" $ZV
+	expect_failed "checksum mismatch for '$URL/disk\.raw'"
+	expect_rolled_back before
+	run_qvm import --checksum-file "$URL/SHA256SUMS" "$URL/disk.raw" $ZV
+	expect_failed "cannot read checksum file '$URL/SHA256SUMS': HTTP status 404$"
+	# a port nobody listens on
+	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	run_qvm import "http://127.0.0.1:$port/disk.raw" $ZV
+	expect_failed "cannot download http://127\.0\.0\.1:$port/disk\.raw: .*([Cc]onnect|refused)"
+	expect_rolled_back before
+}
+test_case 'http errors: 404, transfers cut short (raw, qcow2, tar.xz), mismatch, connection refused' t_url_errors
+
+t_url_signal() {
+	image 5
+	mkdir www
+	cp disk.raw www/
+	qemu-img convert -f raw -O qcow2 disk.raw www/disk.qcow2
+	serve www
+	zfs_snapshot_state before
+	for f in disk.raw disk.qcow2; do
+		"$QVM" import "$URL/slow/$f" $ZV >out 2>err &
+		pid=$!
+		for _ in $(seq 100); do grep -q "GET /slow/$f" "$TEST_DIR/httpd.log" && break; sleep 0.05; done
+		sleep 0.5
+		kill -TERM "$pid"
+		status=0
+		wait "$pid" || status=$?
+		expect_eq 143 "$status" "exit status after SIGTERM ($f)"
+		expect_rolled_back before
+	done
+}
+test_case 'SIGTERM during a download (into the zvol, into a temporary file): rolled back' t_url_signal
+
+t_quiet() {
+	image
+	xz -k disk.raw
+	run_qvm import -q disk.raw.xz $ZV
+	expect_exit 0
+	expect_empty out
+	expect_empty err
+	expect_holds disk.raw $ZV
+	run_qvm import --quiet disk.raw.xz $ZV
+	expect_failed "zvol $ZV already exists"
+	expect_empty out
+}
+test_case '-q/--quiet: no output on success, errors still on stderr' t_quiet
+
+test_done
