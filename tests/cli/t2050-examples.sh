@@ -1,0 +1,50 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The files in examples/ work as shipped: provisioned against the ZFS
+# double and the real virt-install on test:///default (LIBVIRT_DEFAULT_URI).
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+
+setup() {
+	zfs_pool
+	zfs create tank/vms
+	make_image img 4M
+	"$QVM" import img tank/images/debian12 >/dev/null
+	zfs_log_reset
+}
+
+test_case 'examples/minimal.yaml provisions web1' '
+	run_qvm vm "$TEST_REPO/examples/minimal.yaml"
+	expect_exit 0
+	expect_line "VM web1 created" out
+	expect_eq "volume tank/images/debian12@base ready" \
+		"$(zfs list -H -o type,origin,qvm:state tank/images/web1 | tr "\t" " ")" "the clone"
+	real=$(sed -n 2p "$VIRT_INSTALL_LOG")
+	expect_eq "--name web1 --memory 1024 --vcpus 2 --import --osinfo linux2022 --graphics none --network network=default,model=virtio --disk path=$QVM_ZVOL_DIR/tank/images/web1,bus=virtio --noautoconsole" \
+		"$(printf "%s\n" "$real" | sed "s/ --disk path=[^ ]*seed.iso.*//")" "virt-install arguments"
+	mkdir seed
+	xorriso -osirrox on -indev "$QVM_STATE_DIR/web1/seed.iso" -extract / seed >/dev/null 2>&1
+	expect_first_line "^#cloud-config$" seed/user-data
+	expect_contains "echo provisioned > /root/qvm-ok" seed/user-data
+	expect_line "local-hostname: web1" seed/meta-data
+'
+
+test_case 'examples/full.yaml: two NICs, nested sub-options, volsize, named clone' '
+	run_qvm vm "$TEST_REPO/examples/full.yaml"
+	expect_exit 0
+	expect_line "VM db1 created" out
+	expect_eq "20G lz4 tank/images/debian12@base" \
+		"$(zfs get -H -o value volsize,compression,origin tank/vms/db1-root | tr "\n" " " | sed "s/ $//")" "clone properties"
+	real=$(sed -n 2p "$VIRT_INSTALL_LOG")
+	expect_contains "--osinfo detect=on,require=off" <(echo "$real")
+	expect_contains "--network network=default,model=virtio --network bridge=br0,model=virtio,mac=52:54:00:12:34:56" <(echo "$real")
+	expect_contains "--disk path=$QVM_ZVOL_DIR/tank/vms/db1-root,bus=virtio,driver.cache=none,driver.discard=unmap" <(echo "$real")
+	expect_no_match "noreboot" <(echo "$real")
+	mkdir seed
+	xorriso -osirrox on -indev "$QVM_STATE_DIR/db1/seed.iso" -extract / seed >/dev/null 2>&1
+	expect_contains "content: |" seed/user-data
+	expect_line "instance-id: db1-0001" seed/meta-data
+	expect_line "local-hostname: db1" seed/meta-data
+'
+
+test_done
