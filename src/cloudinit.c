@@ -15,22 +15,6 @@ int cloudinit_user_data(const struct qvm_file *f, char **out, size_t *len)
 	return yaml_emit(f->user_data, "#cloud-config\n", out, len);
 }
 
-/* Style for the VM name as a YAML value: plain, unless YAML 1.1 (cloud-init
- * uses PyYAML) would read it as something other than a string - a number,
- * a date or a boolean/null word. VM names hold only A-Z a-z 0-9 _ . - */
-static enum yscalar_style name_style(const char *name)
-{
-	static const char *const words[] = { "y", "n", "yes", "no", "on", "off", "true", "false",
-					     "null", NULL };
-	bool letter = (name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z');
-
-	if (!letter)
-		return YSTYLE_SINGLE;
-	for (size_t i = 0; words[i]; i++)
-		if (strcasecmp(name, words[i]) == 0)
-			return YSTYLE_SINGLE;
-	return YSTYLE_PLAIN;
-}
 
 int cloudinit_meta_data(const struct qvm_file *f, char **out, size_t *len)
 {
@@ -61,7 +45,7 @@ int cloudinit_meta_data(const struct qvm_file *f, char **out, size_t *len)
 			continue;
 		/* the slots past md->n are ours and freed below, even half filled */
 		keys[view.n] = ynode_new_scalar(defaults[i], YSTYLE_PLAIN);
-		items[view.n] = ynode_new_scalar(f->name, name_style(f->name));
+		items[view.n] = ynode_new_scalar(f->name, yscalar_style_for_name(f->name));
 		if (!keys[view.n] || !items[view.n]) {
 			r = -ENOMEM;
 			break;

@@ -148,21 +148,6 @@ static int set_one(struct template_docs *d, const char *assignment, char **why)
 	}
 }
 
-/* A plain scalar unless YAML 1.1 would read the name as something other
- * than a string (names hold only A-Z a-z 0-9 _ . -). */
-static enum yscalar_style name_style(const char *name)
-{
-	static const char *const words[] = { "y", "n", "yes", "no", "on", "off", "true", "false",
-					     "null", NULL };
-	bool letter = (name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z');
-
-	if (!letter)
-		return YSTYLE_SINGLE;
-	for (size_t i = 0; words[i]; i++)
-		if (strcasecmp(name, words[i]) == 0)
-			return YSTYLE_SINGLE;
-	return YSTYLE_PLAIN;
-}
 
 static bool scalar_is(const struct ynode *n, const char *s)
 {
@@ -189,7 +174,7 @@ static int rename_value(struct ynode *map, const char *key, const char *old, con
 {
 	if (!map || map->kind != YNODE_MAPPING || !scalar_is(ymap_get(map, key), old))
 		return 0;
-	return replace(map, key, new, name_style(new));
+	return replace(map, key, new, yscalar_style_for_name(new));
 }
 
 /* fqdn: OLD.example.com -> NEW.example.com */

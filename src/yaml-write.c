@@ -4,7 +4,9 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 #include <yaml.h>
 
 #include "cleanup.h"
@@ -193,4 +195,18 @@ int yaml_emit(const struct ynode *root, const char *header, char **out, size_t *
 	if (outlen)
 		*outlen = o.len;
 	return 0;
+}
+
+enum yscalar_style yscalar_style_for_name(const char *name)
+{
+	static const char *const words[] = { "y", "n", "yes", "no", "on", "off", "true", "false",
+					     "null", NULL };
+	bool letter = (name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z');
+
+	if (!letter)
+		return YSTYLE_SINGLE;
+	for (size_t i = 0; words[i]; i++)
+		if (strcasecmp(name, words[i]) == 0)
+			return YSTYLE_SINGLE;
+	return YSTYLE_PLAIN;
 }

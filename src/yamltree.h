@@ -84,6 +84,14 @@ void ymsg_text(char *buf, size_t size, const char *s, size_t len);
  * first, verbatim (e.g. "#cloud-config\n"). Returns 0 or -ENOMEM/-EIO;
  * *out is malloc'd and NUL-terminated, *outlen its length.
  */
+/*
+ * The style to write a VM name in (names hold only A-Z a-z 0-9 _ . -):
+ * plain, unless YAML 1.1 (cloud-init uses PyYAML) would read it as
+ * something other than a string - a number, a date, a boolean/null word -
+ * then single-quoted.
+ */
+enum yscalar_style yscalar_style_for_name(const char *name);
+
 int yaml_emit(const struct ynode *root, const char *header, char **out, size_t *outlen);
 
 #endif
