@@ -1,0 +1,2354 @@
+# SPDX-License-Identifier: MIT
+"""
+ZFS test double: zfs(8) and zpool(8) for qvm's test suite.
+
+This machine has no ZFS kernel module, so the CLI tests put this program first
+on PATH as both `zfs` and `zpool` (zpool is a symlink; argv[0] decides).  It
+keeps the "pool" in one JSON file under $ZFS_DOUBLE_STATE, guarded by flock,
+and mimics OpenZFS's command-line behaviour: option parsing (GNU getopt, which
+permutes), the order of its checks, its error wording ("cannot create 'X':
+parent does not exist"), exit statuses (1 for errors, 2 for usage) and its
+-H/-p output.  The messages follow lib/libzfs/libzfs_dataset.c,
+lib/libzfs/libzfs_util.c, lib/libzfs/libzfs_pool.c, cmd/zfs/zfs_main.c and
+module/zcommon/zfs_namecheck.c of OpenZFS 2.2.
+
+"Devices" of volumes are regular files $QVM_ZVOL_DIR/<dataset> (default
+/dev/zvol), created sparse with the volume's size, as udev would create the
+/dev/zvol/... links.  Snapshots of volumes keep a sparse copy of the device's
+content in the state directory; clones start from that copy.  Both copies are
+reflinks where the file system shares blocks (XFS, btrfs), so there, as on
+ZFS, a snapshot or clone costs the same whatever the volume holds.
+
+Environment:
+  ZFS_DOUBLE_STATE        state directory (required)
+  QVM_ZVOL_DIR            where volume devices appear (default /dev/zvol)
+  ZFS_DOUBLE_LOG          append each zfs invocation's argv (shell-quoted)
+  ZFS_DOUBLE_FAIL         SUBCMD[:KIND][,...]: that zfs subcommand fails
+  ZFS_DOUBLE_FAIL_CALL    N[:KIND]: the Nth zfs invocation fails (counter in
+                          $ZFS_DOUBLE_STATE/calls; delete the file to reset)
+  ZFS_DOUBLE_PERM_DENIED  1: every modifying zfs command gets EPERM
+  ZFS_DOUBLE_DEVICE       normal | never | late:SECONDS | unopenable
+KIND is one of nospc, perm, busy, io, exists, noent, suspended; the default
+depends on the subcommand (create/clone/snapshot: nospc, destroy: busy,
+others: perm).  Injected failures happen where the kernel would fail the
+ioctl: after name, parent and property checks, with no change to the state.
+"""
+
+import fcntl
+import json
+import os
+import random
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+
+PROG = os.path.basename(sys.argv[0]) or 'zfs'
+
+FS, SNAP, VOL = 1, 2, 4
+DATASET = FS | SNAP | VOL
+TYPE_NAMES = {FS: 'filesystem', SNAP: 'snapshot', VOL: 'volume'}
+TYPE_BITS = {'filesystem': FS, 'snapshot': SNAP, 'volume': VOL}
+
+MAXNAMELEN = 256                 # ZFS_MAX_DATASET_NAME_LEN
+MAX_NESTING = 50                 # zfs_max_dataset_nesting
+SPA_MINBLOCKSIZE = 512
+SPA_MAXBLOCKSIZE = 16 << 20      # pools have large_blocks enabled
+ZVOL_DEFAULT_BLOCKSIZE = 16384
+UINT64_MAX = (1 << 64) - 1
+POOL_SIZE = 100 << 30
+FS_REFER = 24576                 # an empty filesystem's "referenced"
+
+KINDS = {
+    'nospc': 'out of space',
+    'perm': 'permission denied',
+    'busy': 'dataset is busy',
+    'io': 'I/O error',
+    'exists': 'dataset already exists',
+    'noent': 'dataset does not exist',
+    'suspended': 'pool I/O is currently suspended',
+}
+DEFAULT_KIND = {'create': 'nospc', 'clone': 'nospc', 'snapshot': 'nospc',
+                'destroy': 'busy'}
+MUTATING = {'create', 'clone', 'snapshot', 'destroy', 'set', 'inherit'}
+
+
+class Exit(Exception):
+    """Leave with this status (messages already printed)."""
+
+    def __init__(self, code):
+        super().__init__(code)
+        self.code = code
+
+
+class ZError(Exception):
+    """An operational error: '<action>: <description>', exit 1."""
+
+    def __init__(self, action, desc):
+        super().__init__(action)
+        self.action = action
+        self.desc = desc
+
+    def __str__(self):
+        return '%s: %s' % (self.action, self.desc)
+
+
+class Usage(Exception):
+    """A usage error: optional message, then the command's usage, exit 2."""
+
+    def __init__(self, msg=None):
+        super().__init__(msg)
+        self.msg = msg
+
+
+def err(msg):
+    sys.stderr.write(msg + '\n')
+
+
+# ---------------------------------------------------------------------------
+# Property table (module/zcommon/zfs_prop.c), in zfs_prop_t order, which is the
+# order `zfs get all` prints.  Fields: name, kind (number/index/string), attr
+# (ro/default/inherit/onetime), dataset types, default, values text, column.
+
+ONOFF = ['off', 'on']
+
+
+def _compress_values():
+    v = ['on', 'off', 'lzjb', 'gzip'] + ['gzip-%d' % i for i in range(1, 10)]
+    v += ['zle', 'lz4', 'zstd'] + ['zstd-%d' % i for i in range(1, 20)]
+    v += ['zstd-fast'] + ['zstd-fast-%d' % i for i in
+                          list(range(1, 11)) + list(range(20, 101, 10)) + [500, 1000]]
+    return v
+
+
+class Prop:
+    def __init__(self, name, kind, attr, types, default, values, col,
+                 index=None, hidden=False):
+        self.name, self.kind, self.attr, self.types = name, kind, attr, types
+        self.default, self.values, self.col = default, values, col
+        self.index, self.hidden = index, hidden
+
+    @property
+    def readonly(self):
+        return self.attr in ('ro', 'onetime', 'onetime_default')
+
+    @property
+    def setonce(self):
+        return self.attr in ('onetime', 'onetime_default')
+
+    @property
+    def inheritable(self):
+        return self.attr in ('inherit', 'onetime')
+
+    @property
+    def right(self):
+        return self.kind == 'number'
+
+
+PROPS = []
+
+
+def _p(*a, **kw):
+    PROPS.append(Prop(*a, **kw))
+
+
+_p('type', 'string', 'ro', DATASET, None, 'filesystem | volume | snapshot | bookmark', 'TYPE')
+_p('creation', 'number', 'ro', DATASET, 0, '<date>', 'CREATION')
+_p('used', 'number', 'ro', DATASET, 0, '<size>', 'USED')
+_p('available', 'number', 'ro', FS | VOL, 0, '<size>', 'AVAIL')
+_p('referenced', 'number', 'ro', DATASET, 0, '<size>', 'REFER')
+_p('compressratio', 'number', 'ro', DATASET, 0, '<1.00x or higher if compressed>', 'RATIO')
+_p('mounted', 'index', 'ro', FS, 'no', 'yes | no', 'MOUNTED', ['no', 'yes'])
+_p('origin', 'string', 'ro', FS | VOL, None, '<snapshot>', 'ORIGIN')
+_p('quota', 'number', 'default', FS, 0, '<size> | none', 'QUOTA')
+_p('reservation', 'number', 'default', FS | VOL, 0, '<size> | none', 'RESERV')
+_p('volsize', 'number', 'default', SNAP | VOL, 0, '<size>', 'VOLSIZE')
+_p('volblocksize', 'number', 'onetime', VOL, ZVOL_DEFAULT_BLOCKSIZE,
+   '512 to 128k, power of 2', 'VOLBLOCK')
+_p('recordsize', 'number', 'inherit', FS, 131072, '512 to 1M, power of 2', 'RECSIZE')
+_p('mountpoint', 'string', 'inherit', FS, '/', '<path> | legacy | none', 'MOUNTPOINT')
+_p('sharenfs', 'string', 'inherit', FS, 'off', 'on | off | NFS share options', 'SHARENFS')
+_p('checksum', 'index', 'inherit', FS | VOL, 'on',
+   'on | off | fletcher2 | fletcher4 | sha256 | sha512 | skein | edonr | blake3',
+   'CHECKSUM', ['on', 'off', 'fletcher2', 'fletcher4', 'sha256', 'noparity',
+                'sha512', 'skein', 'edonr', 'blake3'])
+_p('compression', 'index', 'inherit', FS | VOL, 'on',
+   'on | off | lzjb | gzip | gzip-[1-9] | zle | lz4 | zstd | zstd-[1-19] | '
+   'zstd-fast | zstd-fast-[1-10,20,30,40,50,60,70,80,90,100,500,1000]',
+   'COMPRESS', _compress_values())
+_p('atime', 'index', 'inherit', FS, 'on', 'on | off', 'ATIME', ONOFF)
+_p('devices', 'index', 'inherit', FS | SNAP, 'on', 'on | off', 'DEVICES', ONOFF)
+_p('exec', 'index', 'inherit', FS | SNAP, 'on', 'on | off', 'EXEC', ONOFF)
+_p('setuid', 'index', 'inherit', FS | SNAP, 'on', 'on | off', 'SETUID', ONOFF)
+_p('readonly', 'index', 'inherit', FS | VOL, 'off', 'on | off', 'RDONLY', ONOFF)
+_p('zoned', 'index', 'inherit', FS, 'off', 'on | off', 'ZONED', ONOFF)
+_p('snapdir', 'index', 'inherit', FS, 'hidden', 'hidden | visible', 'SNAPDIR',
+   ['hidden', 'visible'])
+_p('aclmode', 'index', 'inherit', FS, 'discard',
+   'discard | groupmask | passthrough | restricted', 'ACLMODE',
+   ['discard', 'groupmask', 'passthrough', 'restricted'])
+_p('aclinherit', 'index', 'inherit', FS, 'restricted',
+   'discard | noallow | restricted | passthrough | passthrough-x', 'ACLINHERIT',
+   ['discard', 'noallow', 'restricted', 'passthrough', 'secure', 'passthrough-x'])
+_p('createtxg', 'number', 'ro', DATASET, 0, '<uint64>', 'CREATETXG')
+_p('name', 'string', 'ro', DATASET, None, None, 'NAME', hidden=True)
+_p('canmount', 'index', 'default', FS, 'on', 'on | off | noauto', 'CANMOUNT',
+   ['off', 'on', 'noauto'])
+_p('xattr', 'index', 'inherit', FS | SNAP, 'on', 'on | off | dir | sa', 'XATTR',
+   ['off', 'on', 'sa', 'dir'])
+_p('copies', 'index', 'inherit', FS | VOL, '1', '1 | 2 | 3', 'COPIES', ['1', '2', '3'])
+_p('version', 'index', 'default', FS | SNAP, '5', '1 | 2 | 3 | 4 | 5 | current',
+   'VERSION', ['1', '2', '3', '4', '5', 'current'])
+_p('utf8only', 'index', 'onetime', FS | SNAP, 'off', 'on | off', 'UTF8ONLY', ONOFF)
+_p('normalization', 'index', 'onetime', FS | SNAP, 'none',
+   'none | formC | formD | formKC | formKD', 'NORMALIZATION',
+   ['none', 'formD', 'formKC', 'formC', 'formKD'])
+_p('casesensitivity', 'index', 'onetime', FS | SNAP, 'sensitive',
+   'sensitive | insensitive | mixed', 'CASE', ['sensitive', 'insensitive', 'mixed'])
+_p('vscan', 'index', 'inherit', FS, 'off', 'on | off', 'VSCAN', ONOFF)
+_p('nbmand', 'index', 'inherit', FS | SNAP, 'off', 'on | off', 'NBMAND', ONOFF)
+_p('sharesmb', 'string', 'inherit', FS, 'off', 'on | off | SMB share options', 'SHARESMB')
+_p('refquota', 'number', 'default', FS, 0, '<size> | none', 'REFQUOTA')
+_p('refreservation', 'number', 'default', FS | VOL, 0, '<size> | none', 'REFRESERV')
+_p('guid', 'number', 'ro', DATASET, 0, '<uint64>', 'GUID')
+_p('primarycache', 'index', 'inherit', DATASET, 'all', 'all | none | metadata',
+   'PRIMARYCACHE', ['none', 'metadata', 'all'])
+_p('secondarycache', 'index', 'inherit', DATASET, 'all', 'all | none | metadata',
+   'SECONDARYCACHE', ['none', 'metadata', 'all'])
+_p('usedbysnapshots', 'number', 'ro', FS | VOL, 0, '<size>', 'USEDSNAP')
+_p('usedbydataset', 'number', 'ro', FS | VOL, 0, '<size>', 'USEDDS')
+_p('usedbychildren', 'number', 'ro', FS | VOL, 0, '<size>', 'USEDCHILD')
+_p('usedbyrefreservation', 'number', 'ro', FS | VOL, 0, '<size>', 'USEDREFRESERV')
+_p('defer_destroy', 'index', 'ro', SNAP, 'off', 'yes | no', 'DEFER_DESTROY', ONOFF)
+_p('userrefs', 'number', 'ro', SNAP, 0, '<count>', 'USERREFS')
+_p('logbias', 'index', 'inherit', FS | VOL, 'latency', 'latency | throughput',
+   'LOGBIAS', ['latency', 'throughput'])
+_p('objsetid', 'number', 'ro', DATASET, 0, '<uint64>', 'OBJSETID')
+_p('dedup', 'index', 'inherit', FS | VOL, 'off',
+   'on | off | verify | sha256[,verify] | sha512[,verify] | skein[,verify] | '
+   'edonr,verify | blake3[,verify]', 'DEDUP',
+   ['on', 'off', 'verify', 'sha256', 'sha256,verify', 'sha512', 'sha512,verify',
+    'skein', 'skein,verify', 'edonr,verify', 'blake3', 'blake3,verify'])
+_p('mlslabel', 'string', 'inherit', DATASET, 'none', '<sensitivity label>', 'MLSLABEL')
+_p('sync', 'index', 'inherit', FS | VOL, 'standard', 'standard | always | disabled',
+   'SYNC', ['standard', 'always', 'disabled'])
+_p('dnodesize', 'index', 'inherit', FS, 'legacy',
+   'legacy | auto | 1k | 2k | 4k | 8k | 16k', 'DNSIZE',
+   ['legacy', 'auto', '1k', '2k', '4k', '8k', '16k'])
+_p('refcompressratio', 'number', 'ro', DATASET, 0, '<1.00x or higher if compressed>',
+   'REFRATIO')
+_p('written', 'number', 'ro', DATASET, 0, '<size>', 'WRITTEN')
+_p('clones', 'string', 'ro', SNAP, None, '<dataset>[,...]', 'CLONES')
+_p('logicalused', 'number', 'ro', FS | VOL, 0, '<size>', 'LUSED')
+_p('logicalreferenced', 'number', 'ro', DATASET, 0, '<size>', 'LREFER')
+_p('volmode', 'index', 'inherit', FS | VOL, 'default',
+   'default | full | geom | dev | none', 'VOLMODE',
+   ['default', 'full', 'geom', 'dev', 'none'])
+_p('filesystem_limit', 'number', 'default', FS, UINT64_MAX, '<count> | none', 'FSLIMIT')
+_p('snapshot_limit', 'number', 'default', FS | VOL, UINT64_MAX, '<count> | none', 'SSLIMIT')
+_p('filesystem_count', 'number', 'ro', FS, UINT64_MAX, '<count>', 'FSCOUNT')
+_p('snapshot_count', 'number', 'ro', FS | VOL, UINT64_MAX, '<count>', 'SSCOUNT')
+_p('snapdev', 'index', 'inherit', FS | VOL, 'hidden', 'hidden | visible', 'SNAPDEV',
+   ['hidden', 'visible'])
+_p('acltype', 'index', 'inherit', FS | SNAP, 'off', 'off | nfsv4 | posix', 'ACLTYPE',
+   ['off', 'posix', 'nfsv4', 'disabled', 'noacl', 'posixacl'])
+_p('context', 'string', 'default', DATASET, 'none', '<selinux context>', 'CONTEXT')
+_p('fscontext', 'string', 'default', DATASET, 'none', '<selinux fscontext>', 'FSCONTEXT')
+_p('defcontext', 'string', 'default', DATASET, 'none', '<selinux defcontext>', 'DEFCONTEXT')
+_p('rootcontext', 'string', 'default', DATASET, 'none', '<selinux rootcontext>',
+   'ROOTCONTEXT')
+_p('relatime', 'index', 'inherit', FS, 'on', 'on | off', 'RELATIME', ONOFF)
+_p('redundant_metadata', 'index', 'inherit', FS | VOL, 'all', 'all | most',
+   'REDUND_MD', ['all', 'most'])
+_p('overlay', 'index', 'inherit', FS, 'on', 'on | off', 'OVERLAY', ONOFF)
+_p('encryption', 'index', 'onetime', DATASET, 'off',
+   'on | off | aes-128-ccm | aes-192-ccm | aes-256-ccm | aes-128-gcm | '
+   'aes-192-gcm | aes-256-gcm', 'ENCRYPTION',
+   ['off', 'on', 'aes-128-ccm', 'aes-192-ccm', 'aes-256-ccm', 'aes-128-gcm',
+    'aes-192-gcm', 'aes-256-gcm'])
+_p('keylocation', 'string', 'default', FS | VOL, 'none',
+   'prompt | <file URI> | <https URL> | <http URL>', 'KEYLOCATION')
+_p('keyformat', 'index', 'onetime_default', FS | VOL, 'none',
+   'none | raw | hex | passphrase', 'KEYFORMAT', ['none', 'raw', 'hex', 'passphrase'])
+_p('pbkdf2iters', 'number', 'onetime_default', FS | VOL, 0, '<iters>', 'PBKDF2ITERS')
+_p('special_small_blocks', 'number', 'inherit', FS, 0,
+   'zero or 512 to 1M, power of 2', 'SPECIAL_SMALL_BLOCKS')
+
+PROP = {p.name: p for p in PROPS}
+# Properties whose value is a size (printed with zfs_nicebytes).
+SIZE_PROPS = {'used', 'available', 'referenced', 'quota', 'reservation', 'volsize',
+              'volblocksize', 'recordsize', 'refquota', 'refreservation',
+              'usedbysnapshots', 'usedbydataset', 'usedbychildren',
+              'usedbyrefreservation', 'written', 'logicalused',
+              'logicalreferenced', 'special_small_blocks'}
+NONE_WHEN_ZERO = {'quota', 'reservation', 'refquota', 'refreservation'}
+NONE_WHEN_MAX = {'filesystem_limit', 'snapshot_limit', 'filesystem_count',
+                 'snapshot_count'}
+# zfs accepts unambiguous abbreviations: the lower-case column name.
+ALIASES = {p.col.lower(): p.name for p in PROPS if p.col}
+
+
+def prop_lookup(name):
+    """zfs_name_to_prop(): the Prop for a native name or column alias."""
+    if name in PROP:
+        return PROP[name]
+    if name in ALIASES:
+        return PROP[ALIASES[name]]
+    return None
+
+
+def prop_user(name):
+    """zfs_prop_user(): a valid user property name contains ':'."""
+    if ':' not in name:
+        return False
+    return all(c.isascii() and (c.islower() or c.isdigit() or c in '-_.:')
+               for c in name)
+
+
+def prop_userquota(name):
+    return name.startswith(('userused@', 'groupused@', 'userquota@', 'groupquota@',
+                            'userobjused@', 'groupobjused@', 'userobjquota@',
+                            'groupobjquota@', 'projectused@', 'projectquota@',
+                            'projectobjused@', 'projectobjquota@'))
+
+
+# ---------------------------------------------------------------------------
+# Numbers (libzfs_util.c: zfs_nicestrtonum, zfs_nicenum_format)
+
+def nicestrtonum(value):
+    """Returns an int or raises ValueError(description)."""
+    if not value or (not value[0].isdigit() and value[0] != '.'):
+        raise ValueError("bad numeric value '%s'" % value)
+    i = 0
+    while i < len(value) and value[i].isdigit():
+        i += 1
+    if i < len(value) and value[i] == '.':
+        j = i + 1
+        while j < len(value) and value[j].isdigit():
+            j += 1
+        if j < len(value) and value[j] in 'eE':
+            k = j + 1
+            if k < len(value) and value[k] in '+-':
+                k += 1
+            if k < len(value) and value[k].isdigit():
+                while k < len(value) and value[k].isdigit():
+                    k += 1
+                j = k
+        text = value[:j]
+        try:
+            fval = float(text) if text not in ('.', '') else None
+        except ValueError:
+            fval = None
+        end = value[j:] if fval is not None else value
+        shift = str2shift(end)
+        fval = (fval or 0.0) * (2 ** shift)
+        if fval >= float(UINT64_MAX):
+            raise ValueError('numeric value is too large')
+        return int(fval)
+    num = int(value[:i]) if i else 0
+    if num > UINT64_MAX:
+        raise ValueError('numeric value is too large')
+    shift = str2shift(value[i:])
+    if shift >= 64 or (num << shift) > UINT64_MAX:
+        raise ValueError('numeric value is too large')
+    return num << shift
+
+
+def str2shift(buf):
+    ends = 'BKMGTPEZ'
+    if buf == '':
+        return 0
+    i = ends.find(buf[0].upper())
+    if i < 0:
+        raise ValueError("invalid numeric suffix '%s'" % buf)
+    rest = buf[1:].upper()
+    if rest == '' or (buf[0].upper() != 'B' and rest in ('B', 'IB')):
+        return 10 * i
+    raise ValueError("invalid numeric suffix '%s'" % buf)
+
+
+def nicebytes(num):
+    units = ['B', 'K', 'M', 'G', 'T', 'P', 'E']
+    n, i = num, 0
+    while n >= 1024 and i < 6:
+        n //= 1024
+        i += 1
+    if i == 0 or num % (1 << (10 * i)) == 0:
+        return '%d%s' % (n, units[i])
+    s = ''
+    for prec in (2, 1, 0):
+        s = '%.*f%s' % (prec, num / float(1 << (10 * i)), units[i])
+        if len(s) <= 5:
+            break
+    return s
+
+
+def is_p2(n):
+    return n > 0 and (n & (n - 1)) == 0
+
+
+# ---------------------------------------------------------------------------
+# Names (module/zcommon/zfs_namecheck.c, libzfs_dataset.c zfs_validate_name)
+
+def _valid_char(c):
+    return (('a' <= c <= 'z') or ('A' <= c <= 'Z') or ('0' <= c <= '9')
+            or c in '-_.: ')
+
+
+def entity_namecheck(path):
+    """Returns None or the reason string zfs_validate_name() would give."""
+    if len(path.encode()) >= MAXNAMELEN:
+        return 'name is too long'
+    if path.startswith('/'):
+        return 'leading slash in name'
+    if path == '':
+        return "empty component or misplaced '@' or '#' delimiter in name"
+    start = 0
+    found_delim = False
+    while True:
+        end = start
+        while end < len(path) and path[end] not in '/@#':
+            end += 1
+        if end == len(path) and path[end - 1] == '/':
+            return 'trailing slash in name'
+        for c in path[start:end]:
+            if not _valid_char(c) and c != '%':
+                return "invalid character '%s' in name" % c
+        comp = path[start:end]
+        if end == len(path) or path[end] == '/':
+            if comp == '.':
+                return "self reference, '.' is found in name"
+            if comp == '..':
+                return "parent reference, '..' is found in name"
+        if end < len(path) and path[end] in '@#':
+            if found_delim:
+                return "multiple '@' and/or '#' delimiters in name"
+            found_delim = True
+        if start == end:
+            return "empty component or misplaced '@' or '#' delimiter in name"
+        if end == len(path):
+            return None
+        if path[end] == '/' and found_delim:
+            return 'trailing slash in name'
+        start = end + 1
+
+
+def validate_name(path, types, modifying):
+    """zfs_validate_name(): None if valid, else the reason."""
+    if not (types & SNAP) and '@' in path:
+        return "snapshot delimiter '@' is not expected here"
+    if types == SNAP and '@' not in path:
+        return "missing '@' delimiter in snapshot name"
+    if '#' in path:
+        return "bookmark delimiter '#' is not expected here"
+    if modifying and '%' in path:
+        return 'invalid character % in name'
+    return entity_namecheck(path)
+
+
+def pool_namecheck(pool, isopen):
+    """zpool_name_valid(): None if valid, else the reason."""
+    if len(pool.encode()) >= MAXNAMELEN - 2 - len('$ORIGIN') * 2:
+        return 'name is too long'
+    for c in pool:
+        if not _valid_char(c):
+            return "invalid character '%s' in pool name" % c
+    if not pool or not (('a' <= pool[0] <= 'z') or ('A' <= pool[0] <= 'Z')):
+        return 'name must begin with a letter'
+    if pool in ('mirror', 'raidz', 'draid'):
+        return 'name is reserved'
+    if not isopen and (pool.startswith(('mirror', 'raidz', 'draid', 'spare'))
+                       or pool == 'log'):
+        return 'name is reserved'
+    return None
+
+
+def parent_name(name):
+    if '@' in name:
+        return name.split('@', 1)[0]
+    if '/' in name:
+        return name.rsplit('/', 1)[0]
+    return None
+
+
+def pool_of(name):
+    for i, c in enumerate(name):
+        if c in '/@#':
+            return name[:i]
+    return name
+
+
+# ---------------------------------------------------------------------------
+# State
+
+class State:
+    def __init__(self, sdir):
+        self.dir = sdir
+        self.path = os.path.join(sdir, 'state.json')
+        self.lockfd = None
+        self.data = None
+        self.dirty = False
+
+    def lock(self, create=True):
+        if create:
+            os.makedirs(self.dir, exist_ok=True)
+        self.lockfd = os.open(os.path.join(self.dir, 'lock'),
+                              os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fcntl.flock(self.lockfd, fcntl.LOCK_EX)
+        try:
+            with open(self.path) as f:
+                self.data = json.load(f)
+        except FileNotFoundError:
+            self.data = {'version': 1, 'txg': 1, 'objset': 1, 'pools': {}, 'ds': {}}
+
+    def save(self):
+        if not self.dirty:
+            return
+        tmp = self.path + '.tmp'
+        with open(tmp, 'w') as f:
+            json.dump(self.data, f, indent=1, sort_keys=True)
+            f.flush()
+            os.fsync(f.fileno())
+        os.rename(tmp, self.path)
+        self.dirty = False
+
+    def unlock(self):
+        if self.lockfd is not None:
+            os.close(self.lockfd)
+            self.lockfd = None
+
+    # dataset helpers
+    @property
+    def ds(self):
+        return self.data['ds']
+
+    def get(self, name):
+        return self.ds.get(name)
+
+    def typebit(self, name):
+        return TYPE_BITS[self.ds[name]['type']]
+
+    def next_txg(self):
+        self.data['txg'] += 1
+        self.dirty = True
+        return self.data['txg']
+
+    def new_ds(self, name, dtype, **fields):
+        d = {'type': dtype, 'guid': random.getrandbits(63) | 1,
+             'createtxg': self.next_txg(), 'creation': int(time.time()),
+             'objsetid': self.data['objset'] + 1, 'props': {}}
+        self.data['objset'] += 1
+        d.update(fields)
+        self.ds[name] = d
+        self.dirty = True
+        return d
+
+    def children(self, name):
+        """Direct child filesystems/volumes, sorted by name."""
+        pre = name + '/'
+        return sorted(n for n in self.ds
+                      if n.startswith(pre) and '/' not in n[len(pre):] and '@' not in n)
+
+    def snapshots(self, name):
+        pre = name + '@'
+        return sorted((n for n in self.ds if n.startswith(pre)),
+                      key=lambda n: self.ds[n]['createtxg'])
+
+    def clones(self, snap):
+        return sorted(n for n, d in self.ds.items() if d.get('origin') == snap)
+
+
+def snapdir(st):
+    p = os.path.join(st.dir, 'snapdata')
+    os.makedirs(p, exist_ok=True)
+    return p
+
+
+def zvol_dir():
+    return os.environ.get('QVM_ZVOL_DIR') or '/dev/zvol'
+
+
+def device_path(name):
+    return os.path.join(zvol_dir(), name)
+
+
+def allocated(path):
+    try:
+        s = os.stat(path)
+    except OSError:
+        return 0
+    if not os.path.isfile(path):
+        return 0
+    return s.st_blocks * 512
+
+
+# ---------------------------------------------------------------------------
+# Devices
+
+def _materialize(path, size, src):
+    """Create the device file at path: sparse, size bytes, content from src."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path + '.zfs-double-tmp'
+    if src and os.path.isfile(src):
+        subprocess.run(['cp', '--reflink=auto', '--sparse=always', src, tmp], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(tmp, 'r+b') as f:
+            f.truncate(size)
+    else:
+        with open(tmp, 'wb') as f:
+            f.truncate(size)
+    os.rename(tmp, path)
+
+
+def make_device(st, name, size, src=None):
+    mode = os.environ.get('ZFS_DOUBLE_DEVICE', 'normal') or 'normal'
+    path = device_path(name)
+    try:
+        if mode == 'normal':
+            _materialize(path, size, src)
+        elif mode == 'never':
+            pass
+        elif mode == 'unopenable':
+            os.makedirs(path, exist_ok=True)
+        elif mode.startswith('late:'):
+            spawn_late(st, name, st.ds[name]['guid'], size, src,
+                       float(mode.split(':', 1)[1]))
+        else:
+            err('zfs double: unknown ZFS_DOUBLE_DEVICE=%s, creating device now' % mode)
+            _materialize(path, size, src)
+    except (OSError, subprocess.CalledProcessError):
+        pass  # udev failures are not zfs's errors
+
+
+def spawn_late(st, name, guid, size, src, delay):
+    """Create the device after delay seconds, from a detached grandchild."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        os.waitpid(pid, 0)
+        return
+    try:
+        os.setsid()
+        if os.fork():
+            os._exit(0)
+        fd = os.open(os.devnull, os.O_RDWR)
+        for i in (0, 1, 2):
+            os.dup2(fd, i)
+        os.closerange(3, 65536)
+        time.sleep(delay)
+        if not os.path.isdir(st.dir):
+            os._exit(0)          # the test that made it is gone
+        late = State(st.dir)
+        late.lock(create=False)
+        d = late.get(name)
+        path = device_path(name)
+        if d and d['guid'] == guid and not os.path.lexists(path):
+            _materialize(path, d.get('volsize', size), src)
+        late.unlock()
+    except BaseException:
+        pass
+    os._exit(0)
+
+
+def remove_device(name):
+    """Remove the device, and its directories left empty (as udev does)."""
+    path = device_path(name)
+    for p in (path, path + '.zfs-double-tmp'):
+        try:
+            if os.path.isdir(p) and not os.path.islink(p):
+                shutil.rmtree(p)
+            elif os.path.lexists(p):
+                os.unlink(p)
+        except OSError:
+            pass
+    top = os.path.abspath(zvol_dir())
+    d = os.path.dirname(os.path.abspath(path))
+    while d != top and d.startswith(top + os.sep):
+        try:
+            os.rmdir(d)
+        except OSError:
+            break
+        d = os.path.dirname(d)
+
+
+def volume_source(st, name):
+    """The file holding a volume's current content, or None for zeros."""
+    path = device_path(name)
+    if os.path.isfile(path):
+        return path
+    d = st.ds[name]
+    seed = d.get('seed')
+    if seed and os.path.isfile(os.path.join(st.dir, seed)):
+        return os.path.join(st.dir, seed)
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Failure injection
+
+INJECT = None  # KIND for this invocation, or None
+
+
+def setup_injection(st, subcmd):
+    global INJECT
+    kind = None
+    spec = os.environ.get('ZFS_DOUBLE_FAIL', '')
+    for item in filter(None, (s.strip() for s in spec.split(','))):
+        cmd, _, k = item.partition(':')
+        if cmd == 'snap':
+            cmd = 'snapshot'
+        if cmd == subcmd:
+            kind = k or DEFAULT_KIND.get(subcmd, 'perm')
+    callspec = os.environ.get('ZFS_DOUBLE_FAIL_CALL', '')
+    cpath = os.path.join(st.dir, 'calls')
+    try:
+        with open(cpath) as f:
+            n = int(f.read().strip() or 0)
+    except (OSError, ValueError):
+        n = 0
+    n += 1
+    with open(cpath, 'w') as f:
+        f.write('%d\n' % n)
+    if callspec:
+        want, _, k = callspec.partition(':')
+        try:
+            if int(want) == n:
+                kind = k or DEFAULT_KIND.get(subcmd, 'perm')
+        except ValueError:
+            pass
+    if kind is None and subcmd in MUTATING and \
+            os.environ.get('ZFS_DOUBLE_PERM_DENIED', '') not in ('', '0'):
+        kind = 'perm'
+    if kind is not None and kind not in KINDS:
+        err('zfs double: unknown failure kind %r, using perm' % kind)
+        kind = 'perm'
+    INJECT = kind
+
+
+def ioctl(action):
+    """The point where the kernel could refuse: raise the injected failure."""
+    if INJECT:
+        raise ZError(action, KINDS[INJECT])
+
+
+# ---------------------------------------------------------------------------
+# getopt(3) as glibc does it: permutes, stops at "--"
+
+def getopt(args, optstring):
+    """Returns (events, operands); events are (opt, arg), or ('?', c) /
+    (':', c) for an unknown option / missing argument (then it stops)."""
+    colon = optstring.startswith(':')
+    spec = optstring[1:] if colon else optstring
+    takes = {}
+    i = 0
+    while i < len(spec):
+        c = spec[i]
+        has = i + 1 < len(spec) and spec[i + 1] == ':'
+        takes[c] = has
+        i += 2 if has else 1
+    events, operands = [], []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == '--':
+            operands += args[i + 1:]
+            break
+        if a.startswith('-') and len(a) > 1:
+            j = 1
+            while j < len(a):
+                c = a[j]
+                if c not in takes:
+                    events.append(('?', c))
+                    return events, operands
+                if takes[c]:
+                    if j + 1 < len(a):
+                        events.append((c, a[j + 1:]))
+                    elif i + 1 < len(args):
+                        i += 1
+                        events.append((c, args[i]))
+                    else:
+                        events.append((':' if colon else '?', c))
+                        return events, operands
+                    break
+                events.append((c, None))
+                j += 1
+        else:
+            operands.append(a)
+        i += 1
+    return events, operands
+
+
+def parseprop(props, arg):
+    """zfs_main.c parseprop(): False after printing the problem."""
+    if '=' not in arg:
+        err("missing '=' for property=value argument")
+        return False
+    name, val = arg.split('=', 1)
+    if name in props:
+        err("property '%s' specified multiple times" % name)
+        return False
+    props[name] = val
+    return True
+
+
+# ---------------------------------------------------------------------------
+# Property values
+
+def parse_value(p, raw, errbuf, dtype):
+    """zprop_parse_value(): the stored form of a property value."""
+    if p.kind == 'string':
+        if not isinstance(raw, str):
+            raise ZError(errbuf, "'%s' must be a string" % p.name)
+        if len(raw) >= 8192:
+            raise ZError(errbuf, "'%s' is too long" % p.name)
+        return raw
+    if p.kind == 'number':
+        if isinstance(raw, int):
+            return raw
+        if raw == 'none':
+            if p.name in NONE_WHEN_MAX:
+                return UINT64_MAX
+            return 0
+        if raw == 'auto':
+            if p.name == 'refreservation':
+                if not dtype & VOL:
+                    raise ZError(errbuf, "'%s=auto' only allowed on volumes" % p.name)
+                return 'auto'
+            raise ZError(errbuf, "'auto' is invalid value for '%s'" % p.name)
+        try:
+            v = nicestrtonum(raw)
+        except ValueError as e:
+            raise ZError(errbuf, str(e))
+        if v == 0 and p.name in ('quota', 'refquota'):
+            raise ZError(errbuf, "use 'none' to disable quota/refquota")
+        return v
+    # index
+    if raw not in p.index:
+        raise ZError(errbuf, "'%s' must be one of '%s'" % (p.name, p.values))
+    return canonical_index(p, raw)
+
+
+def canonical_index(p, raw):
+    """zprop_index_to_string() returns the first name with the same value."""
+    same = {'acltype': {'disabled': 'off', 'noacl': 'off', 'posixacl': 'posix'},
+            'aclinherit': {'secure': 'restricted'},
+            'xattr': {'dir': 'on'},
+            'volmode': {'geom': 'full'}}
+    return same.get(p.name, {}).get(raw, raw)
+
+
+def valid_proplist(dtype, props, existing, errbuf):
+    """zfs_valid_proplist(): returns {name: stored value} or raises ZError.
+
+    dtype is the type bit of the dataset the properties are for; existing is
+    the dataset record being changed (or the snapshot being cloned), None when
+    creating a new dataset."""
+    out = {}
+    for name, raw in props.items():
+        p = prop_lookup(name)
+        if p is None and prop_user(name):
+            if not isinstance(raw, str):
+                raise ZError(errbuf, "'%s' must be a string" % name)
+            if len(name) >= 256:
+                raise ZError(errbuf, "property name '%s' is too long" % name)
+            out[name] = raw
+            continue
+        if dtype == SNAP:
+            raise ZError(errbuf, 'this property can not be modified for snapshots')
+        if p is None and prop_userquota(name):
+            raise ZError(errbuf, "'%s' has an invalid user/group name" % name)
+        if p is None and name.startswith(('written@', 'written#')):
+            raise ZError(errbuf, "'%s' is readonly" % name)
+        if p is None or p.hidden:
+            raise ZError(errbuf, "invalid property '%s'" % name)
+        if not p.types & dtype:
+            raise ZError(errbuf, "'%s' does not apply to datasets of this type" % name)
+        if p.readonly and not (p.setonce and existing is None):
+            raise ZError(errbuf, "'%s' is readonly" % name)
+        val = parse_value(p, raw, errbuf, dtype)
+        if p.name in ('volblocksize', 'recordsize'):
+            if val < SPA_MINBLOCKSIZE or val > SPA_MAXBLOCKSIZE or not is_p2(val):
+                raise ZError(errbuf, "'%s' must be power of 2 from 512B to %s"
+                             % (name, nicebytes(SPA_MAXBLOCKSIZE)))
+        if p.name == 'special_small_blocks' and val != 0 and \
+                (val < SPA_MINBLOCKSIZE or val > SPA_MAXBLOCKSIZE or not is_p2(val)):
+            raise ZError(errbuf, "invalid '%s=%d' property: must be zero or a power "
+                         "of 2 from 512B to %s" % (name, val, nicebytes(SPA_MAXBLOCKSIZE)))
+        if p.name == 'mountpoint' and val not in ('none', 'legacy') and \
+                not val.startswith('/'):
+            raise ZError(errbuf, "'%s' must be an absolute path, 'none', or 'legacy'"
+                         % name)
+        if p.name == 'keylocation' and val not in ('none', 'prompt') and \
+                not val.startswith(('file:///', 'https://', 'http://')):
+            raise ZError(errbuf, 'invalid keylocation')
+        if dtype == VOL and existing is not None and p.name == 'volsize':
+            bs = existing.get('volblocksize', ZVOL_DEFAULT_BLOCKSIZE)
+            if val % bs != 0:
+                raise ZError(errbuf, "'%s' must be a multiple of volume block size (%s)"
+                             % (name, nicebytes(bs)))
+            if val == 0:
+                raise ZError(errbuf, "'%s' cannot be zero" % name)
+        out[p.name] = val
+    return out
+
+
+def resv_for(volsize, volblocksize, copies=1):
+    """zvol_volsize_to_reservation() for a pool without raidz."""
+    nblocks = volsize // volblocksize
+    size = nblocks * volblocksize
+    numdb = 7
+    while nblocks > 1:
+        nblocks += 1024 - 1
+        nblocks //= 1024
+        numdb += nblocks
+    numdb *= min(3, copies + 1)
+    size *= copies
+    numdb *= 1 << 17
+    return size + numdb
+
+
+# ---------------------------------------------------------------------------
+# Reading properties
+
+def effective(st, name, pname):
+    """(value, source) of an inheritable/default property; source is 'local',
+    'default' or the name it is inherited from."""
+    p = PROP.get(pname)
+    cur = name
+    first = True
+    while cur is not None:
+        d = st.ds.get(cur)
+        if d is not None and pname in d['props']:
+            v = d['props'][pname]
+            if first:
+                return v, 'local'
+            if pname == 'mountpoint' and v not in ('none', 'legacy'):
+                base = cur.split('@')[0]
+                v = v.rstrip('/') + name.split('@')[0][len(base):]
+                if v == '':
+                    v = '/'
+            return v, cur
+        if p is not None and not p.inheritable:
+            break
+        if p is None and not prop_user(pname):
+            break
+        first = False
+        cur = parent_name(cur)
+    if pname == 'mountpoint':
+        return '/' + name.split('@')[0], 'default'
+    return (p.default if p else None), 'default'
+
+
+def space(st, name):
+    """(used, referenced) in bytes."""
+    d = st.ds[name]
+    if d['type'] == 'snapshot':
+        data = d.get('data')
+        refer = allocated(os.path.join(st.dir, data)) if data else FS_REFER
+        return 0, refer
+    if d['type'] == 'volume':
+        refer = allocated(device_path(name))
+        resv = d['props'].get('refreservation', 0)
+        return max(refer, resv if isinstance(resv, int) else 0), refer
+    used = FS_REFER
+    for c in st.children(name):
+        used += space(st, c)[0]
+    return used, FS_REFER
+
+
+def pool_used(st, pool):
+    return space(st, pool)[0] if pool in st.ds else 0
+
+
+def get_prop(st, name, pname, literal):
+    """zfs_prop_get(): (value string, source string) or None when the property
+    does not apply to this dataset."""
+    d = st.ds[name]
+    t = TYPE_BITS[d['type']]
+    p = PROP.get(pname)
+    if p is None:                   # user property
+        v, src = effective(st, name, pname)
+        if v is None:
+            return '-', '-'
+        return v, fmt_source(name, src)
+    head = t
+    if t == SNAP:
+        head = TYPE_BITS[st.ds[name.split('@')[0]]['type']]
+        if not (p.types & SNAP) and not (p.types & head and pname == 'volsize'):
+            return None
+        if pname == 'volsize' and head != VOL:
+            return None
+    elif not p.types & t:
+        return None
+    used, refer = space(st, name)
+    n = None
+    src = '-'
+    if pname == 'type':
+        return d['type'], '-'
+    if pname == 'name':
+        return name, '-'
+    if pname == 'creation':
+        if literal:
+            return str(d['creation']), '-'
+        return time.strftime('%a %b %e %k:%M %Y', time.localtime(d['creation'])), '-'
+    if pname in ('used', 'logicalused'):
+        n = used
+    elif pname == 'available':
+        pool = pool_of(name)
+        n = max(0, POOL_SIZE - pool_used(st, pool))
+        if t == VOL:
+            resv = d['props'].get('refreservation', 0)
+            if isinstance(resv, int) and resv > refer:
+                n += resv - refer
+    elif pname in ('referenced', 'logicalreferenced', 'written', 'usedbydataset'):
+        n = refer
+    elif pname in ('usedbysnapshots',):
+        n = 0
+    elif pname == 'usedbychildren':
+        n = used - refer if t == FS else 0
+    elif pname == 'usedbyrefreservation':
+        resv = d['props'].get('refreservation', 0)
+        n = max(0, resv - refer) if t == VOL and isinstance(resv, int) else 0
+    elif pname in ('compressratio', 'refcompressratio'):
+        return ('1.00' if literal else '1.00x'), '-'
+    elif pname == 'mounted':
+        return 'yes', '-'
+    elif pname == 'origin':
+        return (d['origin'], '-') if d.get('origin') else None
+    elif pname == 'clones':
+        clones = st.clones(name)
+        return (','.join(clones), '-') if clones else None
+    elif pname in ('guid', 'createtxg', 'objsetid'):
+        return str(d[pname]), '-'
+    elif pname == 'userrefs':
+        return '0', '-'
+    elif pname == 'defer_destroy':
+        return 'off', '-'
+    elif pname == 'volsize':
+        n, src = d['volsize'], 'local'
+    elif pname == 'volblocksize':
+        n = d['volblocksize']
+    elif pname in ('filesystem_count', 'snapshot_count'):
+        return 'none', '-'
+    elif pname in ('version', 'utf8only', 'normalization', 'casesensitivity'):
+        v = d['props'].get(pname, p.default)
+        return v, '-'
+    elif pname == 'encryption':
+        return 'off', 'default'
+    else:
+        v, s = effective(st, name, pname)
+        src = fmt_source(name, s)
+        if p.kind != 'number':
+            return v, src
+        n = v
+    if pname in NONE_WHEN_MAX and n == UINT64_MAX:
+        return 'none', src
+    if literal:
+        return str(n), src
+    if pname in NONE_WHEN_ZERO and n == 0:
+        return 'none', src
+    if pname in SIZE_PROPS:
+        return nicebytes(n), src
+    return str(n), src
+
+
+def fmt_source(name, src):
+    if src == 'local':
+        return 'local'
+    if src == 'default':
+        return 'default'
+    if src is None or src == '-':
+        return '-'
+    return 'inherited from %s' % src
+
+
+# ---------------------------------------------------------------------------
+# Opening datasets (zfs_open)
+
+def zfs_open(st, name, types):
+    action = "cannot open '%s'" % name
+    why = validate_name(name, types, False)
+    if why:
+        raise ZError(action, why)
+    d = st.get(name)
+    if d is None:
+        raise ZError(action, 'dataset does not exist')
+    if not TYPE_BITS[d['type']] & types:
+        raise ZError(action, 'operation not applicable to datasets of this type')
+    return d
+
+
+def zpool_open(st, pool):
+    why = pool_namecheck(pool, True)
+    if why:
+        raise ZError("cannot open '%s'" % pool, why)
+    if pool not in st.data['pools']:
+        raise ZError("cannot open '%s'" % pool, 'no such pool')
+
+
+def check_parents(st, path, accept_ancestor=False):
+    """libzfs_dataset.c check_parents(); returns the existing prefix."""
+    errbuf = "cannot create '%s'" % path
+    parent = parent_name(path) if '@' not in path else None
+    if parent is None:
+        raise ZError(errbuf, 'missing dataset name')
+    pool = pool_of(parent)
+    if pool not in st.data['pools']:
+        raise ZError(errbuf, "no such pool '%s'" % pool)
+    while parent not in st.ds:
+        if accept_ancestor:
+            parent = parent_name(parent)
+            if parent is None:
+                raise ZError(errbuf, "no such pool '%s'" % pool)
+        else:
+            raise ZError(errbuf, 'parent does not exist')
+    if st.ds[parent]['type'] != 'filesystem':
+        raise ZError(errbuf, 'parent is not a filesystem')
+    return parent
+
+
+def create_ancestors(st, path):
+    errbuf = "cannot create '%s'" % path
+    if path.split('@')[0].count('/') >= MAX_NESTING:
+        raise ZError(errbuf, 'maximum name nesting depth exceeded')
+    prefix = check_parents(st, path, accept_ancestor=True)
+    parts = path.split('/')
+    for i in range(prefix.count('/') + 2, len(parts)):
+        anc = '/'.join(parts[:i])
+        if anc in st.ds:
+            continue
+        try:
+            ioctl("cannot create '%s'" % anc)
+        except ZError as e:
+            err(str(e))
+            raise ZError(errbuf, "failed to create ancestor '%s'" % anc)
+        st.new_ds(anc, 'filesystem')
+
+
+# ---------------------------------------------------------------------------
+# zfs create
+
+def do_create(st, args):
+    props = {}
+    dtype = FS
+    volsize = None
+    noreserve = bflag = parents = dryrun = nomount = verbose = parseable = False
+    events, argv = getopt(args, ':PV:b:nso:puv')
+    for c, a in events:
+        if c == 'V':
+            dtype = VOL
+            try:
+                volsize = nicestrtonum(a)
+            except ValueError as e:
+                err("bad volume size '%s': %s" % (a, e))
+                raise Exit(1)
+            props['volsize'] = volsize
+        elif c == 'P':
+            verbose = parseable = True
+        elif c == 'p':
+            parents = True
+        elif c == 'b':
+            bflag = True
+            try:
+                props['volblocksize'] = nicestrtonum(a)
+            except ValueError as e:
+                err("bad volume block size '%s': %s" % (a, e))
+                raise Exit(1)
+        elif c == 'n':
+            dryrun = True
+        elif c == 'o':
+            if not parseprop(props, a):
+                raise Exit(1)
+        elif c == 's':
+            noreserve = True
+        elif c == 'u':
+            nomount = True
+        elif c == 'v':
+            verbose = True
+        elif c == ':':
+            raise Usage('missing size argument')
+        else:
+            raise Usage("invalid option '%s'" % a)
+    if (bflag or noreserve) and dtype != VOL:
+        raise Usage("'-s' and '-b' can only be used when creating a volume")
+    if nomount and dtype != FS:
+        raise Usage("'-u' can only be used when creating a filesystem")
+    if not argv:
+        raise Usage('missing %s argument' % TYPE_NAMES[dtype])
+    if len(argv) > 1:
+        raise Usage('too many arguments')
+    name = argv[0]
+    errbuf = ("cannot verify '%s'" if dryrun else "cannot create '%s'") % name
+    real = None
+    if dryrun or dtype == VOL:
+        zpool_open(st, name.split('/', 1)[0])
+        real = valid_proplist(dtype, props, None, errbuf)
+    if dtype == VOL:
+        vbs = real.get('volblocksize', ZVOL_DEFAULT_BLOCKSIZE)
+        if volsize % vbs:
+            volsize = (volsize + vbs - 1) // vbs * vbs
+            props['volsize'] = volsize
+        if not noreserve and 'refreservation' not in props:
+            props['refreservation'] = resv_for(volsize, vbs)
+    if parents and validate_name(name, dtype, False) is None:
+        if name in st.ds:
+            return 0
+        if verbose:
+            print(('create_ancestors\t%s' if parseable else
+                   'would create ancestors of %s' if dryrun else
+                   'create ancestors of %s') % name)
+        if not dryrun:
+            create_ancestors(st, name)
+    if verbose:
+        print(('create\t%s' if parseable else 'would create %s' if dryrun
+               else 'create %s') % name)
+        for k, v in props.items():
+            print(('property\t%s\t%s' if parseable else '\t%s=%s') % (k, v))
+    if dryrun:
+        return 0
+    zfs_create(st, name, dtype, props)
+    return 0
+
+
+def zfs_create(st, name, dtype, props):
+    errbuf = "cannot create '%s'" % name
+    why = validate_name(name, dtype, True)
+    if why:
+        raise ZError(errbuf, why)
+    if name.count('/') >= MAX_NESTING:
+        raise ZError(errbuf, 'maximum name nesting depth exceeded')
+    check_parents(st, name)
+    if name in st.ds:
+        raise ZError(errbuf, 'dataset already exists')
+    zpool_open(st, pool_of(name))
+    real = valid_proplist(dtype, props, None, errbuf)
+    if dtype == VOL:
+        size = real.get('volsize')
+        if size is None:
+            raise ZError(errbuf, 'missing volume size')
+        bs = real.get('volblocksize', ZVOL_DEFAULT_BLOCKSIZE)
+        if size == 0:
+            raise ZError(errbuf, 'volume size cannot be zero')
+        if size % bs:
+            raise ZError(errbuf, 'volume size must be a multiple of volume block size')
+    ioctl(errbuf)
+    if dtype == VOL:
+        local = {k: v for k, v in real.items() if k not in ('volsize', 'volblocksize')}
+        if local.get('refreservation') == 'auto':
+            local['refreservation'] = resv_for(size, bs)
+        st.new_ds(name, 'volume', volsize=size, volblocksize=bs, props=local)
+        make_device(st, name, size)
+    else:
+        st.new_ds(name, 'filesystem', props=real)
+
+
+# ---------------------------------------------------------------------------
+# zfs snapshot
+
+def do_snapshot(st, args):
+    props = {}
+    recursive = multiple = False
+    events, argv = getopt(args, 'ro:')
+    for c, a in events:
+        if c == 'o':
+            if not parseprop(props, a):
+                raise Exit(1)
+        elif c == 'r':
+            recursive = multiple = True
+        else:
+            raise Usage("invalid option '%s'" % a)
+    if not argv:
+        raise Usage('missing snapshot argument')
+    if len(argv) > 1:
+        multiple = True
+    snaps = []
+    for arg in argv:
+        if '@' not in arg:
+            raise Usage()
+        ds, snapname = arg.split('@', 1)
+        try:
+            zfs_open(st, ds, FS | VOL)
+        except ZError as e:
+            err(str(e))
+            raise Usage()
+        todo = [ds]
+        while todo:
+            cur = todo.pop(0)
+            snaps.append(cur + '@' + snapname)
+            if recursive:
+                todo = st.children(cur) + todo
+    try:
+        ret = snapshot_nvl(st, snaps, props)
+    except ZError as e:
+        err(str(e))
+        ret = 1
+    if ret and multiple:
+        err('no snapshots were created')
+    return 1 if ret else 0
+
+
+def snapshot_nvl(st, snaps, props):
+    for s in snaps:
+        why = validate_name(s, SNAP, True)
+        if why:
+            raise ZError("cannot create snapshot '%s'" % s, why)
+    zpool_open(st, pool_of(snaps[0]))
+    real = valid_proplist(SNAP, props, None, 'cannot create snapshots ') if props else {}
+    bases = [s.split('@')[0] for s in snaps]
+    if len(set(bases)) != len(bases):
+        raise ZError('cannot create snapshots ', 'multiple snapshots of same fs not allowed')
+    if len({pool_of(s) for s in snaps}) > 1:
+        raise ZError('cannot create snapshots ', 'operation crosses datasets or pools')
+    failed = False
+    for s in snaps:
+        if INJECT:
+            err("cannot create snapshot '%s': %s" % (s, KINDS[INJECT]))
+            failed = True
+        elif s in st.ds:
+            err("cannot create snapshot '%s': dataset already exists" % s)
+            failed = True
+    if failed:
+        return 1
+    for s in snaps:
+        base = s.split('@')[0]
+        bd = st.ds[base]
+        fields = {'props': dict(real)}
+        if bd['type'] == 'volume':
+            guid = random.getrandbits(48)
+            rel = os.path.join('snapdata', '%x.img' % guid)
+            dst = os.path.join(snapdir(st), '%x.img' % guid)
+            src = volume_source(st, base)
+            if src:
+                subprocess.run(['cp', '--reflink=auto', '--sparse=always', src, dst], check=True)
+                with open(dst, 'r+b') as f:
+                    f.truncate(bd['volsize'])
+            else:
+                with open(dst, 'wb') as f:
+                    f.truncate(bd['volsize'])
+            fields.update(data=rel, volsize=bd['volsize'],
+                          volblocksize=bd['volblocksize'])
+        st.new_ds(s, 'snapshot', **fields)
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# zfs clone
+
+def do_clone(st, args):
+    props = {}
+    parents = False
+    events, argv = getopt(args, 'o:p')
+    for c, a in events:
+        if c == 'o':
+            if not parseprop(props, a):
+                raise Exit(1)
+        elif c == 'p':
+            parents = True
+        else:
+            raise Usage("invalid option '%s'" % a)
+    if len(argv) < 1:
+        raise Usage('missing source dataset argument')
+    if len(argv) < 2:
+        raise Usage('missing target dataset argument')
+    if len(argv) > 2:
+        raise Usage('too many arguments')
+    src, target = argv
+    snap = zfs_open(st, src, SNAP)
+    if parents and validate_name(target, FS | VOL, False) is None:
+        if target in st.ds and st.typebit(target) & (FS | VOL):
+            return 0
+        create_ancestors(st, target)
+    errbuf = "cannot create '%s'" % target
+    why = validate_name(target, FS, True)
+    if why:
+        raise ZError(errbuf, why)
+    check_parents(st, target)
+    origin_type = st.ds[src.split('@')[0]]['type']
+    dtype = VOL if origin_type == 'volume' else FS
+    real = valid_proplist(dtype, props, snap, errbuf) if props else {}
+    if real.get('refreservation') == 'auto':
+        real['refreservation'] = resv_for(real.get('volsize', snap.get('volsize', 0)),
+                                          snap.get('volblocksize', ZVOL_DEFAULT_BLOCKSIZE))
+    if pool_of(target) != pool_of(src):
+        raise ZError(errbuf, 'source and target pools differ')
+    ioctl(errbuf)
+    if target in st.ds:
+        raise ZError(errbuf, 'dataset already exists')
+    if dtype == VOL:
+        size = real.pop('volsize', snap['volsize'])
+        st.new_ds(target, 'volume', volsize=size, volblocksize=snap['volblocksize'],
+                  origin=src, seed=snap['data'], props=real)
+        make_device(st, target, size, os.path.join(st.dir, snap['data']))
+    else:
+        st.new_ds(target, 'filesystem', origin=src, props=real)
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# zfs destroy
+
+def iter_dependents(st, name):
+    """zfs_iter_dependents(): post-order, the dataset itself excluded."""
+    out = []
+
+    def visit(n, first):
+        t = st.ds[n]['type']
+        if t in ('filesystem', 'volume'):
+            for c in st.children(n):
+                visit(c, False)
+            for s in st.snapshots(n):
+                visit(s, False)
+        else:
+            for c in st.clones(n):
+                visit(c, False)
+        if not first and n not in out:
+            out.append(n)
+    visit(name, True)
+    return out
+
+
+def check_dependents(st, target, recurse):
+    """destroy_check_dependent(): False (after printing) if refused."""
+    first = True
+    ok = True
+    ttype = st.ds[target]['type']
+    for n in iter_dependents(st, target):
+        direct = n.startswith(target) and len(n) > len(target) and n[len(target)] in '/@'
+        if direct:
+            if recurse:
+                continue
+            if first:
+                err("cannot destroy '%s': %s has children" % (target, ttype))
+                err("use '-r' to destroy the following datasets:")
+                first = False
+                ok = False
+            err(n)
+        else:
+            if not recurse and ttype != 'snapshot':
+                continue
+            if first:
+                err("cannot destroy '%s': %s has dependent clones" % (target, ttype))
+                err("use '-R' to destroy the following datasets:")
+                first = False
+                ok = False
+            err(n)
+    return ok
+
+
+def destroy_one(st, name):
+    d = st.ds.pop(name)
+    st.dirty = True
+    if d['type'] == 'volume':
+        remove_device(name)
+    if d.get('data'):
+        try:
+            os.unlink(os.path.join(st.dir, d['data']))
+        except OSError:
+            pass
+
+
+def destroy_snaps(st, snaps):
+    """zfs_destroy_snaps_nvl(): returns 0 or 1 after printing."""
+    if not snaps:
+        return 0
+    ret = 0
+    for s in snaps:
+        if INJECT:
+            err('cannot destroy snapshot %s: %s' % (s, KINDS[INJECT]))
+            ret = 1
+        elif st.clones(s):
+            err('cannot destroy snapshot %s: snapshot is cloned' % s)
+            ret = 1
+    if ret:
+        return ret
+    for s in snaps:
+        destroy_one(st, s)
+    return 0
+
+
+def do_destroy(st, args):
+    verbose = parsable = dryrun = defer = recurse = doclones = False
+    events, argv = getopt(args, 'vpndfrR')
+    for c, a in events:
+        if c == 'v':
+            verbose = True
+        elif c == 'p':
+            verbose = parsable = True
+        elif c == 'n':
+            dryrun = True
+        elif c == 'd':
+            defer = True
+        elif c == 'f':
+            pass
+        elif c == 'r':
+            recurse = True
+        elif c == 'R':
+            recurse = doclones = True
+        else:
+            raise Usage("invalid option '%s'" % a)
+    if not argv:
+        raise Usage('missing dataset argument')
+    if len(argv) > 1:
+        raise Usage('too many arguments')
+    arg = argv[0]
+
+    def announce(n):
+        if verbose:
+            if parsable:
+                print('destroy\t%s' % n)
+            elif dryrun:
+                print('would destroy %s' % n)
+            else:
+                print('will destroy %s' % n)
+
+    if '@' in arg:
+        ds, spec = arg.split('@', 1)
+        zfs_open(st, ds, FS | VOL)
+        found = []
+        bad = False
+
+        def gather(cur):
+            nonlocal bad
+            snaps = st.snapshots(cur)
+            short = [s.split('@', 1)[1] for s in snaps]
+            for part in spec.split(','):
+                if '%' in part:
+                    lo, hi = part.split('%', 1)
+                    i0 = short.index(lo) if lo in short else (0 if lo == '' else None)
+                    i1 = short.index(hi) if hi in short else \
+                        (len(short) - 1 if hi == '' else None)
+                    if i0 is None or i1 is None:
+                        continue
+                    names = snaps[i0:i1 + 1]
+                else:
+                    names = [cur + '@' + part] if cur + '@' + part in st.ds else []
+                for s in names:
+                    if not doclones and not defer:
+                        if not check_dependents(st, s, recurse):
+                            bad = True
+                    if s not in found:
+                        found.append(s)
+            if recurse:
+                for c in st.children(cur):
+                    gather(c)
+        gather(ds)
+        if bad:
+            return 1
+        if not found:
+            err('could not find any snapshots to destroy; check snapshot names.')
+            return 1
+        for s in found:
+            announce(s)
+        if verbose:
+            print('reclaim\t0' if parsable else
+                  ('would reclaim 0B' if dryrun else 'will reclaim 0B'))
+        if dryrun:
+            return 0
+        if doclones:
+            batched = []
+            for s in found:
+                for dep in iter_dependents(st, s):
+                    if st.ds[dep]['type'] == 'snapshot':
+                        batched.append(dep)
+                        continue
+                    if destroy_snaps(st, batched):
+                        return 1
+                    batched = []
+                    try:
+                        ioctl("cannot destroy '%s'" % dep)
+                    except ZError as e:
+                        err(str(e))
+                        return 1
+                    destroy_one(st, dep)
+            if destroy_snaps(st, batched):
+                return 1
+        return destroy_snaps(st, found)
+
+    d = zfs_open(st, arg, FS | VOL)
+    if not recurse and '/' not in arg and d['type'] == 'filesystem':
+        err("cannot destroy '%s': operation does not apply to pools" % arg)
+        err("use 'zfs destroy -r %s' to destroy all datasets in the pool" % arg)
+        err("use 'zpool destroy %s' to destroy the pool itself" % arg)
+        return 1
+    if not doclones and not check_dependents(st, arg, recurse):
+        return 1
+    error = False
+    batched = []
+
+    def callback(n):
+        nonlocal batched, error
+        announce(n)
+        if '/' not in n and st.ds[n]['type'] == 'filesystem':
+            return True
+        if dryrun:
+            return True
+        if st.ds[n]['type'] == 'snapshot':
+            batched.append(n)
+            return True
+        rc = destroy_snaps(st, batched)
+        batched = []
+        if rc == 0:
+            try:
+                ioctl("cannot destroy '%s'" % n)
+                destroy_one(st, n)
+                return True
+            except ZError as e:
+                err(str(e))
+        if recurse:
+            error = True
+            return True
+        return False
+
+    for dep in iter_dependents(st, arg):
+        if dep in st.ds and not callback(dep):
+            return 1
+    if not callback(arg):
+        return 1
+    if destroy_snaps(st, batched):
+        return 1
+    return 1 if error else 0
+
+
+# ---------------------------------------------------------------------------
+# zfs list / zfs get
+
+def parse_types(arg):
+    types = 0
+    for t in arg.split(','):
+        if t == 'filesystem':
+            types |= FS
+        elif t == 'volume':
+            types |= VOL
+        elif t in ('snapshot', 'snap'):
+            types |= SNAP
+        elif t == 'bookmark':
+            pass
+        elif t == 'all':
+            types = DATASET
+        else:
+            raise Usage("invalid type '%s'" % t)
+    return types
+
+
+def parse_depth(arg):
+    try:
+        depth = int(arg, 0)
+    except ValueError:
+        raise Usage('%s is not an integer' % arg)
+    if depth < 0:
+        raise Usage('Depth can not be negative.')
+    return depth
+
+
+def sort_key(st, name):
+    ds = name.split('@')[0]
+    snap = '@' in name
+    return (ds, snap, st.ds[name]['createtxg'] if snap else 0)
+
+
+def for_each(st, argv, types, recurse, depth, listsnaps):
+    """zfs_for_each() + zfs_callback(): returns (names, ret).
+
+    listsnaps is ZFS_ITER_PROP_LISTSNAPS (zfs list without -t): recursion
+    then skips snapshots, as the pool property listsnapshots is off."""
+    names = []
+    ret = 0
+
+    def walk(n, level, rec):
+        t = st.typebit(n)
+        if t & types and n not in names:
+            names.append(n)
+        if not rec or (depth is not None and level >= depth) or not t & (FS | VOL):
+            return
+        for c in st.children(n):
+            walk(c, level + 1, rec)
+        if types & SNAP and not listsnaps:
+            for s in st.snapshots(n):
+                walk(s, level + 1, rec)
+
+    if not argv:
+        for pool in sorted(st.data['pools']):
+            if INJECT:
+                err("cannot open '%s': %s" % (pool, KINDS[INJECT]))
+                ret = 1
+            elif pool in st.ds:
+                walk(pool, 0, True)
+        return names, ret
+    argtype = types
+    if recurse:
+        argtype |= FS
+        if types & SNAP:
+            argtype |= VOL
+    for a in argv:
+        try:
+            why = validate_name(a, argtype, False)
+            if why:
+                raise ZError("cannot open '%s'" % a, why)
+            if INJECT:   # the kernel refuses the open, existing or not
+                raise ZError("cannot open '%s'" % a, KINDS[INJECT])
+            zfs_open(st, a, argtype)
+        except ZError as e:
+            err(str(e))
+            ret = 1
+            continue
+        walk(a, 0, recurse)
+    return names, ret
+
+
+def parse_proplist(fields):
+    """zprop_get_list(): list of property names, or None for 'all'."""
+    if fields == 'all':
+        return None
+    if fields == '':
+        err('bad property list: no properties specified')
+        raise Usage()
+    out = []
+    for f in fields.split(','):
+        if f == 'space':
+            out += ['name', 'available', 'used', 'usedbysnapshots', 'usedbydataset',
+                    'usedbyrefreservation', 'usedbychildren']
+            continue
+        p = prop_lookup(f)
+        if p is not None:
+            out.append(p.name)
+        elif prop_user(f) or prop_userquota(f) or f.startswith(('written@', 'written#')):
+            out.append(f)
+        else:
+            err("bad property list: invalid property '%s'" % f)
+            raise Usage()
+    return out
+
+
+def do_list(st, args):
+    types = DATASET
+    types_given = False
+    fields = None
+    literal = scripted = recurse = False
+    depth = None
+    sortcols = []
+    events, argv = getopt(args, 'HS:d:o:prs:t:')
+    for c, a in events:
+        if c == 'o':
+            fields = a
+        elif c == 'p':
+            literal = True
+        elif c == 'd':
+            depth = parse_depth(a)
+            recurse = True
+        elif c == 'r':
+            recurse = True
+        elif c == 'H':
+            scripted = True
+        elif c in ('s', 'S'):
+            p = prop_lookup(a)
+            if p is None and not prop_user(a):
+                raise Usage("invalid property '%s'" % a)
+            sortcols.append((p.name if p else a, c == 'S'))
+        elif c == 't':
+            types = parse_types(a)
+            types_given = True
+        elif c == ':':
+            raise Usage("missing argument for '%s' option" % a)
+        else:
+            raise Usage("invalid option '%s'" % a)
+    if fields is None:
+        fields = 'name,used,available,referenced,mountpoint'
+    if fields == 'space' and not types_given:
+        types &= ~SNAP
+    if types in (SNAP,) and argv and not recurse and depth is None:
+        recurse, depth = True, 1
+    cols = parse_proplist(fields)
+    if cols is None:
+        cols = ['name'] + [p.name for p in PROPS if not p.hidden]
+    names, ret = for_each(st, argv, types, recurse, depth, not types_given)
+    names.sort(key=lambda n: sort_key(st, n))
+    for pname, reverse in reversed(sortcols):
+        names.sort(key=lambda n: sortable(st, n, pname), reverse=not reverse)
+    rows = []
+    for n in names:
+        row = []
+        for pname in cols:
+            if pname == 'name':
+                row.append(n)
+                continue
+            r = get_prop(st, n, pname, literal)
+            row.append('-' if r is None else r[0])
+        rows.append(row)
+    if scripted:
+        for row in rows:
+            print('\t'.join(row))
+    elif rows:
+        headers = []
+        for pname in cols:
+            p = PROP.get(pname)
+            headers.append(p.col if p else pname.upper())
+        widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+        right = [bool(PROP.get(c) and PROP[c].right) for c in cols]
+
+        def line(vals):
+            out = []
+            for i, v in enumerate(vals):
+                last = i == len(vals) - 1
+                if right[i]:
+                    out.append(v.rjust(widths[i]))
+                elif last:
+                    out.append(v)
+                else:
+                    out.append(v.ljust(widths[i]))
+            return '  '.join(out)
+        print(line(headers))
+        for r in rows:
+            print(line(r))
+    if ret == 0 and not rows and not scripted:
+        err('no datasets available')
+    return ret
+
+
+def sortable(st, n, pname):
+    if pname == 'name':
+        return sort_key(st, n)
+    r = get_prop(st, n, pname, True)
+    v = '-' if r is None else r[0]
+    p = PROP.get(pname)
+    if p is not None and p.kind == 'number':
+        try:
+            return (0, int(v), '')
+        except ValueError:
+            return (1, 0, v)
+    return (0, 0, v)
+
+
+def do_get(st, args):
+    literal = scripted = recurse = False
+    depth = None
+    columns = ['name', 'property', 'value', 'source']
+    sources = None
+    types = DATASET
+    events, argv = getopt(args, ':d:o:s:rt:Hp')
+    for c, a in events:
+        if c == 'p':
+            literal = True
+        elif c == 'd':
+            depth = parse_depth(a)
+            recurse = True
+        elif c == 'r':
+            recurse = True
+        elif c == 'H':
+            scripted = True
+        elif c == ':':
+            raise Usage("missing argument for '%s' option" % a)
+        elif c == 'o':
+            columns = []
+            for f in a.split(','):
+                if f in ('name', 'property', 'value', 'received', 'source'):
+                    columns.append(f)
+                elif f == 'all':
+                    if columns:
+                        raise Usage('"all" conflicts with specific fields given to -o option')
+                    columns = ['name', 'property', 'value', 'received', 'source']
+                else:
+                    raise Usage("invalid column name '%s'" % f)
+        elif c == 's':
+            sources = set()
+            for f in a.split(','):
+                if f not in ('local', 'default', 'inherited', 'received',
+                             'temporary', 'none'):
+                    raise Usage("invalid source '%s'" % f)
+                sources.add(f)
+        elif c == 't':
+            types = parse_types(a)
+        else:
+            raise Usage("invalid option '%s'" % a)
+    if not argv:
+        raise Usage('missing property argument')
+    fields = argv[0]
+    argv = argv[1:]
+    if types in (SNAP,) and argv and not recurse and depth is None:
+        recurse, depth = True, 1
+    plist = parse_proplist(fields)
+    names, ret = for_each(st, argv, types, recurse, depth, False)
+    names.sort(key=lambda n: sort_key(st, n))
+    rows = []
+    for n in names:
+        if plist is None:
+            want = [p.name for p in PROPS if not p.hidden]
+            user = sorted(k for k in all_user_props(st, n))
+            items = [(w, True) for w in want] + [(u, True) for u in user]
+        else:
+            items = [(w, False) for w in plist]
+        for pname, from_all in items:
+            r = get_prop(st, n, pname, literal)
+            if r is None:
+                if from_all:
+                    continue
+                r = ('-', '-')
+            value, source = r
+            if source is None:
+                source = '-'
+            if sources is not None:
+                kind = ('none' if source == '-' else
+                        'inherited' if source.startswith('inherited') else source)
+                if kind not in sources:
+                    continue
+            cells = {'name': n, 'property': pname, 'value': value,
+                     'received': '-', 'source': source}
+            rows.append([cells[c] for c in columns])
+    if scripted:
+        for r in rows:
+            print('\t'.join(r))
+    elif rows:
+        titles = {'name': 'NAME', 'property': 'PROPERTY', 'value': 'VALUE',
+                  'received': 'RECEIVED', 'source': 'SOURCE'}
+        widths = [max([len(titles[c])] + [len(r[i]) for r in rows])
+                  for i, c in enumerate(columns)]
+
+        def line(vals):
+            return '  '.join(v if i == len(vals) - 1 else v.ljust(widths[i])
+                             for i, v in enumerate(vals))
+        print(line([titles[c] for c in columns]))
+        for r in rows:
+            print(line(r))
+    return ret
+
+
+def all_user_props(st, name):
+    out = set()
+    cur = name
+    while cur is not None:
+        d = st.ds.get(cur)
+        if d:
+            out.update(k for k in d['props'] if PROP.get(k) is None)
+        cur = parent_name(cur)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# zfs set / zfs inherit
+
+def do_set(st, args):
+    if args and args[0].startswith('-') and len(args[0]) > 1:
+        raise Usage("invalid option '%s'" % args[0][1])
+    if len(args) < 1:
+        raise Usage('missing arguments')
+    if len(args) < 2:
+        if '=' not in args[0]:
+            raise Usage('missing property=value argument(s)')
+        raise Usage('missing dataset name(s)')
+    ds_start = None
+    for i, a in enumerate(args):
+        if '=' in a:
+            if ds_start is not None:
+                raise Usage('invalid argument order')
+        elif ds_start is None:
+            ds_start = i
+    if ds_start is None:
+        raise Usage('missing dataset name(s)')
+    props = {}
+    for a in args[:ds_start]:
+        if not parseprop(props, a):
+            return 1
+    ret = 0
+    for n in args[ds_start:]:
+        try:
+            d = zfs_open(st, n, DATASET)
+            errbuf = "cannot set property for '%s'" % n
+            t = TYPE_BITS[d['type']]
+            real = valid_proplist(t, props, d, errbuf)
+            ioctl(errbuf)
+            for k, v in real.items():
+                if k == 'volsize':
+                    d['volsize'] = v
+                    path = device_path(n)
+                    if os.path.isfile(path):
+                        with open(path, 'r+b') as f:
+                            f.truncate(v)
+                    continue
+                if v == 'auto' and k == 'refreservation':
+                    v = resv_for(d['volsize'], d['volblocksize'])
+                d['props'][k] = v
+            st.dirty = True
+        except ZError as e:
+            err(str(e))
+            ret = 1
+    return ret
+
+
+def do_inherit(st, args):
+    recurse = received = False
+    events, argv = getopt(args, 'rS')
+    for c, a in events:
+        if c == 'r':
+            recurse = True
+        elif c == 'S':
+            received = True
+        else:
+            raise Usage("invalid option '%s'" % a)
+    if len(argv) < 1:
+        raise Usage('missing property argument')
+    if len(argv) < 2:
+        raise Usage('missing dataset argument')
+    pname, names = argv[0], argv[1:]
+    p = prop_lookup(pname)
+    if p is not None:
+        if p.readonly:
+            err('%s property is read-only' % pname)
+            return 1
+        if not p.inheritable and not received:
+            err("'%s' property cannot be inherited" % pname)
+            if p.name in ('quota', 'reservation', 'refquota', 'refreservation'):
+                err("use 'zfs set %s=none' to clear" % pname)
+                err("use 'zfs inherit -S %s' to revert to received value" % pname)
+            return 1
+        pname = p.name
+    elif not prop_user(pname):
+        raise Usage("invalid property '%s'" % pname)
+    ret = 0
+    for n in names:
+        try:
+            zfs_open(st, n, DATASET)
+            todo = [n]
+            if recurse:
+                todo = [n] + [x for x in sorted(st.ds) if x.startswith(n + '/')]
+            for x in todo:
+                ioctl("cannot inherit %s for '%s'" % (pname, x))
+                st.ds[x]['props'].pop(pname, None)
+                st.dirty = True
+        except ZError as e:
+            err(str(e))
+            ret = 1
+    return ret
+
+
+# ---------------------------------------------------------------------------
+# usage
+
+ZFS_USAGE = {
+    'version': '\tversion [-j]\n',
+    'create': '\tcreate [-Pnpuv] [-o property=value] ... <filesystem>\n'
+              '\tcreate [-Pnpsv] [-b blocksize] [-o property=value] ... '
+              '-V <size> <volume>\n',
+    'destroy': '\tdestroy [-fnpRrv] <filesystem|volume>\n'
+               '\tdestroy [-dnpRrv] <filesystem|volume>@<snap>[%<snap>][,...]\n'
+               '\tdestroy <filesystem|volume>#<bookmark>\n',
+    'snapshot': '\tsnapshot [-r] [-o property=value] ... '
+                '<filesystem|volume>@<snap> ...\n',
+    'clone': '\tclone [-p] [-o property=value] ... <snapshot> <filesystem|volume>\n',
+    'list': '\tlist [-Hp] [-r|-d max] [-o property[,...]] [-s property]...\n'
+            '\t    [-S property]... [-t type[,...]] [filesystem|volume|snapshot] ...\n',
+    'set': '\tset <property=value> ... <filesystem|volume|snapshot> ...\n',
+    'get': '\tget [-rHp] [-d max] [-o "all" | field[,...]]\n'
+           '\t    [-t type[,...]] [-s source[,...]]\n'
+           '\t    <"all" | property[,...]> [filesystem|volume|snapshot|bookmark] ...\n',
+    'inherit': '\tinherit [-rS] <property> <filesystem|volume|snapshot> ...\n',
+}
+ZFS_ORDER = ['version', None, 'create', 'destroy', None, 'snapshot', 'clone', None,
+             'list', None, 'set', 'get', 'inherit']
+
+
+def zfs_usage(cmd, requested):
+    out = sys.stdout if requested else sys.stderr
+    if cmd is None:
+        out.write("usage: zfs command args ...\n"
+                  "where 'command' is one of the following:\n\n")
+        for c in ZFS_ORDER:
+            out.write('\n' if c is None else ZFS_USAGE[c])
+        out.write('\nEach dataset is of the form: pool/[dataset/]*dataset[@name]\n')
+    else:
+        out.write('usage:\n' + ZFS_USAGE[cmd])
+    if cmd in ('set', 'get', 'inherit', 'list'):
+        out.write('\nThe following properties are supported:\n')
+        out.write('\n\t%-14s %s  %s   %s\n\n' % ('PROPERTY', 'EDIT', 'INHERIT', 'VALUES'))
+        for p in sorted((p for p in PROPS if not p.hidden), key=lambda p: p.name):
+            out.write('\t%-15s %s%s%s\n' % (p.name, ' NO    ' if p.readonly else 'YES    ',
+                                           '  YES   ' if p.inheritable else '   NO   ',
+                                           p.values or '-'))
+        out.write('\nSizes are specified in bytes with standard units such as K, M, G, etc.\n')
+        out.write('\nUser-defined properties can be specified by using a name '
+                  'containing a colon (:).\n')
+    else:
+        out.write('\nFor the property list, run: zfs set|get\n')
+        out.write('\nFor the delegated permission list, run: zfs allow|unallow\n')
+    out.flush()
+
+
+ZFS_COMMANDS = {
+    'create': do_create, 'destroy': do_destroy, 'snapshot': do_snapshot,
+    'clone': do_clone, 'list': do_list, 'get': do_get, 'set': do_set,
+    'inherit': do_inherit,
+}
+ZFS_KNOWN = {'rollback', 'promote', 'rename', 'bookmark', 'program', 'upgrade',
+             'userspace', 'groupspace', 'projectspace', 'project', 'mount',
+             'unmount', 'share', 'unshare', 'send', 'receive', 'allow', 'unallow',
+             'hold', 'holds', 'release', 'diff', 'load-key', 'unload-key',
+             'change-key', 'redact', 'wait'}
+VERSION = 'zfs-2.2.2-double\nzfs-kmod-2.2.2-double\n'
+
+
+def state_or_die():
+    sdir = os.environ.get('ZFS_DOUBLE_STATE')
+    if not sdir:
+        err('The ZFS modules are not loaded.')
+        err("Try running '/sbin/modprobe zfs' as root to load them.")
+        err('(zfs test double: ZFS_DOUBLE_STATE is not set)')
+        raise Exit(1)
+    return State(sdir)
+
+
+def log_invocation(argv):
+    path = os.environ.get('ZFS_DOUBLE_LOG')
+    if not path:
+        return
+    line = (shlex.join(argv) + '\n').encode()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
+
+
+def zfs_main(argv):
+    log_invocation(argv)
+    if not argv:
+        err('missing command')
+        zfs_usage(None, False)
+        return 2
+    cmd = argv[0]
+    cmd = {'umount': 'unmount', 'recv': 'receive', 'snap': 'snapshot'}.get(cmd, cmd)
+    if cmd in ('-?', '--help'):
+        zfs_usage(None, True)
+        return 0
+    if cmd in ('-V', '--version', 'version'):
+        sys.stdout.write(VERSION)
+        return 0
+    st = state_or_die()
+    if '=' in cmd and cmd not in ZFS_COMMANDS:
+        argv = ['set'] + argv
+        cmd = 'set'
+    if cmd not in ZFS_COMMANDS:
+        if cmd in ZFS_KNOWN:
+            err("zfs test double: '%s' is not implemented" % cmd)
+            return 2
+        err("unrecognized command '%s'" % cmd)
+        zfs_usage(None, False)
+        return 2
+    st.lock()
+    try:
+        setup_injection(st, cmd)
+        try:
+            ret = ZFS_COMMANDS[cmd](st, argv[1:])
+        except ZError as e:
+            err(str(e))
+            ret = 1
+        except Usage as u:
+            if u.msg:
+                err(u.msg)
+            zfs_usage(cmd, False)
+            ret = 2
+        except Exit as x:
+            ret = x.code
+        st.save()
+    finally:
+        sys.stdout.flush()
+        st.unlock()
+    return ret
+
+
+# ---------------------------------------------------------------------------
+# zpool
+
+ZPOOL_USAGE = {
+    'create': '\tcreate [-fnd] [-o property=value] ... \n'
+              '\t    [-O file-system-property=value] ... \n'
+              '\t    [-m mountpoint] [-R root] <pool> <vdev> ...\n',
+    'destroy': '\tdestroy [-f] <pool>\n',
+    'list': '\tlist [-gHLpPv] [-o property[,...]] [-T d|u] [pool] ... \n'
+            '\t    [interval [count]]\n',
+}
+
+
+def zpool_usage(cmd, requested):
+    out = sys.stdout if requested else sys.stderr
+    if cmd is None:
+        out.write("usage: zpool command args ...\n"
+                  "where 'command' is one of the following:\n\n")
+        for c in ('create', 'destroy', None, 'list'):
+            out.write('\n' if c is None else ZPOOL_USAGE[c])
+    else:
+        out.write('usage:\n' + ZPOOL_USAGE[cmd])
+    out.flush()
+
+
+def zpool_create(st, args):
+    fsprops = {}
+    mountpoint = None
+    events, argv = getopt(args, ':fndR:m:o:O:t:')
+    for c, a in events:
+        if c == 'O':
+            if not parseprop(fsprops, a):
+                raise Exit(1)
+        elif c == 'm':
+            mountpoint = a
+        elif c in 'fndRot':
+            pass
+        elif c == ':':
+            raise Usage("missing argument for '%s' option" % a)
+        else:
+            raise Usage("invalid option '%s'" % a)
+    if not argv:
+        raise Usage('missing pool name argument')
+    pool = argv[0]
+    errbuf = "cannot create '%s'" % pool
+    why = pool_namecheck(pool, False)
+    if why:
+        raise ZError(errbuf, why)
+    if pool in st.data['pools']:
+        raise ZError(errbuf, 'pool already exists')
+    real = valid_proplist(FS, fsprops, None, errbuf)
+    if mountpoint is not None:
+        real['mountpoint'] = mountpoint
+    st.data['pools'][pool] = {'created': int(time.time())}
+    st.new_ds(pool, 'filesystem', props=real)
+    return 0
+
+
+def zpool_destroy(st, args):
+    events, argv = getopt(args, 'f')
+    for c, a in events:
+        if c != 'f':
+            raise Usage("invalid option '%s'" % a)
+    if not argv:
+        raise Usage('missing pool argument')
+    if len(argv) > 1:
+        raise Usage('too many arguments')
+    pool = argv[0]
+    zpool_open(st, pool)
+    for n in sorted(st.ds, key=len, reverse=True):
+        if pool_of(n) == pool:
+            destroy_one(st, n)
+    del st.data['pools'][pool]
+    st.dirty = True
+    return 0
+
+
+def zpool_list(st, args):
+    scripted = literal = False
+    fields = 'name,size,allocated,free,checkpoint,expandsize,fragmentation,' \
+             'capacity,dedupratio,health,altroot'
+    events, argv = getopt(args, ':gHLo:pPT:v')
+    for c, a in events:
+        if c == 'H':
+            scripted = True
+        elif c == 'p':
+            literal = True
+        elif c == 'o':
+            fields = a
+        elif c in 'gLPTv':
+            pass
+        elif c == ':':
+            raise Usage("missing argument for '%s' option" % a)
+        else:
+            raise Usage("invalid option '%s'" % a)
+    heads = {'allocated': 'ALLOC', 'checkpoint': 'CKPOINT', 'expandsize': 'EXPANDSZ',
+             'fragmentation': 'FRAG', 'capacity': 'CAP', 'dedupratio': 'DEDUP'}
+    aliases = {'alloc': 'allocated', 'cap': 'capacity', 'ckpoint': 'checkpoint',
+               'expandsz': 'expandsize', 'frag': 'fragmentation', 'dedup': 'dedupratio'}
+    cols = []
+    for f in fields.split(','):
+        f = aliases.get(f, f)
+        if f not in ('name', 'size', 'allocated', 'free', 'checkpoint', 'expandsize',
+                     'fragmentation', 'capacity', 'dedupratio', 'health', 'altroot',
+                     'guid', 'readonly'):
+            err("property '%s' is not a valid pool or vdev property" % f)
+            raise Usage()
+        cols.append(f)
+    pools = argv or sorted(st.data['pools'])
+    ret = 0
+    rows = []
+    for pool in pools:
+        try:
+            zpool_open(st, pool)
+        except ZError as e:
+            err(str(e))
+            ret = 1
+            continue
+        alloc = pool_used(st, pool)
+        vals = {'name': pool, 'size': POOL_SIZE, 'allocated': alloc,
+                'free': POOL_SIZE - alloc, 'checkpoint': '-', 'expandsize': '-',
+                'fragmentation': '0%', 'capacity': '%d%%' % (alloc * 100 // POOL_SIZE),
+                'dedupratio': '1.00x', 'health': 'ONLINE', 'altroot': '-',
+                'guid': str(st.ds[pool]['guid']), 'readonly': 'off'}
+        row = []
+        for c in cols:
+            v = vals[c]
+            if isinstance(v, int):
+                v = str(v) if literal else nicebytes(v)
+            row.append(v)
+        rows.append(row)
+    if not rows and not argv:
+        err('no pools available')
+    if scripted:
+        for r in rows:
+            print('\t'.join(r))
+    elif rows:
+        heads = [heads.get(c, c.upper()) for c in cols]
+        widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(heads)]
+        for r in [heads] + rows:
+            print('  '.join(v.ljust(widths[i]) if i < len(r) - 1 else v
+                            for i, v in enumerate(r)))
+    return ret
+
+
+ZPOOL_COMMANDS = {'create': zpool_create, 'destroy': zpool_destroy, 'list': zpool_list}
+
+
+def zpool_main(argv):
+    if not argv:
+        err('missing command')
+        zpool_usage(None, False)
+        return 2
+    cmd = argv[0]
+    if cmd in ('-?', '--help'):
+        zpool_usage(None, True)
+        return 0
+    if cmd in ('-V', '--version', 'version'):
+        sys.stdout.write(VERSION)
+        return 0
+    if cmd not in ZPOOL_COMMANDS:
+        err("unrecognized command '%s'" % cmd)
+        zpool_usage(None, False)
+        return 2
+    st = state_or_die()
+    st.lock()
+    try:
+        try:
+            ret = ZPOOL_COMMANDS[cmd](st, argv[1:])
+        except ZError as e:
+            err(str(e))
+            ret = 1
+        except Usage as u:
+            if u.msg:
+                err(u.msg)
+            zpool_usage(cmd, False)
+            ret = 2
+        st.save()
+    finally:
+        sys.stdout.flush()
+        st.unlock()
+    return ret
+
+
+def main():
+    try:
+        if PROG == 'zpool':
+            return zpool_main(sys.argv[1:])
+        return zfs_main(sys.argv[1:])
+    except Exit as x:
+        return x.code
+    except BrokenPipeError:
+        return 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())
