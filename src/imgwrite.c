@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -312,9 +313,23 @@ int imgwrite_raw_fill(void *ctx, struct imgchunk *c)
 	return 1;
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* A chunk filled from a slow stream (a download) is handed on after this
+ * long, at a ZERO_BLOCK boundary, so writing and the progress line keep up
+ * with the bytes as they arrive rather than with each 4 MiB. */
+#define PARTIAL_AFTER_NS 250000000u
+
 int imgwrite_stream_fill(void *ctx, struct imgchunk *c)
 {
 	struct imgwrite_stream *s = ctx;
+	uint64_t deadline = now_ns() + PARTIAL_AFTER_NS;
 
 	c->len = 0;
 	for (;;) {
@@ -338,12 +353,21 @@ int imgwrite_stream_fill(void *ctx, struct imgchunk *c)
 		else if (s->pend_off != c->off + c->len)
 			return 1;             /* a hole follows: this chunk ends */
 		size_t n = c->cap - c->len < s->pend_len ? c->cap - c->len : s->pend_len;
+		int partial = 0;
+		if (c->len + n >= ZERO_BLOCK && now_ns() >= deadline) {
+			/* up to the last block boundary this data reaches */
+			size_t cut = (size_t)((c->off + c->len + n) / ZERO_BLOCK * ZERO_BLOCK - c->off);
+			if (cut > c->len) {
+				n = cut - c->len;
+				partial = 1;
+			}
+		}
 		memcpy(c->buf + c->len, s->pend, n);
 		c->len += n;
 		s->pend += n;
 		s->pend_len -= n;
 		s->pend_off += n;
-		if (c->len == c->cap)
+		if (c->len == c->cap || partial)
 			return 1;
 	}
 }

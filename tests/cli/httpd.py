@@ -8,6 +8,7 @@
 #   /cut/NAME        announces the whole length, sends half, closes
 #   /nolength/NAME   no Content-Length (the end is the connection's end)
 #   /slow/NAME       sends 64 KiB, then waits 30 s before the rest
+#   /throttle/NAME   sends 64 KiB every 40 ms (1.6 MiB/s)
 # It stops by itself after 10 minutes.
 import http.server, os, sys, threading, time
 
@@ -23,7 +24,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         path = self.path.split('?', 1)[0]
         mode = None
-        for m in ('redirect', 'cut', 'nolength', 'slow'):
+        for m in ('redirect', 'cut', 'nolength', 'slow', 'throttle'):
             if path.startswith('/' + m + '/'):
                 mode, path = m, path[len(m) + 1:]
                 break
@@ -37,28 +38,35 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if not os.path.isfile(name):
             self.send_error(404)
             return
-        with open(name, 'rb') as f:
-            data = f.read()
+        size = os.path.getsize(name)
         self.send_response(200)
         self.send_header('Content-Type', 'application/octet-stream')
         if mode == 'nolength':
             self.send_header('Connection', 'close')
             self.close_connection = True
         else:
-            self.send_header('Content-Length', str(len(data)))
+            self.send_header('Content-Length', str(size))
         self.end_headers()
+        # the file is sent in 64 KiB pieces, never held whole in memory
+        end = size // 2 if mode == 'cut' else size
         try:
+            with open(name, 'rb') as f:
+                sent = 0
+                while sent < end:
+                    piece = f.read(min(65536, end - sent))
+                    if not piece:
+                        break
+                    self.wfile.write(piece)
+                    sent += len(piece)
+                    if mode == 'slow' and sent == len(piece):
+                        self.wfile.flush()
+                        time.sleep(30)
+                    elif mode == 'throttle':
+                        self.wfile.flush()
+                        time.sleep(0.04)
+            self.wfile.flush()
             if mode == 'cut':
-                self.wfile.write(data[:len(data) // 2])
-                self.wfile.flush()
                 self.close_connection = True
-                return
-            if mode == 'slow':
-                self.wfile.write(data[:65536])
-                self.wfile.flush()
-                time.sleep(30)
-                data = data[65536:]
-            self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             pass
 

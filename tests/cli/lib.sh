@@ -329,3 +329,14 @@ with open(path, 'wb') as f:
     put(size - 512, 512)                      # the end is data
 EOF
 }
+
+# serve DIR: starts the test server on a free port; $URL is its address.
+serve() {
+	rm -f "$TEST_DIR/port"
+	python3 "$TEST_LIB_DIR/httpd.py" "$1" "$TEST_DIR/port" 2>"$TEST_DIR/httpd.log" &
+	HTTPD_PID=$!
+	trap 'kill "$HTTPD_PID" 2>/dev/null; wait "$HTTPD_PID" 2>/dev/null || true' EXIT
+	for _ in $(seq 100); do [ -s "$TEST_DIR/port" ] && break; sleep 0.05; done
+	[ -s "$TEST_DIR/port" ] || { _fail "the test server did not start"; cat "$TEST_DIR/httpd.log"; return 1; }
+	URL=http://127.0.0.1:$(cat "$TEST_DIR/port")
+}
