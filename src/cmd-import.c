@@ -38,10 +38,12 @@
 
 #define TASK "importing cloud image"
 
-/* The zvol must be new and its parent an existing filesystem. */
+/* The zvol must be new and its parent an existing filesystem: one zfs call
+ * asks about both; only a failure needs more. */
 static int check_target(const char *zvol)
 {
 	_cleanup_free_ char *type = NULL, *err = NULL, *parent = NULL, *pool = NULL;
+	char *types[2] = { NULL, NULL };
 	const char *why;
 	int r;
 
@@ -51,8 +53,12 @@ static int check_target(const char *zvol)
 	if (!parent)
 		return log_error(TASK, "invalid zvol name '%s': a zvol needs a parent dataset (POOL/NAME)", zvol);
 
-	r = zfs_get_type(zvol, &type, &err);
-	if (r == 0) {
+	r = zfs_get_types((const char *[]){ zvol, parent }, 2, types, &err);
+	if (r < 0)
+		return log_error(TASK, "cannot check whether %s exists: %s", zvol, err ? err : strerror(-r));
+	_cleanup_free_ char *zvol_type = types[0], *parent_type = types[1];
+
+	if (zvol_type) {
 		_cleanup_free_ char *state = NULL, *ignored = NULL;
 		if (zfs_get(zvol, MARK_STATE, &state, &ignored) == 0 &&
 		    strcmp(state, MARK_STATE_CREATING) == 0)
@@ -60,15 +66,9 @@ static int check_target(const char *zvol)
 					 "qvm run (qvm:state=creating); remove it with: zfs destroy -r %s",
 					 zvol, zvol);
 		return log_error(TASK, "%s %s already exists",
-				 strcmp(type, "volume") == 0 ? "zvol" : "dataset", zvol);
+				 strcmp(zvol_type, "volume") == 0 ? "zvol" : "dataset", zvol);
 	}
-	if (r != -ENOENT)
-		return log_error(TASK, "cannot check whether %s exists: %s", zvol, err ? err : strerror(-r));
-	free(TAKE_PTR(err));
-
-	r = zfs_get_type(parent, &type, &err);
-	if (r == -ENOENT) {
-		free(TAKE_PTR(err));
+	if (!parent_type) {
 		pool = dataset_pool(zvol);
 		if (pool && strcmp(pool, parent) != 0 && zfs_get_type(pool, &type, &err) == -ENOENT)
 			return log_error(TASK, "pool %s does not exist", pool);
@@ -76,10 +76,8 @@ static int check_target(const char *zvol)
 			return log_error(TASK, "pool %s does not exist", pool);
 		return log_error(TASK, "parent dataset %s does not exist", parent);
 	}
-	if (r < 0)
-		return log_error(TASK, "cannot check parent dataset %s: %s", parent, err ? err : strerror(-r));
-	if (strcmp(type, "filesystem") != 0)
-		return log_error(TASK, "parent dataset %s is a %s, not a filesystem", parent, type);
+	if (strcmp(parent_type, "filesystem") != 0)
+		return log_error(TASK, "parent dataset %s is a %s, not a filesystem", parent, parent_type);
 	return 0;
 }
 

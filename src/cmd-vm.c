@@ -57,27 +57,20 @@ static int interrupted(void)
 	return log_error(TASK, "interrupted by signal SIG%s", sigabbrev_np(signal_pending()));
 }
 
-static int check_base(const char *snapshot)
+static int check_base(const char *snapshot, const char *type)
 {
-	_cleanup_free_ char *type = NULL, *err = NULL;
-	int r = zfs_get_type(snapshot, &type, &err);
-
-	if (r == -ENOENT)
+	if (!type)
 		return log_error(TASK_CHECK, "base snapshot %s does not exist", snapshot);
-	if (r < 0)
-		return log_error(TASK_CHECK, "cannot check base snapshot %s: %s", snapshot,
-				 err ? err : strerror(-r));
 	return 0;
 }
 
 /* A disk qvm is to create: it must not exist, its parent must. */
-static int check_target(const char *dataset, const char *what)
+static int check_target(const char *dataset, const char *what, const char *type,
+			const char *parent, const char *parent_type)
 {
-	_cleanup_free_ char *type = NULL, *err = NULL, *parent = NULL;
-	int bad = 0, r;
+	int bad = 0;
 
-	r = zfs_get_type(dataset, &type, &err);
-	if (r == 0) {
+	if (type) {
 		_cleanup_free_ char *state = NULL, *ignored = NULL;
 		if (zfs_get(dataset, MARK_STATE, &state, &ignored) == 0 &&
 		    strcmp(state, MARK_STATE_CREATING) == 0)
@@ -88,25 +81,53 @@ static int check_target(const char *dataset, const char *what)
 			bad = log_error(TASK_CHECK, "%s target %s already exists (qvm never replaces a dataset)",
 					what, dataset);
 	}
-	else if (r != -ENOENT)
-		bad = log_error(TASK_CHECK, "cannot check %s target %s: %s", what, dataset,
-				err ? err : strerror(-r));
-	free(TAKE_PTR(type));
-	free(TAKE_PTR(err));
+	if (parent && !parent_type)
+		bad = log_error(TASK_CHECK, "parent dataset %s of %s %s does not exist",
+				parent, what, dataset);
+	else if (parent && strcmp(parent_type, "filesystem") != 0)
+		bad = log_error(TASK_CHECK, "parent dataset %s of %s %s is a %s, not a filesystem",
+				parent, what, dataset, parent_type);
+	return bad;
+}
 
-	parent = dataset_parent(dataset);
-	if (parent) {
-		r = zfs_get_type(parent, &type, &err);
-		if (r == -ENOENT)
-			bad = log_error(TASK_CHECK, "parent dataset %s of %s %s does not exist",
-					parent, what, dataset);
-		else if (r < 0)
-			bad = log_error(TASK_CHECK, "cannot check parent dataset %s: %s", parent,
-					err ? err : strerror(-r));
-		else if (strcmp(type, "filesystem") != 0)
-			bad = log_error(TASK_CHECK, "parent dataset %s of %s %s is a %s, not a filesystem",
-					parent, what, dataset, type);
+/* Every disk's base, target and target's parent, asked in one zfs call:
+ * names[3i..3i+2] for disk i (0: the clone of the file's base), NULL where
+ * there is nothing to ask (a blank volume's base, a target with no parent). */
+static int check_disks(const struct qvm_file *f)
+{
+	size_t n = 3 * (1 + f->n_extra_disks);
+	_cleanup_free_ const char **names = calloc(n, sizeof(*names));
+	_cleanup_free_ char **types = calloc(n, sizeof(*types));
+	_cleanup_strv_free_ char **parents = NULL;
+	_cleanup_free_ char *err = NULL;
+	int bad = 0, r;
+
+	if (!names || !types)
+		return log_error(TASK_CHECK, "%s", strerror(ENOMEM));
+	for (size_t i = 0; i <= f->n_extra_disks; i++) {
+		const struct qvm_disk *d = i ? &f->extra_disks[i - 1] : NULL;
+		const char *dataset = d ? d->dataset : f->clone;
+		char *parent = dataset_parent(dataset);
+		if (parent && strv_consume(&parents, parent) < 0)
+			return log_error(TASK_CHECK, "%s", strerror(ENOMEM));
+		names[3 * i] = d ? d->base_snapshot : f->base_snapshot;
+		names[3 * i + 1] = dataset;
+		names[3 * i + 2] = parent;
 	}
+	r = zfs_get_types(names, n, types, &err);
+	if (r < 0)
+		return log_error(TASK_CHECK, "cannot check the base snapshots and target datasets: %s",
+				 err ? err : strerror(-r));
+	for (size_t i = 0; i <= f->n_extra_disks; i++) {
+		const char *what = i == 0 || names[3 * i] ? "clone" : "zvol";
+		if (names[3 * i] && check_base(names[3 * i], types[3 * i]) < 0)
+			bad = -1;
+		if (check_target(names[3 * i + 1], what, types[3 * i + 1], names[3 * i + 2],
+				 types[3 * i + 2]) < 0)
+			bad = -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(types[i]);
 	return bad;
 }
 
@@ -118,17 +139,8 @@ static int check_host(struct vm_run *run)
 	struct stat st;
 	int bad = 0;
 
-	if (check_base(f->base_snapshot) < 0)
+	if (check_disks(f) < 0)
 		bad = -1;
-	if (check_target(f->clone, "clone") < 0)
-		bad = -1;
-	for (size_t i = 0; i < f->n_extra_disks; i++) {
-		const struct qvm_disk *d = &f->extra_disks[i];
-		if (d->base_snapshot && check_base(d->base_snapshot) < 0)
-			bad = -1;
-		if (check_target(d->dataset, d->base_snapshot ? "clone" : "zvol") < 0)
-			bad = -1;
-	}
 
 	if (lstat(run->seed_dir, &st) == 0)
 		bad = log_error(TASK_CHECK, "seed directory %s already exists; if no VM uses it, remove it with: rm -r %s",

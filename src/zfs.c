@@ -65,9 +65,28 @@ int zfs_clone_argv(const char *snapshot, const char *target, char *const *props,
 	return 0;
 }
 
+/* Whether every line of zfs's stderr says a dataset does not exist. */
+static int only_missing(const char *text)
+{
+	if (!text || !*text)
+		return 0;
+	for (const char *line = text; *line;) {
+		size_t len = strcspn(line, "\n");
+		static const char tail[] = "': dataset does not exist";
+		if (len < sizeof(tail) - 1 || strncmp(line, "cannot open '", 13) != 0 ||
+		    memcmp(line + len - (sizeof(tail) - 1), tail, sizeof(tail) - 1) != 0)
+			return 0;
+		line += len;
+		line += *line == '\n';
+	}
+	return 1;
+}
+
 /* Runs a zfs command; on a non-zero exit *err is zfs's message and the
- * return value -EIO (or -ENOENT when zfs says the dataset does not exist). */
-static int zfs_run(char *const *argv, char **out, char **err)
+ * return value -EIO (or -ENOENT when zfs says the dataset does not exist).
+ * With missing_ok, an exit whose only complaints are missing datasets
+ * (zfs list of several names) is a success: *out holds what zfs listed. */
+static int zfs_run_full(char *const *argv, int missing_ok, char **out, char **err)
 {
 	struct spawn_result res;
 	int r;
@@ -85,7 +104,7 @@ static int zfs_run(char *const *argv, char **out, char **err)
 		r = -EIO;
 		if (err)
 			*err = strdup("cannot run zfs: not found on PATH or not executable");
-	} else if (res.status != 0) {
+	} else if (res.status != 0 && !(missing_ok && res.status == 1 && only_missing(res.err))) {
 		r = res.err && strstr(res.err, "dataset does not exist") ? -ENOENT : -EIO;
 		if (err)
 			*err = spawn_error_text(&res);
@@ -94,6 +113,52 @@ static int zfs_run(char *const *argv, char **out, char **err)
 	}
 	spawn_result_clear(&res);
 	return r;
+}
+
+static int zfs_run(char *const *argv, char **out, char **err)
+{
+	return zfs_run_full(argv, 0, out, err);
+}
+
+int zfs_get_types(const char *const *names, size_t n, char **types, char **err)
+{
+	_cleanup_strv_free_ char **argv = NULL;
+	_cleanup_free_ char *out = NULL;
+	int r;
+
+	for (size_t i = 0; i < n; i++)
+		types[i] = NULL;
+	r = strv_push_many(&argv, "zfs", "list", "-H", "-o", "name,type", NULL);
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		int seen = !names[i];
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = names[j] && strcmp(names[j], names[i]) == 0;
+		if (!seen)
+			r = strv_push(&argv, names[i]);
+	}
+	if (r == 0)
+		r = zfs_run_full(argv, 1, &out, err);
+	if (r < 0)
+		return r;
+	/* "NAME<TAB>TYPE" lines, sorted by zfs, for the names that exist */
+	for (char *line = out, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		char *tab = strchr(line, '\t');
+		if (!tab)
+			continue;
+		*tab = '\0';
+		for (size_t i = 0; i < n; i++) {
+			if (names[i] && !types[i] && strcmp(names[i], line) == 0 &&
+			    !(types[i] = strdup(tab + 1))) {
+				for (size_t j = 0; j < n; j++)
+					free(types[j]);
+				return -ENOMEM;
+			}
+		}
+	}
+	return 0;
 }
 
 int zfs_get_type(const char *name, char **type, char **err)

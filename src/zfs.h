@@ -5,6 +5,7 @@
 #ifndef QVM_ZFS_H
 #define QVM_ZFS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* zfs create -V SIZE -o volblocksize=16K -o refreservation=none [-o P]... NAME */
@@ -17,6 +18,13 @@ int zfs_clone_argv(const char *snapshot, const char *target, char *const *props,
  * (malloc'd). Returns 0, -ENOENT if it does not exist, or -EIO with *err.
  */
 int zfs_get_type(const char *name, char **type, char **err);
+
+/*
+ * The types of names[0..n) in one zfs call: types[i] (malloc'd) is NULL
+ * where names[i] does not exist, or is NULL itself (not asked). Returns 0, or -errno with *err when zfs
+ * fails for another reason; then every types[i] is NULL.
+ */
+int zfs_get_types(const char *const *names, size_t n, char **types, char **err);
 
 int zfs_create_volume(const char *name, uint64_t size, char *const *props, char **err);
 int zfs_snapshot(const char *snapshot, char **err);
