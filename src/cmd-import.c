@@ -317,27 +317,55 @@ static int open_source(struct import *im)
 	return 0;
 }
 
-/* A download that qemu-img must read: into an unnamed temporary file (it
- * is unlinked at once, so nothing is left behind whatever happens), read
- * by qemu-img through /proc. */
-static int download_to_temp(struct import *im)
+/* The one temporary file of an import that qemu-img must read from a
+ * download or an archive: unnamed (unlinked at once, so nothing is left
+ * behind whatever happens), read by qemu-img through /proc. */
+static int temp_file(const char **dir_out)
 {
 	const char *dir = getenv("TMPDIR");
-	_cleanup_free_ char *tmpl = NULL, *buf = NULL;
-	_cleanup_close_ int fd = -1;
-	struct progress pr;
-	char label[512];
-	ssize_t n;
+	_cleanup_free_ char *tmpl = NULL;
+	int fd;
 
 	if (!dir || !*dir)
 		dir = "/var/tmp";
-	if (asprintf(&tmpl, "%s/qvm-download-XXXXXX", dir) < 0 || !(buf = malloc(1u << 20)))
+	*dir_out = dir;
+	if (asprintf(&tmpl, "%s/qvm-import-XXXXXX", dir) < 0)
 		return log_error(TASK, "%s", strerror(ENOMEM));
 	fd = mkostemp(tmpl, O_CLOEXEC);
 	if (fd < 0)
 		return log_error(TASK, "cannot create a temporary file in %s: %s (set TMPDIR)", dir,
 				 strerror(errno));
 	(void)unlink(tmpl);
+	return fd;
+}
+
+/* qemu-img reads the temporary file fd from now on. */
+static int use_temp_file(struct import *im, int fd)
+{
+	if (asprintf(&im->qemu_path, "/proc/%ld/fd/%d", (long)getpid(), fd) < 0) {
+		im->qemu_path = NULL;
+		close(fd);
+		return log_error(TASK, "%s", strerror(ENOMEM));
+	}
+	im->tmp_fd = fd;
+	return 0;
+}
+
+/* A download that qemu-img must read: into the temporary file. */
+static int download_to_temp(struct import *im)
+{
+	const char *dir;
+	_cleanup_free_ char *buf = malloc(1u << 20);
+	_cleanup_close_ int fd = -1;
+	struct progress pr;
+	char label[512];
+	ssize_t n;
+
+	if (!buf)
+		return log_error(TASK, "%s", strerror(ENOMEM));
+	fd = temp_file(&dir);
+	if (fd < 0)
+		return -1;
 
 	snprintf(label, sizeof(label), "Downloading %s (%s) to a temporary file", im->source,
 		 source_format_name(im->fmt));
@@ -369,10 +397,7 @@ static int download_to_temp(struct import *im)
 	im->in.fetch = NULL;
 	char sz[32];
 	log_done("%s", size_format(im->in.consumed, sz, sizeof(sz)));
-	if (asprintf(&im->qemu_path, "/proc/%ld/fd/%d", (long)getpid(), fd) < 0)
-		return log_error(TASK, "%s", strerror(ENOMEM));
-	im->tmp_fd = TAKE_FD(fd);
-	return 0;
+	return use_temp_file(im, TAKE_FD(fd));
 }
 
 /* Compares the digest of what was read with the expected one, once. */
@@ -413,6 +438,77 @@ static int verify_local_file(struct import *im)
 	return 0;
 }
 
+/* The disk inside a compressed file or tar is in a format qemu-img reads
+ * (a .qcow2.xz, a Vagrant box): unpacked into the temporary file, all of
+ * the source read and its checksum verified, before any change. */
+static int unpack_to_temp(struct import *im, enum source_format inner)
+{
+	const char *dir, *other = NULL;
+	_cleanup_close_ int fd = -1;
+	uint64_t end = 0;
+	struct progress pr;
+	char label[1024], sz[32];
+	int r;
+
+	fd = temp_file(&dir);
+	if (fd < 0)
+		return -1;
+	if (im->disk.name)
+		snprintf(label, sizeof(label), "Unpacking %s (%s) from %s to a temporary file",
+			 im->disk.name, source_format_name(inner), im->source);
+	else
+		snprintf(label, sizeof(label), "Decompressing %s (%s, %s) to a temporary file",
+			 im->source, source_format_name(inner),
+			 im->disk.compression ? im->disk.compression : source_format_name(im->fmt));
+	log_begin("%s", label);
+	progress_start(&pr, im->live, label, im->disk.size == INPUT_SIZE_UNKNOWN ? 0 : im->disk.size);
+	for (;;) {
+		const void *data;
+		size_t len;
+		uint64_t off;
+
+		r = signal_pending() ? -EINTR : archive_reader_next(im->ar, &data, &len, &off);
+		if (r <= 0)
+			break;
+		r = pwrite_all(fd, data, len, off);
+		if (r < 0) {
+			progress_end(&pr);
+			return log_error(TASK, "cannot write the temporary file in %s: %s", dir,
+					 strerror(-r));
+		}
+		if (off + len > end)
+			end = off + len;
+		progress_update(&pr, end);
+	}
+	progress_end(&pr);
+	if (r == -EINTR)
+		return interrupted();
+	if (r < 0)
+		return archive_failed(im, r);
+	if (im->disk.size != INPUT_SIZE_UNKNOWN && im->disk.size > end)
+		end = im->disk.size;     /* a sparse member ends in a hole */
+	if (ftruncate(fd, (off_t)end) < 0)
+		return log_error(TASK, "cannot write the temporary file in %s: %s", dir, strerror(errno));
+	r = archive_reader_finish(im->ar, &other);
+	if (r == -EEXIST)
+		return log_error(TASK, "'%s' holds more than one file (%s and %s): it must hold "
+				 "exactly one disk image", im->source, im->disk.name, other);
+	if (r < 0)
+		return archive_failed(im, r);
+	if (im->in.hash) {
+		r = input_drain(&im->in);
+		if (r < 0)
+			return input_failed(im, r);
+		if (verify_digest(im) < 0)
+			return -1;
+	}
+	log_done("%s", size_format(end, sz, sizeof(sz)));
+	archive_reader_free(im->ar);
+	im->ar = NULL;
+	im->fmt = inner;
+	return use_temp_file(im, TAKE_FD(fd));
+}
+
 /* The size of the disk inside a stream, before any change. */
 static int stream_size(struct import *im)
 {
@@ -427,6 +523,8 @@ static int stream_size(struct import *im)
 		return archive_failed(im, r);
 	if (im->disk.head_len > 0) {
 		enum source_format inner = source_detect(im->disk.head, im->disk.head_len);
+		if (source_is_qemu(inner))
+			return unpack_to_temp(im, inner);
 		if (inner != SOURCE_RAW)
 			return log_error(TASK, "'%s' holds a %s image%s%s%s, which cannot be streamed "
 					 "into a zvol: unpack it first and import the %s file", im->source,
@@ -459,14 +557,27 @@ static int stream_size(struct import *im)
 			 im->is_url ? " from a URL" : "");
 }
 
+/* The virtual size of the image qemu-img is to convert. */
+static int qemu_size(struct import *im)
+{
+	_cleanup_free_ char *err = NULL;
+	int r = qemu_img_info(im->qemu_path, source_format_name(im->fmt), &im->image_size, &err);
+
+	if (r == -EINTR)
+		return interrupted();
+	if (r < 0)
+		return log_error(TASK, "cannot read %s image '%s': %s", source_format_name(im->fmt),
+				 im->source, err ? err : r == -ENOENT ?
+				 "qemu-img not found (install qemu-utils)" : strerror(-r));
+	return 0;
+}
+
 /* Step 1: what the source is and how big its disk is. Nothing changes. */
 static int examine(struct import *im)
 {
 	char sz[32], sz2[32];
-	int r;
 
 	if (source_is_qemu(im->fmt)) {
-		_cleanup_free_ char *err = NULL;
 		if (im->expected[0] && !im->is_url && verify_local_file(im) < 0)
 			return -1;
 		if (im->is_url) {
@@ -477,16 +588,13 @@ static int examine(struct import *im)
 			if (!im->qemu_path)
 				return log_error(TASK, "cannot open image '%s': %s", im->source, strerror(errno));
 		}
-		r = qemu_img_info(im->qemu_path, source_format_name(im->fmt), &im->image_size, &err);
-		if (r == -EINTR)
-			return interrupted();
-		if (r < 0)
-			return log_error(TASK, "cannot read %s image '%s': %s", source_format_name(im->fmt),
-					 im->source, err ? err : r == -ENOENT ?
-					 "qemu-img not found (install qemu-utils)" : strerror(-r));
+		if (qemu_size(im) < 0)
+			return -1;
 	} else if (source_is_stream(im->fmt)) {
 		if (stream_size(im) < 0)
 			return -1;
+		if (source_is_qemu(im->fmt) && qemu_size(im) < 0)
+			return -1;             /* it was unpacked */
 	} else if (im->in.size != INPUT_SIZE_UNKNOWN) {
 		im->image_size = im->in.size;
 	} else if (im->size_opt) {
@@ -532,7 +640,10 @@ static int write_image(struct import *im, const char *device, int dev_fd)
 								  : strerror(-r));
 		if (fsync(dev_fd) < 0)
 			return log_error(TASK, "cannot flush device %s: %s", device, strerror(errno));
-		log_step("Converted in %.1f s", seconds_since(&t0));
+		if (im->live)
+			log_step("Converted in %.1f s", seconds_since(&t0));
+		else
+			log_done("converted in %.1f s", seconds_since(&t0));
 		return 0;
 	}
 

@@ -27,8 +27,10 @@ int buffer_is_zero(const void *buf, size_t len)
 	return len <= 16 || memcmp(p, p + 16, len - 16) == 0;
 }
 
-static int pwrite_all(int fd, const unsigned char *buf, size_t len, uint64_t off)
+int pwrite_all(int fd, const void *data, size_t len, uint64_t off)
 {
+	const unsigned char *buf = data;
+
 	while (len > 0) {
 		ssize_t n = pwrite(fd, buf, len, (off_t)off);
 		if (n < 0) {

@@ -13,6 +13,9 @@
 #define IMGWRITE_CHUNK (4u << 20)
 #define IMGWRITE_BUFFERS 4
 
+/* Writes all len bytes at off (EINTR retried). 0 or -errno. */
+int pwrite_all(int fd, const void *data, size_t len, uint64_t off);
+
 /* Which side failed, for the error message. */
 enum imgwrite_stage { IMGWRITE_READ, IMGWRITE_WRITE, IMGWRITE_FLUSH };
 

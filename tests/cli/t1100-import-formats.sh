@@ -129,8 +129,6 @@ t_tar_errors() {
 	mkdir empty && tar -C empty -czf empty.tar.gz .
 	tar -cJf good.tar.xz disk.raw
 	head -c $(($(stat -c %s good.tar.xz) / 2)) good.tar.xz >cut.tar.xz
-	qemu-img convert -f raw -O qcow2 disk.raw disk.qcow2
-	tar -czf qcow.tar.gz disk.qcow2
 	zfs_snapshot_state before
 	run_qvm import two.tar.xz $ZV
 	expect_failed "'two\.tar\.xz' holds more than one file \(disk\.raw and other\.raw\): it must hold exactly one disk image$"
@@ -140,15 +138,68 @@ t_tar_errors() {
 	run_qvm import cut.tar.xz $ZV
 	expect_failed "cannot read (archive|compressed image) 'cut\.tar\.xz': "
 	expect_rolled_back before
-	run_qvm import qcow.tar.gz $ZV
-	expect_failed "'qcow\.tar\.gz' holds a qcow2 image \(disk\.qcow2\), which cannot be streamed into a zvol: unpack it first and import the qcow2 file$"
 	head -c 100000 disk.raw | xz >bad.xz
 	printf 'garbage' >>bad.xz
 	run_qvm import --size 3M bad.xz $ZV
 	expect_failed "cannot read compressed image 'bad\.xz': "
 	expect_rolled_back before
 }
-test_case 'several disks in a tar, empty tar, damaged archive, qcow2 in a tar: refused, rolled back' t_tar_errors
+test_case 'several disks in a tar, empty tar, damaged archive: refused, rolled back' t_tar_errors
+
+t_unpacked() {
+	image 6
+	qemu-img convert -f raw -O qcow2 disk.raw disk.qcow2
+	xz -T1 -k disk.qcow2
+	zstd -q -k disk.qcow2
+	tar -czf qcow.tar.gz disk.qcow2
+	run_qvm import disk.qcow2.xz tank/images/xz
+	expect_exit 0
+	expect_match '^Decompressing disk\.qcow2\.xz \(qcow2, xz\) to a temporary file\.\.\. ' out
+	expect_match '^Converting qcow2 image disk\.qcow2\.xz to .*\.\.\. converted in [0-9.]+ s$' out
+	expect_holds disk.raw tank/images/xz
+	run_qvm import --sha256 "$(sha256sum qcow.tar.gz | cut -d' ' -f1)" qcow.tar.gz tank/images/tar
+	expect_exit 0
+	expect_match '^Unpacking disk\.qcow2 \(qcow2\) from qcow\.tar\.gz to a temporary file\.\.\. ' out
+	expect_holds disk.raw tank/images/tar
+	expect_eq "$(sha256sum qcow.tar.gz | cut -d' ' -f1)" "$(zfs get -H -o value qvm:sha256 tank/images/tar)" "qvm:sha256"
+	mkdir www && cp disk.qcow2.zst www/
+	serve www
+	run_qvm import "$URL/disk.qcow2.zst" tank/images/url
+	expect_exit 0
+	expect_holds disk.raw tank/images/url
+	expect_eq "" "$(ls -A "$TMPDIR")" "files left in TMPDIR"
+}
+test_case 'a qcow2 compressed (xz, zstd, from a URL) or in a tar: unpacked to one temporary file, converted' t_unpacked
+
+t_unpacked_errors() {
+	image 7
+	qemu-img convert -f raw -O qcow2 disk.raw disk.qcow2
+	xz -T1 -k disk.qcow2
+	head -c $(($(stat -c %s disk.qcow2.xz) / 2)) disk.qcow2.xz >cut.qcow2.xz
+	cp disk.raw other.raw
+	tar -czf two.tar.gz disk.qcow2 other.raw
+	zfs_snapshot_state before
+	run_qvm import --sha256 "$(printf '%064d' 0)" disk.qcow2.xz $ZV
+	expect_failed "checksum mismatch for 'disk\.qcow2\.xz'"
+	expect_rolled_back before
+	run_qvm import cut.qcow2.xz $ZV
+	expect_failed "cannot read compressed image 'cut\.qcow2\.xz': "
+	expect_rolled_back before
+	run_qvm import two.tar.gz $ZV
+	expect_failed "'two\.tar\.gz' holds more than one file \(disk\.qcow2 and other\.raw\): it must hold exactly one disk image$"
+	expect_rolled_back before
+	# no room for the temporary file
+	if mount -t tmpfs -o size=64k qvm-test "$TMPDIR" 2>/dev/null; then
+		run_qvm import disk.qcow2.xz $ZV
+		umount "$TMPDIR"
+		expect_failed "cannot write the temporary file in $TMPDIR: No space left on device$"
+		expect_state_unchanged before
+	fi
+	TMPDIR=$TEST_DIR/nosuch run_qvm import disk.qcow2.xz $ZV
+	expect_failed "cannot create a temporary file in $TEST_DIR/nosuch: No such file or directory \(set TMPDIR\)$"
+	expect_rolled_back before
+}
+test_case 'unpacking: checksum mismatch, damaged file, two files, no room, no temporary directory: nothing changes' t_unpacked_errors
 
 t_qemu_formats() {
 	image 2
