@@ -37,12 +37,11 @@ ioctl: after name, parent and property checks, with no change to the state.
 import fcntl
 import json
 import os
-import random
-import shlex
-import shutil
-import subprocess
 import sys
 import time
+
+# shlex, shutil and subprocess are imported where they are used: most calls
+# need none of them, and every zfs call pays for what the double imports.
 
 PROG = os.path.basename(sys.argv[0]) or 'zfs'
 
@@ -535,7 +534,7 @@ class State:
         return self.data['txg']
 
     def new_ds(self, name, dtype, **fields):
-        d = {'type': dtype, 'guid': random.getrandbits(63) | 1,
+        d = {'type': dtype, 'guid': guid_bits(63) | 1,
              'createtxg': self.next_txg(), 'creation': int(time.time()),
              'objsetid': self.data['objset'] + 1, 'props': {}}
         self.data['objset'] += 1
@@ -557,6 +556,21 @@ class State:
 
     def clones(self, snap):
         return sorted(n for n, d in self.ds.items() if d.get('origin') == snap)
+
+
+def guid_bits(n):
+    """n random bits (random.getrandbits without importing random)."""
+    return int.from_bytes(os.urandom(8), 'little') & ((1 << n) - 1)
+
+
+def copy_sparse(src, dst):
+    """cp --reflink=auto --sparse=always: a reflink where the file system
+    shares blocks, else a sparse copy.  Raises OSError on failure."""
+    import subprocess
+    r = subprocess.run(['cp', '--reflink=auto', '--sparse=always', src, dst],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if r.returncode != 0:
+        raise OSError('cp failed: %s' % r.stderr.decode(errors='replace').strip())
 
 
 def snapdir(st):
@@ -591,8 +605,7 @@ def _materialize(path, size, src):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = path + '.zfs-double-tmp'
     if src and os.path.isfile(src):
-        subprocess.run(['cp', '--reflink=auto', '--sparse=always', src, tmp], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        copy_sparse(src, tmp)
         with open(tmp, 'r+b') as f:
             f.truncate(size)
     else:
@@ -617,7 +630,7 @@ def make_device(st, name, size, src=None):
         else:
             err('zfs double: unknown ZFS_DOUBLE_DEVICE=%s, creating device now' % mode)
             _materialize(path, size, src)
-    except (OSError, subprocess.CalledProcessError):
+    except OSError:
         pass  # udev failures are not zfs's errors
 
 
@@ -658,6 +671,7 @@ def remove_device(name):
     for p in (path, path + '.zfs-double-tmp'):
         try:
             if os.path.isdir(p) and not os.path.islink(p):
+                import shutil
                 shutil.rmtree(p)
             elif os.path.lexists(p):
                 os.unlink(p)
@@ -1316,12 +1330,12 @@ def snapshot_nvl(st, snaps, props):
         bd = st.ds[base]
         fields = {'props': dict(real)}
         if bd['type'] == 'volume':
-            guid = random.getrandbits(48)
+            guid = guid_bits(48)
             rel = os.path.join('snapdata', '%x.img' % guid)
             dst = os.path.join(snapdir(st), '%x.img' % guid)
             src = volume_source(st, base)
             if src:
-                subprocess.run(['cp', '--reflink=auto', '--sparse=always', src, dst], check=True)
+                copy_sparse(src, dst)
                 with open(dst, 'r+b') as f:
                     f.truncate(bd['volsize'])
             else:
@@ -2100,6 +2114,7 @@ def log_invocation(argv):
     path = os.environ.get('ZFS_DOUBLE_LOG')
     if not path:
         return
+    import shlex
     line = (shlex.join(argv) + '\n').encode()
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
