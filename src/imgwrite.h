@@ -2,8 +2,9 @@
 /* Writes an image onto a freshly created (all-zero) device: a producer
  * fills 4 MiB buffers (from a raw file, skipping its holes, or from a
  * stream), a writer thread writes their non-zero blocks in large writes
- * while the next buffers are being filled, and one flush ends it. At most
- * IMGWRITE_BUFFERS buffers exist, whatever the image size. */
+ * while the next buffers are being filled and starts each chunk's
+ * writeback at once, and one flush ends it. At most IMGWRITE_BUFFERS
+ * buffers exist, whatever the image size. */
 #ifndef QVM_IMGWRITE_H
 #define QVM_IMGWRITE_H
 
