@@ -195,9 +195,12 @@ t_unpacked_errors() {
 		expect_failed "cannot write the temporary file in $TMPDIR: No space left on device$"
 		expect_state_unchanged before
 	fi
-	TMPDIR=$TEST_DIR/nosuch run_qvm import disk.qcow2.xz $ZV
-	expect_failed "cannot create a temporary file in $TEST_DIR/nosuch: No such file or directory \(set TMPDIR\)$"
-	expect_rolled_back before
+	# (valgrind keeps its own files in $TMPDIR: it cannot start without one)
+	if [ -z "${QVM_REAL:-}" ]; then
+		TMPDIR=$TEST_DIR/nosuch run_qvm import disk.qcow2.xz $ZV
+		expect_failed "cannot create a temporary file in $TEST_DIR/nosuch: No such file or directory \(set TMPDIR\)$"
+		expect_rolled_back before
+	fi
 }
 test_case 'unpacking: checksum mismatch, damaged file, two files, no room, no temporary directory: nothing changes' t_unpacked_errors
 
