@@ -9,7 +9,71 @@
 
 #include "cleanup.h"
 #include "domain.h"
+#include "dynlib.h"
 #include "banned.h"
+
+/* The libvirt functions qvm calls, looked up when a command first needs
+ * libvirt (see dynlib.h). */
+#define LIBVIRT_FUNCS(X) \
+	X(virConnectClose) \
+	X(virConnectOpen) \
+	X(virConnectOpenReadOnly) \
+	X(virDomainDestroy) \
+	X(virDomainFree) \
+	X(virDomainGetInfo) \
+	X(virDomainGetXMLDesc) \
+	X(virDomainInterfaceAddresses) \
+	X(virDomainInterfaceFree) \
+	X(virDomainIsActive) \
+	X(virDomainLookupByName) \
+	X(virDomainUndefine) \
+	X(virDomainUndefineFlags) \
+	X(virGetLastErrorCode) \
+	X(virGetLastErrorMessage) \
+	X(virSetErrorFunc)
+
+enum {
+#define X(f) LIBVIRT_SLOT_##f,
+	LIBVIRT_FUNCS(X)
+#undef X
+	LIBVIRT_SLOTS
+};
+
+static union {
+	struct {
+#define X(f) __typeof__(f) *f;
+		LIBVIRT_FUNCS(X)
+#undef X
+	};
+	void *slot[LIBVIRT_SLOTS];
+} lv_api;
+
+static const char *const lv_names[] = {
+#define X(f) #f,
+	LIBVIRT_FUNCS(X)
+#undef X
+};
+
+/* NULL until libvirt is loaded */
+static __typeof__(lv_api) *lv;
+static char *lv_err;
+
+static void quiet_errors(void *data, virErrorPtr e);
+
+/* Loads libvirt once; NULL with the reason in lv_err if it cannot be. */
+static void lv_load(void)
+{
+	if (lv || lv_err)
+		return;
+	if (dynlib_load("libvirt.so.0", "libvirt0", lv_names, lv_api.slot, LIBVIRT_SLOTS, &lv_err) < 0) {
+		if (!lv_err)
+			lv_err = strdup("cannot load libvirt.so.0");
+		return;
+	}
+	lv = &lv_api;
+	/* libvirt prints every error to stderr by default; qvm reports its own */
+	lv->virSetErrorFunc(NULL, quiet_errors);
+}
 
 struct conn {
 	char *uri;                   /* "" for the default */
@@ -22,7 +86,6 @@ struct domains {
 	size_t n;
 };
 
-/* libvirt prints every error to stderr by default; qvm reports its own. */
 static void quiet_errors(void *data, virErrorPtr e)
 {
 	(void)data;
@@ -35,7 +98,7 @@ struct domains *domains_new(bool read_only)
 
 	if (d)
 		d->read_only = read_only;
-	virSetErrorFunc(NULL, quiet_errors);
+	lv_load();
 	return d;
 }
 
@@ -45,7 +108,7 @@ void domains_free(struct domains *d)
 		return;
 	for (size_t i = 0; i < d->n; i++) {
 		if (d->conns[i].c)
-			virConnectClose(d->conns[i].c);
+			lv->virConnectClose(d->conns[i].c);
 		free(d->conns[i].uri);
 	}
 	free(d->conns);
@@ -55,7 +118,7 @@ void domains_free(struct domains *d)
 static char *last_error(const char *what)
 {
 	char *s;
-	const char *msg = virGetLastErrorMessage();
+	const char *msg = lv->virGetLastErrorMessage();
 
 	if (asprintf(&s, "%s: %s", what, msg ? msg : "unknown libvirt error") < 0)
 		return NULL;
@@ -73,7 +136,11 @@ static virConnectPtr conn_get(struct domains *d, const char *uri, char **err)
 	for (size_t i = 0; i < d->n; i++)
 		if (strcmp(d->conns[i].uri, uri) == 0)
 			return d->conns[i].c;
-	c = d->read_only ? virConnectOpenReadOnly(*uri ? uri : NULL) : virConnectOpen(*uri ? uri : NULL);
+	if (!lv) {
+		*err = strdup(lv_err ? lv_err : "cannot load libvirt.so.0");
+		return NULL;
+	}
+	c = d->read_only ? lv->virConnectOpenReadOnly(*uri ? uri : NULL) : lv->virConnectOpen(*uri ? uri : NULL);
 	if (!c) {
 		_cleanup_free_ char *what = NULL;
 		if (asprintf(&what, "cannot connect to %s", *uri ? uri : "the default libvirt URI") < 0)
@@ -85,7 +152,7 @@ static virConnectPtr conn_get(struct domains *d, const char *uri, char **err)
 	if (!n || !(uri = strdup(uri))) {
 		if (n)
 			d->conns = n;
-		virConnectClose(c);
+		lv->virConnectClose(c);
 		*err = strdup("out of memory");
 		return NULL;
 	}
@@ -110,8 +177,8 @@ static virDomainPtr lookup(struct domains *d, const char *uri, const char *name,
 			*err = strdup("cannot connect to libvirt");
 		return NULL;
 	}
-	dom = virDomainLookupByName(c, name);
-	if (!dom && virGetLastErrorCode() != VIR_ERR_NO_DOMAIN)
+	dom = lv->virDomainLookupByName(c, name);
+	if (!dom && lv->virGetLastErrorCode() != VIR_ERR_NO_DOMAIN)
 		*err = last_error("cannot look up the domain");
 	return dom;
 }
@@ -153,26 +220,26 @@ int domain_info_get(struct domains *d, const char *uri, const char *name, char *
 	if (!dom)
 		return *err ? -EIO : 0;
 	info->defined = true;
-	if (virDomainGetInfo(dom, &vi) < 0) {
+	if (lv->virDomainGetInfo(dom, &vi) < 0) {
 		*err = last_error("cannot get the domain's state");
-		virDomainFree(dom);
+		lv->virDomainFree(dom);
 		return -EIO;
 	}
 	info->state = state_name(vi.state);
 	info->vcpus = vi.nrVirtCpu;
 	info->memory_kib = vi.maxMem;
 	if (paths && paths[0]) {
-		char *xml = virDomainGetXMLDesc(dom, 0);
+		char *xml = lv->virDomainGetXMLDesc(dom, 0);
 		if (!xml) {
 			*err = last_error("cannot read the domain's definition");
-			virDomainFree(dom);
+			lv->virDomainFree(dom);
 			return -EIO;
 		}
 		for (size_t i = 0; paths[i] && !info->uses_path; i++)
 			info->uses_path = xml_names(xml, paths[i]);
 		free(xml);
 	}
-	virDomainFree(dom);
+	lv->virDomainFree(dom);
 	return 0;
 }
 
@@ -219,15 +286,15 @@ int domain_ip(struct domains *d, const char *uri, const char *name, unsigned sou
 		if (!(sources & order[k].flag))
 			continue;
 		/* no lease yet, no agent: simply nothing known */
-		n = virDomainInterfaceAddresses(dom, &ifaces, order[k].src, 0);
+		n = lv->virDomainInterfaceAddresses(dom, &ifaces, order[k].src, 0);
 		if (n <= 0)
 			continue;
 		*ip = pick_address(ifaces, n);
 		for (int i = 0; i < n; i++)
-			virDomainInterfaceFree(ifaces[i]);
+			lv->virDomainInterfaceFree(ifaces[i]);
 		free(ifaces);
 	}
-	virDomainFree(dom);
+	lv->virDomainFree(dom);
 	return 0;
 }
 
@@ -240,27 +307,27 @@ int domain_remove(struct domains *d, const char *uri, const char *name, char **e
 
 	if (!dom)
 		return *err ? -EIO : 0;
-	if (virDomainIsActive(dom) == 1 && virDomainDestroy(dom) < 0 &&
-	    virGetLastErrorCode() != VIR_ERR_OPERATION_INVALID) {
+	if (lv->virDomainIsActive(dom) == 1 && lv->virDomainDestroy(dom) < 0 &&
+	    lv->virGetLastErrorCode() != VIR_ERR_OPERATION_INVALID) {
 		*err = last_error("cannot stop the domain");
 		r = -EIO;
 	}
-	if (r == 0 && virDomainUndefineFlags(dom, flags) < 0) {
+	if (r == 0 && lv->virDomainUndefineFlags(dom, flags) < 0) {
 		/* drivers without the flags (the test driver) */
-		if (virGetLastErrorCode() != VIR_ERR_NO_SUPPORT &&
-		    virGetLastErrorCode() != VIR_ERR_INVALID_ARG) {
+		if (lv->virGetLastErrorCode() != VIR_ERR_NO_SUPPORT &&
+		    lv->virGetLastErrorCode() != VIR_ERR_INVALID_ARG) {
 			*err = last_error("cannot undefine the domain");
 			r = -EIO;
-		} else if (virDomainUndefine(dom) < 0) {
+		} else if (lv->virDomainUndefine(dom) < 0) {
 			*err = last_error("cannot undefine the domain");
 			r = -EIO;
 		}
 	}
-	if (r < 0 && virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) {
+	if (r < 0 && lv->virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) {
 		free(*err);
 		*err = NULL;
 		r = 0;
 	}
-	virDomainFree(dom);
+	lv->virDomainFree(dom);
 	return r;
 }

@@ -5,11 +5,56 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+/* the type-checking macros would hide the calls through the table below */
+#define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
 
+#include "dynlib.h"
 #include "fetch.h"
 #include "signals.h"
 #include "banned.h"
+
+/* The libcurl functions qvm calls, looked up on the first download (see
+ * dynlib.h). */
+#define CURL_FUNCS(X) \
+	X(curl_easy_cleanup) \
+	X(curl_easy_getinfo) \
+	X(curl_easy_init) \
+	X(curl_easy_pause) \
+	X(curl_easy_setopt) \
+	X(curl_easy_strerror) \
+	X(curl_global_init) \
+	X(curl_multi_add_handle) \
+	X(curl_multi_cleanup) \
+	X(curl_multi_info_read) \
+	X(curl_multi_init) \
+	X(curl_multi_perform) \
+	X(curl_multi_poll) \
+	X(curl_multi_remove_handle)
+
+enum {
+#define X(f) CURL_SLOT_##f,
+	CURL_FUNCS(X)
+#undef X
+	CURL_SLOTS
+};
+
+static union {
+	struct {
+#define X(f) __typeof__(f) *f;
+		CURL_FUNCS(X)
+#undef X
+	};
+	void *slot[CURL_SLOTS];
+} cu_api;
+
+static const char *const cu_names[] = {
+#define X(f) #f,
+	CURL_FUNCS(X)
+#undef X
+};
+
+static __typeof__(cu_api) *cu;   /* NULL until libcurl is loaded */
 
 #ifndef QVM_VERSION
 #define QVM_VERSION "unknown"
@@ -72,46 +117,56 @@ static int setup(struct fetch *f, const char *url)
 {
 	CURL *e = f->easy;
 
-	return curl_easy_setopt(e, CURLOPT_URL, url) ||
-	       curl_easy_setopt(e, CURLOPT_ERRORBUFFER, f->errbuf) ||
-	       curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data) ||
-	       curl_easy_setopt(e, CURLOPT_WRITEDATA, f) ||
-	       curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket) ||
-	       curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L) ||
-	       curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L) ||
-	       curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") ||
-	       curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") ||
-	       curl_easy_setopt(e, CURLOPT_FAILONERROR, 1L) ||
-	       curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) ||
-	       curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 512L * 1024) ||
-	       curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 30L) ||
+	return cu->curl_easy_setopt(e, CURLOPT_URL, url) ||
+	       cu->curl_easy_setopt(e, CURLOPT_ERRORBUFFER, f->errbuf) ||
+	       cu->curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data) ||
+	       cu->curl_easy_setopt(e, CURLOPT_WRITEDATA, f) ||
+	       cu->curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket) ||
+	       cu->curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L) ||
+	       cu->curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L) ||
+	       cu->curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") ||
+	       cu->curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") ||
+	       cu->curl_easy_setopt(e, CURLOPT_FAILONERROR, 1L) ||
+	       cu->curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) ||
+	       cu->curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 512L * 1024) ||
+	       cu->curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 30L) ||
 	       /* a stalled server: less than 1 byte/s for a minute */
-	       curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L) ||
-	       curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 60L) ||
-	       curl_easy_setopt(e, CURLOPT_USERAGENT, "qvm/" QVM_VERSION);
+	       cu->curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L) ||
+	       cu->curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 60L) ||
+	       cu->curl_easy_setopt(e, CURLOPT_USERAGENT, "qvm/" QVM_VERSION);
 }
 
 int fetch_open(const char *url, struct fetch **fp)
 {
-	static int initialized;
+	static char *load_err;
 	struct fetch *f;
 
-	if (!initialized) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			return -ENOMEM;
-		initialized = 1;
-	}
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
 	*fp = f;
+	if (!cu && !load_err) {
+		if (dynlib_load("libcurl.so.4", "libcurl4", cu_names, cu_api.slot, CURL_SLOTS,
+				&load_err) < 0) {
+			if (!load_err)
+				load_err = strdup("cannot load libcurl.so.4");
+		} else if (cu_api.curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+			load_err = strdup("libcurl could not initialize");
+		} else {
+			cu = &cu_api;
+		}
+	}
+	if (!cu) {
+		snprintf(f->message, sizeof(f->message), "%s", load_err ? load_err : strerror(ENOMEM));
+		return -EINVAL;
+	}
 	f->cap = BUF_SIZE;
 	f->buf = malloc(f->cap);
-	f->multi = curl_multi_init();
-	f->easy = curl_easy_init();
+	f->multi = cu->curl_multi_init();
+	f->easy = cu->curl_easy_init();
 	if (!f->buf || !f->multi || !f->easy)
 		return -ENOMEM;
-	if (setup(f, url) != 0 || curl_multi_add_handle(f->multi, f->easy) != CURLM_OK) {
+	if (setup(f, url) != 0 || cu->curl_multi_add_handle(f->multi, f->easy) != CURLM_OK) {
 		snprintf(f->message, sizeof(f->message), "%s",
 			 f->errbuf[0] ? f->errbuf : "invalid URL");
 		return -EINVAL;
@@ -127,12 +182,12 @@ static void finish(struct fetch *f, CURLcode result)
 	f->result = result;
 	if (result == CURLE_OK)
 		return;
-	curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &code);
+	cu->curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &code);
 	if (result == CURLE_HTTP_RETURNED_ERROR && code >= 400)
 		snprintf(f->message, sizeof(f->message), "HTTP status %ld", code);
 	else
 		snprintf(f->message, sizeof(f->message), "%s",
-			 f->errbuf[0] ? f->errbuf : curl_easy_strerror(result));
+			 f->errbuf[0] ? f->errbuf : cu->curl_easy_strerror(result));
 }
 
 ssize_t fetch_read(struct fetch *f, void *buf, size_t len)
@@ -148,19 +203,19 @@ ssize_t fetch_read(struct fetch *f, void *buf, size_t len)
 			return -EINTR;
 		if (f->paused) {
 			f->paused = 0;
-			curl_easy_pause(f->easy, CURLPAUSE_CONT);
+			cu->curl_easy_pause(f->easy, CURLPAUSE_CONT);
 			if (f->start != f->end)
 				break;
 		}
-		if (curl_multi_perform(f->multi, &running) != CURLM_OK) {
+		if (cu->curl_multi_perform(f->multi, &running) != CURLM_OK) {
 			finish(f, CURLE_FAILED_INIT);
 			continue;
 		}
-		while ((m = curl_multi_info_read(f->multi, &left)))
+		while ((m = cu->curl_multi_info_read(f->multi, &left)))
 			if (m->msg == CURLMSG_DONE)
 				finish(f, m->data.result);
 		if (f->start == f->end && !f->done && !f->paused)
-			curl_multi_poll(f->multi, NULL, 0, 200, NULL);
+			cu->curl_multi_poll(f->multi, NULL, 0, 200, NULL);
 	}
 	size_t n = f->end - f->start < len ? f->end - f->start : len;
 	memcpy(buf, f->buf + f->start, n);
@@ -172,7 +227,7 @@ int64_t fetch_size(struct fetch *f)
 {
 	curl_off_t n = -1;
 
-	if (curl_easy_getinfo(f->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &n) != CURLE_OK)
+	if (cu->curl_easy_getinfo(f->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &n) != CURLE_OK)
 		return -1;
 	return n;
 }
@@ -187,11 +242,11 @@ void fetch_free(struct fetch *f)
 	if (!f)
 		return;
 	if (f->multi && f->easy)
-		curl_multi_remove_handle(f->multi, f->easy);
+		cu->curl_multi_remove_handle(f->multi, f->easy);
 	if (f->easy)
-		curl_easy_cleanup(f->easy);
+		cu->curl_easy_cleanup(f->easy);
 	if (f->multi)
-		curl_multi_cleanup(f->multi);
+		cu->curl_multi_cleanup(f->multi);
 	free(f->buf);
 	free(f);
 }
