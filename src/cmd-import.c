@@ -400,6 +400,21 @@ static int download_to_temp(struct import *im)
 	return use_temp_file(im, TAKE_FD(fd));
 }
 
+/* After the disk's data: the rest of the archive, which must hold nothing
+ * else. */
+static int finish_archive(struct import *im)
+{
+	const char *other = NULL;
+	int r = archive_reader_finish(im->ar, &other);
+
+	if (r == -EEXIST)
+		return log_error(TASK, "'%s' holds more than one file (%s and %s): it must hold "
+				 "exactly one disk image", im->source, im->disk.name, other);
+	if (r < 0)
+		return archive_failed(im, r);
+	return 0;
+}
+
 /* Compares the digest of what was read with the expected one, once. */
 static int verify_digest(struct import *im)
 {
@@ -443,7 +458,7 @@ static int verify_local_file(struct import *im)
  * the source read and its checksum verified, before any change. */
 static int unpack_to_temp(struct import *im, enum source_format inner)
 {
-	const char *dir, *other = NULL;
+	const char *dir;
 	_cleanup_close_ int fd = -1;
 	uint64_t end = 0;
 	struct progress pr;
@@ -489,12 +504,8 @@ static int unpack_to_temp(struct import *im, enum source_format inner)
 		end = im->disk.size;     /* a sparse member ends in a hole */
 	if (ftruncate(fd, (off_t)end) < 0)
 		return log_error(TASK, "cannot write the temporary file in %s: %s", dir, strerror(errno));
-	r = archive_reader_finish(im->ar, &other);
-	if (r == -EEXIST)
-		return log_error(TASK, "'%s' holds more than one file (%s and %s): it must hold "
-				 "exactly one disk image", im->source, im->disk.name, other);
-	if (r < 0)
-		return archive_failed(im, r);
+	if (finish_archive(im) < 0)
+		return -1;
 	if (im->in.hash) {
 		r = input_drain(&im->in);
 		if (r < 0)
@@ -686,15 +697,8 @@ static int write_image(struct import *im, const char *device, int dev_fd)
 	if (r < 0)
 		return log_error(TASK, "cannot flush device %s: %s", device, strerror(-r));
 
-	if (im->ar) {
-		const char *other = NULL;
-		r = archive_reader_finish(im->ar, &other);
-		if (r == -EEXIST)
-			return log_error(TASK, "'%s' holds more than one file (%s and %s): it must hold "
-					 "exactly one disk image", im->source, im->disk.name, other);
-		if (r < 0)
-			return archive_failed(im, r);
-	}
+	if (im->ar && finish_archive(im) < 0)
+		return -1;
 	/* the checksum covers the whole source: what the archive left unread
 	 * (a raw local file was hashed by its own reader, holes included) */
 	if (im->in.hash && (im->ar || im->is_url)) {

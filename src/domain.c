@@ -32,27 +32,15 @@
 	X(virGetLastErrorMessage) \
 	X(virSetErrorFunc)
 
-enum {
-#define X(f) LIBVIRT_SLOT_##f,
-	LIBVIRT_FUNCS(X)
-#undef X
-	LIBVIRT_SLOTS
-};
-
 static union {
 	struct {
-#define X(f) __typeof__(f) *f;
-		LIBVIRT_FUNCS(X)
-#undef X
+		LIBVIRT_FUNCS(DYNLIB_MEMBER)
 	};
-	void *slot[LIBVIRT_SLOTS];
+	void *slot[0 LIBVIRT_FUNCS(DYNLIB_COUNT)];
 } lv_api;
 
-static const char *const lv_names[] = {
-#define X(f) #f,
-	LIBVIRT_FUNCS(X)
-#undef X
-};
+static const char *const lv_names[] = { LIBVIRT_FUNCS(DYNLIB_NAME) };
+#define LV_COUNT (sizeof(lv_names) / sizeof(lv_names[0]))
 
 /* NULL until libvirt is loaded */
 static __typeof__(lv_api) *lv;
@@ -60,16 +48,13 @@ static char *lv_err;
 
 static void quiet_errors(void *data, virErrorPtr e);
 
-/* Loads libvirt once; NULL with the reason in lv_err if it cannot be. */
+/* Loads libvirt once; lv stays NULL, with the reason in lv_err, if it cannot be. */
 static void lv_load(void)
 {
 	if (lv || lv_err)
 		return;
-	if (dynlib_load("libvirt.so.0", "libvirt0", lv_names, lv_api.slot, LIBVIRT_SLOTS, &lv_err) < 0) {
-		if (!lv_err)
-			lv_err = strdup("cannot load libvirt.so.0");
+	if (dynlib_load("libvirt.so.0", "libvirt0", lv_names, lv_api.slot, LV_COUNT, &lv_err) < 0)
 		return;
-	}
 	lv = &lv_api;
 	/* libvirt prints every error to stderr by default; qvm reports its own */
 	lv->virSetErrorFunc(NULL, quiet_errors);

@@ -14,4 +14,15 @@
 int dynlib_load(const char *soname, const char *package, const char *const *names, void **fns,
 		unsigned n, char **err);
 
+/*
+ * A table of functions from a list macro LIST(X) that applies X to each
+ * function's name:
+ *   static union { struct { LIST(DYNLIB_MEMBER) }; void *slot[0 LIST(DYNLIB_COUNT)]; } api;
+ *   static const char *const names[] = { LIST(DYNLIB_NAME) };
+ * then dynlib_load(..., names, api.slot, ...) and call api.name(...).
+ */
+#define DYNLIB_MEMBER(f) __typeof__(f) *f;
+#define DYNLIB_COUNT(f) +1
+#define DYNLIB_NAME(f) #f,
+
 #endif

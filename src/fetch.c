@@ -32,27 +32,15 @@
 	X(curl_multi_poll) \
 	X(curl_multi_remove_handle)
 
-enum {
-#define X(f) CURL_SLOT_##f,
-	CURL_FUNCS(X)
-#undef X
-	CURL_SLOTS
-};
-
 static union {
 	struct {
-#define X(f) __typeof__(f) *f;
-		CURL_FUNCS(X)
-#undef X
+		CURL_FUNCS(DYNLIB_MEMBER)
 	};
-	void *slot[CURL_SLOTS];
+	void *slot[0 CURL_FUNCS(DYNLIB_COUNT)];
 } cu_api;
 
-static const char *const cu_names[] = {
-#define X(f) #f,
-	CURL_FUNCS(X)
-#undef X
-};
+static const char *const cu_names[] = { CURL_FUNCS(DYNLIB_NAME) };
+#define CU_COUNT (sizeof(cu_names) / sizeof(cu_names[0]))
 
 static __typeof__(cu_api) *cu;   /* NULL until libcurl is loaded */
 
@@ -145,16 +133,13 @@ int fetch_open(const char *url, struct fetch **fp)
 	if (!f)
 		return -ENOMEM;
 	*fp = f;
-	if (!cu && !load_err) {
-		if (dynlib_load("libcurl.so.4", "libcurl4", cu_names, cu_api.slot, CURL_SLOTS,
-				&load_err) < 0) {
-			if (!load_err)
-				load_err = strdup("cannot load libcurl.so.4");
-		} else if (cu_api.curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	/* loaded once; a failure leaves cu NULL and says why in load_err */
+	if (!cu && !load_err &&
+	    dynlib_load("libcurl.so.4", "libcurl4", cu_names, cu_api.slot, CU_COUNT, &load_err) == 0) {
+		if (cu_api.curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 			load_err = strdup("libcurl could not initialize");
-		} else {
+		else
 			cu = &cu_api;
-		}
 	}
 	if (!cu) {
 		snprintf(f->message, sizeof(f->message), "%s", load_err ? load_err : strerror(ENOMEM));

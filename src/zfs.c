@@ -153,7 +153,7 @@ int zfs_get_types(const char *const *names, size_t n, char **types, char **err)
 			if (names[i] && !types[i] && strcmp(names[i], line) == 0 &&
 			    !(types[i] = strdup(tab + 1))) {
 				for (size_t j = 0; j < n; j++)
-					free(types[j]);
+					free(TAKE_PTR(types[j]));
 				return -ENOMEM;
 			}
 		}
