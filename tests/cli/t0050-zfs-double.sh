@@ -550,7 +550,7 @@ t_concurrency() {
 	expect_eq 1 "$(grep -c '^0$' race.rc)" "exactly one create of the same name succeeded"
 	expect_eq 7 "$(grep -c "^cannot create 'tank/images/same': dataset already exists$" race.err)" \
 		"the others were refused"
-	python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$ZFS_DOUBLE_STATE/state.json"
+	python3 -c 'import marshal,sys; marshal.load(open(sys.argv[1], "rb"))' "$ZFS_DOUBLE_STATE/state.marshal"
 }
 test_case 'concurrent invocations are serialized by flock' t_concurrency
 
