@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -220,6 +221,9 @@ int imgwrite_run(const struct imgwrite_job *job, struct imgwrite_stats *stats,
 	pthread_mutex_unlock(&q.lock);
 	pthread_join(writer, NULL);
 	stats->written = q.written;
+	/* the chunks a writer that gave up left unwritten */
+	for (; q.count > 0; q.count--, q.head = (q.head + 1) % IMGWRITE_BUFFERS)
+		q.free_bufs[q.nfree++] = q.slots[q.head].buf;
 
 	if (q.write_err < 0) {
 		*stage = IMGWRITE_WRITE;
@@ -261,23 +265,32 @@ static void hash_zeros(struct imgwrite_raw *w, uint64_t len)
 }
 
 /* The data region at or after off: [*data, *end). Falls back to "all data"
- * where the file system cannot tell (block devices, old kernels). */
-static void next_data(int fd, uint64_t off, uint64_t size, uint64_t *data, uint64_t *end)
+ * where the file system cannot tell (block devices, old kernels). -EIO if
+ * the file has become shorter than size. */
+static int next_data(int fd, uint64_t off, uint64_t size, uint64_t *data, uint64_t *end)
 {
 	off_t d = lseek(fd, (off_t)off, SEEK_DATA);
 
 	if (d < 0) {
-		if (errno == ENXIO) {          /* only a hole until the end */
-			*data = *end = size;
-			return;
+		struct stat st;
+
+		if (errno != ENXIO) {
+			*data = off;
+			*end = size;
+			return 0;
 		}
-		*data = off;
-		*end = size;
-		return;
+		/* no data after off: a hole to the end, or the end moved */
+		if (fstat(fd, &st) < 0)
+			return -errno;
+		if (S_ISREG(st.st_mode) && (uint64_t)st.st_size < size)
+			return -EIO;
+		*data = *end = size;
+		return 0;
 	}
 	off_t h = lseek(fd, d, SEEK_HOLE);
 	*data = (uint64_t)d < size ? (uint64_t)d : size;
 	*end = h < 0 || (uint64_t)h > size ? size : (uint64_t)h;
+	return 0;
 }
 
 int imgwrite_raw_fill(void *ctx, struct imgchunk *c)
@@ -286,11 +299,13 @@ int imgwrite_raw_fill(void *ctx, struct imgchunk *c)
 	int r;
 
 	if (w->off >= w->data_end) {
-		uint64_t data, end;
+		uint64_t data = 0, end = 0;
 
 		if (w->off >= w->size)
 			return 0;
-		next_data(w->fd, w->off, w->size, &data, &end);
+		r = next_data(w->fd, w->off, w->size, &data, &end);
+		if (r < 0)
+			return r;
 		if (w->hash)
 			hash_zeros(w, data - w->off);
 		w->off = data;

@@ -57,8 +57,9 @@ int imgwrite_run(const struct imgwrite_job *job, struct imgwrite_stats *stats,
 		 enum imgwrite_stage *stage);
 
 /* A raw image file read with pread: only its data regions (SEEK_DATA),
- * holes skipped. If hash is set, every byte of the image, holes as zeros,
- * is passed to it in order. */
+ * holes skipped. A file that shrinks during the run fails it with -EIO. If
+ * hash is set, every byte of the image, holes as zeros, is passed to it in
+ * order. */
 struct imgwrite_raw {
 	int fd;
 	uint64_t size;

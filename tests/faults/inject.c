@@ -4,7 +4,11 @@
  *   QVM_FAULT_FSYNC=1         fsync/fdatasync fail with EIO
  *   QVM_FAULT_PWRITE_DELAY=MS every pwrite to a file named in QVM_FAULT_PATH
  *                             (substring match) sleeps MS first, and the
- *                             first one touches $QVM_FAULT_MARK */
+ *                             first one touches $QVM_FAULT_MARK
+ *   QVM_FAULT_SHRINK=BYTES    the first pread of 1 MiB or more from a file
+ *                             named in QVM_FAULT_PATH cuts that file to
+ *                             BYTES once done, as if it changed during the
+ *                             import (smaller reads: detecting its format) */
 /* define pwrite and pwrite64 both, as glibc exports them */
 #undef _FILE_OFFSET_BITS
 #ifndef _GNU_SOURCE
@@ -20,6 +24,8 @@
 #include <unistd.h>
 
 int fsync(int fd);
+ssize_t pread(int fd, void *buf, size_t n, off_t off);
+ssize_t pread64(int fd, void *buf, size_t n, off_t off);
 int fdatasync(int fd);
 ssize_t pwrite(int fd, const void *buf, size_t n, off_t off);
 ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off);
@@ -64,21 +70,31 @@ int fdatasync(int fd)
 	return real(fd);
 }
 
-static void maybe_delay(int fd)
+/* In qvm, is fd a file whose path contains $QVM_FAULT_PATH? Its path in
+ * target. */
+static int fd_matches(int fd, char *target, size_t size)
 {
-	const char *ms = getenv("QVM_FAULT_PWRITE_DELAY"), *path = getenv("QVM_FAULT_PATH");
-	const char *mark = getenv("QVM_FAULT_MARK");
-	char link[64], target[4096];
+	const char *path = getenv("QVM_FAULT_PATH");
+	char link[64];
 	ssize_t len;
 
-	if (!ms || !path || !is_qvm())
-		return;
+	if (!path || !is_qvm())
+		return 0;
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	len = readlink(link, target, sizeof(target) - 1);
+	len = readlink(link, target, size - 1);
 	if (len < 0)
-		return;
+		return 0;
 	target[len] = '\0';
-	if (!strstr(target, path))
+	return strstr(target, path) != NULL;
+}
+
+static void maybe_delay(int fd)
+{
+	const char *ms = getenv("QVM_FAULT_PWRITE_DELAY");
+	const char *mark = getenv("QVM_FAULT_MARK");
+	char target[4096];
+
+	if (!ms || !fd_matches(fd, target, sizeof(target)))
 		return;
 	if (mark) {
 		int m = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
@@ -107,4 +123,41 @@ ssize_t pwrite64(int fd, const void *buf, size_t n, off_t off)
 	if (!real)
 		real = (ssize_t (*)(int, const void *, size_t, off_t))dlsym(RTLD_NEXT, "pwrite64");
 	return real(fd, buf, n, off);
+}
+
+static void maybe_shrink(int fd)
+{
+	static int done;
+	const char *bytes = getenv("QVM_FAULT_SHRINK");
+	char target[4096];
+
+	if (!bytes || done || !fd_matches(fd, target, sizeof(target)))
+		return;
+	done = 1;
+	if (truncate(target, atoll(bytes)) < 0)
+		perror("inject.so: truncate");
+}
+
+ssize_t pread(int fd, void *buf, size_t n, off_t off)
+{
+	static ssize_t (*real)(int, void *, size_t, off_t);
+
+	if (!real)
+		real = (ssize_t (*)(int, void *, size_t, off_t))dlsym(RTLD_NEXT, "pread");
+	ssize_t r = real(fd, buf, n, off);
+	if (n >= (1u << 20))
+		maybe_shrink(fd);
+	return r;
+}
+
+ssize_t pread64(int fd, void *buf, size_t n, off_t off)
+{
+	static ssize_t (*real)(int, void *, size_t, off_t);
+
+	if (!real)
+		real = (ssize_t (*)(int, void *, size_t, off_t))dlsym(RTLD_NEXT, "pread64");
+	ssize_t r = real(fd, buf, n, off);
+	if (n >= (1u << 20))
+		maybe_shrink(fd);
+	return r;
 }

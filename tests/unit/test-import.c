@@ -229,6 +229,97 @@ static void test_run_raw(void **state)
 	close(out);
 }
 
+/* A producer that cuts its file to `to` bytes after the first chunk. */
+struct shrinking {
+	struct imgwrite_raw raw;
+	uint64_t to;
+	int chunks;
+};
+
+static int shrinking_fill(void *ctx, struct imgchunk *c)
+{
+	struct shrinking *s = ctx;
+	int r = imgwrite_raw_fill(&s->raw, c);
+
+	if (r > 0 && s->chunks++ == 0)
+		assert_int_equal(ftruncate(s->raw.fd, (off_t)s->to), 0);
+	return r;
+}
+
+/* An image that shrinks during the run is a read error (-EIO), whether the
+ * lost part is still to be read or behind a hole (SEEK_DATA finds no more
+ * data): never an image silently cut short. */
+static void run_shrinking(int holes, int hash)
+{
+	char in_path[] = "/tmp/qvm-test-in-XXXXXX", out_path[] = "/tmp/qvm-test-out-XXXXXX";
+	int in = mkstemp(in_path), out = mkstemp(out_path);
+	const uint64_t size = (uint64_t)IMGWRITE_CHUNK * 6;
+	unsigned char *data = malloc(IMGWRITE_CHUNK);
+	struct imgwrite_stats stats;
+	enum imgwrite_stage stage = IMGWRITE_FLUSH;
+
+	assert_true(in >= 0 && out >= 0 && data);
+	unlink(in_path);
+	unlink(out_path);
+	memset(data, 0x5a, IMGWRITE_CHUNK);
+	assert_int_equal(ftruncate(in, (off_t)size), 0);
+	assert_int_equal(ftruncate(out, (off_t)size), 0);
+	/* all data, or data in chunks 0, 2 and 4 with holes between */
+	for (uint64_t c = 0; c < 6; c += holes ? 2 : 1)
+		assert_true(pwrite(in, data, IMGWRITE_CHUNK, (off_t)(c * IMGWRITE_CHUNK)) ==
+			    (ssize_t)IMGWRITE_CHUNK);
+
+	struct shrinking s = {
+		.raw = { .fd = in, .size = size, .hash = hash ? count_hash : NULL },
+		.to = IMGWRITE_CHUNK + 4096,
+	};
+	struct imgwrite_job job = { .fill = shrinking_fill, .fill_ctx = &s, .out_fd = out,
+				    .total = size };
+	assert_int_equal(imgwrite_run(&job, &stats, &stage), -EIO);
+	assert_int_equal(stage, IMGWRITE_READ);
+	free(data);
+	close(in);
+	close(out);
+}
+
+static void test_shrinking(void **state)
+{
+	(void)state;
+	run_shrinking(0, 0);
+	run_shrinking(0, 1);
+	run_shrinking(1, 0);
+	run_shrinking(1, 1);
+}
+
+/* A device that refuses writes: the writer's error, stage WRITE, and the
+ * chunks it left queued are freed (the leak checkers of the ASan and
+ * valgrind runs see to that). */
+static void test_write_fails(void **state)
+{
+	char in_path[] = "/tmp/qvm-test-in-XXXXXX";
+	int in = mkstemp(in_path), out = open("/dev/null", O_RDONLY);
+	const uint64_t size = (uint64_t)IMGWRITE_CHUNK * 8;
+	unsigned char *data = malloc(size);
+	struct imgwrite_stats stats;
+	enum imgwrite_stage stage = IMGWRITE_READ;
+
+	(void)state;
+	assert_true(in >= 0 && out >= 0 && data);
+	unlink(in_path);
+	memset(data, 0x5a, size);
+	assert_true(pwrite(in, data, size, 0) == (ssize_t)size);
+	free(data);
+
+	struct imgwrite_raw raw = { .fd = in, .size = size };
+	struct imgwrite_job job = { .fill = imgwrite_raw_fill, .fill_ctx = &raw, .out_fd = out,
+				    .total = size };
+	assert_int_equal(imgwrite_run(&job, &stats, &stage), -EBADF);
+	assert_int_equal(stage, IMGWRITE_WRITE);
+	assert_true(stats.written == 0);
+	close(in);
+	close(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +329,8 @@ int main(void)
 		cmocka_unit_test(test_qemu_json),
 		cmocka_unit_test(test_stream_fill),
 		cmocka_unit_test(test_run_raw),
+		cmocka_unit_test(test_shrinking),
+		cmocka_unit_test(test_write_fails),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
