@@ -554,6 +554,24 @@ static int stream_size(struct import *im)
 	if (!im->is_url && im->fmt == SOURCE_XZ &&
 	    source_xz_size(im->in.fd, im->in.size, &im->image_size) == 0 && im->image_size > 0)
 		return 0;
+	if (im->is_url && im->fmt == SOURCE_XZ && im->in.size != INPUT_SIZE_UNKNOWN) {
+		_cleanup_(fetch_ranges_release) struct fetch_ranges fr = {
+			.url = im->source, .window = 64u << 10,
+		};
+		int r2 = source_xz_size_at(fetch_ranges_read, &fr, im->in.size, &im->image_size);
+		if (r2 == -EINTR)
+			return interrupted();
+		if (r2 == 0 && im->image_size > 0)
+			return 0;
+		if (r2 == 0)
+			return log_error(TASK, "the image compressed in '%s' is empty", im->source);
+		if (!im->size_opt)
+			return log_error(TASK, "the size of the image compressed in '%s' (xz) is in the "
+					 "index at the end of the file, which qvm could not read: %s: "
+					 "give the zvol's size with --size SIZE, or decompress it first",
+					 im->source, r2 == -EINVAL ? "the file does not end as an xz file does"
+								   : fr.why);
+	}
 	if (!im->is_url && im->fmt == SOURCE_ZSTD &&
 	    source_zstd_size(im->in.fd, im->in.size, &im->image_size) == 0 && im->image_size > 0)
 		return 0;

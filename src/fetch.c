@@ -9,6 +9,7 @@
 #define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
 
+#include "cleanup.h"
 #include "dynlib.h"
 #include "fetch.h"
 #include "signals.h"
@@ -126,6 +127,11 @@ static int setup(struct fetch *f, const char *url)
 
 int fetch_open(const char *url, struct fetch **fp)
 {
+	return fetch_open_range(url, NULL, fp);
+}
+
+int fetch_open_range(const char *url, const char *range, struct fetch **fp)
+{
 	static char *load_err;
 	struct fetch *f;
 
@@ -151,7 +157,9 @@ int fetch_open(const char *url, struct fetch **fp)
 	f->easy = cu->curl_easy_init();
 	if (!f->buf || !f->multi || !f->easy)
 		return -ENOMEM;
-	if (setup(f, url) != 0 || cu->curl_multi_add_handle(f->multi, f->easy) != CURLM_OK) {
+	if (setup(f, url) != 0 ||
+	    (range && cu->curl_easy_setopt(f->easy, CURLOPT_RANGE, range) != CURLE_OK) ||
+	    cu->curl_multi_add_handle(f->multi, f->easy) != CURLM_OK) {
 		snprintf(f->message, sizeof(f->message), "%s",
 			 f->errbuf[0] ? f->errbuf : "invalid URL");
 		return -EINVAL;
@@ -215,6 +223,78 @@ int64_t fetch_size(struct fetch *f)
 	if (cu->curl_easy_getinfo(f->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &n) != CURLE_OK)
 		return -1;
 	return n;
+}
+
+int fetch_range(const char *url, uint64_t off, void *buf, size_t len, char *why, size_t why_size)
+{
+	_cleanup_(fetch_freep) struct fetch *f = NULL;
+	char range[48];
+	size_t got = 0;
+	long code = 0;
+	int r;
+
+	if (len == 0)
+		return 0;
+	snprintf(range, sizeof(range), "%llu-%llu", (unsigned long long)off,
+		 (unsigned long long)(off + len - 1));
+	r = fetch_open_range(url, range, &f);
+	while (r == 0 && got < len) {
+		ssize_t n = fetch_read(f, (unsigned char *)buf + got, len - got);
+		if (n < 0)
+			r = (int)n;
+		else if (n == 0)
+			break;
+		else
+			got += (size_t)n;
+		/* a server that ignores the range sends the whole file: stop */
+		if (r == 0 && cu->curl_easy_getinfo(f->easy, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK &&
+		    code != 206) {
+			snprintf(why, why_size, "the server does not answer range requests (HTTP status %ld)",
+				 code);
+			return -EOPNOTSUPP;
+		}
+	}
+	if (r < 0) {
+		snprintf(why, why_size, "%s", fetch_error(f));
+		return r == -EINTR ? -EINTR : -EIO;
+	}
+	if (got < len) {
+		snprintf(why, why_size, "the server sent %zu of the %zu bytes asked for", got, len);
+		return -EIO;
+	}
+	return 0;
+}
+
+int fetch_ranges_read(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	struct fetch_ranges *fr = ctx;
+
+	if (!fr->buf || off < fr->off || off + len > fr->off + fr->len) {
+		size_t want = len > fr->window ? len : fr->window;
+		uint64_t start = off + len > want ? off + len - want : 0;
+		size_t n = (size_t)(off + len - start);
+		unsigned char *nb = realloc(fr->buf, n ? n : 1);
+
+		if (!nb) {
+			snprintf(fr->why, sizeof(fr->why), "%s", strerror(ENOMEM));
+			return -ENOMEM;
+		}
+		fr->buf = nb;
+		fr->len = 0;
+		int r = fetch_range(fr->url, start, nb, n, fr->why, sizeof(fr->why));
+		if (r < 0)
+			return r;
+		fr->off = start;
+		fr->len = n;
+	}
+	memcpy(buf, fr->buf + (off - fr->off), len);
+	return 0;
+}
+
+void fetch_ranges_release(struct fetch_ranges *fr)
+{
+	free(fr->buf);
+	fr->buf = NULL;
 }
 
 const char *fetch_error(struct fetch *f)

@@ -117,7 +117,17 @@ static int xz_varint(const unsigned char *buf, size_t len, size_t *pos, uint64_t
 	return -EINVAL;
 }
 
+static int fd_read_at(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	return pread_exact(*(int *)ctx, buf, len, off);
+}
+
 int source_xz_size(int fd, uint64_t file_size, uint64_t *size)
+{
+	return source_xz_size_at(fd_read_at, &fd, file_size, size);
+}
+
+int source_xz_size_at(source_read_at_fn read_at, void *ctx, uint64_t file_size, uint64_t *size)
 {
 	uint64_t end = file_size, total = 0;
 	unsigned char foot[12];
@@ -127,14 +137,14 @@ int source_xz_size(int fd, uint64_t file_size, uint64_t *size)
 		/* stream padding: zeros in groups of four */
 		if (end < 12 + 12)
 			return -EINVAL;
-		r = pread_exact(fd, foot, 4, end - 4);
+		r = read_at(ctx, foot, 4, end - 4);
 		if (r < 0)
 			return r;
 		if (le32(foot) == 0) {
 			end -= 4;
 			continue;
 		}
-		r = pread_exact(fd, foot, 12, end - 12);
+		r = read_at(ctx, foot, 12, end - 12);
 		if (r < 0)
 			return r;
 		if (foot[10] != 'Y' || foot[11] != 'Z')
@@ -145,7 +155,7 @@ int source_xz_size(int fd, uint64_t file_size, uint64_t *size)
 		unsigned char *idx = malloc((size_t)index_size);
 		if (!idx)
 			return -ENOMEM;
-		r = pread_exact(fd, idx, (size_t)index_size, end - 12 - index_size);
+		r = read_at(ctx, idx, (size_t)index_size, end - 12 - index_size);
 		uint64_t count = 0, blocks = 0;
 		size_t pos = 1;
 		if (r == 0 && idx[0] != 0)
@@ -172,7 +182,7 @@ int source_xz_size(int fd, uint64_t file_size, uint64_t *size)
 			return -EINVAL;
 		end -= stream;
 		unsigned char head[6];
-		r = pread_exact(fd, head, 6, end);
+		r = read_at(ctx, head, 6, end);
 		if (r < 0)
 			return r;
 		if (memcmp(head, "\xfd" "7zXZ\0", 6) != 0)

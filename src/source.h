@@ -37,6 +37,11 @@ int source_tail_is_vhd(const unsigned char *tail, size_t len);
  * not a well-formed xz file, or -errno.
  */
 int source_xz_size(int fd, uint64_t file_size, uint64_t *size);
+/* The same through read_at(ctx, buf, len, off), which reads exactly len
+ * bytes at off or returns -errno (-EINVAL for a file too short): for a file
+ * that is not local, as a URL read by range requests. */
+typedef int (*source_read_at_fn)(void *ctx, void *buf, size_t len, uint64_t off);
+int source_xz_size_at(source_read_at_fn read_at, void *ctx, uint64_t file_size, uint64_t *size);
 /*
  * The uncompressed size of a whole .zst file: the content sizes of all its
  * frames (walking block headers only). Returns 0, -ENODATA if a frame does

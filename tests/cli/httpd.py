@@ -9,6 +9,9 @@
 #   /nolength/NAME   no Content-Length (the end is the connection's end)
 #   /slow/NAME       sends 64 KiB, then waits 30 s before the rest
 #   /throttle/NAME   sends 64 KiB every 40 ms (1.6 MiB/s)
+#   /norange/NAME    ignores Range headers (the whole file, 200)
+# Otherwise a "Range: bytes=FIRST-LAST" request (one range) gets 206 and
+# those bytes, and every range request is logged to DIR/../ranges.log.
 # It stops by itself after 10 minutes.
 import http.server, os, sys, threading, time
 
@@ -24,7 +27,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         path = self.path.split('?', 1)[0]
         mode = None
-        for m in ('redirect', 'cut', 'nolength', 'slow', 'throttle'):
+        for m in ('redirect', 'cut', 'nolength', 'slow', 'throttle', 'norange'):
             if path.startswith('/' + m + '/'):
                 mode, path = m, path[len(m) + 1:]
                 break
@@ -39,7 +42,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_error(404)
             return
         size = os.path.getsize(name)
-        self.send_response(200)
+        start, end = 0, size
+        rng = self.headers.get('Range')
+        if rng and mode != 'norange':
+            with open(os.path.join(root, '..', 'ranges.log'), 'a') as log:
+                log.write('%s %s\n' % (path, rng))
+            first, _, last = rng.replace('bytes=', '', 1).partition('-')
+            start, end = int(first), min(int(last) + 1, size)
+            if start >= size or end <= start:
+                self.send_response(416)
+                self.send_header('Content-Range', 'bytes */%d' % size)
+                self.send_header('Content-Length', '0')
+                self.end_headers()
+                return
+            self.send_response(206)
+            self.send_header('Content-Range', 'bytes %d-%d/%d' % (start, end - 1, size))
+            size = end - start
+        else:
+            self.send_response(200)
         self.send_header('Content-Type', 'application/octet-stream')
         if mode == 'nolength':
             self.send_header('Connection', 'close')
@@ -51,6 +71,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         end = size // 2 if mode == 'cut' else size
         try:
             with open(name, 'rb') as f:
+                f.seek(start)
                 sent = 0
                 while sent < end:
                     piece = f.read(min(65536, end - sent))

@@ -356,6 +356,43 @@ t_url() {
 }
 test_case 'http: raw, tar.xz through a redirect with a checksum file, qcow2 via a temporary file' t_url
 
+t_url_xz() {
+	image 5
+	mkdir www
+	xz -k -T1 disk.raw
+	cp disk.raw.xz www/
+	# two streams, the second with multi-block index and stream padding
+	make_image part2 1M 6
+	{ xz -c -T1 disk.raw; xz -c -T2 --block-size=256KiB part2; printf '\0\0\0\0\0\0\0\0'; } >www/two.raw.xz
+	cat disk.raw part2 >two.raw
+	{ cat disk.raw.xz; printf 'trailing'; } >www/trailing.raw.xz
+	serve www
+	# the size from the index at the end of the file, by range requests
+	run_qvm import "$URL/disk.raw.xz" tank/images/xz
+	expect_exit 0
+	expect_empty err
+	expect_holds disk.raw tank/images/xz
+	expect_match "^create -V 3145728 .* tank/images/xz\$" "$ZFS_DOUBLE_LOG"
+	expect_match '^/disk\.raw\.xz bytes=' ranges.log
+	expect_eq 2 "$(grep -c '^/disk\.raw\.xz ' ranges.log)" "range requests: the tail, then the stream header"
+	run_qvm import "$URL/redirect/two.raw.xz" tank/images/two
+	expect_exit 0
+	expect_holds two.raw tank/images/two
+	expect_match "^create -V 4194304 .* tank/images/two\$" "$ZFS_DOUBLE_LOG"
+	# a server without range requests, a file that does not end as xz does
+	zfs_snapshot_state before
+	run_qvm import "$URL/norange/disk.raw.xz" $ZV
+	expect_failed "the size of the image compressed in '$URL/norange/disk\.raw\.xz' \(xz\) is in the index at the end of the file, which qvm could not read: the server does not answer range requests \(HTTP status 200\): give the zvol's size with --size SIZE, or decompress it first\$"
+	run_qvm import "$URL/trailing.raw.xz" $ZV
+	expect_failed "the size of the image compressed in '$URL/trailing\.raw\.xz' \(xz\) is in the index at the end of the file, which qvm could not read: the file does not end as an xz file does: give"
+	expect_rolled_back before
+	# --size still works where the index cannot be read
+	run_qvm import --size 3M "$URL/norange/disk.raw.xz" tank/images/sized
+	expect_exit 0
+	expect_holds disk.raw tank/images/sized
+}
+test_case 'http: xz-compressed raw, its size from the index by range requests (two streams, redirect); no ranges: --size' t_url_xz
+
 t_url_errors() {
 	image 4
 	mkdir www
