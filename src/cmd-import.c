@@ -92,6 +92,7 @@ struct import {
 	enum source_format fmt;
 	uint64_t image_size;         /* bytes of disk image (virtual size) */
 	uint64_t size_opt;           /* --size, or 0 */
+	const char *size_from;       /* how image_size was found, for the user */
 	char expected[SHA256_HEX_LEN + 1];   /* "" unless a digest is to be verified */
 	char actual[SHA256_HEX_LEN + 1];
 	int verified;                /* actual was compared with expected */
@@ -548,12 +549,15 @@ static int stream_size(struct import *im)
 			return log_error(TASK, "the disk image %s in '%s' is empty", im->disk.name,
 					 im->source);
 		im->image_size = im->disk.size;
+		im->size_from = "the size in its tar header";
 		return 0;
 	}
 	/* a compressed raw image: only some formats say how big it is */
 	if (!im->is_url && im->fmt == SOURCE_XZ &&
-	    source_xz_size(im->in.fd, im->in.size, &im->image_size) == 0 && im->image_size > 0)
+	    source_xz_size(im->in.fd, im->in.size, &im->image_size) == 0 && im->image_size > 0) {
+		im->size_from = "the size in its xz index";
 		return 0;
+	}
 	if (im->is_url && im->fmt == SOURCE_XZ && im->in.size != INPUT_SIZE_UNKNOWN) {
 		_cleanup_(fetch_ranges_release) struct fetch_ranges fr = {
 			.url = im->source, .window = 64u << 10,
@@ -561,8 +565,10 @@ static int stream_size(struct import *im)
 		int r2 = source_xz_size_at(fetch_ranges_read, &fr, im->in.size, &im->image_size);
 		if (r2 == -EINTR)
 			return interrupted();
-		if (r2 == 0 && im->image_size > 0)
+		if (r2 == 0 && im->image_size > 0) {
+			im->size_from = "the size in its xz index, by range requests";
 			return 0;
+		}
 		if (r2 == 0)
 			return log_error(TASK, "the image compressed in '%s' is empty", im->source);
 		if (!im->size_opt)
@@ -573,8 +579,10 @@ static int stream_size(struct import *im)
 								   : fr.why);
 	}
 	if (!im->is_url && im->fmt == SOURCE_ZSTD &&
-	    source_zstd_size(im->in.fd, im->in.size, &im->image_size) == 0 && im->image_size > 0)
+	    source_zstd_size(im->in.fd, im->in.size, &im->image_size) == 0 && im->image_size > 0) {
+		im->size_from = "the sizes in its zstd frames";
 		return 0;
+	}
 	if (im->size_opt) {
 		im->image_size = im->size_opt;
 		return 0;
@@ -598,6 +606,7 @@ static int qemu_size(struct import *im)
 		return log_error(TASK, "cannot read %s image '%s': %s", source_format_name(im->fmt),
 				 im->source, err ? err : r == -ENOENT ?
 				 "qemu-img not found (install qemu-utils)" : strerror(-r));
+	im->size_from = "its virtual size (qemu-img info)";
 	return 0;
 }
 
@@ -626,6 +635,8 @@ static int examine(struct import *im)
 			return -1;             /* it was unpacked */
 	} else if (im->in.size != INPUT_SIZE_UNKNOWN) {
 		im->image_size = im->in.size;
+		if (im->is_url)
+			im->size_from = "the length the server announced";
 	} else if (im->size_opt) {
 		im->image_size = im->size_opt;
 	} else {
@@ -755,7 +766,10 @@ static int import_into(struct import *im, unsigned timeout, struct undo *undo)
 	if (signal_pending())
 		return interrupted();
 
-	log_begin("Creating zvol %s (%s)", zvol, size_format(volsize, sz, sizeof(sz)));
+	/* say where a size that is not the file's own came from */
+	const char *from = im->size_opt ? "--size" : im->size_from;
+	log_begin("Creating zvol %s (%s%s%s)", zvol, size_format(volsize, sz, sizeof(sz)),
+		  from ? ", " : "", from ? from : "");
 	r = zfs_create_volume(zvol, volsize, marks, &err);
 	if (r < 0)
 		return log_error(TASK, "cannot create zvol %s: %s", zvol, err ? err : strerror(-r));

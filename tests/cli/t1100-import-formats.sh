@@ -62,9 +62,11 @@ t_compressed() {
 	expect_holds disk.raw tank/images/xz
 	expect_match "^create -V 3145728 .* tank/images/xz\$" "$ZFS_DOUBLE_LOG"
 	expect_match '^Checking image disk\.raw\.xz .*xz' out
+	expect_match '^Creating zvol tank/images/xz \(3\.0 MiB, the size in its xz index\)\.\.\. done$' out
 	run_qvm import disk.raw.zst tank/images/zst
 	expect_exit 0
 	expect_holds disk.raw tank/images/zst
+	expect_match '^Creating zvol tank/images/zst \(3\.0 MiB, the sizes in its zstd frames\)' out
 	# sizes not recorded: --size says how big the zvol is
 	zfs_snapshot_state before
 	for f in disk.raw.gz disk.raw.bz2 nosize.zst; do
@@ -77,6 +79,7 @@ t_compressed() {
 	expect_holds disk.raw tank/images/gz
 	run_qvm import --size=4MiB disk.raw.bz2 tank/images/bz2
 	expect_exit 0
+	expect_match '^Creating zvol tank/images/bz2 \(4\.0 MiB, --size\)' out
 	expect_match "^create -V 4194304 .* tank/images/bz2\$" "$ZFS_DOUBLE_LOG"
 	expect_holds disk.raw tank/images/bz2
 	# detected by content, not by name
@@ -117,6 +120,7 @@ t_tar() {
 		expect_empty err
 		expect_holds disk.raw "$zv"
 		expect_match "^create -V 3145728 .* $zv\$" "$ZFS_DOUBLE_LOG"
+		expect_match "^Creating zvol $zv \(3\.0 MiB, the size in its tar header\)" out
 	done
 	expect_match '^Writing \./disk\.raw from sparse\.tar\.gz \(tar, gzip\)' out
 }
@@ -156,6 +160,7 @@ t_unpacked() {
 	expect_exit 0
 	expect_match '^Decompressing disk\.qcow2\.xz \(qcow2, xz\) to a temporary file\.\.\. ' out
 	expect_match '^Converting qcow2 image disk\.qcow2\.xz to .*\.\.\. converted in [0-9.]+ s$' out
+	expect_match '^Creating zvol tank/images/xz \(3\.0 MiB, its virtual size \(qemu-img info\)\)' out
 	expect_holds disk.raw tank/images/xz
 	run_qvm import --sha256 "$(sha256sum qcow.tar.gz | cut -d' ' -f1)" qcow.tar.gz tank/images/tar
 	expect_exit 0
@@ -375,6 +380,7 @@ t_url_xz() {
 	expect_match "^create -V 3145728 .* tank/images/xz\$" "$ZFS_DOUBLE_LOG"
 	expect_match '^/disk\.raw\.xz bytes=' ranges.log
 	expect_eq 2 "$(grep -c '^/disk\.raw\.xz ' ranges.log)" "range requests: the tail, then the stream header"
+	expect_match '^Creating zvol tank/images/xz \(3\.0 MiB, the size in its xz index, by range requests\)' out
 	run_qvm import "$URL/redirect/two.raw.xz" tank/images/two
 	expect_exit 0
 	expect_holds two.raw tank/images/two
