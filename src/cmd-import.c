@@ -39,11 +39,11 @@
 #define TASK "importing cloud image"
 
 /* The zvol must be new and its parent an existing filesystem: one zfs call
- * asks about both; only a failure needs more. */
+ * asks about the zvol, its parent and its pool. */
 static int check_target(const char *zvol)
 {
-	_cleanup_free_ char *type = NULL, *err = NULL, *parent = NULL, *pool = NULL;
-	char *types[2] = { NULL, NULL };
+	_cleanup_free_ char *err = NULL, *parent = NULL, *pool = NULL;
+	char *types[3] = { NULL, NULL, NULL };
 	const char *why;
 	int r;
 
@@ -52,11 +52,14 @@ static int check_target(const char *zvol)
 	parent = dataset_parent(zvol);
 	if (!parent)
 		return log_error(TASK, "invalid zvol name '%s': a zvol needs a parent dataset (POOL/NAME)", zvol);
+	pool = dataset_pool(zvol);
+	if (!pool)
+		return log_error(TASK, "%s", strerror(ENOMEM));
 
-	r = zfs_get_types((const char *[]){ zvol, parent }, 2, types, &err);
+	r = zfs_get_types((const char *[]){ zvol, parent, pool }, 3, types, &err);
 	if (r < 0)
 		return log_error(TASK, "cannot check whether %s exists: %s", zvol, err ? err : strerror(-r));
-	_cleanup_free_ char *zvol_type = types[0], *parent_type = types[1];
+	_cleanup_free_ char *zvol_type = types[0], *parent_type = types[1], *pool_type = types[2];
 
 	if (zvol_type) {
 		_cleanup_free_ char *state = NULL, *ignored = NULL;
@@ -68,14 +71,10 @@ static int check_target(const char *zvol)
 		return log_error(TASK, "%s %s already exists",
 				 strcmp(zvol_type, "volume") == 0 ? "zvol" : "dataset", zvol);
 	}
-	if (!parent_type) {
-		pool = dataset_pool(zvol);
-		if (pool && strcmp(pool, parent) != 0 && zfs_get_type(pool, &type, &err) == -ENOENT)
-			return log_error(TASK, "pool %s does not exist", pool);
-		if (pool && strcmp(pool, parent) == 0)
-			return log_error(TASK, "pool %s does not exist", pool);
+	if (!pool_type)
+		return log_error(TASK, "pool %s does not exist", pool);
+	if (!parent_type)
 		return log_error(TASK, "parent dataset %s does not exist", parent);
-	}
 	if (strcmp(parent_type, "filesystem") != 0)
 		return log_error(TASK, "parent dataset %s is a %s, not a filesystem", parent, parent_type);
 	return 0;

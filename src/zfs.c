@@ -161,20 +161,6 @@ int zfs_get_types(const char *const *names, size_t n, char **types, char **err)
 	return 0;
 }
 
-int zfs_get_type(const char *name, char **type, char **err)
-{
-	char *const argv[] = { "zfs", "list", "-H", "-o", "type", (char *)name, NULL };
-	_cleanup_free_ char *out = NULL;
-	int r;
-
-	r = zfs_run(argv, &out, err);
-	if (r < 0)
-		return r;
-	out[strcspn(out, "\n")] = '\0';
-	*type = TAKE_PTR(out);
-	return 0;
-}
-
 int zfs_set(const char *name, const char *assignment, char **err)
 {
 	char *const argv[] = { "zfs", "set", (char *)assignment, (char *)name, NULL };

@@ -14,15 +14,10 @@ int zfs_create_volume_argv(const char *name, uint64_t size, char *const *props, 
 int zfs_clone_argv(const char *snapshot, const char *target, char *const *props, char ***argv);
 
 /*
- * The type of a dataset ("filesystem", "volume", "snapshot") in *type
- * (malloc'd). Returns 0, -ENOENT if it does not exist, or -EIO with *err.
- */
-int zfs_get_type(const char *name, char **type, char **err);
-
-/*
- * The types of names[0..n) in one zfs call: types[i] (malloc'd) is NULL
- * where names[i] does not exist, or is NULL itself (not asked). Returns 0, or -errno with *err when zfs
- * fails for another reason; then every types[i] is NULL.
+ * The types ("filesystem", "volume", "snapshot") of names[0..n) in one zfs
+ * call: types[i] (malloc'd) is NULL where names[i] does not exist, or is
+ * NULL itself (not asked). Returns 0, or -errno with *err when zfs fails
+ * for another reason; then every types[i] is NULL.
  */
 int zfs_get_types(const char *const *names, size_t n, char **types, char **err);
 
