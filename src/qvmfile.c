@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "msgtext.h"
 #include "names.h"
 #include "qvmfile.h"
 #include "strv.h"
@@ -66,7 +67,7 @@ void qvm_file_free(struct qvm_file *f)
 /* The scalar's text for a message. */
 static const char *text(char buf[static MSG_TEXT], const struct ynode *n)
 {
-	ymsg_text(buf, MSG_TEXT, n->value, n->len);
+	msg_text(buf, MSG_TEXT, n->value, n->len);
 	return buf;
 }
 

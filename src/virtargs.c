@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "msgtext.h"
 #include "strv.h"
 #include "virtargs.h"
 #include "banned.h"
@@ -127,7 +128,7 @@ static void flatten(struct render *R, FILE *f, bool *first, const char *prefix, 
 			add_error(R, k, "sub-option name in '%s' is not a scalar", path);
 			continue;
 		}
-		ymsg_text(t, sizeof(t), k->value, k->len);
+		msg_text(t, sizeof(t), k->value, k->len);
 		if (!suboption_name_valid(k)) {
 			add_error(R, k, "invalid sub-option name '%s' in '%s'", t, path);
 			continue;
@@ -239,7 +240,7 @@ static void render_vm(struct render *R, const struct ynode *vm)
 			continue;
 		}
 		if (!option_name_valid(k)) {
-			ymsg_text(t, sizeof(t), k->value, k->len);
+			msg_text(t, sizeof(t), k->value, k->len);
 			add_error(R, k, "invalid option name '%s'", t);
 			continue;
 		}

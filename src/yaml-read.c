@@ -10,6 +10,7 @@
 #include <yaml.h>
 
 #include "cleanup.h"
+#include "msgtext.h"
 #include "yamltree.h"
 #include "banned.h"
 
@@ -251,46 +252,6 @@ bool yscalar_is_null(const struct ynode *n)
 		return false;
 	return n->len == 0 || strcmp(n->value, "~") == 0 || strcmp(n->value, "null") == 0 ||
 	       strcmp(n->value, "Null") == 0 || strcmp(n->value, "NULL") == 0;
-}
-
-void ymsg_text(char *buf, size_t size, const char *s, size_t len)
-{
-	size_t o = 0;
-
-	if (size == 0)
-		return;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char tmp[8];
-		size_t tl;
-
-		if (c == '\n')
-			tl = (size_t)snprintf(tmp, sizeof(tmp), "\\n");
-		else if (c == '\t')
-			tl = (size_t)snprintf(tmp, sizeof(tmp), "\\t");
-		else if (c < 0x20 || c == 0x7f)
-			tl = (size_t)snprintf(tmp, sizeof(tmp), "\\x%02x", c);
-		else {
-			tmp[0] = (char)c;
-			tl = 1;
-		}
-		/* keep room for "..." and the NUL */
-		if (o + tl + 4 > size) {
-			/* do not cut a UTF-8 sequence in half */
-			while (o > 0 && ((unsigned char)buf[o - 1] & 0xc0) == 0x80)
-				o--;
-			if (o > 0 && ((unsigned char)buf[o - 1] & 0x80))
-				o--;
-			if (o + 4 <= size) {
-				memcpy(buf + o, "...", 3);
-				o += 3;
-			}
-			break;
-		}
-		memcpy(buf + o, tmp, tl);
-		o += tl;
-	}
-	buf[o] = '\0';
 }
 
 /* ---- the parser ---- */
@@ -578,7 +539,7 @@ static int check_duplicates(struct builder *b, const struct ynode *map)
 	}
 	if (dup) {
 		char t[96];
-		ymsg_text(t, sizeof(t), dup->value, dup->len);
+		msg_text(t, sizeof(t), dup->value, dup->len);
 		return fail_at(b, dup->line, dup->col, "duplicate key '%s' (first at line %u, column %u)",
 			       t, first->line, first->col);
 	}

@@ -73,10 +73,6 @@ bool yscalar_is_false(const struct ynode *n);
  * any scalar tagged !!null. */
 bool yscalar_is_null(const struct ynode *n);
 
-/* Copies s (len bytes) into buf as printable text for an error message:
- * control characters escaped (\n, \t, \xNN), cut with "..." to fit size. */
-void ymsg_text(char *buf, size_t size, const char *s, size_t len);
-
 /*
  * Serialises one document with libyaml's emitter: same data, same key order,
  * scalars in their original style where the emitter allows it, strings with
