@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* The disk image inside a compressed file or a tar archive (optionally
  * compressed), streamed with libarchive from an input: no temporary copy.
- * A compressed raw image is one "file"; a tar must hold exactly one file
- * with data (directories and empty files are passed over). Sparse tar
- * members keep their holes. */
+ * The decompressed bytes are read as they are; they are taken for a tar
+ * only when they start with a tar header, so a compressed raw image whose
+ * first blocks are zero is still that image (libarchive alone would read
+ * its zero block as the end of an empty tar). A tar must hold exactly one
+ * file with data (directories, links and empty files are passed over).
+ * Sparse tar members keep their holes. */
 #ifndef QVM_ARCHIVE_READER_H
 #define QVM_ARCHIVE_READER_H
 
@@ -14,22 +17,26 @@
 
 struct archive_reader;
 
-/* Starts reading in (which must not have been read from yet). 0 or -ENOMEM. */
+/* Starts reading in (which must not have been read from yet). 0, -ENOMEM,
+ * -EIO (not a stream libarchive reads: archive_reader_error()), -EINTR. */
 int archive_reader_open(struct input *in, struct archive_reader **ar);
 
 struct archive_disk {
 	const char *name;            /* member name; NULL for a compressed image */
 	uint64_t size;               /* from the tar header, or INPUT_SIZE_UNKNOWN */
 	const char *compression;     /* "xz", "gzip"..., or NULL */
-	const unsigned char *head;   /* the first bytes of its data, for source_detect() */
+	const unsigned char *head;   /* its first bytes (CONTENT_HEAD, fewer if it is
+				      * shorter), holes as zeros: for source_detect()
+				      * and the content check */
 	size_t head_len;
 };
 
 /*
- * Moves to the disk image: the first member with data. Returns 0, -ENOENT
- * when there is none (an empty archive), -EIO for a damaged archive or a
- * failed read (archive_reader_error() says which, and input_err() the
- * input's -errno if it was the input), -EINTR.
+ * Moves to the disk image: the first member with data, its first bytes
+ * read ahead. Returns 0, -ENOENT when there is none (archive_reader_held()
+ * says what there was instead), -EIO for a damaged archive or a failed
+ * read (archive_reader_error() says which, and archive_reader_input_err()
+ * the input's -errno if it was the input), -EINTR.
  */
 int archive_reader_find_disk(struct archive_reader *ar, struct archive_disk *disk);
 /* The disk's data, as struct imgwrite_stream's next(). */
@@ -41,6 +48,9 @@ int archive_reader_next(void *ar, const void **data, size_t *len, uint64_t *off)
  */
 int archive_reader_finish(struct archive_reader *ar, const char **other);
 
+/* What a stream without a disk held: "nothing", "only a symlink 'a' -> 'b'",
+ * "only 2 directories and an empty file". */
+const char *archive_reader_held(struct archive_reader *ar);
 /* libarchive's description of the last failure. */
 const char *archive_reader_error(struct archive_reader *ar);
 /* The input's own -errno behind the last failure, or 0. */

@@ -16,18 +16,22 @@
 #include "archive-reader.h"
 #include "cleanup.h"
 #include "commands.h"
+#include "content.h"
 #include "device.h"
+#include "digest.h"
 #include "fetch.h"
 #include "imgwrite.h"
 #include "input.h"
+#include "inspect.h"
 #include "log.h"
+#include "lookahead.h"
 #include "marks.h"
+#include "msgtext.h"
 #include "names.h"
 #include "progress.h"
 #include "qemuimg.h"
 #include "settings.h"
 #include "signals.h"
-#include "sha256.h"
 #include "size.h"
 #include "source.h"
 #include "undo.h"
@@ -91,15 +95,25 @@ struct import {
 	enum source_format fmt;
 	uint64_t image_size;         /* bytes of disk image (virtual size) */
 	uint64_t size_opt;           /* --size, or 0 */
+	uint64_t volsize;            /* the zvol's: image_size rounded up to MiB */
 	const char *size_from;       /* how image_size was found, for the user */
-	char expected[SHA256_HEX_LEN + 1];   /* "" unless a digest is to be verified */
-	char actual[SHA256_HEX_LEN + 1];
+	enum digest_alg alg;         /* of the digest to verify, or DIGEST_NONE */
+	char expected[DIGEST_HEX_MAX + 1];   /* "" unless a digest is to be verified */
+	char actual[DIGEST_HEX_MAX + 1];
 	int verified;                /* actual was compared with expected */
+	int force;                   /* --force: a raw image with no disk recognised in it */
 	struct archive_reader *ar;   /* streams */
 	struct archive_disk disk;
+	struct lookahead raw;        /* a raw download, its first bytes read ahead */
 	int tmp_fd;                  /* a download qemu-img reads, or -1 */
-	char *qemu_path;             /* what qemu-img reads */
+	char *qemu_path;             /* what qemu-img reads: /proc/PID/fd/N */
 };
+
+/* "SHA-256" for the user. */
+static const char *alg_label(enum digest_alg alg)
+{
+	return alg == DIGEST_SHA512 ? "SHA-512" : "SHA-256";
+}
 
 static double seconds_since(const struct timespec *t0)
 {
@@ -229,17 +243,31 @@ static int read_small(const char *what, char **text, char **why)
 	return 0;
 }
 
-/* --sha256 / --checksum-file: the digest to verify, before anything. */
+/* --sha256 / --sha512 / --checksum-file: the digest to verify, before
+ * anything. */
 static int expected_digest(struct import *im, const struct cmd_opts *opts)
 {
-	const char *hex = opt_last(opts, OPT_SHA256), *sums = opt_last(opts, OPT_CHECKSUM_FILE);
+	const char *h256 = opt_last(opts, OPT_SHA256), *h512 = opt_last(opts, OPT_SHA512);
+	const char *sums = opt_last(opts, OPT_CHECKSUM_FILE), *other = NULL;
 	_cleanup_free_ char *text = NULL, *why = NULL;
 	int r;
 
-	if (hex && sums)
-		return log_error(TASK, "give either --sha256 or --checksum-file, not both");
-	if (hex && sha256_parse_hex(hex, im->expected) < 0)
-		return log_error(TASK, "invalid --sha256 value '%s': expected 64 hexadecimal digits", hex);
+	if (!!h256 + !!h512 + !!sums > 1)
+		return log_error(TASK, "give one of --sha256, --sha512 and --checksum-file");
+	if (h256 || h512) {
+		const char *hex = h256 ? h256 : h512;
+		enum digest_alg other_alg = h256 ? DIGEST_SHA512 : DIGEST_SHA256;
+		im->alg = h256 ? DIGEST_SHA256 : DIGEST_SHA512;
+		if (digest_parse_hex(im->alg, hex, im->expected) == 0)
+			return 0;
+		if (strlen(hex) == digest_hex_len(other_alg))
+			return log_error(TASK, "invalid --%s value '%s': expected %zu hexadecimal digits "
+					 "(%zu are a %s digest: give it with --%s)", digest_name(im->alg), hex,
+					 digest_hex_len(im->alg), digest_hex_len(other_alg), alg_label(other_alg),
+					 digest_name(other_alg));
+		return log_error(TASK, "invalid --%s value '%s': expected %zu hexadecimal digits",
+				 digest_name(im->alg), hex, digest_hex_len(im->alg));
+	}
 	if (!sums)
 		return 0;
 	r = read_small(sums, &text, &why);
@@ -248,12 +276,15 @@ static int expected_digest(struct import *im, const struct cmd_opts *opts)
 	if (r < 0)
 		return log_error(TASK, "cannot read checksum file '%s': %s", sums,
 				 why ? why : strerror(-r));
-	r = sha256_find_in_sums(text, im->name, im->expected);
+	r = digest_find_in_sums(text, im->name, &im->alg, im->expected, &other);
 	if (r == -ENOENT)
-		return log_error(TASK, "checksum file '%s' has no SHA-256 entry for '%s'", sums, im->name);
+		return log_error(TASK, "checksum file '%s' has no entry for '%s'", sums, im->name);
+	if (r == -EPROTONOSUPPORT)
+		return log_error(TASK, "checksum file '%s' has only a %s digest for '%s': qvm verifies "
+				 "SHA-256 and SHA-512", sums, other, im->name);
 	if (r < 0)
-		return log_error(TASK, "checksum file '%s' has no valid SHA-256 digest for '%s' "
-				 "(is it a SHA512SUMS file?)", sums, im->name);
+		return log_error(TASK, "checksum file '%s' has no valid %s digest for '%s'", sums,
+				 alg_label(im->alg), im->name);
 	return 0;
 }
 
@@ -420,11 +451,11 @@ static int verify_digest(struct import *im)
 {
 	if (!im->expected[0] || !im->in.hash || im->verified)
 		return 0;
-	sha256_hex(im->in.hash, im->actual);
+	digest_hex(im->in.hash, im->actual);
 	im->verified = 1;
 	if (strcmp(im->actual, im->expected) != 0)
-		return log_error(TASK, "checksum mismatch for '%s': expected sha256 %s, got %s",
-				 im->source, im->expected, im->actual);
+		return log_error(TASK, "checksum mismatch for '%s': expected %s %s, got %s",
+				 im->source, digest_name(im->alg), im->expected, im->actual);
 	return 0;
 }
 
@@ -439,7 +470,7 @@ static int verify_local_file(struct import *im)
 
 	if (!buf)
 		return log_error(TASK, "%s", strerror(ENOMEM));
-	snprintf(label, sizeof(label), "Verifying the SHA-256 of %s", im->source);
+	snprintf(label, sizeof(label), "Verifying the %s of %s", alg_label(im->alg), im->source);
 	log_begin("%s", label);
 	progress_start(&pr, im->live, label, im->in.size);
 	while ((n = input_read(&im->in, buf, 1u << 20)) > 0)
@@ -529,7 +560,8 @@ static int stream_size(struct import *im)
 		return archive_failed(im, r);
 	r = archive_reader_find_disk(im->ar, &im->disk);
 	if (r == -ENOENT)
-		return log_error(TASK, "'%s' holds no disk image: the archive is empty", im->source);
+		return log_error(TASK, "'%s' holds no disk image: it holds %s", im->source,
+				 archive_reader_held(im->ar));
 	if (r < 0)
 		return archive_failed(im, r);
 	if (im->disk.head_len > 0) {
@@ -593,20 +625,141 @@ static int stream_size(struct import *im)
 			 im->is_url ? " from a URL" : "");
 }
 
-/* The virtual size of the image qemu-img is to convert. */
-static int qemu_size(struct import *im)
+/* The file qemu-img reads, and its size: the download or unpacked
+ * temporary file, or the local image itself. */
+static int qemu_file(const struct import *im, uint64_t *size)
 {
-	_cleanup_free_ char *err = NULL;
-	int r = qemu_img_info(im->qemu_path, source_format_name(im->fmt), &im->image_size, &err);
+	int fd = im->tmp_fd >= 0 ? im->tmp_fd : im->in.fd;
+	struct stat st;
 
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	*size = (uint64_t)st.st_size;
+	return fd;
+}
+
+/* qvm reads the image's metadata itself, then asks qemu-img (info and
+ * check), before any change: nothing outside the file, nothing damaged. */
+static int check_qemu_image(struct import *im)
+{
+	_cleanup_free_ char *err = NULL, *refers = NULL, *report = NULL;
+	const char *fmt = source_format_name(im->fmt);
+	struct inspect_result res;
+	uint64_t file_size = 0;
+	int fd, r;
+
+	log_begin("Checking the %s image's metadata", fmt);
+	fd = qemu_file(im, &file_size);
+	r = fd < 0 ? fd : image_inspect(im->fmt, source_fd_read_at, &fd, file_size, &res);
 	if (r == -EINTR)
 		return interrupted();
 	if (r < 0)
-		return log_error(TASK, "cannot read %s image '%s': %s", source_format_name(im->fmt),
-				 im->source, err ? err : r == -ENOENT ?
-				 "qemu-img not found (install qemu-utils)" : strerror(-r));
+		return log_error(TASK, "cannot read image '%s': %s", im->source, strerror(-r));
+	if (res.verdict == INSPECT_EXTERNAL)
+		return log_error(TASK, "'%s' refers to a file outside itself: %s; qvm imports only "
+				 "self-contained images", im->source, res.why);
+	if (res.verdict == INSPECT_DAMAGED)
+		return log_error(TASK, "'%s' is damaged: %s", im->source, res.why);
+	if (res.verdict == INSPECT_UNSUPPORTED)
+		return log_error(TASK, "'%s' cannot be imported: %s", im->source, res.why);
+
+	r = qemu_img_info(im->qemu_path, fmt, &im->image_size, &refers, &err);
+	if (r == -EINTR)
+		return interrupted();
+	if (r < 0)
+		return log_error(TASK, "cannot read %s image '%s': %s", fmt, im->source,
+				 err ? err : r == -ENOENT ? "qemu-img not found (install qemu-utils)" : strerror(-r));
+	if (refers) {
+		char t[300];
+		msg_text(t, sizeof(t), refers, strlen(refers));
+		return log_error(TASK, "'%s' refers to a file outside itself: qemu-img reports '%s'; qvm "
+				 "imports only self-contained images", im->source, t);
+	}
 	im->size_from = "its virtual size (qemu-img info)";
+
+	r = qemu_img_check(im->qemu_path, fmt, &report);
+	if (r == -EINTR)
+		return interrupted();
+	if (r == -EBADMSG)
+		return log_error(TASK, "'%s' is damaged: qemu-img check: %s", im->source, report);
+	if (r < 0 && r != -ENOTSUP)
+		return log_error(TASK, "cannot check %s image '%s': %s", fmt, im->source,
+				 r == -ENOENT ? "qemu-img not found (install qemu-utils)" : strerror(-r));
+	/* qemu-img checks no qcow (v1) or vpc image: qvm's own reading of
+	 * their tables above is the check */
+	log_done("self-contained%s", r == 0 ? ", no errors (qemu-img check)" : ", tables inside the file");
 	return 0;
+}
+
+/* A raw image's first bytes: a download's or archive's read ahead, a local
+ * file's read now (*buf, to be freed). */
+static int raw_head(struct import *im, const unsigned char **head, size_t *len, unsigned char **buf)
+{
+	ssize_t n;
+
+	*buf = NULL;
+	if (im->ar) {
+		*head = im->disk.head;
+		*len = im->disk.head_len;
+		return 0;
+	}
+	if (im->is_url) {
+		*head = im->raw.head;
+		*len = im->raw.head_len;
+		return 0;
+	}
+	if (!(*buf = malloc(CONTENT_HEAD)))
+		return -ENOMEM;
+	do
+		n = pread(im->in.fd, *buf, CONTENT_HEAD, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	*head = *buf;
+	*len = (size_t)n;
+	return 0;
+}
+
+/* A raw image must look like a disk: libblkid finds a partition table, or
+ * a file system, LVM, RAID or LUKS signature in it. An HTML error page or a
+ * checksum file given by mistake is refused before any change. */
+static int check_raw_content(struct import *im)
+{
+	_cleanup_free_ unsigned char *buf = NULL;
+	const unsigned char *head = NULL;
+	size_t head_len = 0;
+	char what[160];
+	int r;
+
+	if (im->is_url && !im->ar) {
+		/* a raw download: its first bytes are read ahead, kept for the write */
+		im->raw.next = input_next;
+		im->raw.ctx = &im->in;
+		r = lookahead_fill(&im->raw, CONTENT_HEAD);
+		if (r < 0)
+			return input_failed(im, r);
+	}
+	log_begin("Looking for a partition table or file system in %s", im->source);
+	r = raw_head(im, &head, &head_len, &buf);
+	if (r == 0 && !im->ar && !im->is_url)
+		r = content_probe_fd(im->in.fd, im->image_size, what, sizeof(what));
+	else if (r == 0)
+		r = content_probe_head(head, head_len, im->image_size, what, sizeof(what));
+	if (r < 0)
+		return log_error(TASK, "cannot examine image '%s': %s", im->source, strerror(-r));
+	if (r > 0) {
+		log_done("%s", what);
+		return 0;
+	}
+	if (im->force) {
+		log_done("none found (imported all the same: --force)");
+		return 0;
+	}
+	const char *looks = content_describe(head, head_len);
+	return log_error(TASK, "'%s' does not look like a disk image%s%s%s: qvm found no partition table, "
+			 "file system, LVM, RAID or LUKS signature in it; if it is a disk all the same, "
+			 "import it with --force", im->source, looks ? " (it looks like " : "", looks ? looks : "",
+			 looks ? ")" : "");
 }
 
 /* Step 1: what the source is and how big its disk is. Nothing changes. */
@@ -620,32 +773,38 @@ static int examine(struct import *im)
 		if (im->is_url) {
 			if (download_to_temp(im) < 0 || verify_digest(im) < 0)
 				return -1;
-		} else {
-			im->qemu_path = realpath(im->source, NULL);
-			if (!im->qemu_path)
-				return log_error(TASK, "cannot open image '%s': %s", im->source, strerror(errno));
+		} else if (asprintf(&im->qemu_path, "/proc/%ld/fd/%d", (long)getpid(), im->in.fd) < 0) {
+			/* the very file inspected, whatever happens to its name */
+			im->qemu_path = NULL;
+			return log_error(TASK, "%s", strerror(ENOMEM));
 		}
-		if (qemu_size(im) < 0)
-			return -1;
 	} else if (source_is_stream(im->fmt)) {
 		if (stream_size(im) < 0)
 			return -1;
-		if (source_is_qemu(im->fmt) && qemu_size(im) < 0)
-			return -1;             /* it was unpacked */
 	} else if (im->in.size != INPUT_SIZE_UNKNOWN) {
 		im->image_size = im->in.size;
 		if (im->is_url)
 			im->size_from = "the length the server announced";
 	} else if (im->size_opt) {
 		im->image_size = im->size_opt;
+	} else if (im->is_url && fetch_length_header(im->in.fetch)) {
+		char t[64];
+		const char *cl = fetch_length_header(im->in.fetch);
+		msg_text(t, sizeof(t), cl, strlen(cl));
+		return log_error(TASK, "the server announced a length for %s that is not a size "
+				 "(Content-Length: %s): give the zvol's size with --size SIZE", im->source, t);
 	} else {
 		return log_error(TASK, "the server did not say how big %s is: give the zvol's size with "
 				 "--size SIZE", im->source);
 	}
+	/* a qemu-img format: downloaded, unpacked or local */
+	if (source_is_qemu(im->fmt) ? check_qemu_image(im) < 0 : check_raw_content(im) < 0)
+		return -1;
 	if (im->size_opt && im->size_opt < im->image_size)
-		return log_error(TASK, "--size %s is smaller than the image (%s)",
+		return log_error(TASK, "--size %s is smaller than the image (%s%s%s)",
 				 size_format(im->size_opt, sz, sizeof(sz)),
-				 size_format(im->image_size, sz2, sizeof(sz2)));
+				 size_format(im->image_size, sz2, sizeof(sz2)), im->size_from ? ", " : "",
+				 im->size_from ? im->size_from : "");
 	return 0;
 }
 
@@ -653,7 +812,7 @@ static int examine(struct import *im)
 static int write_image(struct import *im, const char *device, int dev_fd)
 {
 	struct imgwrite_raw raw = { .fd = im->in.fd, .size = im->image_size };
-	struct imgwrite_stream stream = { .max = im->image_size };
+	struct imgwrite_stream stream = { .max = im->volsize };
 	struct imgwrite_job job = { .out_fd = dev_fd, .total = im->image_size };
 	struct imgwrite_stats stats = { 0 };
 	enum imgwrite_stage stage;
@@ -687,14 +846,14 @@ static int write_image(struct import *im, const char *device, int dev_fd)
 	}
 
 	if (im->fmt == SOURCE_RAW && !im->is_url) {
-		raw.hash = im->in.hash ? sha256_update : NULL;
+		raw.hash = im->in.hash ? digest_update : NULL;
 		raw.hash_ctx = im->in.hash;
 		job.fill = imgwrite_raw_fill;
 		job.fill_ctx = &raw;
 		snprintf(label, sizeof(label), "Writing image %s to %s", im->source, device);
 	} else {
-		stream.next = im->ar ? archive_reader_next : input_next;
-		stream.next_ctx = im->ar ? (void *)im->ar : (void *)&im->in;
+		stream.next = im->ar ? archive_reader_next : lookahead_next;
+		stream.next_ctx = im->ar ? (void *)im->ar : (void *)&im->raw;
 		job.fill = imgwrite_stream_fill;
 		job.fill_ctx = &stream;
 		if (im->disk.name)
@@ -716,7 +875,7 @@ static int write_image(struct import *im, const char *device, int dev_fd)
 		return interrupted();
 	if (r == -EFBIG)
 		return log_error(TASK, "the image in '%s' is larger than the zvol (%s)%s", im->source,
-				 size_format(im->image_size, sz, sizeof(sz)),
+				 size_format(im->volsize, sz, sizeof(sz)),
 				 im->size_opt ? ": give a larger --size" : "");
 	if (r < 0 && stage == IMGWRITE_READ)
 		return im->ar ? archive_failed(im, r) : input_failed(im, r);
@@ -757,9 +916,10 @@ static int import_into(struct import *im, unsigned timeout, struct undo *undo)
 
 	if (!size_round_up(im->size_opt ? im->size_opt : im->image_size, MIB, &volsize))
 		return log_error(TASK, "image '%s' is too large", im->source);
+	im->volsize = volsize;
 	device = settings_zvol_device(zvol);
 	if (!device || marks_image(im->mark_source, &marks) < 0 ||
-	    (im->expected[0] && strv_pushf(&marks, MARK_SHA256 "=%s", im->expected) < 0) ||
+	    (im->expected[0] && strv_pushf(&marks, "qvm:%s=%s", digest_name(im->alg), im->expected) < 0) ||
 	    undo_prepare_destroy(undo, zvol, 1) < 0)
 		return log_error(TASK, "%s", strerror(ENOMEM));
 	if (signal_pending())
@@ -832,6 +992,7 @@ static int import_into(struct import *im, unsigned timeout, struct undo *undo)
 static void import_clear(struct import *im)
 {
 	archive_reader_free(im->ar);
+	lookahead_clear(&im->raw);
 	input_close(&im->in);
 	if (im->tmp_fd >= 0)
 		close(im->tmp_fd);
@@ -861,7 +1022,7 @@ static int run_import(struct import *im, const struct cmd_opts *opts)
 	log_begin("Checking image %s and zvol %s", im->source, im->zvol);
 	if (open_source(im) < 0 || check_target(im->zvol) < 0)
 		return -1;
-	if (im->expected[0] && !(im->in.hash = sha256_new()))
+	if (im->expected[0] && !(im->in.hash = digest_new(im->alg)))
 		return log_error(TASK, "%s", strerror(ENOMEM));
 	if (im->fmt == SOURCE_RAW && !im->is_url)
 		log_done("%s", size_format(im->in.size, sz, sizeof(sz)));
@@ -881,7 +1042,8 @@ static int run_import(struct import *im, const struct cmd_opts *opts)
 	}
 	undo_commit(&undo);
 	if (im->expected[0])
-		log_step("Imported %s as %s@base (sha256 %s verified)", im->source, im->zvol, im->expected);
+		log_step("Imported %s as %s@base (%s %s verified)", im->source, im->zvol,
+			 digest_name(im->alg), im->expected);
 	else
 		log_step("Imported %s as %s@base", im->source, im->zvol);
 	return 0;
@@ -895,6 +1057,7 @@ int cmd_import(int argc, char **argv, const struct cmd_opts *opts)
 	(void)argc;
 	im.is_url = fetch_is_url(im.source);
 	im.quiet = opt_has(opts, OPT_QUIET);
+	im.force = opt_has(opts, OPT_FORCE);
 	im.live = !im.quiet && isatty(STDOUT_FILENO);
 	log_set_quiet(im.quiet);
 	r = run_import(&im, opts);

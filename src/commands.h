@@ -19,7 +19,9 @@ enum opt_id {
 	OPT_COUNT,        /* --count N (vm) */
 	OPT_WAIT,         /* --wait[=SECONDS] (vm) */
 	OPT_SHA256,       /* --sha256 HEX: the image's expected SHA-256 */
-	OPT_CHECKSUM_FILE, /* --checksum-file FILE|URL: a SHA256SUMS file naming it */
+	OPT_SHA512,       /* --sha512 HEX: the image's expected SHA-512 */
+	OPT_CHECKSUM_FILE, /* --checksum-file FILE|URL: a SHA256SUMS/SHA512SUMS file naming it */
+	OPT_FORCE,        /* --force (import): a raw image in which no disk is recognised */
 	OPT_SIZE,         /* --size SIZE: the zvol's size */
 	OPT_QUIET,        /* --quiet, -q: no progress output */
 	OPT__MAX

@@ -20,6 +20,7 @@
 #define CURL_FUNCS(X) \
 	X(curl_easy_cleanup) \
 	X(curl_easy_getinfo) \
+	X(curl_easy_header) \
 	X(curl_easy_init) \
 	X(curl_easy_pause) \
 	X(curl_easy_setopt) \
@@ -223,6 +224,15 @@ int64_t fetch_size(struct fetch *f)
 	if (cu->curl_easy_getinfo(f->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &n) != CURLE_OK)
 		return -1;
 	return n;
+}
+
+const char *fetch_length_header(struct fetch *f)
+{
+	struct curl_header *h = NULL;
+
+	if (cu->curl_easy_header(f->easy, "Content-Length", 0, CURLH_HEADER, -1, &h) != CURLHE_OK || !h)
+		return NULL;
+	return h->value;
 }
 
 int fetch_range(const char *url, uint64_t off, void *buf, size_t len, char *why, size_t why_size)

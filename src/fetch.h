@@ -28,6 +28,10 @@ ssize_t fetch_read(struct fetch *f, void *buf, size_t len);
 /* The size the server announced (Content-Length), or -1. Known once the
  * first byte has been read. */
 int64_t fetch_size(struct fetch *f);
+/* The Content-Length header as the server sent it, or NULL: to tell a
+ * length that is not a number curl accepts from no length at all. Valid
+ * until the next read. */
+const char *fetch_length_header(struct fetch *f);
 /* Why the download failed ("HTTP 404", curl's message). */
 const char *fetch_error(struct fetch *f);
 void fetch_free(struct fetch *f);

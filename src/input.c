@@ -54,7 +54,7 @@ ssize_t input_read(struct input *in, void *buf, size_t len)
 	}
 	if (n > 0) {
 		if (in->hash)
-			sha256_update(in->hash, buf, (size_t)n);
+			digest_update(in->hash, buf, (size_t)n);
 		in->consumed += (uint64_t)n;
 	}
 	return n;
@@ -106,7 +106,7 @@ void input_close(struct input *in)
 	in->fd = -1;
 	fetch_free(in->fetch);
 	in->fetch = NULL;
-	sha256_free(in->hash);
+	digest_free(in->hash);
 	in->hash = NULL;
 	free(in->block);
 	in->block = NULL;

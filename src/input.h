@@ -9,7 +9,7 @@
 #include <sys/types.h>
 
 #include "fetch.h"
-#include "sha256.h"
+#include "digest.h"
 #include "source.h"
 
 #define INPUT_SIZE_UNKNOWN UINT64_MAX
@@ -18,7 +18,7 @@ struct input {
 	int fd;                      /* a local file (pread/read), or -1 */
 	struct fetch *fetch;         /* a download, or NULL */
 	uint64_t size;               /* file size or Content-Length, or unknown */
-	struct sha256 *hash;         /* fed with every byte read, or NULL */
+	struct digest *hash;         /* fed with every byte read, or NULL */
 	uint64_t consumed;           /* bytes read so far */
 	unsigned char peek[SOURCE_PEEK];
 	size_t peek_len;             /* bytes in peek (fewer for a short source) */

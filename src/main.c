@@ -46,7 +46,9 @@ static const struct option_def cleanup_options[] = {
 
 static const struct option_def import_options[] = {
 	{ "sha256", 0, OPT_VALUE, OPT_SHA256 },
+	{ "sha512", 0, OPT_VALUE, OPT_SHA512 },
 	{ "checksum-file", 0, OPT_VALUE, OPT_CHECKSUM_FILE },
+	{ "force", 0, OPT_FLAG, OPT_FORCE },
 	{ "size", 0, OPT_VALUE, OPT_SIZE },
 	{ "quiet", 'q', OPT_FLAG, OPT_QUIET },
 	{ NULL, 0, 0, 0 },
@@ -76,8 +78,8 @@ static const struct command commands[] = {
 	{ "import", cmd_import, 2, 2, MUTATES, "IMAGE ZVOL",
 	  "import a cloud image (file or URL; raw, qcow2, vmdk, vhdx, vdi, vhd,\n"
 	  "                             xz/zstd/gzip/bzip2, tar) into a new zvol and ZVOL@base;\n"
-	  "                             options: --sha256 HEX, --checksum-file SUMS,\n"
-	  "                             --size SIZE, -q/--quiet", import_options },
+	  "                             options: --sha256 HEX, --sha512 HEX, --checksum-file SUMS,\n"
+	  "                             --size SIZE, --force, -q/--quiet", import_options },
 	{ "image", cmd_import, 2, 2, MUTATES | ALIAS, "IMAGE ZVOL", "alias of import", import_options },
 	{ "vm", cmd_vm, 1, 1, MUTATES, "FILE", "provision a new VM from a qvm file;\n"
 	  "                             options: -n/--dry-run, --name NAME, --set PATH=VALUE,\n"

@@ -7,6 +7,7 @@
  *   qvm:connect the libvirt URI the VM was defined on (unset: the default)
  *   qvm:source the image file or URL it was imported from (image)
  *   qvm:sha256 the SHA-256 of the source, verified during the import (image)
+ *   qvm:sha512 or its SHA-512, when that is what was verified (image)
  *   qvm:state  creating until the run succeeds, then ready
  *   qvm:run    an id unique to the run that created it
  *   qvm:disk   a VM disk's index after the boot disk (unset on the boot disk)
@@ -21,7 +22,6 @@
 /* A VM disk after the boot disk: its index among the VM's zvol disks (1, 2,
  * ...); the boot disk has none. */
 #define MARK_DISK "qvm:disk"
-#define MARK_SHA256 "qvm:sha256"
 
 /* This process's run id ("<pid>-<16 hex digits>"). */
 const char *marks_run_id(void);

@@ -21,7 +21,12 @@ struct capture {
 	int fd;
 	char *buf;
 	size_t len, cap;
+	size_t max;                  /* bytes kept; the rest is read and dropped */
 };
+
+/* A child's error text is for a message: a hostile input can make a tool
+ * print without end (qemu-img check reports every damaged cluster). */
+#define STDERR_MAX (64u << 10)
 
 static int capture_read(struct capture *c)
 {
@@ -35,6 +40,10 @@ static int capture_read(struct capture *c)
 		c->fd = -1;
 		return 0;
 	}
+	if (c->max && c->len + (size_t)n > c->max)
+		n = (ssize_t)(c->max - c->len);
+	if (n == 0)
+		return 0;
 	if (c->len + (size_t)n + 1 > c->cap) {
 		size_t ncap = c->cap ? c->cap * 2 : 8192;
 		while (ncap < c->len + (size_t)n + 1)
@@ -90,7 +99,7 @@ int spawn_run(char *const argv[], unsigned flags, struct spawn_result *res)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	struct capture caps[2] = { { .fd = -1 }, { .fd = -1 } };
+	struct capture caps[2] = { { .fd = -1 }, { .fd = -1, .max = STDERR_MAX } };
 	int pipes[2][2] = { { -1, -1 }, { -1, -1 } };
 	sigset_t all, none;
 	pid_t pid;

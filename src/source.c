@@ -117,14 +117,14 @@ static int xz_varint(const unsigned char *buf, size_t len, size_t *pos, uint64_t
 	return -EINVAL;
 }
 
-static int fd_read_at(void *ctx, void *buf, size_t len, uint64_t off)
+int source_fd_read_at(void *ctx, void *buf, size_t len, uint64_t off)
 {
 	return pread_exact(*(int *)ctx, buf, len, off);
 }
 
 int source_xz_size(int fd, uint64_t file_size, uint64_t *size)
 {
-	return source_xz_size_at(fd_read_at, &fd, file_size, size);
+	return source_xz_size_at(source_fd_read_at, &fd, file_size, size);
 }
 
 int source_xz_size_at(source_read_at_fn read_at, void *ctx, uint64_t file_size, uint64_t *size)

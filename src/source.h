@@ -41,6 +41,8 @@ int source_xz_size(int fd, uint64_t file_size, uint64_t *size);
  * bytes at off or returns -errno (-EINVAL for a file too short): for a file
  * that is not local, as a URL read by range requests. */
 typedef int (*source_read_at_fn)(void *ctx, void *buf, size_t len, uint64_t off);
+/* A source_read_at_fn over a file: ctx is an int * holding its descriptor. */
+int source_fd_read_at(void *ctx, void *buf, size_t len, uint64_t off);
 int source_xz_size_at(source_read_at_fn read_at, void *ctx, uint64_t file_size, uint64_t *size);
 /*
  * The uncompressed size of a whole .zst file: the content sizes of all its

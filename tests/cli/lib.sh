@@ -306,8 +306,9 @@ expect_state_unchanged() {
 # Images
 
 # make_image PATH SIZE [SEED]: a raw image of SIZE bytes (K/M suffixes
-# allowed) shaped like a cloud image: deterministic non-zero data regions,
-# holes, a run of written zeros, and non-zero bytes in the last 512 bytes.
+# allowed) shaped like a cloud image: an MBR partition table, deterministic
+# non-zero data regions, holes, a run of written zeros, and non-zero bytes
+# in the last 512 bytes.
 make_image() {
 	python3 - "$1" "$2" "${3:-1}" <<'EOF'
 import random, sys
@@ -327,6 +328,21 @@ with open(path, 'wb') as f:
     f.seek(min(size // 2, max(0, size - (64 << 10))))
     f.write(b'\0' * min(64 << 10, size))      # written zeros, not a hole
     put(size - 512, 512)                      # the end is data
+EOF
+	[ "$(stat -c %s "$1")" -lt 1024 ] || make_mbr "$1"
+}
+
+# make_mbr PATH: writes an MBR partition table (one partition) into the
+# first sector of PATH, so that libblkid sees a disk whatever else it holds.
+make_mbr() {
+	python3 - "$1" <<'EOF'
+import os, sys
+path = sys.argv[1]
+sectors = max(2, os.path.getsize(path) // 512)
+with open(path, 'r+b') as f:
+    f.seek(446)
+    f.write(bytes([0, 0, 2, 0, 0x83, 0, 0, 0]) + (1).to_bytes(4, 'little') +
+            (sectors - 1).to_bytes(4, 'little') + bytes(48) + b'\x55\xaa')
 EOF
 }
 

@@ -73,8 +73,8 @@ t_mib_multiple() {
 	expect_exit 0
 	expect_match "^create -V 2097152 .* $ZV\$" "$ZFS_DOUBLE_LOG"
 	expect_imported disk.raw $ZV
-	printf 'x' >one.raw
-	run_qvm import one.raw tank/images/one
+	printf 'x' >one.raw       # no disk to libblkid: imported with --force
+	run_qvm import --force one.raw tank/images/one
 	expect_exit 0
 	expect_match "^create -V 1048576 .* tank/images/one\$" "$ZFS_DOUBLE_LOG"
 	expect_imported one.raw tank/images/one
@@ -274,6 +274,7 @@ test_case 'device cannot be opened: the zvol is destroyed' t_device_unopenable
 
 t_no_space() {
 	yes 'qvm image data' | head -c 3000000 >disk.raw    # 3 MB, no zeros
+	make_mbr disk.raw                                   # a disk all the same
 	mount -t tmpfs -o size=1M qvm-test "$QVM_ZVOL_DIR" 2>mount.err ||
 		skip "cannot mount a tmpfs: $(head -n 1 mount.err)"
 	trap 'umount "$QVM_ZVOL_DIR"' EXIT

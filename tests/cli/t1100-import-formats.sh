@@ -138,7 +138,7 @@ t_tar_errors() {
 	expect_failed "'two\.tar\.xz' holds more than one file \(disk\.raw and other\.raw\): it must hold exactly one disk image$"
 	expect_rolled_back before
 	run_qvm import empty.tar.gz $ZV
-	expect_failed "'empty\.tar\.gz' holds no disk image: the archive is empty$"
+	expect_failed "'empty\.tar\.gz' holds no disk image: it holds only a directory$"
 	run_qvm import cut.tar.xz $ZV
 	expect_failed "cannot read (archive|compressed image) 'cut\.tar\.xz': "
 	expect_rolled_back before
@@ -232,10 +232,12 @@ t_qemu_fails() {
 	image
 	qemu-img convert -f raw -O qcow2 disk.raw disk.qcow2
 	zfs_snapshot_state before
-	# a qcow2 header with nothing behind it: qemu-img info refuses
-	head -c 100 disk.qcow2 >broken.qcow2
+	# a compression type qemu does not know: qemu-img info refuses
+	cp disk.qcow2 broken.qcow2
+	python3 -c 'import sys
+f = open(sys.argv[1], "r+b"); f.seek(79); f.write(b"\x08"); f.seek(104); f.write(b"\x07")' broken.qcow2
 	run_qvm import broken.qcow2 $ZV
-	expect_failed "cannot read qcow2 image 'broken\.qcow2': .+"
+	expect_failed "cannot read qcow2 image 'broken\.qcow2': .*unknown compression type: 7"
 	expect_state_unchanged before
 	zfs_mutations calls
 	expect_empty calls
@@ -314,10 +316,10 @@ t_checksum_file() {
 	zfs_snapshot_state before
 	printf '%s  else.raw\n' "$sum" >SUMS.none
 	run_qvm import --checksum-file SUMS.none disk.raw $ZV
-	expect_failed "checksum file 'SUMS\.none' has no SHA-256 entry for 'disk\.raw'$"
+	expect_failed "checksum file 'SUMS\.none' has no entry for 'disk\.raw'$"
 	printf '%s  disk.raw\n' "$(printf '%0128d' 0)" >SHA512SUMS
 	run_qvm import --checksum-file SHA512SUMS disk.raw $ZV
-	expect_failed "checksum file 'SHA512SUMS' has no valid SHA-256 digest for 'disk\.raw'"
+	expect_failed "checksum mismatch for 'disk\.raw': expected sha512 0{128}, got $(sha512sum disk.raw | cut -d' ' -f1)$"
 	run_qvm import --checksum-file nosuch disk.raw $ZV
 	expect_failed "cannot read checksum file 'nosuch': No such file or directory$"
 	printf '%064d  disk.raw\n' 5 >SUMS.wrong

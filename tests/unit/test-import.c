@@ -15,7 +15,6 @@
 
 #include "imgwrite.h"
 #include "qemuimg.h"
-#include "sha256.h"
 #include "source.h"
 #include "strv.h"
 
@@ -60,78 +59,44 @@ static void test_detect(void **state)
 	assert_true(source_tail_is_vhd(tail, sizeof(tail)));
 }
 
-static void test_sha256(void **state)
-{
-	struct sha256 *h = sha256_new();
-	char hex[SHA256_HEX_LEN + 1];
-
-	(void)state;
-	assert_non_null(h);
-	sha256_update(h, "abc", 3);
-	sha256_hex(h, hex);
-	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-	sha256_free(h);
-	sha256_free(NULL);
-
-	assert_int_equal(sha256_parse_hex("BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD", hex), 0);
-	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-	assert_int_equal(sha256_parse_hex("ba78", hex), -EINVAL);
-	assert_int_equal(sha256_parse_hex("ga7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", hex), -EINVAL);
-}
-
-#define H1 "1111111111111111111111111111111111111111111111111111111111111111"
-#define H2 "2222222222222222222222222222222222222222222222222222222222222222"
-#define H3 "3333333333333333333333333333333333333333333333333333333333333333"
-
-static void test_sums(void **state)
-{
-	char hex[SHA256_HEX_LEN + 1];
-	const char *gnu = H1 "  other.raw\n" H2 "  disk.raw\n";
-	const char *bin = H1 " *other.raw\r\n" H2 " *disk.raw\r\n";
-	const char *bsd = "SHA256 (other.raw) = " H1 "\nSHA256 (disk.raw) = " H2 "\n";
-	const char *paths = H3 "  sub/disk.raw\n" H2 "  ./disk.raw\n";
-
-	(void)state;
-	assert_int_equal(sha256_find_in_sums(gnu, "disk.raw", hex), 0);
-	assert_string_equal(hex, H2);
-	assert_int_equal(sha256_find_in_sums(bin, "disk.raw", hex), 0);
-	assert_string_equal(hex, H2);
-	assert_int_equal(sha256_find_in_sums(bsd, "disk.raw", hex), 0);
-	assert_string_equal(hex, H2);
-	/* the exact name wins over a path ending in it */
-	assert_int_equal(sha256_find_in_sums(paths, "disk.raw", hex), 0);
-	assert_string_equal(hex, H2);
-	assert_int_equal(sha256_find_in_sums(H3 "  sub/disk.raw\n", "disk.raw", hex), 0);
-	assert_string_equal(hex, H3);
-	assert_int_equal(sha256_find_in_sums(gnu, "nope.raw", hex), -ENOENT);
-	assert_int_equal(sha256_find_in_sums("", "disk.raw", hex), -ENOENT);
-	assert_int_equal(sha256_find_in_sums("garbage\n\n", "disk.raw", hex), -ENOENT);
-	/* a SHA-512 line names it, but is no SHA-256 */
-	assert_int_equal(sha256_find_in_sums(H1 H1 "  disk.raw\n", "disk.raw", hex), -EINVAL);
-	/* a name with spaces */
-	assert_int_equal(sha256_find_in_sums(H1 "  my disk.raw\n", "my disk.raw", hex), 0);
-}
-
 static void test_qemu_json(void **state)
 {
 	uint64_t v = 0;
-	char **argv = NULL;
+	char **argv = NULL, *refers = NULL;
 
 	(void)state;
 	assert_int_equal(qemu_img_parse_info("{\n \"virtual-size\": 2147483648,\n \"filename\": \"a\","
-					     " \"format\": \"qcow2\", \"actual-size\": 200704\n}\n", &v), 0);
+					     " \"format\": \"qcow2\", \"actual-size\": 200704\n}\n", &v, &refers), 0);
 	assert_true(v == UINT64_C(2147483648));
-	assert_int_equal(qemu_img_parse_info("{\"virtual-size\": \"12\"}", &v), -EINVAL);
-	assert_int_equal(qemu_img_parse_info("{\"virtual-size\": -1}", &v), -EINVAL);
-	assert_int_equal(qemu_img_parse_info("[1]", &v), -EINVAL);
-	assert_int_equal(qemu_img_parse_info("{\"virtual-size\": 12", &v), -EINVAL);
-	assert_int_equal(qemu_img_parse_info("", &v), -EINVAL);
-	assert_int_equal(qemu_img_parse_info("{}", &v), -EINVAL);
+	assert_null(refers);
+	assert_int_equal(qemu_img_parse_info("{\"virtual-size\": \"12\"}", &v, &refers), -EINVAL);
+	assert_int_equal(qemu_img_parse_info("{\"virtual-size\": -1}", &v, &refers), -EINVAL);
+	assert_int_equal(qemu_img_parse_info("[1]", &v, &refers), -EINVAL);
+	assert_int_equal(qemu_img_parse_info("{\"virtual-size\": 12", &v, &refers), -EINVAL);
+	assert_int_equal(qemu_img_parse_info("", &v, &refers), -EINVAL);
+	assert_int_equal(qemu_img_parse_info("{}", &v, &refers), -EINVAL);
+	/* what the image names outside itself, though qemu-img did not open it */
+	assert_int_equal(qemu_img_parse_info("{\"virtual-size\": 1048576, \"backing-filename\": \"/etc/shadow\"}",
+					     &v, &refers), 0);
+	assert_string_equal(refers, "/etc/shadow");
+	free(refers);
+	assert_int_equal(qemu_img_parse_info("{\"virtual-size\": 1048576, \"format-specific\": {\"type\": "
+					     "\"qcow2\", \"data\": {\"data-file\": \"/dev/sda\"}}}", &v, &refers), 0);
+	assert_string_equal(refers, "/dev/sda");
+	free(refers);
+
+	/* the image as a json: spec: one file, no backing file, every byte of
+	 * the path escaped as JSON */
+	char *spec = qemu_img_spec("/a \"b\\c,d.qcow2", "qcow2");
+	assert_string_equal(spec, "json:{\"driver\":\"qcow2\",\"file\":{\"driver\":\"file\",\"filename\":"
+			    "\"/a \\\"b\\\\c,d.qcow2\"},\"backing\":null}");
+	free(spec);
 
 	assert_int_equal(qemu_img_convert_argv("/a b.qcow2", "qcow2", "/dev/zvol/t/x", 1, &argv), 0);
 	char *line = strv_join(argv, " ");
-	assert_string_equal(line, "qemu-img convert -n --target-is-zero -W -f qcow2 -O raw -p "
-			    "/a b.qcow2 /dev/zvol/t/x");
+	assert_string_equal(line, "qemu-img convert -n --target-is-zero -W -O raw -p "
+			    "json:{\"driver\":\"qcow2\",\"file\":{\"driver\":\"file\",\"filename\":\"/a b.qcow2\"},"
+			    "\"backing\":null} /dev/zvol/t/x");
 	free(line);
 	strv_free(argv);
 }
@@ -324,8 +289,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_detect),
-		cmocka_unit_test(test_sha256),
-		cmocka_unit_test(test_sums),
 		cmocka_unit_test(test_qemu_json),
 		cmocka_unit_test(test_stream_fill),
 		cmocka_unit_test(test_run_raw),
