@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "commands.h"
+#include "inventory.h"
 #include "log.h"
 #include "marks.h"
 #include "process.h"
@@ -62,51 +63,42 @@ static int leftovers_add(struct leftovers *l, struct leftover item)
 	return 0;
 }
 
-static char *field(char **line)
-{
-	char *start = *line;
-	size_t len = strcspn(start, "\t");
-
-	*line = start + len + (start[len] == '\t');
-	return strndup(start, len);
-}
-
-/* Volumes marked creating whose run is over. */
+/* Volumes marked creating (on themselves) whose run is over. */
 static int find_datasets(struct leftovers *l)
 {
-	_cleanup_free_ char *out = NULL, *err = NULL;
+	_cleanup_free_ char *err = NULL;
+	struct inventory inv;
 	int r;
 
-	r = zfs_list_volumes("name,qvm:kind,qvm:state,qvm:vm,qvm:run,qvm:connect", &out, &err);
+	r = inventory_load(&inv, &err);
 	if (r < 0)
 		return log_error(TASK, "cannot list zvols: %s", err ? err : strerror(-r));
-	for (char *line = out; line && *line;) {
-		size_t len = strcspn(line, "\n");
-		char *next = line + len + (line[len] == '\n');
-		line[len] = '\0';
-		_cleanup_free_ char *name = field(&line), *kind = field(&line), *state = field(&line);
-		_cleanup_free_ char *vm = field(&line), *run = field(&line), *connect = field(&line);
-		line = next;
-		if (!name || !kind || !state || !vm || !run || !connect)
-			return log_error(TASK, "%s", strerror(ENOMEM));
-		if (strcmp(kind, "image") != 0 && strcmp(kind, "vm-disk") != 0)
+	for (size_t i = 0; i < inv.n && r == 0; i++) {
+		const struct volume *v = &inv.v[i];
+		if (!v->kind || (strcmp(v->kind, "image") != 0 && strcmp(v->kind, "vm-disk") != 0))
 			continue;       /* not qvm's */
-		if (strcmp(state, MARK_STATE_READY) == 0) {
-			if (strcmp(vm, "-") != 0 && strv_push(&l->ready_vms, vm) < 0)
-				return log_error(TASK, "%s", strerror(ENOMEM));
+		if (v->state && strcmp(v->state, MARK_STATE_READY) == 0) {
+			if (v->vm)
+				r = strv_push(&l->ready_vms, v->vm);
 			continue;
 		}
-		if (strcmp(state, MARK_STATE_CREATING) != 0 || marks_run_alive(run))
+		if (!v->state || strcmp(v->state, MARK_STATE_CREATING) != 0 || (v->run && marks_run_alive(v->run)))
 			continue;
 		struct leftover item = {
-			.dataset = TAKE_PTR(name), .kind = TAKE_PTR(kind),
-			.vm = strcmp(vm, "-") ? TAKE_PTR(vm) : NULL,
-			.connect = strcmp(connect, "-") ? TAKE_PTR(connect) : NULL,
+			.dataset = strdup(v->name), .kind = strdup(v->kind),
+			.vm = v->vm ? strdup(v->vm) : NULL, .connect = v->connect ? strdup(v->connect) : NULL,
 		};
-		if (leftovers_add(l, item) < 0)
-			return log_error(TASK, "%s", strerror(ENOMEM));
+		if (!item.dataset || !item.kind || (v->vm && !item.vm) || (v->connect && !item.connect) ||
+		    leftovers_add(l, item) < 0) {
+			free(item.dataset);
+			free(item.kind);
+			free(item.vm);
+			free(item.connect);
+			r = -ENOMEM;
+		}
 	}
-	return 0;
+	inventory_clear(&inv);
+	return r < 0 ? log_error(TASK, "%s", strerror(-r)) : 0;
 }
 
 static int read_marker(const char *dir, char *buf, size_t size)

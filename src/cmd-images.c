@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* qvm images [--json]: the images qvm imported (qvm:kind=image), with
- * their size, space used, source file, checksum and number of clones. */
+ * their size, space used, source file, checksum (SHA-256 or SHA-512, as
+ * verified at import) and number of clones. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@ static int print_json(const struct inventory *inv)
 		json_object_object_add(o, "used", json_object_new_int64((int64_t)v->used));
 		json_object_object_add(o, "source", json_str(v->source));
 		json_object_object_add(o, "sha256", json_str(v->sha256));
+		json_object_object_add(o, "sha512", json_str(v->sha512));
 		json_object_object_add(o, "clones", json_object_new_int64((int64_t)inventory_clones(inv, v->name)));
 		json_object_object_add(o, "state", json_str(v->state));
 		json_object_array_add(arr, o);
@@ -57,7 +59,7 @@ static int print_json(const struct inventory *inv)
 
 static int print_table(const struct inventory *inv)
 {
-	static const char *const headers[] = { "DATASET", ">SIZE", ">USED", ">CLONES", "SOURCE", "SHA256" };
+	static const char *const headers[] = { "DATASET", ">SIZE", ">USED", ">CLONES", "SOURCE", "CHECKSUM" };
 	_cleanup_(table_freep) struct table *t = table_new(6, headers);
 
 	if (!t)
@@ -65,7 +67,7 @@ static int print_table(const struct inventory *inv)
 	for (size_t i = 0; i < inv->n; i++) {
 		const struct volume *v = &inv->v[i];
 		char size[32], used[32], clones[24];
-		_cleanup_free_ char *name = NULL;
+		_cleanup_free_ char *name = NULL, *sum = NULL;
 
 		if (!volume_is_image(v))
 			continue;
@@ -74,10 +76,14 @@ static int print_table(const struct inventory *inv)
 			if (asprintf(&name, "%s (creating)", v->name) < 0)
 				return -ENOMEM;
 		}
+		/* the digest verified at import, with its algorithm */
+		if ((v->sha512 || v->sha256) &&
+		    asprintf(&sum, "%s:%s", v->sha512 ? "sha512" : "sha256", v->sha512 ? v->sha512 : v->sha256) < 0)
+			return -ENOMEM;
 		size_format(v->volsize, size, sizeof(size));
 		size_format(v->used, used, sizeof(used));
 		snprintf(clones, sizeof(clones), "%zu", inventory_clones(inv, v->name));
-		const char *cells[] = { name ? name : v->name, size, used, clones, v->source, v->sha256 };
+		const char *cells[] = { name ? name : v->name, size, used, clones, v->source, sum };
 		if (table_add(t, cells) < 0)
 			return -ENOMEM;
 	}

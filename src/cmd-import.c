@@ -67,7 +67,8 @@ static int check_target(const char *zvol)
 
 	if (zvol_type) {
 		_cleanup_free_ char *state = NULL, *ignored = NULL;
-		if (zfs_get(zvol, MARK_STATE, &state, &ignored) == 0 &&
+		/* only qvm's own mark counts, not one inherited from a parent */
+		if (zfs_get_local(zvol, MARK_STATE, &state, &ignored) == 0 && state &&
 		    strcmp(state, MARK_STATE_CREATING) == 0)
 			return log_error(TASK, "zvol %s already exists: it is left over from an interrupted "
 					 "qvm run (qvm:state=creating); remove it with: zfs destroy -r %s",

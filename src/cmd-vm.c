@@ -72,7 +72,8 @@ static int check_target(const char *dataset, const char *what, const char *type,
 
 	if (type) {
 		_cleanup_free_ char *state = NULL, *ignored = NULL;
-		if (zfs_get(dataset, MARK_STATE, &state, &ignored) == 0 &&
+		/* only qvm's own mark counts, not one inherited from a parent */
+		if (zfs_get_local(dataset, MARK_STATE, &state, &ignored) == 0 && state &&
 		    strcmp(state, MARK_STATE_CREATING) == 0)
 			bad = log_error(TASK_CHECK, "%s target %s already exists: it is left over from an "
 					"interrupted qvm run (qvm:state=creating); remove it with: zfs destroy %s",

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,8 +10,11 @@
 #include "zfs.h"
 #include "banned.h"
 
-#define COLUMNS "name,volsize,used,origin,qvm:kind,qvm:vm,qvm:connect,qvm:state,qvm:source,qvm:sha256,qvm:disk,qvm:run"
-#define N_COLUMNS 12
+/* Native properties, then qvm's marks; a mark counts only where it is set
+ * on the volume itself: ZFS user properties inherit, and a mark inherited
+ * from a parent (zfs set qvm:kind=vm-disk tank/vms) says nothing about
+ * who made the volume. */
+#define PROPS "volsize,used,origin,qvm:kind,qvm:vm,qvm:connect,qvm:state,qvm:source,qvm:sha256,qvm:sha512,qvm:disk,qvm:run"
 
 void inventory_clear(struct inventory *inv)
 {
@@ -24,6 +28,7 @@ void inventory_clear(struct inventory *inv)
 		free(v->state);
 		free(v->source);
 		free(v->sha256);
+		free(v->sha512);
 		free(v->disk);
 		free(v->run);
 	}
@@ -32,44 +37,53 @@ void inventory_clear(struct inventory *inv)
 	inv->n = 0;
 }
 
-/* "-" is how zfs shows an unset property. */
-static int take(char **dst, const char *s)
+/* The field a property fills, or NULL for one qvm does not read. */
+static char **field_of(struct volume *v, const char *prop)
 {
-	if (strcmp(s, "-") == 0 || *s == '\0') {
-		*dst = NULL;
-		return 0;
-	}
-	*dst = strdup(s);
-	return *dst ? 0 : -ENOMEM;
+	static const struct { const char *prop; size_t off; } fields[] = {
+		{ "origin", offsetof(struct volume, origin) },
+		{ "qvm:kind", offsetof(struct volume, kind) },
+		{ "qvm:vm", offsetof(struct volume, vm) },
+		{ "qvm:connect", offsetof(struct volume, connect) },
+		{ "qvm:state", offsetof(struct volume, state) },
+		{ "qvm:source", offsetof(struct volume, source) },
+		{ "qvm:sha256", offsetof(struct volume, sha256) },
+		{ "qvm:sha512", offsetof(struct volume, sha512) },
+		{ "qvm:disk", offsetof(struct volume, disk) },
+		{ "qvm:run", offsetof(struct volume, run) },
+	};
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (strcmp(fields[i].prop, prop) == 0)
+			return (char **)((char *)v + fields[i].off);
+	return NULL;
 }
 
+/* One "NAME<TAB>PROPERTY<TAB>VALUE<TAB>SOURCE" line into v. */
 static int parse_line(char *line, struct volume *v)
 {
-	char *f[N_COLUMNS];
-	size_t n = 0;
+	char *f[4];
 
-	for (char *p = line; n < N_COLUMNS; n++) {
-		f[n] = p;
-		p += strcspn(p, "\t");
-		if (*p == '\0') {
-			n++;
-			break;
-		}
-		*p++ = '\0';
+	for (int i = 0; i < 4; i++) {
+		f[i] = line;
+		line += strcspn(line, "\t");
+		if (i < 3 && *line != '\t')
+			return -EPROTO;
+		if (*line)
+			*line++ = '\0';
 	}
-	if (n != N_COLUMNS)
-		return -EPROTO;
-	memset(v, 0, sizeof(*v));
-	if (parse_u64(f[1], &v->volsize) < 0)
-		v->volsize = 0;
-	if (parse_u64(f[2], &v->used) < 0)
-		v->used = 0;
-	if (!(v->name = strdup(f[0])) || take(&v->origin, f[3]) < 0 || take(&v->kind, f[4]) < 0 ||
-	    take(&v->vm, f[5]) < 0 || take(&v->connect, f[6]) < 0 || take(&v->state, f[7]) < 0 ||
-	    take(&v->source, f[8]) < 0 || take(&v->sha256, f[9]) < 0 || take(&v->disk, f[10]) < 0 ||
-	    take(&v->run, f[11]) < 0)
-		return -ENOMEM;
-	return 0;
+	if (strcmp(f[1], "volsize") == 0)
+		return parse_u64(f[2], &v->volsize) < 0 ? -EPROTO : 0;
+	if (strcmp(f[1], "used") == 0)
+		return parse_u64(f[2], &v->used) < 0 ? -EPROTO : 0;
+	char **dst = field_of(v, f[1]);
+	/* "-" is how zfs shows an unset property */
+	if (!dst || *dst || strcmp(f[2], "-") == 0 || !*f[2])
+		return 0;
+	if (strncmp(f[1], "qvm:", 4) == 0 && strcmp(f[3], "local") != 0)
+		return 0;
+	*dst = strdup(f[2]);
+	return *dst ? 0 : -ENOMEM;
 }
 
 int inventory_load(struct inventory *inv, char **err)
@@ -80,31 +94,39 @@ int inventory_load(struct inventory *inv, char **err)
 	inv->v = NULL;
 	inv->n = 0;
 	*err = NULL;
-	r = zfs_list_volumes_parsable(COLUMNS, &out, err);
+	r = zfs_get_volumes(PROPS, &out, err);
 	if (r < 0)
 		return r;
+	/* the properties of each volume come together, in PROPS' order */
 	for (char *line = out; line && *line;) {
-		size_t len = strcspn(line, "\n");
+		size_t len = strcspn(line, "\n"), name_len = strcspn(line, "\t");
 		char *next = line + len + (line[len] == '\n');
-		struct volume *nv;
 
 		line[len] = '\0';
 		if (len == 0) {
 			line = next;
 			continue;
 		}
-		nv = realloc(inv->v, (inv->n + 1) * sizeof(*nv));
-		if (!nv) {
-			inventory_clear(inv);
-			return -ENOMEM;
+		if (inv->n == 0 || strlen(inv->v[inv->n - 1].name) != name_len ||
+		    strncmp(inv->v[inv->n - 1].name, line, name_len) != 0) {
+			struct volume *nv = realloc(inv->v, (inv->n + 1) * sizeof(*nv));
+			if (!nv) {
+				inventory_clear(inv);
+				return -ENOMEM;
+			}
+			inv->v = nv;
+			memset(&inv->v[inv->n], 0, sizeof(*nv));
+			inv->n++;            /* freed by inventory_clear, even half filled */
+			if (!(inv->v[inv->n - 1].name = strndup(line, name_len))) {
+				inventory_clear(inv);
+				return -ENOMEM;
+			}
 		}
-		inv->v = nv;
-		r = parse_line(line, &inv->v[inv->n]);
-		inv->n++;            /* freed by inventory_clear, even half filled */
+		r = parse_line(line, &inv->v[inv->n - 1]);
 		if (r < 0) {
 			inventory_clear(inv);
 			if (r == -EPROTO)
-				*err = strdup("unexpected output of zfs list");
+				*err = strdup("unexpected output of zfs get");
 			return r;
 		}
 		line = next;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* What qvm made, as ZFS knows it: every volume with its qvm:* marks, read
- * with one `zfs list`. A dataset is qvm's only if qvm:kind says so. */
+ * with one `zfs get`. A dataset is qvm's only if qvm:kind says so, set on
+ * the dataset itself: marks a volume merely inherits are not read. */
 #ifndef QVM_INVENTORY_H
 #define QVM_INVENTORY_H
 
@@ -16,7 +17,8 @@ struct volume {
 	char *connect;
 	char *state;
 	char *source;
-	char *sha256;
+	char *sha256;                /* the digest verified at import (one of the two) */
+	char *sha512;
 	char *disk;                  /* qvm:disk: index after the boot disk (NULL on the boot disk) */
 	char *run;                   /* qvm:run */
 };

@@ -168,30 +168,26 @@ int zfs_set(const char *name, const char *assignment, char **err)
 	return zfs_run(argv, NULL, err);
 }
 
-int zfs_get(const char *name, const char *prop, char **value, char **err)
+int zfs_get_local(const char *name, const char *prop, char **value, char **err)
 {
-	char *const argv[] = { "zfs", "get", "-H", "-o", "value", (char *)prop, (char *)name, NULL };
+	char *const argv[] = { "zfs", "get", "-H", "-s", "local", "-o", "value", (char *)prop, (char *)name, NULL };
 	_cleanup_free_ char *out = NULL;
 	int r;
 
+	*value = NULL;
 	r = zfs_run(argv, &out, err);
 	if (r < 0)
 		return r;
 	out[strcspn(out, "\n")] = '\0';
-	*value = TAKE_PTR(out);
+	if (*out)
+		*value = TAKE_PTR(out);
 	return 0;
 }
 
-int zfs_list_volumes(const char *columns, char **out, char **err)
+int zfs_get_volumes(const char *props, char **out, char **err)
 {
-	char *const argv[] = { "zfs", "list", "-H", "-t", "volume", "-o", (char *)columns, NULL };
-
-	return zfs_run(argv, out, err);
-}
-
-int zfs_list_volumes_parsable(const char *columns, char **out, char **err)
-{
-	char *const argv[] = { "zfs", "list", "-H", "-p", "-t", "volume", "-o", (char *)columns, NULL };
+	char *const argv[] = { "zfs", "get", "-H", "-p", "-t", "volume", "-o", "name,property,value,source",
+			       (char *)props, NULL };
 
 	return zfs_run(argv, out, err);
 }

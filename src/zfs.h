@@ -26,13 +26,12 @@ int zfs_snapshot(const char *snapshot, char **err);
 int zfs_clone(const char *snapshot, const char *target, char *const *props, char **err);
 /* zfs set PROP=VALUE NAME */
 int zfs_set(const char *name, const char *assignment, char **err);
-/* zfs get -H -o value PROP NAME into *value (malloc'd; "-" when unset). */
-int zfs_get(const char *name, const char *prop, char **value, char **err);
-/* zfs list -H -t volume -o COLUMNS (every volume of every pool): the raw
- * tab-separated output in *out. */
-int zfs_list_volumes(const char *columns, char **out, char **err);
-/* The same with -p: sizes in bytes, for parsing. */
-int zfs_list_volumes_parsable(const char *columns, char **out, char **err);
+/* zfs get -H -p -t volume -o name,property,value,source PROPS (every volume
+ * of every pool): the raw tab-separated output in *out. */
+int zfs_get_volumes(const char *props, char **out, char **err);
+/* zfs get -H -s local -o value PROP NAME into *value (malloc'd), NULL when
+ * PROP is not set on NAME itself (unset, inherited or default). */
+int zfs_get_local(const char *name, const char *prop, char **value, char **err);
 /* zfs create -V SIZE [-o P]... NAME: a blank volume, every property
  * the caller's (zvols qvm adds to a VM, not imported images). */
 int zfs_create_blank_argv(const char *name, const char *size, char *const *props, char ***argv);

@@ -115,13 +115,14 @@ t_images() {
 	run_qvm images
 	expect_exit 0
 	expect_empty err
-	expect_first_line '^DATASET +SIZE +USED +CLONES +SOURCE +SHA256$' out
-	expect_match '^tank/images/debian12 +2\.0 MiB +[0-9.]+ [KMG]?i?B +2 +/srv/debian12\.raw +0123abcd$' out
+	expect_first_line '^DATASET +SIZE +USED +CLONES +SOURCE +CHECKSUM$' out
+	expect_match '^tank/images/debian12 +2\.0 MiB +[0-9.]+ [KMG]?i?B +2 +/srv/debian12\.raw +sha256:0123abcd$' out
 	expect_eq 2 "$(wc -l <out)" "lines"
 	run_qvm images --json
 	expect_exit 0
 	json_check out 'len(d) == 1 and d[0]["dataset"] == "tank/images/debian12"'
 	json_check out 'd[0]["volsize"] == 2097152 and d[0]["clones"] == 2 and d[0]["sha256"] == "0123abcd"'
+	json_check out 'd[0]["sha512"] is None'
 	json_check out 'd[0]["source"] == "/srv/debian12.raw" and isinstance(d[0]["used"], int)'
 }
 test_case 'images: size, used, clones, source and checksum of the images qvm imported' t_images
@@ -137,14 +138,14 @@ t_json_escaping() {
 test_case 'images --json escapes quotes and backslashes, keeps UTF-8' t_json_escaping
 
 t_zfs_fails() {
-	ZFS_DOUBLE_FAIL=list run_qvm list
+	ZFS_DOUBLE_FAIL=get run_qvm list
 	expect_exit 1
 	expect_match '^Error listing virtual machines: cannot list zvols: ' err
-	ZFS_DOUBLE_FAIL=list run_qvm images
+	ZFS_DOUBLE_FAIL=get run_qvm images
 	expect_exit 1
 	expect_match '^Error listing images: cannot list zvols: ' err
 }
-test_case 'zfs list failing is an error' t_zfs_fails
+test_case 'zfs get of the volumes failing is an error' t_zfs_fails
 
 t_full_stdout() {
 	[ -w /dev/full ] || skip "no /dev/full"
