@@ -119,6 +119,15 @@ static int build(int fd, const struct seed_file *files, size_t n, char **err)
 		ret = iso_write_opts_set_rockridge(opts, 1);
 	if (ret >= 0)
 		ret = iso_write_opts_set_joliet(opts, 1);
+	/* Joliet names exactly as genisoimage (cloud-localds) writes them,
+	 * "user-data": libisofs would add a dot ("user-data.") and a version
+	 * (";1"), and readers that take Joliet names as they are would not find
+	 * the files (bit1: Joliet only; the ISO 9660 names, which Rock Ridge
+	 * names cover, stay standard) */
+	if (ret >= 0)
+		ret = iso_write_opts_set_no_force_dots(opts, 2);
+	if (ret >= 0)
+		ret = iso_write_opts_set_omit_version_numbers(opts, 2);
 	/* keep the label lower case, "cidata", as genisoimage -V writes it */
 	if (ret >= 0)
 		ret = iso_write_opts_set_relaxed_vol_atts(opts, 1);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The seed ISO, checked with an independent reader (xorriso). */
+/* The seed ISO, checked with an independent reader (xorriso), and its
+ * directory records read byte by byte: the names a reader finds in each
+ * tree are exactly cloud-localds' (genisoimage's). */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -174,6 +176,115 @@ static void test_small(void **state)
 	check_iso(u, strlen(u), m, strlen(m));
 }
 
+/* ---- the directory records, as ECMA-119 lays them out ---- */
+
+#define SECTOR 2048
+
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The root directory of the volume descriptor of `type` (1: primary, 2:
+ * supplementary with a Joliet escape sequence) in iso[0..len). */
+static const unsigned char *root_dir(const unsigned char *iso, size_t len, int type, size_t *dir_len)
+{
+	for (size_t s = 16; (s + 1) * SECTOR <= len; s++) {
+		const unsigned char *vd = iso + s * SECTOR;
+		if (vd[0] == 255)
+			break;
+		if (vd[0] != type || memcmp(vd + 1, "CD001", 5) != 0)
+			continue;
+		if (type == 2 && !(vd[88] == '%' && vd[89] == '/' && strchr("@CE", vd[90])))
+			continue;
+		const unsigned char *rec = vd + 156;      /* the root's directory record */
+		uint32_t lba = le32(rec + 2);
+		*dir_len = le32(rec + 10);
+		assert_true((uint64_t)lba * SECTOR + *dir_len <= len);
+		return iso + (size_t)lba * SECTOR;
+	}
+	fail_msg("no volume descriptor of type %d", type);
+	return NULL;
+}
+
+/* The names in a directory, joined with '|': Joliet names from UCS-2BE,
+ * or (rock) the Rock Ridge NM name of each record, else its ISO name. */
+static void dir_names(const unsigned char *dir, size_t len, bool joliet, bool rock, char *out, size_t size)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (size_t p = 0; p < len;) {
+		unsigned rl = dir[p];
+		if (rl == 0) {                   /* the rest of the sector is padding */
+			p = (p / SECTOR + 1) * SECTOR;
+			continue;
+		}
+		const unsigned char *r = dir + p;
+		unsigned nl = r[32];
+		char name[256];
+		size_t n = 0;
+		p += rl;
+		if (nl == 1 && (r[33] == 0 || r[33] == 1))
+			continue;                /* "." and ".." */
+		if (joliet) {
+			for (unsigned i = 0; i + 1 < nl; i += 2)
+				name[n++] = r[33 + i] ? '?' : (char)r[34 + i];
+		} else {
+			memcpy(name, r + 33, nl);
+			n = nl;
+		}
+		if (rock) {
+			/* System Use entries after the name (padded to even) */
+			for (unsigned su = 33 + nl + !(nl & 1); su + 4 <= rl;) {
+				unsigned el = r[su + 2];
+				if (el < 4 || su + el > rl)
+					break;
+				if (r[su] == 'N' && r[su + 1] == 'M') {
+					n = el - 5;
+					memcpy(name, r + su + 5, n);
+				}
+				su += el;
+			}
+		}
+		name[n] = '\0';
+		o += (size_t)snprintf(out + o, size - o, "%s%s", o ? "|" : "", name);
+	}
+}
+
+/* Every tree names the files as cloud-localds does: Joliet and Rock Ridge
+ * "user-data", no trailing dot, no ";1". */
+static void test_names(void **state)
+{
+	char iso[] = "/tmp/test-seed-XXXXXX", names[512];
+	int fd = mkstemp(iso);
+	const struct seed_file files[] = {
+		{ "user-data", "#cloud-config\n", 14 }, { "meta-data", "a: b\n", 5 },
+		{ "network-config", "version: 2\n", 11 }, { "vendor-data", "#cloud-config\n", 14 },
+	};
+	const unsigned char *dir;
+	size_t dir_len;
+	struct stat st;
+
+	(void)state;
+	assert_true(fd >= 0);
+	unlink(iso);
+	assert_int_equal(seed_write_files(fd, files, 4, NULL), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	unsigned char *img = malloc((size_t)st.st_size);
+	assert_non_null(img);
+	assert_int_equal(pread(fd, img, (size_t)st.st_size, 0), st.st_size);
+	close(fd);
+
+	dir = root_dir(img, (size_t)st.st_size, 2, &dir_len);
+	dir_names(dir, dir_len, true, false, names, sizeof(names));
+	assert_string_equal(names, "meta-data|network-config|user-data|vendor-data");
+	dir = root_dir(img, (size_t)st.st_size, 1, &dir_len);
+	dir_names(dir, dir_len, false, true, names, sizeof(names));
+	assert_string_equal(names, "meta-data|network-config|user-data|vendor-data");
+	free(img);
+}
+
 static void test_empty_and_binary(void **state)
 {
 	(void)state;
@@ -224,6 +335,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_small),
+		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_empty_and_binary),
 		cmocka_unit_test(test_large),
 		cmocka_unit_test(test_write_error),
