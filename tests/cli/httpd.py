@@ -10,6 +10,8 @@
 #   /slow/NAME       sends 64 KiB, then waits 30 s before the rest
 #   /throttle/NAME   sends 64 KiB every 40 ms (1.6 MiB/s)
 #   /norange/NAME    ignores Range headers (the whole file, 200)
+#   /badlength/NAME  announces a Content-Length no 64-bit number holds
+#   /                a directory listing, as an HTML page (200)
 # Otherwise a "Range: bytes=FIRST-LAST" request (one range) gets 206 and
 # those bytes, and every range request is logged to DIR/../ranges.log.
 # It stops by itself after 10 minutes.
@@ -27,7 +29,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         path = self.path.split('?', 1)[0]
         mode = None
-        for m in ('redirect', 'cut', 'nolength', 'slow', 'throttle', 'norange'):
+        if path == '/':
+            page = ('<!DOCTYPE html>\n<html><head><title>Index of /</title></head><body><ul>\n' +
+                    ''.join('<li><a href="%s">%s</a></li>\n' % (n, n) for n in sorted(os.listdir(root))) +
+                    '</ul></body></html>\n').encode()
+            self.send_response(200)
+            self.send_header('Content-Type', 'text/html')
+            self.send_header('Content-Length', str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+            return
+        for m in ('redirect', 'cut', 'nolength', 'slow', 'throttle', 'norange', 'badlength'):
             if path.startswith('/' + m + '/'):
                 mode, path = m, path[len(m) + 1:]
                 break
@@ -61,9 +73,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             self.send_response(200)
         self.send_header('Content-Type', 'application/octet-stream')
-        if mode == 'nolength':
+        if mode in ('nolength', 'badlength'):
             self.send_header('Connection', 'close')
             self.close_connection = True
+            if mode == 'badlength':
+                self.send_header('Content-Length', '99999999999999999999')
         else:
             self.send_header('Content-Length', str(size))
         self.end_headers()
