@@ -559,30 +559,12 @@ static int dry_run(struct vm_run *run)
 	return 0;
 }
 
-/* The first user of user-data's 'users', for the ssh hint; NULL if none. */
-static const char *ssh_user(const struct qvm_file *f)
-{
-	const struct ynode *users = ymap_get(f->user_data, "users"), *u;
-
-	if (!users || users->kind != YNODE_SEQUENCE)
-		return NULL;
-	for (size_t i = 0; i < users->n; i++) {
-		u = users->items[i];
-		if (u->kind == YNODE_MAPPING)
-			u = ymap_get(u, "name");
-		if (u && u->kind == YNODE_SCALAR && strcmp(u->value, "default") != 0 && *u->value)
-			return u->value;
-	}
-	return NULL;
-}
-
 /* qvm vm --wait: polls libvirt (DHCP lease, then the guest agent) until
  * the guest has an address. */
 static int wait_for_ip(const struct qvm_file *f, unsigned seconds)
 {
 	_cleanup_(domains_freep) struct domains *d = domains_new(false);
 	_cleanup_free_ char *ip = NULL;
-	const char *user = ssh_user(f);
 
 	if (!d)
 		return log_error(TASK_WAIT, "%s", strerror(ENOMEM));
@@ -601,8 +583,9 @@ static int wait_for_ip(const struct qvm_file *f, unsigned seconds)
 		sleep(1);
 	}
 	log_done("%s", ip);
-	log_step("VM %s has address %s; connect with: ssh %s%s%s", f->name, ip, user ? user : "",
-		 user ? "@" : "", ip);
+	/* no user name: nothing of user-data is ever printed */
+	log_step("VM %s has address %s; connect with: ssh USER@%s (a user its user-data creates)", f->name,
+		 ip, ip);
 	return 0;
 }
 

@@ -25,6 +25,7 @@
 
 struct check {
 	struct qvm_file *f;
+	const struct qvm_template *t;    /* --set nodes are named by their argument */
 	char **errors;
 	int r;                       /* -ENOMEM sticks */
 };
@@ -40,7 +41,14 @@ static void err_at(struct check *c, unsigned line, unsigned col, const char *fmt
 	va_start(ap, fmt);
 	r = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	if (r < 0 || strv_pushf(&c->errors, "%u:%u: %s", line, col, msg) < 0)
+	if (r >= 0 && line == 0 && col > 0 && c->t) {
+		/* a node a --set made: name the argument, not a line of the file */
+		char label[300];
+		r = strv_pushf(&c->errors, "%s: %s", template_set_label(c->t, col, label, sizeof(label)), msg);
+	} else if (r >= 0) {
+		r = strv_pushf(&c->errors, "%u:%u: %s", line, col, msg);
+	}
+	if (r < 0)
 		c->r = -ENOMEM;
 }
 
@@ -77,6 +85,11 @@ static bool scalar_has_nul(const struct ynode *n)
 }
 
 /* ---- documents ---- */
+
+/* The documents whose text qvm never prints: cloud-init reads passwords,
+ * keys and tokens from them. */
+static const char *const secret_docs[] = { "user-data", "userdata", "vendor-data", "network-config", NULL };
+const struct yparse_secrecy qvm_file_secrecy = { .label_key = "qvm", .secret_labels = secret_docs };
 
 enum doc_type { DOC_VM, DOC_USER_DATA, DOC_META_DATA, DOC_NETWORK_CONFIG, DOC_VENDOR_DATA,
 	N_DOC_TYPES };
@@ -605,7 +618,7 @@ int qvm_file_parse_template(const char *buf, size_t len, const struct qvm_templa
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	r = ystream_parse(buf, len, &f->stream, &yerr);
+	r = ystream_parse_secret(buf, len, &qvm_file_secrecy, &f->stream, &yerr);
 	if (r == -EINVAL) {
 		if (yaml_error(errors, yerr ? yerr : "cannot parse") < 0)
 			return -ENOMEM;
@@ -615,6 +628,7 @@ int qvm_file_parse_template(const char *buf, size_t len, const struct qvm_templa
 		return r;
 
 	c.f = f;
+	c.t = t;
 	split_documents(&c);
 	if (c.r == 0 && t && !c.errors)
 		apply_template(&c, t);

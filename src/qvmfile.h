@@ -56,6 +56,9 @@ int qvm_file_load_template(const char *path, const struct qvm_template *t, struc
 int qvm_file_parse_template(const char *buf, size_t len, const struct qvm_template *t,
 			    struct qvm_file **out, char ***errors);
 void qvm_file_free(struct qvm_file *f);
+
+/* How the reader keeps the secret documents' text out of its messages. */
+extern const struct yparse_secrecy qvm_file_secrecy;
 static inline void qvm_file_freep(struct qvm_file **f) { qvm_file_free(*f); }
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdint.h>
 
 #include "cleanup.h"
 #include "strv.h"
@@ -21,34 +22,72 @@ static struct ynode *new_mapping(void)
 	return n;
 }
 
-static struct ynode **doc_slot(struct template_docs *d, const char *name, size_t len)
-{
-	static const struct { const char *name; size_t off; } docs[] = {
-		{ "vm", offsetof(struct template_docs, vm) },
-		{ "user-data", offsetof(struct template_docs, user_data) },
-		{ "userdata", offsetof(struct template_docs, user_data) },
-		{ "meta-data", offsetof(struct template_docs, meta_data) },
-		{ "metadata", offsetof(struct template_docs, meta_data) },
-		{ "network-config", offsetof(struct template_docs, network_config) },
-		{ "vendor-data", offsetof(struct template_docs, vendor_data) },
-	};
+/* The documents --set names; cloud-init reads secrets from the secret ones,
+ * whose text qvm never prints. */
+static const struct { const char *name; size_t off; bool secret; } docs[] = {
+	{ "vm", offsetof(struct template_docs, vm), false },
+	{ "user-data", offsetof(struct template_docs, user_data), true },
+	{ "userdata", offsetof(struct template_docs, user_data), true },
+	{ "meta-data", offsetof(struct template_docs, meta_data), false },
+	{ "metadata", offsetof(struct template_docs, meta_data), false },
+	{ "network-config", offsetof(struct template_docs, network_config), true },
+	{ "vendor-data", offsetof(struct template_docs, vendor_data), true },
+};
 
+/* The document an assignment's PATH starts with (its index in docs), or -1. */
+static int doc_of(const char *assignment)
+{
+	size_t len = strcspn(assignment, ".=");
+
+	if (assignment[len] != '.')
+		return -1;
 	for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
-		if (strlen(docs[i].name) == len && strncmp(docs[i].name, name, len) == 0)
-			return (struct ynode **)((char *)d + docs[i].off);
-	return NULL;
+		if (strlen(docs[i].name) == len && strncmp(docs[i].name, assignment, len) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *template_set_label(const struct qvm_template *t, unsigned index, char *buf, size_t size)
+{
+	const char *a = index >= 1 && index <= strv_length(t->sets) ? t->sets[index - 1] : NULL;
+	int doc = a ? doc_of(a) : -1;
+
+	if (doc >= 0 && !docs[doc].secret)
+		snprintf(buf, size, "--set %s", a);
+	else if (doc >= 0)
+		snprintf(buf, size, "--set #%u (%s)", index, docs[doc].name);
+	else
+		snprintf(buf, size, "--set #%u", index);
+	return buf;
+}
+
+/* Marks a node (and all below it) as made by the index-th --set: its
+ * position reads 0:index, which messages turn into the --set argument. */
+static void mark_set(struct ynode *n, unsigned index)
+{
+	if (!n)
+		return;
+	n->line = 0;
+	n->col = index;
+	for (size_t i = 0; i < n->n; i++) {
+		if (n->keys)
+			mark_set(n->keys[i], index);
+		mark_set(n->items[i], index);
+	}
 }
 
 /* VALUE read as YAML: a scalar keeps its quoting ("'007'" stays a
- * string), a flow collection ("[a, b]") is allowed too. */
-static int parse_value(const char *value, struct ynode **out, char **why)
+ * string), a flow collection ("[a, b]") is allowed too. A secret one is
+ * read so that no error quotes it. */
+static int parse_value(const char *value, bool secret, struct ynode **out, char **why)
 {
+	static const struct yparse_secrecy all = { .all = true, .all_name = "the value" };
 	struct ystream *s = NULL;
 	_cleanup_free_ char *err = NULL;
 	int r;
 
 	*out = NULL;
-	r = ystream_parse(value, strlen(value), &s, &err);
+	r = ystream_parse_secret(value, strlen(value), secret ? &all : NULL, &s, &err);
 	if (r == -EINVAL) {
 		if (asprintf(why, "the value is not valid YAML: %s", err ? err : "cannot parse") < 0)
 			*why = NULL;
@@ -71,27 +110,30 @@ static int parse_value(const char *value, struct ynode **out, char **why)
 	return *out ? 0 : -ENOMEM;
 }
 
-/* One PATH=VALUE. 0, -EINVAL with *why, or -ENOMEM. */
-static int set_one(struct template_docs *d, const char *assignment, char **why)
+/* One PATH=VALUE, the index-th --set. 0, -EINVAL with *why, or -ENOMEM.
+ * In a secret document *why names no key of the path. */
+static int set_one(struct template_docs *d, const char *assignment, unsigned index, char **why)
 {
 	const char *eq = strchr(assignment, '='), *p, *dot;
 	struct ynode **slot, *cur, *value = NULL;
 	_cleanup_free_ char *key = NULL;
-	int r;
+	int doc = doc_of(assignment), r;
+	bool secret = doc >= 0 && docs[doc].secret;
+	unsigned depth = 0;
 
 	if (!eq || eq == assignment)
 		return *why = strdup("expected PATH=VALUE"), -EINVAL;
 	dot = memchr(assignment, '.', (size_t)(eq - assignment));
 	if (!dot)
 		return *why = strdup("PATH must name a document and a key, e.g. vm.memory"), -EINVAL;
-	slot = doc_slot(d, assignment, (size_t)(dot - assignment));
-	if (!slot)
+	if (doc < 0)
 		return *why = strdup("unknown document (expected vm, user-data, meta-data, network-config "
 				     "or vendor-data)"), -EINVAL;
+	slot = (struct ynode **)((char *)d + docs[doc].off);
 	if (!*slot)
 		return *why = strdup("the file has no such document"), -EINVAL;
 	cur = *slot;
-	for (p = dot + 1;;) {
+	for (p = dot + 1;; depth++) {
 		const char *end = p + strcspn(p, ".=");
 		bool last = *end == '=';
 		long i;
@@ -106,14 +148,18 @@ static int set_one(struct template_docs *d, const char *assignment, char **why)
 			char *e;
 			unsigned long idx = strtoul(key, &e, 10);
 			if (*e || key[0] < '0' || key[0] > '9' || idx >= cur->n) {
-				if (asprintf(why, "'%s' is not an index of a sequence of %zu items", key, cur->n) < 0)
+				if ((secret ? asprintf(why, "key %u of the path is not an index of a sequence of %zu "
+						       "items", depth + 1, cur->n)
+					    : asprintf(why, "'%s' is not an index of a sequence of %zu items", key,
+						       cur->n)) < 0)
 					*why = NULL;
 				return -EINVAL;
 			}
 			if (last) {
-				r = parse_value(eq + 1, &value, why);
+				r = parse_value(eq + 1, secret, &value, why);
 				if (r < 0)
 					return r;
+				mark_set(value, index);
 				ynode_free(cur->items[idx]);
 				cur->items[idx] = value;
 				return 0;
@@ -122,25 +168,32 @@ static int set_one(struct template_docs *d, const char *assignment, char **why)
 		} else if (cur->kind == YNODE_MAPPING) {
 			i = ymap_index(cur, key);
 			if (last) {
-				r = parse_value(eq + 1, &value, why);
+				r = parse_value(eq + 1, secret, &value, why);
 				if (r < 0)
 					return r;
+				mark_set(value, index);
 				if (i >= 0) {
 					ynode_free(cur->items[i]);
 					cur->items[i] = value;
 					return 0;
 				}
-				return ymap_append(cur, key, value);
+				r = ymap_append(cur, key, value);
+				if (r == 0)
+					mark_set(cur->keys[cur->n - 1], index);
+				return r;
 			}
 			if (i < 0) {
 				r = ymap_append(cur, key, new_mapping());
 				if (r < 0)
 					return r;
 				i = (long)cur->n - 1;
+				mark_set(cur->keys[i], index);
+				mark_set(cur->items[i], index);
 			}
 			cur = cur->items[i];
 		} else {
-			if (asprintf(why, "'%s' is inside a scalar", key) < 0)
+			if ((secret ? asprintf(why, "key %u of the path is inside a scalar", depth + 1)
+				    : asprintf(why, "'%s' is inside a scalar", key)) < 0)
 				*why = NULL;
 			return -EINVAL;
 		}
@@ -247,12 +300,14 @@ int template_apply(struct template_docs *d, const struct qvm_template *t, char *
 
 	for (size_t i = 0; t->sets && t->sets[i]; i++) {
 		_cleanup_free_ char *why = NULL;
-		r = set_one(d, t->sets[i], &why);
+		char label[300];
+		r = set_one(d, t->sets[i], (unsigned)i + 1, &why);
 		if (r == -ENOMEM)
 			return r;
 		if (r < 0) {
 			bad = true;
-			if (strv_pushf(errors, "--set %s: %s", t->sets[i], why ? why : "invalid") < 0)
+			if (strv_pushf(errors, "%s: %s", template_set_label(t, (unsigned)i + 1, label, sizeof(label)),
+				       why ? why : "invalid") < 0)
 				return -ENOMEM;
 		}
 	}

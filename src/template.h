@@ -25,9 +25,19 @@ struct template_docs {
  * label), and the last component of a zvol 'name' (also as the start of
  * it: OLD-data) - where they were written equal to the old name. Values
  * written otherwise are kept.
- * Appends one message per problem to *errors ("--set PATH=VALUE: why").
+ * Appends one message per problem to *errors ("--set PATH=VALUE: why", or
+ * "--set #N (user-data): why" for a secret document: see below).
+ * Every node a --set made reads position 0:N (line 0, column N, for the
+ * N-th --set), so a later message can name the --set instead of a line.
  * Returns 0, -EINVAL when messages were added, or -ENOMEM.
  */
 int template_apply(struct template_docs *docs, const struct qvm_template *t, char ***errors);
+
+/* How messages name the index-th --set (1-based) into buf: the argument as
+ * given ("--set vm.memory=4096"), or, where it sets a secret document
+ * (user-data, vendor-data, network-config) or none qvm knows, only its
+ * number and document ("--set #2 (user-data)"): its key and value are
+ * never printed. Returns buf. */
+const char *template_set_label(const struct qvm_template *t, unsigned index, char *buf, size_t size);
 
 #endif

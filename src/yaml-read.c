@@ -280,6 +280,7 @@ struct builder {
 	struct anchor *anchors;
 	size_t n_anchors, cap_anchors;
 	size_t nodes;
+	const struct yparse_secrecy *sec;
 	char *err;
 	int r;
 };
@@ -305,6 +306,31 @@ static int fail_at(struct builder *b, size_t line, size_t col, const char *fmt, 
 }
 
 #define fail_mark(b, m, ...) fail_at((b), (m).line + 1, (m).column + 1, __VA_ARGS__)
+
+/*
+ * Where an error lies when the input's text must not be quoted: NULL when
+ * it may be; else the document's label ("user-data"), or "document N"
+ * while its label is not known yet (a secret one, perhaps).
+ */
+static const char *secret_place(const struct builder *b, char *buf, size_t size)
+{
+	const struct yparse_secrecy *sec = b->sec;
+	const struct ynode *top = b->depth > 0 ? b->stack[0].node : b->root, *label;
+
+	if (!sec)
+		return NULL;
+	label = top && top->kind == YNODE_MAPPING && !sec->all ? ymap_get(top, sec->label_key) : NULL;
+	if (label && label->kind == YNODE_SCALAR) {
+		for (const char *const *l = sec->secret_labels; l && *l; l++)
+			if (strcmp(label->value, *l) == 0)
+				return *l;
+		return NULL;
+	}
+	if (sec->all)
+		return sec->all_name;
+	snprintf(buf, size, "document %zu", b->s ? b->s->n : 1);
+	return buf;
+}
 
 /* 1-based line and column (in characters) of a byte offset of the input. */
 static void offset_position(const char *buf, size_t len, size_t off, size_t *line, size_t *col)
@@ -538,7 +564,11 @@ static int check_duplicates(struct builder *b, const struct ynode *map)
 		}
 	}
 	if (dup) {
-		char t[96];
+		char t[96], place[32];
+		const char *secret = secret_place(b, place, sizeof(place));
+		if (secret)
+			return fail_at(b, dup->line, dup->col, "duplicate key in %s (first at line %u, column %u)",
+				       secret, first->line, first->col);
 		msg_text(t, sizeof(t), dup->value, dup->len);
 		return fail_at(b, dup->line, dup->col, "duplicate key '%s' (first at line %u, column %u)",
 			       t, first->line, first->col);
@@ -564,9 +594,15 @@ static int on_alias(struct builder *b, const yaml_event_t *e)
 	const char *name = (const char *)e->data.alias.anchor;
 	const struct anchor *a = anchor_find(b, name);
 	struct ynode *copy;
+	char place[32];
+	const char *secret = secret_place(b, place, sizeof(place));
 
+	if (!a && secret)
+		return fail_mark(b, e->start_mark, "undefined alias in %s", secret);
 	if (!a)
 		return fail_mark(b, e->start_mark, "undefined alias '*%s'", name);
+	if (!a->complete && secret)
+		return fail_mark(b, e->start_mark, "an alias in %s refers to a node that contains it", secret);
 	if (!a->complete)
 		return fail_mark(b, e->start_mark, "alias '*%s' refers to a node that contains it", name);
 	if (count_node(b, ynode_count(a->node), e->start_mark) < 0)
@@ -617,8 +653,9 @@ static int parser_error(struct builder *b, const yaml_parser_t *p)
 	if (p->error == YAML_MEMORY_ERROR)
 		return b->r = -ENOMEM;
 	if (p->error == YAML_READER_ERROR) {
+		char place[32];
 		offset_position(b->buf, b->len, p->problem_offset, &line, &col);
-		if (p->problem_value != -1)
+		if (p->problem_value != -1 && !secret_place(b, place, sizeof(place)))
 			return fail_at(b, line, col, "%s (byte 0x%02X)", p->problem ? p->problem : "invalid input",
 				       (unsigned)p->problem_value & 0xffu);
 		return fail_at(b, line, col, "%s", p->problem ? p->problem : "invalid input");
@@ -683,7 +720,13 @@ static int run_parser(struct builder *b)
 
 int ystream_parse(const char *buf, size_t len, struct ystream **out, char **err)
 {
-	struct builder b = { .buf = buf, .len = len };
+	return ystream_parse_secret(buf, len, NULL, out, err);
+}
+
+int ystream_parse_secret(const char *buf, size_t len, const struct yparse_secrecy *sec,
+			 struct ystream **out, char **err)
+{
+	struct builder b = { .buf = buf, .len = len, .sec = sec };
 	const char *nul;
 
 	*out = NULL;

@@ -49,6 +49,23 @@ struct ystream {
  * starts with "line L, column C: " where the input was wrong.
  */
 int ystream_parse(const char *buf, size_t len, struct ystream **out, char **err);
+
+/*
+ * Documents whose text must never be printed (cloud-init user-data holds
+ * passwords and keys): a document whose top-level mapping maps label_key to
+ * one of secret_labels, or whose label is not known yet where the error
+ * lies, or every document when `all`. An error in one quotes nothing of the
+ * input - no key, no value, no anchor name, no byte - and names the
+ * document instead ("duplicate key in user-data (first at ...)").
+ */
+struct yparse_secrecy {
+	const char *label_key;               /* "qvm" */
+	const char *const *secret_labels;    /* NULL-terminated */
+	bool all;                            /* the whole input is secret... */
+	const char *all_name;                /* ...and named so in messages */
+};
+int ystream_parse_secret(const char *buf, size_t len, const struct yparse_secrecy *sec,
+			 struct ystream **out, char **err);
 void ystream_free(struct ystream *s);
 
 struct ynode *ynode_new_scalar(const char *value, enum yscalar_style style);

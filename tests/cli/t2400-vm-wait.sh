@@ -23,9 +23,9 @@ t_wait() {
 	expect_exit 0
 	expect_lines_in_order out '^VM w1 created$' \
 		'^Waiting up to 300 seconds for VM w1.s address\.\.\. 192\.168\.122\.[0-9]+$' \
-		'^VM w1 has address 192\.168\.122\.[0-9]+; connect with: ssh admin@192\.168\.122\.[0-9]+$'
+		'^VM w1 has address 192\.168\.122\.[0-9]+; connect with: ssh USER@192\.168\.122\.[0-9]+ \(a user its user-data creates\)$'
 }
-test_case '--wait: the address and an ssh hint with the first user' t_wait
+test_case '--wait: the address and an ssh hint (no user name: nothing of user-data is printed)' t_wait
 
 t_wait_timeout() {
 	need_libvirtd
