@@ -168,12 +168,16 @@ static void command_help(const struct command *c, FILE *f)
 
 static const struct command *find_command(const char *name);
 
+/* A mistake on the command line: an error in the form every error has,
+ * then the usage. */
+#define TASK_USAGE "reading the command line"
+
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("qvm: ", stderr);
+	fputs("Error " TASK_USAGE ": ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -281,13 +285,10 @@ int main(int argc, char **argv)
 	nargs = (int)strv_length(operands);
 	if (nargs < cmd->min_args || (cmd->max_args >= 0 && nargs > cmd->max_args)) {
 		if (cmd->min_args == cmd->max_args)
-			fprintf(stderr, "qvm: '%s' takes %d argument%s (%s)\n", cmd->name,
-				cmd->min_args, cmd->min_args == 1 ? "" : "s", cmd->args);
+			r = usage_error("'%s' takes %d argument%s (%s)", cmd->name, cmd->min_args,
+					cmd->min_args == 1 ? "" : "s", cmd->args);
 		else
-			fprintf(stderr, "qvm: wrong number of arguments for '%s' (%s)\n", cmd->name,
-				cmd->args);
-		usage(stderr);
-		r = 1;
+			r = usage_error("wrong number of arguments for '%s' (%s)", cmd->name, cmd->args);
 		goto out;
 	}
 

@@ -20,35 +20,35 @@ usage_error() {
 }
 
 test_case 'no arguments' '
-	usage_error "^qvm: " 
+	usage_error "^Error reading the command line: " 
 '
 
 test_case 'unknown command' '
-	usage_error "^qvm: unknown command .foo.$" foo
-	usage_error "^qvm: unknown (command|option) .--frobnicate.$" --frobnicate
-	usage_error "^qvm: unknown command .IMPORT.$" IMPORT tank/images/a
+	usage_error "^Error reading the command line: unknown command .foo.$" foo
+	usage_error "^Error reading the command line: unknown (command|option) .--frobnicate.$" --frobnicate
+	usage_error "^Error reading the command line: unknown command .IMPORT.$" IMPORT tank/images/a
 '
 
 test_case 'import with too few or too many arguments' '
-	usage_error "^qvm: .import. takes 2 arguments" import
-	usage_error "^qvm: .import. takes 2 arguments" import image.raw
-	usage_error "^qvm: .import. takes 2 arguments" import image.raw tank/images/a extra
+	usage_error "^Error reading the command line: .import. takes 2 arguments" import
+	usage_error "^Error reading the command line: .import. takes 2 arguments" import image.raw
+	usage_error "^Error reading the command line: .import. takes 2 arguments" import image.raw tank/images/a extra
 '
 
 test_case 'image (the original tool'"'"'s spelling) checks its arguments like import' '
-	usage_error "^qvm: .image. takes 2 arguments" image
-	usage_error "^qvm: .image. takes 2 arguments" image a b c
+	usage_error "^Error reading the command line: .image. takes 2 arguments" image
+	usage_error "^Error reading the command line: .image. takes 2 arguments" image a b c
 '
 
 test_case 'vm with too few or too many arguments' '
-	usage_error "^qvm: .vm. takes 1 argument" vm
-	usage_error "^qvm: .vm. takes 1 argument" vm a.yaml b.yaml
+	usage_error "^Error reading the command line: .vm. takes 1 argument" vm
+	usage_error "^Error reading the command line: .vm. takes 1 argument" vm a.yaml b.yaml
 '
 
 test_case 'a usage mistake changes nothing and runs no zfs' '
 	zpool create tank
 	zfs_log_reset
-	usage_error "^qvm: " import only-one
+	usage_error "^Error reading the command line: " import only-one
 	expect_empty "$ZFS_DOUBLE_LOG"
 '
 

@@ -39,10 +39,10 @@ test_case 'the usage lists every command' t_usage_lists
 t_help_errors() {
 	run_qvm help nope
 	expect_exit 1
-	expect_first_line "^qvm: unknown command 'nope'$" err
+	expect_first_line "^Error reading the command line: unknown command 'nope'$" err
 	run_qvm help vm destroy
 	expect_exit 1
-	expect_first_line "^qvm: 'help' takes one command$" err
+	expect_first_line "^Error reading the command line: 'help' takes one command$" err
 }
 test_case 'help with an unknown command or too many' t_help_errors
 

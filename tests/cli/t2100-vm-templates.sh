@@ -149,7 +149,7 @@ t_option_errors() {
 	expect_match "^Error validating virtual machine: invalid VM name '-x' for --name" err
 	run_qvm vm --name
 	expect_exit 1
-	expect_match "^qvm: option '--name' needs a value" err
+	expect_match "^Error reading the command line: option '--name' needs a value" err
 	expect_file_absent "$QVM_STATE_DIR/o"
 }
 test_case 'option mistakes are reported before anything is read' t_option_errors

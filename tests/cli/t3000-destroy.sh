@@ -215,7 +215,7 @@ test_case 'a VM still being created by a running qvm is not destroyed' t_in_prog
 t_usage() {
 	run_qvm destroy
 	expect_exit 1
-	expect_match "^qvm: wrong number of arguments for 'destroy'" err
+	expect_match "^Error reading the command line: wrong number of arguments for 'destroy'" err
 	run_qvm destroy --yes 'bad/name'
 	expect_exit 1
 	expect_match "^Error destroying VM: invalid VM name 'bad/name'" err

@@ -158,10 +158,10 @@ test_case 'output that cannot be written is an error' t_full_stdout
 t_usage() {
 	run_qvm list extra
 	expect_exit 1
-	expect_match "^qvm: 'list' takes 0 arguments" err
+	expect_match "^Error reading the command line: 'list' takes 0 arguments" err
 	run_qvm images --frob
 	expect_exit 1
-	expect_match "^qvm: unknown option '--frob' for 'images'" err
+	expect_match "^Error reading the command line: unknown option '--frob' for 'images'" err
 }
 test_case 'list/images: usage mistakes' t_usage
 
