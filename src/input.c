@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "input.h"
@@ -62,10 +63,24 @@ ssize_t input_read(struct input *in, void *buf, size_t len)
 
 #define BLOCK (1u << 20)
 
+/* A block of a slow stream is handed on after this long (and 64 KiB), so
+ * what follows - the writer, the progress line - keeps up with a download. */
+#define PARTIAL_AFTER_NS 250000000u
+#define PARTIAL_MIN (64u << 10)
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
 int input_next(void *ctx, const void **data, size_t *len, uint64_t *off)
 {
 	struct input *in = ctx;
 	size_t have = 0;
+	uint64_t deadline = now_ns() + PARTIAL_AFTER_NS;
 
 	if (!in->block && !(in->block = malloc(BLOCK)))
 		return -ENOMEM;
@@ -77,6 +92,8 @@ int input_next(void *ctx, const void **data, size_t *len, uint64_t *off)
 		if (n == 0)
 			break;
 		have += (size_t)n;
+		if (in->fetch && have >= PARTIAL_MIN && now_ns() >= deadline)
+			break;
 	}
 	if (have == 0)
 		return 0;

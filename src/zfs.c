@@ -176,8 +176,8 @@ int zfs_get_local(const char *name, const char *prop, char **value, char **err)
 
 	*value = NULL;
 	r = zfs_run(argv, &out, err);
-	if (r < 0)
-		return r;
+	if (r < 0 || !out)
+		return r;        /* no output: not set locally */
 	out[strcspn(out, "\n")] = '\0';
 	if (*out)
 		*value = TAKE_PTR(out);

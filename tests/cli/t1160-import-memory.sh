@@ -17,7 +17,7 @@ setup() {
 }
 
 # big_image FILE SIZE: a sparse image of SIZE with 4 regions of 16 MiB of
-# (compressible, non-zero) data spread over it
+# (compressible, non-zero) data spread over it, and an MBR
 big_image() {
 	local file=$1 size=$2 i
 	truncate -s "$size" "$file"
@@ -26,6 +26,7 @@ big_image() {
 		dd if="$TEST_DIR/region" of="$file" bs=1M seek=$((i * $(numfmt --from=iec "$size") / 4 >> 20)) \
 			conv=notrunc status=none
 	done
+	make_mbr "$file"
 }
 
 # peak ARGS...: runs qvm ARGS...; $status is its exit status and $peak_kib

@@ -86,12 +86,13 @@ t_set_errors() {
 	run_qvm vm --set nokey --set vm=1 --set foo.bar=1 --set vm.memory.x=1 \
 		--set user-data.users.5.name=x --set network-config.version=2 --set 'vm.x=[a' s2.yaml
 	expect_exit 1
-	expect_line 'Error reading qvm file: --set nokey: expected PATH=VALUE' err
-	expect_line 'Error reading qvm file: --set vm=1: PATH must name a document and a key, e.g. vm.memory' err
-	expect_match "^Error reading qvm file: --set foo\.bar=1: unknown document" err
+	# a --set that names no document qvm knows, or a secret one, by its number
+	expect_line 'Error reading qvm file: --set #1: expected PATH=VALUE' err
+	expect_line 'Error reading qvm file: --set #2: PATH must name a document and a key, e.g. vm.memory' err
+	expect_match "^Error reading qvm file: --set #3: unknown document" err
 	expect_line "Error reading qvm file: --set vm.memory.x=1: 'x' is inside a scalar" err
-	expect_line "Error reading qvm file: --set user-data.users.5.name=x: '5' is not an index of a sequence of 1 items" err
-	expect_line 'Error reading qvm file: --set network-config.version=2: the file has no such document' err
+	expect_line "Error reading qvm file: --set #5 (user-data): key 2 of the path is not an index of a sequence of 1 items" err
+	expect_line 'Error reading qvm file: --set #6 (network-config): the file has no such document' err
 	expect_match "^Error reading qvm file: --set vm\.x=\[a: the value is not valid YAML: line 2" err
 	expect_state_unchanged before
 	expect_file_absent "$QVM_STATE_DIR/s2"

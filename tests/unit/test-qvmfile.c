@@ -702,8 +702,10 @@ static void test_yaml_errors_in_file(void **state)
 		    "7:3: invalid YAML: duplicate key 'bus' (first at line 6, column 3)");
 	expect_error_len(VM "x: a\0b\n" REST, strlen(VM) + 7 + strlen(REST),
 			 "6:5: invalid YAML: NUL character in input");
-	expect_only(VM "x: caf\xe9\n" REST, "6:8: invalid YAML: invalid trailing UTF-8 octet (byte 0x0A)");
-	expect_only(VM "x: \xff\n" REST, "6:4: invalid YAML: invalid leading UTF-8 octet (byte 0xFF)");
+	/* libyaml decodes the input before it parses it: no document is known
+	 * yet, so the byte (of user-data, perhaps) is not shown */
+	expect_only(VM "x: caf\xe9\n" REST, "6:8: invalid YAML: invalid trailing UTF-8 octet");
+	expect_only(VM "x: \xff\n" REST, "6:4: invalid YAML: invalid leading UTF-8 octet");
 	y = repeat("x: ", 1, "[", 70);
 	expect_only(y, "1:67: invalid YAML: nesting deeper than 64 levels");
 	free(y);
