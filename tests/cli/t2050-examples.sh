@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# The files in examples/ work as shipped: provisioned against the ZFS
-# double and the real virt-install on test:///default (LIBVIRT_DEFAULT_URI).
+# The files in examples/ and the man pages' examples work as shipped:
+# provisioned against the ZFS double and the real virt-install on
+# test:///default (LIBVIRT_DEFAULT_URI), whose osinfo-db is Debian 12's.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -45,6 +46,16 @@ test_case 'examples/full.yaml: two NICs, nested sub-options, volsize, named clon
 	expect_contains "content: |" seed/user-data
 	expect_line "instance-id: db1-0001" seed/meta-data
 	expect_line "local-hostname: db1" seed/meta-data
+'
+
+test_case 'qvm-file(5)'"'"'s EXAMPLE provisions as written' '
+	# the example, from the man page source, groff escapes undone
+	sed -n "/^\.SH EXAMPLE/,/^\.fi/p" "$TEST_REPO/man/qvm-file.5" | sed "1,2d;\$d" |
+		sed "s/\\\\-/-/g" >man-example.yaml
+	expect_match "^osinfo: " man-example.yaml
+	run_qvm vm man-example.yaml
+	expect_exit 0
+	expect_line "VM web1 created" out
 '
 
 test_done

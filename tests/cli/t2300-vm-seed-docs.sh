@@ -31,6 +31,19 @@ t_docs() {
 }
 test_case 'network-config and vendor-data documents become seed files' t_docs
 
+t_names() {
+	vm_file e4.yaml e4
+	printf -- '---\nqvm: network-config\nversion: 2\n---\nqvm: vendor-data\na: 1\n' >>e4.yaml
+	run_qvm vm e4.yaml
+	expect_exit 0
+	python3 "$TEST_LIB_DIR/iso-names.py" "$QVM_STATE_DIR/e4/seed.iso" >names
+	# as cloud-localds (genisoimage -joliet -rock) names them: no trailing
+	# dot, no ";1", in the Joliet tree as in the Rock Ridge one
+	expect_line 'rockridge: meta-data network-config user-data vendor-data' names
+	expect_line 'joliet: meta-data network-config user-data vendor-data' names
+}
+test_case 'the seed names its files as cloud-localds does, in the Joliet and Rock Ridge trees' t_names
+
 t_without() {
 	vm_file e2.yaml e2
 	run_qvm vm e2.yaml
