@@ -741,11 +741,13 @@ static int check_raw_content(struct import *im)
 			return input_failed(im, r);
 	}
 	log_begin("Looking for a partition table or file system in %s", im->source);
-	r = raw_head(im, &head, &head_len, &buf);
-	if (r == 0 && !im->ar && !im->is_url)
+	if (!im->ar && !im->is_url) {
 		r = content_probe_fd(im->in.fd, im->image_size, what, sizeof(what));
-	else if (r == 0)
-		r = content_probe_head(head, head_len, im->image_size, what, sizeof(what));
+	} else {
+		r = raw_head(im, &head, &head_len, &buf);
+		if (r == 0)
+			r = content_probe_head(head, head_len, im->image_size, what, sizeof(what));
+	}
 	if (r < 0)
 		return log_error(TASK, "cannot examine image '%s': %s", im->source, strerror(-r));
 	if (r > 0) {
@@ -756,6 +758,9 @@ static int check_raw_content(struct import *im)
 		log_done("none found (imported all the same: --force)");
 		return 0;
 	}
+	/* what it looks like instead: a local file's start is read only now */
+	if (!head && (r = raw_head(im, &head, &head_len, &buf)) < 0)
+		return log_error(TASK, "cannot read image '%s': %s", im->source, strerror(-r));
 	const char *looks = content_describe(head, head_len);
 	return log_error(TASK, "'%s' does not look like a disk image%s%s%s: qvm found no partition table, "
 			 "file system, LVM, RAID or LUKS signature in it; if it is a disk all the same, "
