@@ -57,19 +57,27 @@ static int failed(struct archive_reader *ar, struct archive *a)
 	return -EIO;
 }
 
-/* The decompressed bytes, as a block source. */
-static int bytes_next(void *ctx, const void **data, size_t *len, uint64_t *off)
+/* The next data block of archive a, as a block source's. */
+static int data_block(struct archive_reader *ar, struct archive *a, const void **data, size_t *len,
+		      uint64_t *off)
 {
-	struct archive_reader *ar = ctx;
 	int64_t o;
-	int r = archive_read_data_block(ar->bytes, data, len, &o);
+	int r = archive_read_data_block(a, data, len, &o);
 
 	if (r == ARCHIVE_EOF)
 		return 0;
 	if (r < ARCHIVE_WARN)
-		return failed(ar, ar->bytes);
+		return failed(ar, ar->failed ? ar->failed : a);
 	*off = (uint64_t)o;
 	return 1;
+}
+
+/* The decompressed bytes, as a block source. */
+static int bytes_next(void *ctx, const void **data, size_t *len, uint64_t *off)
+{
+	struct archive_reader *ar = ctx;
+
+	return data_block(ar, ar->bytes, data, len, off);
 }
 
 /* The tar's input: the decompressed bytes, read ahead ones first. */
@@ -92,15 +100,8 @@ static la_ssize_t tar_read(struct archive *a, void *userdata, const void **out)
 static int member_next(void *ctx, const void **data, size_t *len, uint64_t *off)
 {
 	struct archive_reader *ar = ctx;
-	int64_t o;
-	int r = archive_read_data_block(ar->tar, data, len, &o);
 
-	if (r == ARCHIVE_EOF)
-		return 0;
-	if (r < ARCHIVE_WARN)
-		return failed(ar, ar->failed ? ar->failed : ar->tar);
-	*off = (uint64_t)o;
-	return 1;
+	return data_block(ar, ar->tar, data, len, off);
 }
 
 int archive_reader_open(struct input *in, struct archive_reader **arp)
