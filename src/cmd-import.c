@@ -630,13 +630,16 @@ static int stream_size(struct import *im)
  * temporary file, or the local image itself. */
 static int qemu_file(const struct import *im, uint64_t *size)
 {
-	int fd = im->tmp_fd >= 0 ? im->tmp_fd : im->in.fd;
 	struct stat st;
 
-	if (fstat(fd, &st) < 0)
+	if (im->tmp_fd < 0) {
+		*size = im->in.size;         /* a file's, or a block device's */
+		return im->in.fd;
+	}
+	if (fstat(im->tmp_fd, &st) < 0)
 		return -errno;
 	*size = (uint64_t)st.st_size;
-	return fd;
+	return im->tmp_fd;
 }
 
 /* qvm reads the image's metadata itself, then asks qemu-img (info and

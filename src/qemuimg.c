@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <json-c/json.h>
 
 #include "cleanup.h"
@@ -21,9 +22,12 @@ char *qemu_img_spec(const char *path, const char *format)
 {
 	json_object *o = json_object_new_object(), *file = json_object_new_object();
 	char *spec = NULL;
+	struct stat st;
+	/* qemu's protocol driver for a block device is host_device */
+	const char *protocol = stat(path, &st) == 0 && S_ISBLK(st.st_mode) ? "host_device" : "file";
 
 	if (o && file) {
-		json_object_object_add(file, "driver", json_object_new_string("file"));
+		json_object_object_add(file, "driver", json_object_new_string(protocol));
 		json_object_object_add(file, "filename", json_object_new_string(path));
 		json_object_object_add(o, "driver", json_object_new_string(format));
 		json_object_object_add(o, "file", file);

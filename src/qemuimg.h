@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 /* json:{"driver":FORMAT,"file":{"driver":"file","filename":PATH},"backing":null}
- * (malloc'd, NULL on ENOMEM). */
+ * ("host_device" for a block device; malloc'd, NULL on ENOMEM). */
 char *qemu_img_spec(const char *path, const char *format);
 
 /* From `qemu-img info --output=json` output: "virtual-size", and in *refers

@@ -98,8 +98,15 @@ t_loop() {
 	run_qvm import "$loopdev" $ZV
 	expect_exit 0
 	expect_imported disk.raw $ZV
+	# a qcow2 on a block device: inspected and converted from the device
+	qemu-img convert -f raw -O qcow2 disk.raw disk.qcow2
+	qdev=$(losetup --find --show disk.qcow2)
+	trap 'losetup -d "$loopdev" "$qdev"' EXIT
+	run_qvm import "$qdev" tank/images/q
+	expect_exit 0
+	expect_imported disk.raw tank/images/q
 }
-test_case 'a block device as the image' t_loop
+test_case 'a block device as the image (raw, and a qcow2)' t_loop
 
 # --- errors before any change ------------------------------------------------
 
