@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "inventory.h"
 #include "log.h"
+#include "msgtext.h"
 #include "size.h"
 #include "table.h"
 #include "banned.h"
@@ -66,7 +67,7 @@ static int print_table(const struct inventory *inv)
 		return -ENOMEM;
 	for (size_t i = 0; i < inv->n; i++) {
 		const struct volume *v = &inv->v[i];
-		char size[32], used[32], clones[24];
+		char size[32], used[32], clones[24], source[512];
 		_cleanup_free_ char *name = NULL, *sum = NULL;
 
 		if (!volume_is_image(v))
@@ -83,7 +84,10 @@ static int print_table(const struct inventory *inv)
 		size_format(v->volsize, size, sizeof(size));
 		size_format(v->used, used, sizeof(used));
 		snprintf(clones, sizeof(clones), "%zu", inventory_clones(inv, v->name));
-		const char *cells[] = { name ? name : v->name, size, used, clones, v->source, sum };
+		/* a path may hold anything: no control character reaches the terminal */
+		if (v->source)
+			msg_text(source, sizeof(source), v->source, strlen(v->source));
+		const char *cells[] = { name ? name : v->name, size, used, clones, v->source ? source : NULL, sum };
 		if (table_add(t, cells) < 0)
 			return -ENOMEM;
 	}

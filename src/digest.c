@@ -240,6 +240,8 @@ int digest_find_in_sums(const char *text, const char *name, enum digest_alg *alg
 	/* a clear-signed message: only its text between the armour headers
 	 * and the signature counts, dash-escaped lines ("- ...") unescaped */
 	enum { PLAIN, BEFORE, HEADERS, BODY, AFTER } state = strstr(text, PGP_BEGIN) ? BEFORE : PLAIN;
+	/* (where the text holds a signed message, nothing outside it counts:
+	 * not before it, and not after its signature begins, whatever follows) */
 	int best_match = 0, best_rank = -1, other_match = 0;
 	struct entry e, best;
 
@@ -251,14 +253,18 @@ int digest_find_in_sums(const char *text, const char *name, enum digest_alg *alg
 		p += len + (p[len] == '\n');
 		while (len > 0 && line[len - 1] == '\r')
 			len--;
+		/* GnuPG takes armour lines with white space after them */
+		size_t bare = len;
+		while (bare > 0 && (line[bare - 1] == ' ' || line[bare - 1] == '\t' || line[bare - 1] == '\r'))
+			bare--;
 		if (state == BEFORE || state == AFTER || state == HEADERS) {
-			if (state == BEFORE && len == strlen(PGP_BEGIN) && memcmp(line, PGP_BEGIN, len) == 0)
+			if (state == BEFORE && bare == strlen(PGP_BEGIN) && memcmp(line, PGP_BEGIN, bare) == 0)
 				state = HEADERS;
-			else if (state == HEADERS && len == 0)
+			else if (state == HEADERS && bare == 0)
 				state = BODY;
 			continue;
 		}
-		if (state == BODY && len == strlen(PGP_SIGNATURE) && memcmp(line, PGP_SIGNATURE, len) == 0) {
+		if (state == BODY && bare == strlen(PGP_SIGNATURE) && memcmp(line, PGP_SIGNATURE, bare) == 0) {
 			state = AFTER;
 			continue;
 		}

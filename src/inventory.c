@@ -7,14 +7,10 @@
 #include "cleanup.h"
 #include "inventory.h"
 #include "size.h"
+#include "strv.h"
 #include "zfs.h"
 #include "banned.h"
 
-/* Native properties, then qvm's marks; a mark counts only where it is set
- * on the volume itself: ZFS user properties inherit, and a mark inherited
- * from a parent (zfs set qvm:kind=vm-disk tank/vms) says nothing about
- * who made the volume. */
-#define PROPS "volsize,used,origin,qvm:kind,qvm:vm,qvm:connect,qvm:state,qvm:source,qvm:sha256,qvm:sha512,qvm:disk,qvm:run"
 
 void inventory_clear(struct inventory *inv)
 {
@@ -59,26 +55,40 @@ static char **field_of(struct volume *v, const char *prop)
 	return NULL;
 }
 
-/* One "NAME<TAB>PROPERTY<TAB>VALUE<TAB>SOURCE" line into v. */
-static int parse_line(char *line, struct volume *v)
+/* Native properties, then qvm's marks; a mark counts only where it is set
+ * on the volume itself: ZFS user properties inherit, and a mark inherited
+ * from a parent (zfs set qvm:kind=vm-disk tank/vms) says nothing about
+ * who made the volume. */
+static const char *const props[] = { "volsize", "used", "origin", "qvm:kind", "qvm:vm", "qvm:connect",
+				      "qvm:state", "qvm:source", "qvm:sha256", "qvm:sha512", "qvm:disk",
+				      "qvm:run", NULL };
+#define N_PROPS (sizeof(props) / sizeof(props[0]) - 1)
+
+/* One "NAME<TAB>PROPERTY<TAB>VALUE<TAB>SOURCE" line into v, which must be
+ * its volume's index-th: every volume's lines come in PROPS' order, so a
+ * value holding a line break (set by someone else) cannot pass for lines
+ * of another volume. */
+static int parse_line(char *line, struct volume *v, size_t index)
 {
 	char *f[4];
 
 	for (int i = 0; i < 4; i++) {
 		f[i] = line;
 		line += strcspn(line, "\t");
-		if (i < 3 && *line != '\t')
+		if ((i < 3 && *line != '\t') || (i == 3 && *line))
 			return -EPROTO;
 		if (*line)
 			*line++ = '\0';
 	}
+	if (index >= N_PROPS || strcmp(f[1], props[index]) != 0)
+		return -EPROTO;
 	if (strcmp(f[1], "volsize") == 0)
 		return parse_u64(f[2], &v->volsize) < 0 ? -EPROTO : 0;
 	if (strcmp(f[1], "used") == 0)
 		return parse_u64(f[2], &v->used) < 0 ? -EPROTO : 0;
 	char **dst = field_of(v, f[1]);
 	/* "-" is how zfs shows an unset property */
-	if (!dst || *dst || strcmp(f[2], "-") == 0 || !*f[2])
+	if (!dst || strcmp(f[2], "-") == 0 || !*f[2])
 		return 0;
 	if (strncmp(f[1], "qvm:", 4) == 0 && strcmp(f[3], "local") != 0)
 		return 0;
@@ -89,26 +99,27 @@ static int parse_line(char *line, struct volume *v)
 int inventory_load(struct inventory *inv, char **err)
 {
 	_cleanup_free_ char *out = NULL;
+	size_t index = N_PROPS;      /* of the current volume's next line */
 	int r;
+
+	_cleanup_free_ char *list = strv_join((char **)props, ",");
 
 	inv->v = NULL;
 	inv->n = 0;
 	*err = NULL;
-	r = zfs_get_volumes(PROPS, &out, err);
+	if (!list)
+		return -ENOMEM;
+	r = zfs_get_volumes(list, &out, err);
 	if (r < 0)
 		return r;
-	/* the properties of each volume come together, in PROPS' order */
 	for (char *line = out; line && *line;) {
 		size_t len = strcspn(line, "\n"), name_len = strcspn(line, "\t");
 		char *next = line + len + (line[len] == '\n');
 
 		line[len] = '\0';
-		if (len == 0) {
-			line = next;
-			continue;
-		}
-		if (inv->n == 0 || strlen(inv->v[inv->n - 1].name) != name_len ||
-		    strncmp(inv->v[inv->n - 1].name, line, name_len) != 0) {
+		r = 0;
+		if (index == N_PROPS) {
+			/* a new volume: the one before it is complete */
 			struct volume *nv = realloc(inv->v, (inv->n + 1) * sizeof(*nv));
 			if (!nv) {
 				inventory_clear(inv);
@@ -117,19 +128,27 @@ int inventory_load(struct inventory *inv, char **err)
 			inv->v = nv;
 			memset(&inv->v[inv->n], 0, sizeof(*nv));
 			inv->n++;            /* freed by inventory_clear, even half filled */
-			if (!(inv->v[inv->n - 1].name = strndup(line, name_len))) {
-				inventory_clear(inv);
-				return -ENOMEM;
-			}
+			if (!(inv->v[inv->n - 1].name = strndup(line, name_len)))
+				r = -ENOMEM;
+			index = 0;
+		} else if (strlen(inv->v[inv->n - 1].name) != name_len ||
+			   strncmp(inv->v[inv->n - 1].name, line, name_len) != 0) {
+			r = -EPROTO;
 		}
-		r = parse_line(line, &inv->v[inv->n - 1]);
+		if (r == 0)
+			r = parse_line(line, &inv->v[inv->n - 1], index++);
 		if (r < 0) {
 			inventory_clear(inv);
 			if (r == -EPROTO)
-				*err = strdup("unexpected output of zfs get");
+				*err = strdup("unexpected output of zfs get (a property value holding a line break?)");
 			return r;
 		}
 		line = next;
+	}
+	if (index != N_PROPS) {
+		inventory_clear(inv);
+		*err = strdup("unexpected output of zfs get (cut short)");
+		return -EPROTO;
 	}
 	return 0;
 }

@@ -25,6 +25,24 @@ const char *marks_run_id(void)
 	return id;
 }
 
+/* "qvm:NAME=VALUE" with the value's control characters as \xNN: zfs get -H
+ * prints a value as it is, and a tab or a line break in one (a path, a URI
+ * from a file) would forge lines of the output qvm reads its marks from. */
+static int push_mark(char ***props, const char *name, const char *value)
+{
+	char *buf = malloc(4 * strlen(value) + 1), *o = buf;
+	int r;
+
+	if (!buf)
+		return -ENOMEM;
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+		o += *p < 0x20 || *p == 0x7f ? snprintf(o, 5, "\\x%02x", *p) : (*o = (char)*p, 1);
+	*o = '\0';
+	r = strv_pushf(props, "%s=%s", name, buf);
+	free(buf);
+	return r;
+}
+
 static int marks_common(char ***props)
 {
 	int r = strv_push(props, MARK_STATE "=" MARK_STATE_CREATING);
@@ -37,7 +55,7 @@ int marks_image(const char *source, char ***props)
 	int r = strv_push(props, "qvm:kind=image");
 
 	if (r == 0)
-		r = strv_pushf(props, "qvm:source=%s", source);
+		r = push_mark(props, "qvm:source", source);
 	return r < 0 ? r : marks_common(props);
 }
 
@@ -48,7 +66,7 @@ int marks_vm_disk(const char *vm, const char *connect, char ***props)
 	if (r == 0)
 		r = strv_pushf(props, "qvm:vm=%s", vm);
 	if (r == 0 && connect && *connect)
-		r = strv_pushf(props, "qvm:connect=%s", connect);
+		r = push_mark(props, "qvm:connect", connect);
 	return r < 0 ? r : marks_common(props);
 }
 

@@ -143,8 +143,9 @@ int spawn_run(char *const argv[], unsigned flags, struct spawn_result *res)
 		goto close_pipes;
 	if (!(flags & SPAWN_NO_FORWARD)) {
 		signals_set_child(pid);
-		/* a signal that came before the child existed is passed on now */
-		if (signal_pending())
+		/* a signal that came before the child existed is passed on now,
+		 * except to an undo step: rollback runs to its end */
+		if (signal_pending() && signals_forwarding())
 			(void)kill(pid, signal_pending());
 	}
 

@@ -51,6 +51,11 @@ void signals_hold_children(int hold)
 	hold_children = hold;
 }
 
+int signals_forwarding(void)
+{
+	return !hold_children;
+}
+
 void signals_reraise(void)
 {
 	int sig = pending_signal;

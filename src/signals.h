@@ -14,6 +14,8 @@ int signal_pending(void);
 void signals_set_child(pid_t pid);
 /* During rollback nothing is forwarded: undo steps must run to the end. */
 void signals_hold_children(int hold);
+/* Whether a signal is passed on to children now (not during rollback). */
+int signals_forwarding(void);
 /* If a signal is pending: restore its default action and raise it. */
 void signals_reraise(void);
 

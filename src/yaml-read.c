@@ -653,9 +653,10 @@ static int parser_error(struct builder *b, const yaml_parser_t *p)
 	if (p->error == YAML_MEMORY_ERROR)
 		return b->r = -ENOMEM;
 	if (p->error == YAML_READER_ERROR) {
-		char place[32];
 		offset_position(b->buf, b->len, p->problem_offset, &line, &col);
-		if (p->problem_value != -1 && !secret_place(b, place, sizeof(place)))
+		/* libyaml decodes ahead of the document it parses (16 KiB at a
+		 * time): where any document may be secret, the byte is not shown */
+		if (p->problem_value != -1 && !b->sec)
 			return fail_at(b, line, col, "%s (byte 0x%02X)", p->problem ? p->problem : "invalid input",
 				       (unsigned)p->problem_value & 0xffu);
 		return fail_at(b, line, col, "%s", p->problem ? p->problem : "invalid input");

@@ -68,6 +68,19 @@ ${SECRET}_KEY: 2
 	expect_exit 1
 	expect_no_match 'byte 0x' err
 	expect_no_secret out err
+	# a byte of user-data that libyaml decodes while it still parses the vm
+	# document (it reads 16 KiB ahead): still not shown
+	vm_file d7.yaml d7
+	python3 - d7.yaml <<-'EOF'
+	import sys
+	t = open(sys.argv[1], 'rb').read().replace(b'qvm: user-data\n', b'qvm: user-data\npassword: S3\xc3CRET\n')
+	t = t.replace(b'qvm: vm\n', b'qvm: vm\n# ' + b'x' * 16500 + b'\n')
+	open(sys.argv[1], 'wb').write(t)
+	EOF
+	run_qvm vm d7.yaml
+	expect_exit 1
+	expect_match 'invalid YAML: invalid trailing UTF-8 octet$' err
+	expect_no_match 'byte 0x' err
 	# the vm document's own errors keep their text
 	vm_file d6.yaml d6 test:///default 'memory: 512'
 	run_qvm vm d6.yaml

@@ -66,4 +66,31 @@ t_local_marks() {
 }
 test_case 'marks set on the volume itself still count' t_local_marks
 
+t_forged_lines() {
+	# a path whose tabs and line breaks would read as marks of another
+	# volume in zfs get's output: qvm:source is recorded escaped
+	zfs create -V 1M tank/important
+	d=$(printf 'a\tlocal\ntank/important\tqvm:kind\tvm-disk\tlocal\ntank/important\tqvm:vm\tvictim\tlocal\t')
+	mkdir -p "$d"
+	make_image "$d/img.raw" 1M
+	run_qvm import "$TEST_DIR/$d/img.raw" tank/images/x
+	expect_exit 0
+	expect_match '^/.*/a\\x09local\\x0atank/important' <(zfs get -H -o value qvm:source tank/images/x)
+	run_qvm destroy --yes victim
+	expect_exit 1
+	expect_eq "tank/important" "$(zfs list -H -o name tank/important)" "tank/important"
+	run_qvm images
+	expect_exit 0
+	expect_no_match $'\t|\x1b' <(sed 's/  */ /g' out)
+	# a value set by someone else that holds a line break: refused, not misread
+	zfs set qvm:source="$(printf 'y\ntank/important\tqvm:kind\tvm-disk\tlocal')" tank/images/x
+	run_qvm list
+	expect_exit 1
+	expect_match '^Error listing virtual machines: cannot list zvols: unexpected output of zfs get' err
+	run_qvm cleanup --yes
+	expect_exit 1
+	expect_eq "tank/important" "$(zfs list -H -o name tank/important)" "tank/important"
+}
+test_case 'a mark value cannot forge lines of zfs get: escaped when qvm sets it, refused when read' t_forged_lines
+
 test_done

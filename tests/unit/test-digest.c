@@ -142,6 +142,12 @@ static void test_pgp(void **state)
 	assert_int_equal(find("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\n- " S5 "  disk.raw\n"
 			      "-----BEGIN PGP SIGNATURE-----\n", "disk.raw", got), 0);
 	assert_string_equal(got, "sha512:" S5);
+	/* armour lines with white space after them, as GnuPG takes them: the
+	 * signature still ends the signed text */
+	assert_int_equal(find("-----BEGIN PGP SIGNED MESSAGE----- \r\nHash: SHA256\n \t\nSHA256 (disk.raw) = " H1 "\n"
+			      "-----BEGIN PGP SIGNATURE-----\t \n\nxx\n-----END PGP SIGNATURE-----\n"
+			      "SHA512 (disk.raw) = " S5 "\n", "disk.raw", got), 0);
+	assert_string_equal(got, "sha256:" H1);
 	/* a signed message naming nothing: unsigned lines do not make up for it */
 	assert_int_equal(find(H1 "  disk.raw\n-----BEGIN PGP SIGNED MESSAGE-----\n\n"
 			      "-----BEGIN PGP SIGNATURE-----\n", "disk.raw", got), -ENOENT);
