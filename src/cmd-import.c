@@ -20,6 +20,7 @@
 #include "device.h"
 #include "digest.h"
 #include "fetch.h"
+#include "hold.h"
 #include "imgwrite.h"
 #include "input.h"
 #include "inspect.h"
@@ -107,6 +108,7 @@ struct import {
 	struct archive_disk disk;
 	struct lookahead raw;        /* a raw download, its first bytes read ahead */
 	int tmp_fd;                  /* a download qemu-img reads, or -1 */
+	int held;                    /* the local image is held still (hold.h) */
 	char *qemu_path;             /* what qemu-img reads: /proc/PID/fd/N */
 };
 
@@ -383,8 +385,9 @@ static int use_temp_file(struct import *im, int fd)
 	return 0;
 }
 
-/* A download that qemu-img must read: into the temporary file. */
-static int download_to_temp(struct import *im)
+/* A download that qemu-img must read, or a local image that cannot be held
+ * still (why says so): into the temporary file, hashed on the way. */
+static int copy_to_temp(struct import *im, const char *why)
 {
 	const char *dir;
 	_cleanup_free_ char *buf = malloc(1u << 20);
@@ -399,8 +402,12 @@ static int download_to_temp(struct import *im)
 	if (fd < 0)
 		return -1;
 
-	snprintf(label, sizeof(label), "Downloading %s (%s) to a temporary file", im->source,
-		 source_format_name(im->fmt));
+	if (im->is_url)
+		snprintf(label, sizeof(label), "Downloading %s (%s) to a temporary file", im->source,
+			 source_format_name(im->fmt));
+	else
+		snprintf(label, sizeof(label), "Copying %s (%s) to a temporary file (%s)", im->source,
+			 source_format_name(im->fmt), why);
 	log_begin("%s", label);
 	progress_start(&pr, im->live, label,
 		       im->in.size == INPUT_SIZE_UNKNOWN ? 0 : im->in.size);
@@ -642,6 +649,16 @@ static int qemu_file(const struct import *im, uint64_t *size)
 	return im->tmp_fd;
 }
 
+/* A held image someone opened for writing since: what was read of it may
+ * not be what was inspected and hashed. */
+static int held_broken(const struct import *im)
+{
+	if (!im->held || hold_intact(im->in.fd))
+		return 0;
+	return log_error(TASK, "'%s' was opened for writing while qvm imported it: what qemu-img read "
+			 "may not be what qvm checked", im->source);
+}
+
 /* qvm reads the image's metadata itself, then asks qemu-img (info and
  * check), before any change: nothing outside the file, nothing damaged. */
 static int check_qemu_image(struct import *im)
@@ -689,6 +706,8 @@ static int check_qemu_image(struct import *im)
 	if (r < 0 && r != -ENOTSUP)
 		return log_error(TASK, "cannot check %s image '%s': %s", fmt, im->source,
 				 r == -ENOENT ? "qemu-img not found (install qemu-utils)" : strerror(-r));
+	if (held_broken(im) < 0)
+		return -1;
 	/* qemu-img checks no qcow (v1) or vpc image: qvm's own reading of
 	 * their tables above is the check */
 	log_done("self-contained%s", r == 0 ? ", no errors (qemu-img check)" : ", tables inside the file");
@@ -777,15 +796,27 @@ static int examine(struct import *im)
 	char sz[32], sz2[32];
 
 	if (source_is_qemu(im->fmt)) {
-		if (im->expected[0] && !im->is_url && verify_local_file(im) < 0)
-			return -1;
+		/* qemu-img reads the very bytes qvm inspects and hashes: a local
+		 * file held still, or a private copy */
+		int r = im->is_url ? 0 : hold_file(im->in.fd);
 		if (im->is_url) {
-			if (download_to_temp(im) < 0 || verify_digest(im) < 0)
+			if (copy_to_temp(im, NULL) < 0 || verify_digest(im) < 0)
 				return -1;
-		} else if (asprintf(&im->qemu_path, "/proc/%ld/fd/%d", (long)getpid(), im->in.fd) < 0) {
-			/* the very file inspected, whatever happens to its name */
-			im->qemu_path = NULL;
-			return log_error(TASK, "%s", strerror(ENOMEM));
+		} else if (r < 0) {
+			if (copy_to_temp(im, r == -EAGAIN ? "it is open for writing elsewhere"
+						: r == -EOPNOTSUPP ? "no lease can hold it still where it is"
+						: strerror(-r)) < 0 ||
+			    verify_digest(im) < 0)
+				return -1;
+		} else {
+			im->held = 1;
+			if (im->expected[0] && verify_local_file(im) < 0)
+				return -1;
+			if (asprintf(&im->qemu_path, "/proc/%ld/fd/%d", (long)getpid(), im->in.fd) < 0) {
+				/* the very file inspected, whatever happens to its name */
+				im->qemu_path = NULL;
+				return log_error(TASK, "%s", strerror(ENOMEM));
+			}
 		}
 	} else if (source_is_stream(im->fmt)) {
 		if (stream_size(im) < 0)
@@ -847,6 +878,8 @@ static int write_image(struct import *im, const char *device, int dev_fd)
 								  : strerror(-r));
 		if (fsync(dev_fd) < 0)
 			return log_error(TASK, "cannot flush device %s: %s", device, strerror(errno));
+		if (held_broken(im) < 0)
+			return -1;
 		if (im->live)
 			log_step("Converted in %.1f s", seconds_since(&t0));
 		else

@@ -174,6 +174,43 @@ t_url_and_archives() {
 }
 test_case 'from a URL (and through a redirect), compressed, in a tar: refused the same' t_url_and_archives
 
+t_swapped() {
+	secret
+	# a qcow2 whose external data file is the secret (a name of the same
+	# length swapped in)
+	qemu-img create -q -f qcow2 -o data_file="$TEST_DIR/dummyx",data_file_raw=on evil.qcow2 8K
+	sed -i "s#$TEST_DIR/dummyx#$TEST_DIR/secret#" evil.qcow2
+	qemu-img create -q -f qcow2 clean.qcow2 1M
+	sum=$(sha256sum clean.qcow2 | cut -d' ' -f1)
+	# once the zvol is being created - every check passed - the image is
+	# rewritten in place: its writer waits, qvm sees it and rolls back
+	python3 - "$ZFS_DOUBLE_LOG" <<-'EOF' &
+	import os, sys, time
+	evil = open('evil.qcow2', 'rb').read()
+	for _ in range(3000):
+	    if 'create -V' in open(sys.argv[1]).read():
+	        break
+	    time.sleep(0.01)
+	fd = os.open('clean.qcow2', os.O_WRONLY | os.O_TRUNC)
+	os.write(fd, evil)
+	EOF
+	writer=$!
+	zfs_snapshot_state before
+	run_qvm import --sha256 "$sum" clean.qcow2 $ZV
+	wait $writer
+	expect_failed "'clean\.qcow2' was opened for writing while qvm imported it: what qemu-img read may not be what qvm checked$"
+	expect_rolled_back before
+	# an image open for writing elsewhere from the start: a private copy
+	qemu-img create -q -f qcow2 busy.qcow2 1M
+	exec 3>>busy.qcow2
+	run_qvm import busy.qcow2 tank/images/busy
+	exec 3>&-
+	expect_exit 0
+	expect_match '^Copying busy\.qcow2 \(qcow2\) to a temporary file \(it is open for writing elsewhere\)' out
+	expect_eq "" "$(ls -A "$TMPDIR")" "files left in TMPDIR"
+}
+test_case 'a local image rewritten after its checks: refused and rolled back; one open for writing: copied first' t_swapped
+
 # --- damaged images -----------------------------------------------------------------
 
 t_damaged() {
