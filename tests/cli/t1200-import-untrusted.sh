@@ -184,20 +184,26 @@ t_swapped() {
 	sum=$(sha256sum clean.qcow2 | cut -d' ' -f1)
 	# once the zvol is being created - every check passed - the image is
 	# rewritten in place: its writer waits, qvm sees it and rolls back
-	python3 - "$ZFS_DOUBLE_LOG" <<-'EOF' &
-	import os, sys, time
+	cat >rewrite.py <<-'EOF'
+	import os
 	evil = open('evil.qcow2', 'rb').read()
-	for _ in range(3000):
-	    if 'create -V' in open(sys.argv[1]).read():
-	        break
-	    time.sleep(0.01)
 	fd = os.open('clean.qcow2', os.O_WRONLY | os.O_TRUNC)
 	os.write(fd, evil)
 	EOF
-	writer=$!
+	mkdir -p bin
+	cat >bin/zfs <<-EOF
+	#!/bin/sh
+	if [ "\$1" = create ]; then
+	    python3 "$TEST_DIR/rewrite.py" &
+	    echo \$! >"$TEST_DIR/writer.pid"
+	    sleep 0.5
+	fi
+	exec "$(command -v zfs)" "\$@"
+	EOF
+	chmod +x bin/zfs
 	zfs_snapshot_state before
-	run_qvm import --sha256 "$sum" clean.qcow2 $ZV
-	wait $writer
+	PATH=$TEST_DIR/bin:$PATH run_qvm import --sha256 "$sum" clean.qcow2 $ZV
+	while kill -0 "$(cat writer.pid)" 2>/dev/null; do sleep 0.1; done
 	expect_failed "'clean\.qcow2' was opened for writing while qvm imported it: what qemu-img read may not be what qvm checked$"
 	expect_rolled_back before
 	# an image open for writing elsewhere from the start: a private copy
