@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +44,9 @@
 
 #define TASK "importing cloud image"
 
+/* Runs of zeros left as holes in a temporary file. */
+#define ZERO_RUN (64u << 10)
+
 /* The zvol must be new and its parent an existing filesystem: one zfs call
  * asks about the zvol, its parent and its pool. */
 static int check_target(const char *zvol)
@@ -67,10 +71,8 @@ static int check_target(const char *zvol)
 	_cleanup_free_ char *zvol_type = types[0], *parent_type = types[1], *pool_type = types[2];
 
 	if (zvol_type) {
-		_cleanup_free_ char *state = NULL, *ignored = NULL;
-		/* only qvm's own mark counts, not one inherited from a parent */
-		if (zfs_get_local(zvol, MARK_STATE, &state, &ignored) == 0 && state &&
-		    strcmp(state, MARK_STATE_CREATING) == 0)
+		/* only qvm's own marks count, not ones inherited from a parent */
+		if (marks_leftover(zvol))
 			return log_error(TASK, "zvol %s already exists: it is left over from an interrupted "
 					 "qvm run (qvm:state=creating); remove it with: zfs destroy -r %s",
 					 zvol, zvol);
@@ -492,6 +494,33 @@ static int verify_local_file(struct import *im)
 	return 0;
 }
 
+static int refuse_inspected(const struct import *im, const struct inspect_result *res);
+
+/* The image's first bytes, read at offsets: what lies past them is not
+ * known yet (-ENODATA), not missing. */
+static int head_read_at(void *ctx, void *buf, size_t len, uint64_t off)
+{
+	const struct archive_disk *d = ctx;
+
+	if (off > d->head_len || len > d->head_len - off)
+		return -ENODATA;
+	memcpy(buf, d->head + off, len);
+	return 0;
+}
+
+/* Whether a temporary file leaves its file system room: less than 5% of
+ * it (or 1 GiB, if that is less) left free is too little. */
+static int room_left(int fd)
+{
+	struct statvfs vfs;
+
+	if (fstatvfs(fd, &vfs) < 0)
+		return 1;
+	uint64_t free_bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	uint64_t keep = (uint64_t)vfs.f_blocks * vfs.f_frsize / 20;
+	return free_bytes >= (keep > (UINT64_C(1) << 30) ? UINT64_C(1) << 30 : keep);
+}
+
 /* The disk inside a compressed file or tar is in a format qemu-img reads
  * (a .qcow2.xz, a Vagrant box): unpacked into the temporary file, all of
  * the source read and its checksum verified, before any change. */
@@ -499,11 +528,17 @@ static int unpack_to_temp(struct import *im, enum source_format inner)
 {
 	const char *dir;
 	_cleanup_close_ int fd = -1;
-	uint64_t end = 0;
+	uint64_t end = 0, since_check = 0;
+	struct inspect_result res;
 	struct progress pr;
 	char label[1024], sz[32];
 	int r;
 
+	/* what its first bytes already tell is told before unpacking it all:
+	 * a backing file, a descriptor file, a header that makes no sense */
+	r = image_inspect(inner, head_read_at, &im->disk, UINT64_MAX, &res);
+	if (r == 0 && refuse_inspected(im, &res) < 0)
+		return -1;
 	fd = temp_file(&dir);
 	if (fd < 0)
 		return -1;
@@ -524,11 +559,26 @@ static int unpack_to_temp(struct import *im, enum source_format inner)
 		r = signal_pending() ? -EINTR : archive_reader_next(im->ar, &data, &len, &off);
 		if (r <= 0)
 			break;
-		r = pwrite_all(fd, data, len, off);
+		/* zeros stay holes: a stream of them costs no room */
+		for (size_t at = 0; r >= 0 && at < len; at += ZERO_RUN) {
+			size_t n = len - at < ZERO_RUN ? len - at : ZERO_RUN;
+			if (buffer_is_zero((const char *)data + at, n))
+				continue;
+			r = pwrite_all(fd, (const char *)data + at, n, off + at);
+			since_check += n;
+		}
 		if (r < 0) {
 			progress_end(&pr);
-			return log_error(TASK, "cannot write the temporary file in %s: %s", dir,
-					 strerror(-r));
+			return log_error(TASK, "cannot write the temporary file in %s: %s", dir, strerror(-r));
+		}
+		/* a small file can unpack to far more than any disk holds */
+		if (since_check >= (8u << 20)) {
+			since_check = 0;
+			if (!room_left(fd)) {
+				progress_end(&pr);
+				return log_error(TASK, "unpacking '%s' would leave less than 5%% of %s free: set "
+						 "TMPDIR to a file system with room for it", im->source, dir);
+			}
 		}
 		if (off + len > end)
 			end = off + len;
@@ -649,6 +699,19 @@ static int qemu_file(const struct import *im, uint64_t *size)
 	return im->tmp_fd;
 }
 
+/* An inspection's verdict: -1 (said) unless the image is sound. */
+static int refuse_inspected(const struct import *im, const struct inspect_result *res)
+{
+	if (res->verdict == INSPECT_EXTERNAL)
+		return log_error(TASK, "'%s' refers to a file outside itself: %s; qvm imports only "
+				 "self-contained images", im->source, res->why);
+	if (res->verdict == INSPECT_DAMAGED)
+		return log_error(TASK, "'%s' is damaged: %s", im->source, res->why);
+	if (res->verdict == INSPECT_UNSUPPORTED)
+		return log_error(TASK, "'%s' cannot be imported: %s", im->source, res->why);
+	return 0;
+}
+
 /* A held image someone opened for writing since: what was read of it may
  * not be what was inspected and hashed. */
 static int held_broken(const struct import *im)
@@ -676,13 +739,8 @@ static int check_qemu_image(struct import *im)
 		return interrupted();
 	if (r < 0)
 		return log_error(TASK, "cannot read image '%s': %s", im->source, strerror(-r));
-	if (res.verdict == INSPECT_EXTERNAL)
-		return log_error(TASK, "'%s' refers to a file outside itself: %s; qvm imports only "
-				 "self-contained images", im->source, res.why);
-	if (res.verdict == INSPECT_DAMAGED)
-		return log_error(TASK, "'%s' is damaged: %s", im->source, res.why);
-	if (res.verdict == INSPECT_UNSUPPORTED)
-		return log_error(TASK, "'%s' cannot be imported: %s", im->source, res.why);
+	if (refuse_inspected(im, &res) < 0)
+		return -1;
 
 	r = qemu_img_info(im->qemu_path, fmt, &im->image_size, &refers, &err);
 	if (r == -EINTR)

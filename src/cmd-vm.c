@@ -71,10 +71,8 @@ static int check_target(const char *dataset, const char *what, const char *type,
 	int bad = 0;
 
 	if (type) {
-		_cleanup_free_ char *state = NULL, *ignored = NULL;
-		/* only qvm's own mark counts, not one inherited from a parent */
-		if (zfs_get_local(dataset, MARK_STATE, &state, &ignored) == 0 && state &&
-		    strcmp(state, MARK_STATE_CREATING) == 0)
+		/* only qvm's own marks count, not ones inherited from a parent */
+		if (marks_leftover(dataset))
 			bad = log_error(TASK_CHECK, "%s target %s already exists: it is left over from an "
 					"interrupted qvm run (qvm:state=creating); remove it with: zfs destroy %s",
 					what, dataset, dataset);

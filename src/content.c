@@ -10,6 +10,7 @@
 
 #include "cleanup.h"
 #include "content.h"
+#include "source.h"
 #include "banned.h"
 
 /* "a", or "an" before a vowel sound, for "an ext4 file system". */
@@ -123,23 +124,6 @@ static bool is_checksum_list(const unsigned char *p, size_t len)
 	return h >= 32 && h < len && p[h] == ' ';
 }
 
-/* A v7 tar header: its checksum (octal at 148) matches its bytes. */
-static bool is_tar_header(const unsigned char *p, size_t len)
-{
-	unsigned long sum = 0, want = 0;
-	size_t i;
-
-	if (len < 512 || p[0] == 0)
-		return false;
-	for (i = 148; i < 156 && (p[i] == ' ' || p[i] == 0); i++)
-		;
-	for (; i < 156 && p[i] >= '0' && p[i] <= '7'; i++)
-		want = want * 8 + (unsigned long)(p[i] - '0');
-	for (i = 0; i < 512; i++)
-		sum += i >= 148 && i < 156 ? ' ' : p[i];
-	return sum == want;
-}
-
 const char *content_describe(const unsigned char *head, size_t len)
 {
 	static const struct { const char *magic; size_t n; const char *what; } magics[] = {
@@ -165,7 +149,7 @@ const char *content_describe(const unsigned char *head, size_t len)
 	for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)
 		if (starts(head, len, magics[i].magic, magics[i].n))
 			return magics[i].what;
-	if (is_tar_header(head, len))
+	if (source_is_tar_header(head, len))
 		return "a tar archive qvm could not read";
 	if (!is_text(head, len))
 		return NULL;

@@ -141,6 +141,65 @@ static int each_entry(struct ins *s, uint64_t off, uint64_t count, size_t width,
 	return 0;
 }
 
+/* ---- the L2 tables of an L1 table (qcow, qcow2) ---- */
+
+/* The tables an L1 table names, each once: two entries naming one table
+ * never occur in a sound image, and make qemu-img check (and a walk of
+ * the tables) read it again and again - hours for a file of 1 MiB. */
+struct tables {
+	uint64_t mask;               /* the offset's bits in an entry */
+	uint64_t len;                /* bytes of one table */
+	uint64_t *off;
+	size_t n, cap;
+};
+
+static int collect_table(struct ins *s, const unsigned char *e, uint64_t i, void *arg)
+{
+	struct tables *t = arg;
+	uint64_t off = be64(e) & t->mask;
+
+	if (!off)
+		return 0;
+	if (!inside(s, off, t->len))
+		return damaged(s, "L1 entry %" PRIu64 " points beyond the end of the file (%" PRIu64
+			       " bytes): the file is cut short or damaged", i, s->size);
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 1024;
+		uint64_t *n = realloc(t->off, cap * sizeof(*n));
+		if (!n) {
+			s->err = -ENOMEM;
+			return -1;
+		}
+		t->off = n;
+		t->cap = cap;
+	}
+	t->off[t->n++] = off;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Reads the L1 table (count entries at off) into t, every table once. */
+static int read_tables(struct ins *s, uint64_t off, uint64_t count, struct tables *t)
+{
+	int r = each_entry(s, off, count, 8, "L1 table", collect_table, t);
+
+	if (r)
+		return r;
+	if (t->n > 1)
+		qsort(t->off, t->n, sizeof(*t->off), cmp_u64);
+	for (size_t i = 1; i < t->n; i++)
+		if (t->off[i] == t->off[i - 1])
+			return damaged(s, "two entries of its L1 table name the same L2 table (at %" PRIu64 ")",
+				       t->off[i]);
+	return 0;
+}
+
 /* ---- qcow2 ---- */
 
 #define QCOW2_EXT_DATA_FILE 0x44415441u      /* "DATA": external data file name */
@@ -149,21 +208,6 @@ static int each_entry(struct ins *s, uint64_t off, uint64_t count, size_t width,
 #define QCOW2_INCOMPAT_EXTL2 (1u << 4)
 #define QCOW2_INCOMPAT_KNOWN 0x1fu
 #define QCOW2_L1_OFFSET_MASK UINT64_C(0x00fffffffffffe00)
-
-struct qcow2_l1 {
-	uint64_t cluster;
-};
-
-static int qcow2_l1_entry(struct ins *s, const unsigned char *e, uint64_t i, void *arg)
-{
-	const struct qcow2_l1 *q = arg;
-	uint64_t l2 = be64(e) & QCOW2_L1_OFFSET_MASK;
-
-	if (l2 && !inside(s, l2, q->cluster))
-		return damaged(s, "L1 entry %" PRIu64 " points beyond the end of the file (%" PRIu64
-			       " bytes): the file is cut short or damaged", i, s->size);
-	return 0;
-}
 
 static int inspect_qcow2(struct ins *s)
 {
@@ -241,8 +285,10 @@ static int inspect_qcow2(struct ins *s)
 			       "file is cut short or damaged", s->size);
 	if (be32(h + 60) && (be64(h + 64) % cluster || !inside(s, be64(h + 64), 1)))
 		return damaged(s, "its snapshot table lies beyond the end of the file");
-	struct qcow2_l1 q = { .cluster = cluster };
-	return each_entry(s, l1_off, l1_size, 8, "L1 table", qcow2_l1_entry, &q);
+	struct tables t = { .mask = QCOW2_L1_OFFSET_MASK, .len = cluster };
+	r = read_tables(s, l1_off, l1_size, &t);
+	free(t.off);
+	return r;
 }
 
 /* ---- qcow (version 1) ---- */
@@ -275,16 +321,6 @@ static int qcow1_l2_entry(struct ins *s, const unsigned char *e, uint64_t i, voi
 	return 0;
 }
 
-static int qcow1_l1_entry(struct ins *s, const unsigned char *e, uint64_t i, void *arg)
-{
-	struct qcow1 *q = arg;
-	uint64_t l2 = be64(e);
-
-	(void)i;
-	if (!l2)
-		return 0;
-	return each_entry(s, l2, q->l2_entries, 8, "L2 table", qcow1_l2_entry, q);
-}
 
 static int inspect_qcow(struct ins *s)
 {
@@ -310,8 +346,14 @@ static int inspect_qcow(struct ins *s)
 	uint64_t vsize = be64(h + 24);
 	uint64_t l1_size = (vsize >> shift) + ((vsize & ((UINT64_C(1) << shift) - 1)) != 0);
 	/* qemu-img check knows nothing of this format: every cluster is
-	 * checked here (the tables are small: 8 bytes per cluster) */
-	return each_entry(s, be64(h + 40), l1_size, 8, "L1 table", qcow1_l1_entry, &q);
+	 * checked here (the tables are small: 8 bytes per cluster), each
+	 * table once */
+	struct tables t = { .mask = UINT64_MAX, .len = q.l2_entries * 8 };
+	r = read_tables(s, be64(h + 40), l1_size, &t);
+	for (size_t i = 0; r == 0 && i < t.n; i++)
+		r = each_entry(s, t.off[i], q.l2_entries, 8, "L2 table", qcow1_l2_entry, &q);
+	free(t.off);
+	return r;
 }
 
 /* ---- qed ---- */

@@ -8,8 +8,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "marks.h"
 #include "strv.h"
+#include "zfs.h"
 #include "banned.h"
 
 const char *marks_run_id(void)
@@ -80,6 +82,32 @@ static int cmdline_has_qvm(const char *buf, size_t len)
 			return 1;
 	}
 	return 0;
+}
+
+int marks_leftover(const char *dataset)
+{
+	_cleanup_free_ char *out = NULL, *err = NULL;
+	const char *kind = NULL, *state = NULL, *run = NULL;
+
+	if (zfs_get_local(dataset, MARK_KIND "," MARK_STATE "," MARK_RUN, &out, &err) < 0)
+		return 0;
+	/* "PROP<TAB>VALUE" lines, cut in place */
+	for (char *p = out; *p;) {
+		char *nl = p + strcspn(p, "\n"), *next = *nl ? nl + 1 : nl, *tab;
+		*nl = '\0';
+		if ((tab = strchr(p, '\t'))) {
+			*tab = '\0';
+			if (strcmp(p, MARK_KIND) == 0)
+				kind = tab + 1;
+			else if (strcmp(p, MARK_STATE) == 0)
+				state = tab + 1;
+			else if (strcmp(p, MARK_RUN) == 0)
+				run = tab + 1;
+		}
+		p = next;
+	}
+	return kind && (strcmp(kind, "image") == 0 || strcmp(kind, "vm-disk") == 0) && state &&
+	       strcmp(state, MARK_STATE_CREATING) == 0 && !(run && marks_run_alive(run));
 }
 
 int marks_run_alive(const char *run_id)

@@ -15,6 +15,7 @@
 #ifndef QVM_MARKS_H
 #define QVM_MARKS_H
 
+#define MARK_KIND "qvm:kind"
 #define MARK_STATE "qvm:state"
 #define MARK_STATE_CREATING "creating"
 #define MARK_STATE_READY "ready"
@@ -37,5 +38,9 @@ int marks_vm_disk(const char *vm, const char *connect, char ***props);
 
 /* True if the run id belongs to a qvm process still running here. */
 int marks_run_alive(const char *run_id);
+/* True if dataset is left over from an interrupted qvm run: its own marks
+ * (set on it, not inherited) say qvm made it and never finished, and the
+ * run that made it is over. */
+int marks_leftover(const char *dataset);
 
 #endif

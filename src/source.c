@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "source.h"
 #include "banned.h"
 
@@ -47,9 +48,30 @@ enum source_format source_detect(const unsigned char *buf, size_t len)
 		return SOURCE_BZIP2;
 	if (has(buf, len, 0, "\x04\x22\x4d\x18", 4))
 		return SOURCE_LZ4;
-	if (has(buf, len, 257, "ustar", 5))
+	if (source_is_tar_header(buf, len))
 		return SOURCE_TAR;
 	return SOURCE_RAW;
+}
+
+int source_is_tar_header(const unsigned char *p, size_t len)
+{
+	unsigned long sum = 0, want = 0;
+	size_t i;
+
+	if (has(p, len, 257, "ustar", 5))
+		return 1;
+	/* an old (v7) header has no magic: its checksum says what it is */
+	if (len < 512 || p[0] == 0)
+		return 0;
+	for (i = 148; i < 156 && (p[i] == ' ' || p[i] == 0); i++)
+		;
+	if (i == 156 || p[i] < '0' || p[i] > '7')
+		return 0;
+	for (; i < 156 && p[i] >= '0' && p[i] <= '7'; i++)
+		want = want * 8 + (unsigned long)(p[i] - '0');
+	for (i = 0; i < 512; i++)
+		sum += i >= 148 && i < 156 ? ' ' : p[i];
+	return sum == want;
 }
 
 const char *source_format_name(enum source_format f)
@@ -122,6 +144,30 @@ int source_fd_read_at(void *ctx, void *buf, size_t len, uint64_t off)
 	return pread_exact(*(int *)ctx, buf, len, off);
 }
 
+/* Moves end back over the zeros before it, a window at a time (padding
+ * can be long: a 4-byte read per group would take minutes). */
+static int skip_padding(source_read_at_fn read_at, void *ctx, uint64_t *end)
+{
+	enum { WINDOW = 64u << 10 };
+	_cleanup_free_ unsigned char *buf = malloc(WINDOW);
+
+	if (!buf)
+		return -ENOMEM;
+	while (*end >= 4) {
+		size_t n = *end < WINDOW ? (size_t)(*end & ~UINT64_C(3)) : WINDOW;
+		int r = read_at(ctx, buf, n, *end - n);
+		if (r < 0)
+			return r;
+		size_t z = n;
+		while (z >= 4 && le32(buf + z - 4) == 0)
+			z -= 4;
+		*end -= n - z;
+		if (z > 0)
+			return 0;
+	}
+	return 0;
+}
+
 int source_xz_size(int fd, uint64_t file_size, uint64_t *size)
 {
 	return source_xz_size_at(source_fd_read_at, &fd, file_size, size);
@@ -141,7 +187,9 @@ int source_xz_size_at(source_read_at_fn read_at, void *ctx, uint64_t file_size, 
 		if (r < 0)
 			return r;
 		if (le32(foot) == 0) {
-			end -= 4;
+			r = skip_padding(read_at, ctx, &end);
+			if (r < 0)
+				return r;
 			continue;
 		}
 		r = read_at(ctx, foot, 12, end - 12);

@@ -20,6 +20,9 @@ enum source_format {
 
 /* The format of data starting with buf[0..len). */
 enum source_format source_detect(const unsigned char *buf, size_t len);
+/* Whether buf starts with a tar header: "ustar" at 257, or an old (v7)
+ * header whose checksum is right. */
+int source_is_tar_header(const unsigned char *buf, size_t len);
 /* "qcow2", "xz", "tar", "raw"... (for qemu-img -f and for messages). */
 const char *source_format_name(enum source_format f);
 /* True for the formats qemu-img converts. */

@@ -168,20 +168,17 @@ int zfs_set(const char *name, const char *assignment, char **err)
 	return zfs_run(argv, NULL, err);
 }
 
-int zfs_get_local(const char *name, const char *prop, char **value, char **err)
+int zfs_get_local(const char *name, const char *props, char **out, char **err)
 {
-	char *const argv[] = { "zfs", "get", "-H", "-s", "local", "-o", "value", (char *)prop, (char *)name, NULL };
-	_cleanup_free_ char *out = NULL;
+	char *const argv[] = { "zfs", "get", "-H", "-s", "local", "-o", "property,value", (char *)props,
+			       (char *)name, NULL };
 	int r;
 
-	*value = NULL;
-	r = zfs_run(argv, &out, err);
-	if (r < 0 || !out)
-		return r;        /* no output: not set locally */
-	out[strcspn(out, "\n")] = '\0';
-	if (*out)
-		*value = TAKE_PTR(out);
-	return 0;
+	*out = NULL;
+	r = zfs_run(argv, out, err);
+	if (r == 0 && !*out && !(*out = strdup("")))
+		r = -ENOMEM;
+	return r;
 }
 
 int zfs_get_volumes(const char *props, char **out, char **err)

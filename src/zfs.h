@@ -29,9 +29,9 @@ int zfs_set(const char *name, const char *assignment, char **err);
 /* zfs get -H -p -t volume -o name,property,value,source PROPS (every volume
  * of every pool): the raw tab-separated output in *out. */
 int zfs_get_volumes(const char *props, char **out, char **err);
-/* zfs get -H -s local -o value PROP NAME into *value (malloc'd), NULL when
- * PROP is not set on NAME itself (unset, inherited or default). */
-int zfs_get_local(const char *name, const char *prop, char **value, char **err);
+/* zfs get -H -s local -o property,value PROPS NAME: "PROP<TAB>VALUE" lines
+ * (malloc'd) of the properties set on NAME itself, not inherited. */
+int zfs_get_local(const char *name, const char *props, char **out, char **err);
 /* zfs create -V SIZE [-o P]... NAME: a blank volume, every property
  * the caller's (zvols qvm adds to a VM, not imported images). */
 int zfs_create_blank_argv(const char *name, const char *size, char *const *props, char ***argv);

@@ -194,7 +194,7 @@ t_swapped() {
 	cat >bin/zfs <<-EOF
 	#!/bin/sh
 	if [ "\$1" = create ]; then
-	    python3 "$TEST_DIR/rewrite.py" &
+	    python3 "$TEST_DIR/rewrite.py" </dev/null >/dev/null 2>&1 &
 	    echo \$! >"$TEST_DIR/writer.pid"
 	    sleep 0.5
 	fi
@@ -232,7 +232,7 @@ t_damaged() {
 	head -c $(($(stat -c %s whole.vmdk) * 3 / 4)) whole.vmdk >cut.vmdk
 	: >"$TEST_DIR/qemu-img.log"
 	# qvm's own reading of the tables: qemu-img never runs
-	expect_refused cut.qcow "'cut\.qcow' is damaged: a data cluster lies beyond the end of the file \([0-9]+ bytes\): the file is cut short or damaged$"
+	expect_refused cut.qcow "'cut\.qcow' is damaged: .* beyond the end of the file \([0-9]+ bytes\): the file is cut short or damaged$"
 	expect_refused cut.vdi "'cut\.vdi' is damaged: its [0-9]+ allocated blocks end beyond the end of the file"
 	expect_refused cut.vpc "'cut\.vpc' is damaged: block [0-9]+ of its table lies beyond the end of the file"
 	expect_refused cut.vhdx "'cut\.vhdx' is damaged: block [0-9]+ of its table lies beyond the end of the file"
@@ -260,6 +260,45 @@ t_damaged() {
 	expect_holds disk.raw tank/images/qcow2
 }
 test_case 'truncated qcow2, qcow, vdi, vhd, vhdx, vmdk and a qcow2 marked corrupt: refused before any change' t_damaged
+
+t_bombs() {
+	log_qemu_img
+	# a header that makes no sense, then 64 MiB of zeros, in a few KiB of zstd:
+	# refused from its first bytes, before anything is unpacked
+	{ printf 'QFI\373\0\0\0\3'; head -c 64M /dev/zero; } | zstd -q -3 >bomb.qcow2.zst
+	qemu-img create -q -f qcow2 -b /etc/shadow -F raw back.qcow2 1M
+	{ cat back.qcow2; head -c 64M /dev/zero; } | zstd -q -3 >back.qcow2.zst
+	: >"$TEST_DIR/qemu-img.log"
+	expect_refused bomb.qcow2.zst "'bomb\.qcow2\.zst' is damaged: its header gives an invalid cluster size"
+	expect_no_match '^Decompressing' out
+	expect_refused back.qcow2.zst "'back\.qcow2\.zst' refers to a file outside itself: a qcow2 backing file '/etc/shadow'"
+	expect_no_match '^Decompressing' out
+	# every L1 entry of a 16 TiB qcow2 names one L2 table: qemu-img check
+	# would walk it for hours; refused at once
+	qemu-img create -q -f qcow2 shared.qcow2 16T
+	python3 - <<-'EOF'
+	import struct
+	f = open('shared.qcow2', 'r+b')
+	h = f.read(104)
+	l1_size, l1_off = struct.unpack_from('>IQ', h, 36)
+	f.seek(l1_off)
+	f.write(struct.pack('>Q', 0x8000000000020000) * l1_size)
+	EOF
+	: >"$TEST_DIR/qemu-img.log"
+	TEST_TIMEOUT=30 expect_refused shared.qcow2 "'shared\.qcow2' is damaged: two entries of its L1 table name the same L2 table"
+	# a real image padded with data that compresses to nothing: qvm stops
+	# before the temporary file's file system is full
+	if mount -t tmpfs -o size=100m qvm-test "$TMPDIR" 2>/dev/null; then
+		qemu-img create -q -f qcow2 pad.qcow2 1M
+		{ cat pad.qcow2; yes | head -c 200M; } | zstd -q -3 >pad.qcow2.zst
+		zfs_snapshot_state before
+		run_qvm import pad.qcow2.zst $ZV
+		umount "$TMPDIR"
+		expect_failed "unpacking 'pad\.qcow2\.zst' would leave less than 5% of $TMPDIR free: set TMPDIR to a file system with room for it$"
+		expect_rolled_back before
+	fi
+}
+test_case 'decompression bombs: a bad or referring header is refused before unpacking; shared L2 tables; TMPDIR never filled' t_bombs
 
 # --- compressed raw images whose first blocks are zero -------------------------------
 
@@ -289,11 +328,15 @@ t_zero_start() {
 	run_qvm import --size 16M fs.raw.bz2 tank/images/bz2
 	expect_exit 0
 	expect_holds fs.raw tank/images/bz2
-	# in a tar too
+	# in a tar too, and in an old (v7) tar, which has no "ustar"
 	tar -cJf fs.tar.xz fs.raw
 	run_qvm import fs.tar.xz tank/images/tar
 	expect_exit 0
 	expect_holds fs.raw tank/images/tar
+	tar --format=v7 -cf fs.v7.tar fs.raw
+	run_qvm import fs.v7.tar tank/images/v7
+	expect_exit 0
+	expect_holds fs.raw tank/images/v7
 }
 test_case 'compressed raw images whose first sector (or 32 KiB) is zero import like the file itself' t_zero_start
 
