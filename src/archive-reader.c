@@ -32,6 +32,7 @@ struct archive_reader {
 	char *disk_name;
 	unsigned held[N_HELD];
 	char first_link[300];        /* the first symlink, "'a' -> 'b'" */
+	char other_name[300];        /* a second member with data, for the message */
 	char held_text[400];
 };
 
@@ -208,7 +209,11 @@ int archive_reader_find_disk(struct archive_reader *ar, struct archive_disk *dis
 	if (source_detect(ar->stream.head, ar->stream.head_len) == SOURCE_TAR) {
 		if ((r = open_tar(ar)) < 0 || (r = next_member(ar, &e)) < 0)
 			return r;
-		ar->disk_name = strdup(archive_entry_pathname(e) ? archive_entry_pathname(e) : "?");
+		/* a member's name is for messages: printable, whatever it holds */
+		const char *n = archive_entry_pathname(e) ? archive_entry_pathname(e) : "?";
+		char shown[300];
+		msg_text(shown, sizeof(shown), n, strlen(n));
+		ar->disk_name = strdup(shown);
 		if (!ar->disk_name)
 			return -ENOMEM;
 		disk->name = ar->disk_name;
@@ -244,7 +249,9 @@ int archive_reader_finish(struct archive_reader *ar, const char **other)
 		/* tar's end blocks are read here too */
 		r = next_member(ar, &e);
 		if (r == 0) {
-			*other = archive_entry_pathname(e) ? archive_entry_pathname(e) : "?";
+			const char *n = archive_entry_pathname(e) ? archive_entry_pathname(e) : "?";
+			msg_text(ar->other_name, sizeof(ar->other_name), n, strlen(n));
+			*other = ar->other_name;
 			return -EEXIST;
 		}
 		if (r != -ENOENT)

@@ -22,7 +22,8 @@ struct archive_reader;
 int archive_reader_open(struct input *in, struct archive_reader **ar);
 
 struct archive_disk {
-	const char *name;            /* member name; NULL for a compressed image */
+	const char *name;            /* member name, printable (control characters
+				      * escaped); NULL for a compressed image */
 	uint64_t size;               /* from the tar header, or INPUT_SIZE_UNKNOWN */
 	const char *compression;     /* "xz", "gzip"..., or NULL */
 	const unsigned char *head;   /* its first bytes (CONTENT_HEAD, fewer if it is

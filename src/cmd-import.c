@@ -198,8 +198,9 @@ static char *source_file_name(const char *source)
 	return strndup(source + start, len - start);
 }
 
-/* Reads a small file, local or downloaded, into *text. */
-static int read_small(const char *what, char **text, char **why)
+/* Reads a small file, local or downloaded, into *text (NUL-terminated,
+ * *len bytes before it). */
+static int read_small(const char *what, char **text, size_t *text_len, char **why)
 {
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
@@ -245,6 +246,7 @@ static int read_small(const char *what, char **text, char **why)
 	}
 	buf[len] = '\0';
 	*text = buf;
+	*text_len = len;
 	return 0;
 }
 
@@ -275,12 +277,17 @@ static int expected_digest(struct import *im, const struct cmd_opts *opts)
 	}
 	if (!sums)
 		return 0;
-	r = read_small(sums, &text, &why);
+	size_t text_len = 0;
+	r = read_small(sums, &text, &text_len, &why);
 	if (r == -EINTR)
 		return interrupted();
 	if (r < 0)
 		return log_error(TASK, "cannot read checksum file '%s': %s", sums,
 				 why ? why : strerror(-r));
+	/* a NUL would end the text early: what follows it (a signed part)
+	 * would not be read as what it is */
+	if (strlen(text) != text_len)
+		return log_error(TASK, "checksum file '%s' holds a NUL byte: it is no checksum file", sums);
 	r = digest_find_in_sums(text, im->name, &im->alg, im->expected, &other);
 	if (r == -ENOENT)
 		return log_error(TASK, "checksum file '%s' has no entry for '%s'", sums, im->name);
@@ -387,6 +394,50 @@ static int use_temp_file(struct import *im, int fd)
 	return 0;
 }
 
+/* Whether a temporary file leaves its file system room: less than 5% of
+ * it (or 1 GiB, if that is less) left free is too little. */
+static int room_left(int fd)
+{
+	struct statvfs vfs;
+
+	if (fstatvfs(fd, &vfs) < 0)
+		return 1;
+	uint64_t free_bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	uint64_t keep = (uint64_t)vfs.f_blocks * vfs.f_frsize / 20;
+	return free_bytes >= (keep > (UINT64_C(1) << 30) ? UINT64_C(1) << 30 : keep);
+}
+
+/* Writes into the temporary file: zeros stay holes (a stream of them costs
+ * no room), and it stops before the file leaves its file system less than
+ * 5% free (a small file can unpack or download to far more than any disk
+ * holds). 0, or -1 said. */
+struct temp_out {
+	int fd;
+	const char *dir;
+	const char *source;
+	uint64_t since_check;
+};
+
+static int temp_write(struct temp_out *t, const void *data, size_t len, uint64_t off)
+{
+	for (size_t at = 0; at < len; at += ZERO_RUN) {
+		size_t n = len - at < ZERO_RUN ? len - at : ZERO_RUN;
+		if (buffer_is_zero((const char *)data + at, n))
+			continue;
+		int r = pwrite_all(t->fd, (const char *)data + at, n, off + at);
+		if (r < 0)
+			return log_error(TASK, "cannot write the temporary file in %s: %s", t->dir, strerror(-r));
+		t->since_check += n;
+	}
+	if (t->since_check >= (8u << 20)) {
+		t->since_check = 0;
+		if (!room_left(t->fd))
+			return log_error(TASK, "the temporary copy of '%s' would leave less than 5%% of %s free: set TMPDIR "
+					 "to a file system with room for it", t->source, t->dir);
+	}
+	return 0;
+}
+
 /* A download that qemu-img must read, or a local image that cannot be held
  * still (why says so): into the temporary file, hashed on the way. */
 static int copy_to_temp(struct import *im, const char *why)
@@ -413,26 +464,19 @@ static int copy_to_temp(struct import *im, const char *why)
 	log_begin("%s", label);
 	progress_start(&pr, im->live, label,
 		       im->in.size == INPUT_SIZE_UNKNOWN ? 0 : im->in.size);
+	struct temp_out out = { .fd = fd, .dir = dir, .source = im->source };
 	while ((n = input_read(&im->in, buf, 1u << 20)) > 0) {
-		const char *p = buf;
-		size_t left = (size_t)n;
-		while (left > 0) {
-			ssize_t w = write(fd, p, left);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				progress_end(&pr);
-				return log_error(TASK, "cannot write the temporary file in %s: %s", dir,
-						 strerror(w < 0 ? errno : ENOSPC));
-			}
-			p += w;
-			left -= (size_t)w;
+		if (temp_write(&out, buf, (size_t)n, im->in.consumed - (uint64_t)n) < 0) {
+			progress_end(&pr);
+			return -1;
 		}
 		progress_update(&pr, im->in.consumed);
 	}
 	progress_end(&pr);
 	if (n < 0)
 		return input_failed(im, (int)n);
+	if (ftruncate(fd, (off_t)im->in.consumed) < 0)      /* it may end in a hole */
+		return log_error(TASK, "cannot write the temporary file in %s: %s", dir, strerror(errno));
 	/* done with the server: no connection stays open while qemu-img runs */
 	fetch_free(im->in.fetch);
 	im->in.fetch = NULL;
@@ -508,18 +552,6 @@ static int head_read_at(void *ctx, void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-/* Whether a temporary file leaves its file system room: less than 5% of
- * it (or 1 GiB, if that is less) left free is too little. */
-static int room_left(int fd)
-{
-	struct statvfs vfs;
-
-	if (fstatvfs(fd, &vfs) < 0)
-		return 1;
-	uint64_t free_bytes = (uint64_t)vfs.f_bavail * vfs.f_frsize;
-	uint64_t keep = (uint64_t)vfs.f_blocks * vfs.f_frsize / 20;
-	return free_bytes >= (keep > (UINT64_C(1) << 30) ? UINT64_C(1) << 30 : keep);
-}
 
 /* The disk inside a compressed file or tar is in a format qemu-img reads
  * (a .qcow2.xz, a Vagrant box): unpacked into the temporary file, all of
@@ -528,7 +560,7 @@ static int unpack_to_temp(struct import *im, enum source_format inner)
 {
 	const char *dir;
 	_cleanup_close_ int fd = -1;
-	uint64_t end = 0, since_check = 0;
+	uint64_t end = 0;
 	struct inspect_result res;
 	struct progress pr;
 	char label[1024], sz[32];
@@ -551,6 +583,7 @@ static int unpack_to_temp(struct import *im, enum source_format inner)
 			 im->disk.compression ? im->disk.compression : source_format_name(im->fmt));
 	log_begin("%s", label);
 	progress_start(&pr, im->live, label, im->disk.size == INPUT_SIZE_UNKNOWN ? 0 : im->disk.size);
+	struct temp_out out = { .fd = fd, .dir = dir, .source = im->source };
 	for (;;) {
 		const void *data;
 		size_t len;
@@ -559,26 +592,9 @@ static int unpack_to_temp(struct import *im, enum source_format inner)
 		r = signal_pending() ? -EINTR : archive_reader_next(im->ar, &data, &len, &off);
 		if (r <= 0)
 			break;
-		/* zeros stay holes: a stream of them costs no room */
-		for (size_t at = 0; r >= 0 && at < len; at += ZERO_RUN) {
-			size_t n = len - at < ZERO_RUN ? len - at : ZERO_RUN;
-			if (buffer_is_zero((const char *)data + at, n))
-				continue;
-			r = pwrite_all(fd, (const char *)data + at, n, off + at);
-			since_check += n;
-		}
-		if (r < 0) {
+		if (temp_write(&out, data, len, off) < 0) {
 			progress_end(&pr);
-			return log_error(TASK, "cannot write the temporary file in %s: %s", dir, strerror(-r));
-		}
-		/* a small file can unpack to far more than any disk holds */
-		if (since_check >= (8u << 20)) {
-			since_check = 0;
-			if (!room_left(fd)) {
-				progress_end(&pr);
-				return log_error(TASK, "unpacking '%s' would leave less than 5%% of %s free: set "
-						 "TMPDIR to a file system with room for it", im->source, dir);
-			}
+			return -1;
 		}
 		if (off + len > end)
 			end = off + len;
@@ -863,6 +879,7 @@ static int examine(struct import *im)
 		} else if (r < 0) {
 			if (copy_to_temp(im, r == -EAGAIN ? "it is open for writing elsewhere"
 						: r == -EOPNOTSUPP ? "no lease can hold it still where it is"
+						: r == -EPERM ? "its file system's device can be written past a lease"
 						: strerror(-r)) < 0 ||
 			    verify_digest(im) < 0)
 				return -1;

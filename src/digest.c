@@ -272,6 +272,12 @@ int digest_find_in_sums(const char *text, const char *name, enum digest_alg *alg
 			line += 2;
 			len -= 2;
 		}
+		/* OpenPGP signs a line without its trailing white space: what
+		 * follows the name there may be added without breaking the
+		 * signature, so it is not part of the name */
+		if (state == BODY)
+			while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+				len--;
 		if (len == 0 || line[0] == '#')
 			continue;
 		memset(&e, 0, sizeof(e));

@@ -10,6 +10,8 @@
 #include "cleanup.h"
 #include "domain.h"
 #include "dynlib.h"
+#include "msgtext.h"
+#include "names.h"
 #include "banned.h"
 
 /* The libvirt functions qvm calls, looked up when a command first needs
@@ -123,6 +125,15 @@ static virConnectPtr conn_get(struct domains *d, const char *uri, char **err)
 			return d->conns[i].c;
 	if (!lv) {
 		*err = strdup(lv_err ? lv_err : "cannot load libvirt.so.0");
+		return NULL;
+	}
+	/* a URI from a volume's marks: whoever set it chose no program to run */
+	const char *why;
+	if (*uri && !libvirt_uri_safe(uri, &why)) {
+		char t[300];
+		msg_text(t, sizeof(t), uri, strlen(uri));
+		if (asprintf(err, "refusing to connect to '%s': %s", t, why) < 0)
+			*err = NULL;
 		return NULL;
 	}
 	c = d->read_only ? lv->virConnectOpenReadOnly(*uri ? uri : NULL) : lv->virConnectOpen(*uri ? uri : NULL);

@@ -12,7 +12,10 @@
  * Takes a read lease on fd's file. 0; -EAGAIN if it is open for writing
  * now; -EOPNOTSUPP if it is not a regular file on a local file system (on
  * NFS or FUSE the server can change what a read returns with no open for
- * writing here, and a block device has no leases); or another -errno.
+ * writing here, and a block device has no leases); -EPERM if its file
+ * system lies on a device that can be written past the lease (a loop
+ * device, NBD, a removable disk, a device node others may write); or
+ * another -errno.
  * The lease break's signal (SIGIO) is ignored from then on: it is checked
  * for, it does not end qvm.
  */

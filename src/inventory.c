@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,20 +97,64 @@ static int parse_line(char *line, struct volume *v, size_t index)
 	return *dst ? 0 : -ENOMEM;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether the volumes read are exactly the volumes zfs lists, each once. */
+static bool same_volumes(const struct inventory *inv, char *names)
+{
+	_cleanup_free_ char **have = calloc(inv->n + 1, sizeof(*have));
+	_cleanup_free_ char **want = NULL;
+	size_t n = 0;
+
+	if (!have)
+		return false;
+	for (char *p = names; *p;) {
+		char *nl = p + strcspn(p, "\n"), *next = *nl ? nl + 1 : nl;
+		char **w = realloc(want, (n + 1) * sizeof(*w));
+		if (!w)
+			return false;
+		*nl = '\0';
+		want = w;
+		want[n++] = p;
+		p = next;
+	}
+	if (n != inv->n)
+		return false;
+	if (n == 0)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		have[i] = inv->v[i].name;
+	qsort(have, n, sizeof(*have), cmp_str);
+	qsort(want, n, sizeof(*want), cmp_str);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(have[i], want[i]) != 0 || (i > 0 && strcmp(have[i], have[i - 1]) == 0))
+			return false;
+	return true;
+}
+
 int inventory_load(struct inventory *inv, char **err)
 {
-	_cleanup_free_ char *out = NULL;
+	_cleanup_free_ char *names = NULL, *out = NULL;
+	_cleanup_free_ char *list = strv_join((char **)props, ",");
 	size_t index = N_PROPS;      /* of the current volume's next line */
 	int r;
-
-	_cleanup_free_ char *list = strv_join((char **)props, ",");
 
 	inv->v = NULL;
 	inv->n = 0;
 	*err = NULL;
 	if (!list)
 		return -ENOMEM;
-	r = zfs_get_volumes(list, &out, err);
+	/* the volumes' names (a name holds no tab or line break), then their
+	 * properties: each volume has exactly its N_PROPS lines, in order, and
+	 * the volumes read must be the volumes listed, each once - so a value
+	 * holding a line break, lines that would read as another volume's
+	 * marks, makes the output not add up */
+	r = zfs_list_volume_names(&names, err);
+	if (r == 0)
+		r = zfs_get_volumes(list, &out, err);
 	if (r < 0)
 		return r;
 	for (char *line = out; line && *line;) {
@@ -137,18 +182,17 @@ int inventory_load(struct inventory *inv, char **err)
 		}
 		if (r == 0)
 			r = parse_line(line, &inv->v[inv->n - 1], index++);
-		if (r < 0) {
-			inventory_clear(inv);
-			if (r == -EPROTO)
-				*err = strdup("unexpected output of zfs get (a property value holding a line break?)");
-			return r;
-		}
+		if (r < 0)
+			break;
 		line = next;
 	}
-	if (index != N_PROPS) {
+	if (r == 0 && (index != N_PROPS || !same_volumes(inv, names ? names : (char *)"")))
+		r = -EPROTO;
+	if (r < 0) {
 		inventory_clear(inv);
-		*err = strdup("unexpected output of zfs get (cut short)");
-		return -EPROTO;
+		if (r == -EPROTO)
+			*err = strdup("unexpected output of zfs get (a property value holding a line break?)");
+		return r;
 	}
 	return 0;
 }

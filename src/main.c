@@ -261,7 +261,8 @@ int main(int argc, char **argv)
 		}
 		o = find_option(cmd, a, &value);
 		if (!o) {
-			r = usage_error("unknown option '%s' for '%s'", a, cmd->name);
+			/* the option, not what was given with it: --sett=user-data.x=S3CRET */
+			r = usage_error("unknown option '%.*s' for '%s'", (int)strcspn(a, "="), a, cmd->name);
 			goto out;
 		}
 		if (o->arg == OPT_OPTIONAL && !value)

@@ -2,6 +2,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "names.h"
 #include "banned.h"
@@ -117,4 +118,43 @@ char *dataset_parent(const char *name)
 char *dataset_pool(const char *name)
 {
 	return strndup(name, strcspn(name, "/@"));
+}
+
+bool libvirt_uri_safe(const char *uri, const char **why)
+{
+	static const char *const transports[] = { "unix", "ssh", "libssh", "libssh2", "tls", "tcp" };
+	static const char *const params[] = { "command", "netcat" };
+	size_t scheme = strcspn(uri, ":/?");
+	const char *plus = memchr(uri, '+', scheme), *q;
+	const char *dummy;
+
+	if (!why)
+		why = &dummy;
+	for (const unsigned char *p = (const unsigned char *)uri; *p; p++)
+		if (*p < 0x20 || *p == 0x7f) {
+			*why = "it holds a control character";
+			return false;
+		}
+	if (plus) {
+		size_t len = scheme - (size_t)(plus + 1 - uri);
+		bool known = false;
+		for (size_t i = 0; i < sizeof(transports) / sizeof(transports[0]); i++)
+			known |= strlen(transports[i]) == len && strncmp(plus + 1, transports[i], len) == 0;
+		if (!known) {
+			*why = "its transport runs a program or is unknown (unix, ssh, libssh, libssh2, tls and tcp are allowed)";
+			return false;
+		}
+	}
+	q = strchr(uri, '?');
+	for (const char *p = q; p && *p;) {
+		p++;
+		size_t len = strcspn(p, "=&");
+		for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++)
+			if (strlen(params[i]) == len && strncasecmp(p, params[i], len) == 0) {
+				*why = "its command or netcat parameter names a program to run";
+				return false;
+			}
+		p = strchr(p, '&');
+	}
+	return true;
 }

@@ -22,6 +22,15 @@ bool dataset_name_valid(const char *name, bool allow_snapshot, const char **why)
 /* 1 to 64 characters of A-Z a-z 0-9 _ . -, not starting with '.' or '-'. */
 bool vm_name_valid(const char *name, const char **why);
 
+/*
+ * Whether qvm may hand a libvirt URI (a qvm file's connect:, a volume's
+ * qvm:connect) to libvirt or virt-install: libvirt's "ext" transport and a
+ * "command" or "netcat" parameter name a program to run, which a file or a
+ * mark from someone else must not choose; control characters are refused
+ * too. Returns true if safe; otherwise false and a static reason in *why.
+ */
+bool libvirt_uri_safe(const char *uri, const char **why);
+
 /* Parent dataset of a dataset name as a malloc'd string ("tank/a/b" ->
  * "tank/a"); NULL for a pool name or on ENOMEM. */
 char *dataset_parent(const char *name);

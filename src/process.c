@@ -145,7 +145,7 @@ int spawn_run(char *const argv[], unsigned flags, struct spawn_result *res)
 		signals_set_child(pid);
 		/* a signal that came before the child existed is passed on now,
 		 * except to an undo step: rollback runs to its end */
-		if (signal_pending() && signals_forwarding())
+		if (signal_pending() && signal_pending() != SIGPIPE && signals_forwarding())
 			(void)kill(pid, signal_pending());
 	}
 

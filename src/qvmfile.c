@@ -544,8 +544,14 @@ static void check_vm(struct check *c)
 	check_name(c, vm);
 	check_refused(c, vm);
 	conn = ymap_get(vm, "connect");
-	if (conn && conn->kind == YNODE_SCALAR && !yscalar_is_null(conn) && !scalar_has_nul(conn))
-		c->f->connect = conn->value;
+	if (conn && conn->kind == YNODE_SCALAR && !yscalar_is_null(conn) && !scalar_has_nul(conn)) {
+		const char *why;
+		char t[MSG_TEXT];
+		if (libvirt_uri_safe(conn->value, &why))
+			c->f->connect = conn->value;
+		else
+			err_node(c, conn, "connect URI '%s' is refused: %s", text(t, conn), why);
+	}
 	check_disks(c, vm);
 	if (c->r == 0) {
 		_cleanup_free_ const struct ynode **maps = calloc(c->f->n_extra_disks + 1, sizeof(*maps));

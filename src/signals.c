@@ -10,15 +10,17 @@ static volatile sig_atomic_t pending_signal;
 static volatile sig_atomic_t child_pid;
 static volatile sig_atomic_t hold_children;
 
-static const int handled[] = { SIGINT, SIGTERM, SIGHUP };
+/* SIGPIPE too: output cut off (qvm ... | head) rolls back like ^C does */
+static const int handled[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
 
 static void on_signal(int sig)
 {
 	if (!pending_signal)
 		pending_signal = sig;
 	/* children run in their own process group, so the terminal's ^C only
-	 * reaches qvm; pass it on so the child stops and qvm can roll back */
-	if (child_pid > 0 && !hold_children)
+	 * reaches qvm; pass it on so the child stops and qvm can roll back
+	 * (not a SIGPIPE: that is about qvm's own output) */
+	if (child_pid > 0 && !hold_children && sig != SIGPIPE)
 		(void)kill((pid_t)child_pid, sig);
 }
 

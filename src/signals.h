@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* SIGINT/SIGTERM/SIGHUP: set a flag, let the command unwind and roll back,
- * then die of the same signal (git's tempfile.c idea). */
+/* SIGINT/SIGTERM/SIGHUP (and SIGPIPE, output cut off): set a flag, let the
+ * command unwind and roll back, then die of the same signal (git's
+ * tempfile.c idea). */
 #ifndef QVM_SIGNALS_H
 #define QVM_SIGNALS_H
 

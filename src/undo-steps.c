@@ -9,6 +9,7 @@
 
 #include "cleanup.h"
 #include "marks.h"
+#include "names.h"
 #include "process.h"
 #include "undo-steps.h"
 #include "zfs.h"
@@ -127,6 +128,12 @@ static int domain_run(void *data, char **err)
 	struct spawn_result res;
 	int r;
 
+	/* a URI from a volume's marks: whoever set it chose no program to run */
+	const char *why;
+	if (*d->strings && !libvirt_uri_safe(d->strings, &why)) {
+		*err = xasprintf("refusing to connect to its libvirt URI: %s", why);
+		return -EPERM;
+	}
 	/* only a domain that uses the disk this run made is ours to remove:
 	 * another domain of the same name is left alone */
 	r = virsh(d, "domblklist", &res);

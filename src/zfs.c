@@ -181,6 +181,13 @@ int zfs_get_local(const char *name, const char *props, char **out, char **err)
 	return r;
 }
 
+int zfs_list_volume_names(char **out, char **err)
+{
+	char *const argv[] = { "zfs", "list", "-H", "-t", "volume", "-o", "name", NULL };
+
+	return zfs_run(argv, out, err);
+}
+
 int zfs_get_volumes(const char *props, char **out, char **err)
 {
 	char *const argv[] = { "zfs", "get", "-H", "-p", "-t", "volume", "-o", "name,property,value,source",

@@ -26,6 +26,8 @@ int zfs_snapshot(const char *snapshot, char **err);
 int zfs_clone(const char *snapshot, const char *target, char *const *props, char **err);
 /* zfs set PROP=VALUE NAME */
 int zfs_set(const char *name, const char *assignment, char **err);
+/* zfs list -H -t volume -o name: every volume's name, a line each. */
+int zfs_list_volume_names(char **out, char **err);
 /* zfs get -H -p -t volume -o name,property,value,source PROPS (every volume
  * of every pool): the raw tab-separated output in *out. */
 int zfs_get_volumes(const char *props, char **out, char **err);

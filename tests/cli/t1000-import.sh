@@ -108,6 +108,19 @@ t_loop() {
 }
 test_case 'a block device as the image (raw, and a qcow2)' t_loop
 
+t_sigpipe() {
+	make_image disk.raw 2M
+	zfs_snapshot_state before
+	# the reader of qvm's output goes away: rolled back, as for ^C
+	status=0
+	"$QVM" import disk.raw $ZV 2>err | head -n 1 >/dev/null || true
+	status=${PIPESTATUS[0]}
+	expect_eq 141 "$status" "exit status"
+	expect_first_line "^Error importing cloud image: interrupted by signal SIGPIPE$" err
+	expect_state_unchanged before
+}
+test_case 'output cut off (qvm import | head -n 1): rolled back, dies of SIGPIPE' t_sigpipe
+
 # --- errors before any change ------------------------------------------------
 
 # before_nothing CMD...: the state before, qvm fails, nothing changed and

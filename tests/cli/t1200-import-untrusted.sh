@@ -214,6 +214,17 @@ t_swapped() {
 	expect_exit 0
 	expect_match '^Copying busy\.qcow2 \(qcow2\) to a temporary file \(it is open for writing elsewhere\)' out
 	expect_eq "" "$(ls -A "$TMPDIR")" "files left in TMPDIR"
+	# on a file system whose device can be written past the lease (a loop
+	# device: its backing file may be anyone's): a private copy too
+	truncate -s 64M fs.img
+	mkfs.ext4 -q -F fs.img
+	mkdir mnt
+	mount -o loop fs.img mnt 2>/dev/null || skip "cannot mount a loop device"
+	trap 'umount "$TEST_DIR/mnt"' EXIT
+	qemu-img create -q -f qcow2 mnt/loop.qcow2 1M
+	run_qvm import mnt/loop.qcow2 tank/images/loop
+	expect_exit 0
+	expect_match "^Copying mnt/loop\.qcow2 \(qcow2\) to a temporary file \(its file system's device can be written past a lease\)" out
 }
 test_case 'a local image rewritten after its checks: refused and rolled back; one open for writing: copied first' t_swapped
 
@@ -287,14 +298,22 @@ t_bombs() {
 	: >"$TEST_DIR/qemu-img.log"
 	TEST_TIMEOUT=30 expect_refused shared.qcow2 "'shared\.qcow2' is damaged: two entries of its L1 table name the same L2 table"
 	# a real image padded with data that compresses to nothing: qvm stops
-	# before the temporary file's file system is full
+	# before the temporary file's file system is full; a copy's holes stay
+	# holes
 	if mount -t tmpfs -o size=100m qvm-test "$TMPDIR" 2>/dev/null; then
+		qemu-img create -q -f qcow2 sparse.qcow2 1M
+		truncate -s 1G sparse.qcow2
+		exec 3>>sparse.qcow2
+		run_qvm import sparse.qcow2 tank/images/sparse
+		exec 3>&-
+		expect_exit 0
+		expect_match '^Copying sparse\.qcow2' out
 		qemu-img create -q -f qcow2 pad.qcow2 1M
 		{ cat pad.qcow2; yes | head -c 200M; } | zstd -q -3 >pad.qcow2.zst
 		zfs_snapshot_state before
 		run_qvm import pad.qcow2.zst $ZV
 		umount "$TMPDIR"
-		expect_failed "unpacking 'pad\.qcow2\.zst' would leave less than 5% of $TMPDIR free: set TMPDIR to a file system with room for it$"
+		expect_failed "the temporary copy of 'pad\.qcow2\.zst' would leave less than 5% of $TMPDIR free: set TMPDIR to a file system with room for it$"
 		expect_rolled_back before
 	fi
 }
@@ -358,6 +377,27 @@ t_tar_without_file() {
 	expect_rolled_back before
 }
 test_case 'a tar that holds no file with data says what it holds; an empty stream too' t_tar_without_file
+
+t_member_names() {
+	# member names are printed escaped: no line of their own, no escape
+	# sequence reaches the terminal
+	make_image disk.raw 1M
+	python3 - <<-'EOF'
+	import io, tarfile
+	t = tarfile.open('names.tar', 'w')
+	for name in ('disk\nError importing cloud image: fake', 'b\x1b]0;title\x07'):
+	    data = open('disk.raw', 'rb').read()
+	    info = tarfile.TarInfo(name); info.size = len(data)
+	    t.addfile(info, io.BytesIO(data))
+	t.close()
+	EOF
+	run_qvm import names.tar $ZV
+	expect_exit 1
+	expect_eq 1 "$(wc -l <err)" "lines on stderr"
+	expect_first_line "^Error importing cloud image: 'names\.tar' holds more than one file \(disk\\\\nError importing cloud image: fake and b\\\\x1b\]0;title\\\\x07\)" err
+	expect_no_match $'\x1b' out
+}
+test_case 'tar member names are shown escaped' t_member_names
 
 # --- files that are no disk ------------------------------------------------------------
 
@@ -461,6 +501,10 @@ EOF
 	expect_exit 0
 	expect_eq "$s512" "$(zfs get -H -o value qvm:sha512 tank/images/both)" "qvm:sha512"
 	zfs_snapshot_state before
+	# a NUL before a signed message would hide it: refused
+	{ printf '%s  disk.raw\n\0\n' "$s256"; cat www/CHECKSUM; } >NUL.SUMS
+	run_qvm import --checksum-file NUL.SUMS disk.raw $ZV
+	expect_failed "checksum file 'NUL\.SUMS' holds a NUL byte: it is no checksum file$"
 	run_qvm import --checksum-file www/MD5SUMS disk.raw $ZV
 	expect_failed "checksum file 'www/MD5SUMS' has only a MD5 digest for 'disk\.raw': qvm verifies SHA-256 and SHA-512$"
 	expect_rolled_back before

@@ -103,6 +103,11 @@ t_set_errors() {
 	expect_match '^Error reading qvm file: --set #1: PATH must name a document and a key, e.g\. vm\.memory$' err
 	expect_match '^Error reading qvm file: --set #2 \(user-data\): the value is not valid YAML: line 1, column 1: undefined alias in the value$' err
 	expect_no_secret out err
+	# a mistyped option names the option, not what came with it
+	run_qvm vm "--sett=user-data.password=$SECRET" s1.yaml
+	expect_exit 1
+	expect_first_line "^Error reading the command line: unknown option '--sett' for 'vm'$" err
+	expect_no_secret out err
 	# the vm document's: the argument as given, not FILE:1:1
 	run_qvm vm --set 'vm.name=bad name' s1.yaml
 	expect_exit 1

@@ -162,4 +162,40 @@ bad_value: \"S3cr3t-Passw0rd\""
 	expect_no_match S3cr3t err
 '
 
+t_connect_programs() {
+	with_image
+	printf '#!/bin/sh\ntouch "%s/RAN"\n' "$TEST_DIR" >prog.sh
+	chmod +x prog.sh
+	zfs_snapshot_state before
+	# libvirt's ext transport, and ssh's command parameter, run a program:
+	# a qvm file must not choose one - refused before any change, dry run too
+	for uri in "qemu+ext:///system?command=$TEST_DIR/prog.sh" \
+		"qemu+ssh://localhost/system?command=$TEST_DIR/prog.sh" \
+		"qemu+ssh://localhost/system?netcat=$TEST_DIR/prog.sh"; do
+		vm_yaml c.yaml web1 "connect: $uri"
+		for dry in "" --dry-run; do
+			# shellcheck disable=SC2086
+			run_qvm vm $dry c.yaml
+			expect_exit 1
+			expect_match "connect URI '.*' is refused: " err
+		done
+	done
+	expect_state_unchanged before
+	expect_file_absent RAN
+	# nor a qvm:connect mark on a volume: list, destroy and cleanup do not
+	# connect through it
+	zfs clone -o qvm:kind=vm-disk -o qvm:vm=m1 -o qvm:state=ready \
+		-o "qvm:connect=qemu+ext:///system?command=$TEST_DIR/prog.sh" tank/images/deb@base tank/images/m1
+	run_qvm list
+	expect_match "refusing to connect to 'qemu\+ext:///system\?command=" err
+	run_qvm destroy --yes m1
+	expect_exit 1
+	expect_match "refusing to connect to " err
+	zfs set qvm:state=creating qvm:run=1-00 tank/images/m1
+	run_qvm cleanup --yes
+	expect_match "refusing to connect to its libvirt URI" err
+	expect_file_absent RAN
+}
+test_case 'a connect URI that runs a program (ext, command=, netcat=): refused, in files and in marks' t_connect_programs
+
 test_done

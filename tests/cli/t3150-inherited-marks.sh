@@ -93,4 +93,31 @@ t_forged_lines() {
 }
 test_case 'a mark value cannot forge lines of zfs get: escaped when qvm sets it, refused when read' t_forged_lines
 
+t_forged_volume() {
+	# the last property asked for holds a whole volume's lines, in order,
+	# for a filesystem qvm never made: the volumes read are not the
+	# volumes zfs lists, and nothing is done
+	zfs create tank/precious
+	zfs create -V 1M tank/precious/data
+	zfs create -V 1M tank/images/vol
+	local v=tank/precious t=$'\t' val p
+	val="x${t}local"
+	for p in "volsize${t}1048576" "used${t}1" "origin${t}-" "qvm:kind${t}image" "qvm:vm${t}-" \
+		"qvm:connect${t}-" "qvm:state${t}creating" "qvm:source${t}-" "qvm:sha256${t}-" \
+		"qvm:sha512${t}-" "qvm:disk${t}-"; do
+		val+=$'\n'"$v${t}$p${t}local"
+	done
+	val+=$'\n'"$v${t}qvm:run${t}x"
+	zfs set "qvm:run=$val" tank/images/vol
+	zfs_snapshot_state before
+	for cmd in images list "cleanup --yes" "destroy --yes web"; do
+		# shellcheck disable=SC2086
+		run_qvm $cmd
+		expect_exit 1
+		expect_match 'unexpected output of zfs get' err
+	done
+	expect_state_unchanged before
+}
+test_case 'a mark value holding a whole volume'"'"'s lines for another dataset: refused, nothing done' t_forged_volume
+
 test_done

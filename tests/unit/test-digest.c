@@ -148,6 +148,10 @@ static void test_pgp(void **state)
 			      "-----BEGIN PGP SIGNATURE-----\t \n\nxx\n-----END PGP SIGNATURE-----\n"
 			      "SHA512 (disk.raw) = " S5 "\n", "disk.raw", got), 0);
 	assert_string_equal(got, "sha256:" H1);
+	/* white space after a signed line is not signed: not part of the name */
+	assert_int_equal(find("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n" H1 "  disk.raw \t\n"
+			      H2 "  old/disk.raw\n-----BEGIN PGP SIGNATURE-----\n", "disk.raw", got), 0);
+	assert_string_equal(got, "sha256:" H1);
 	/* a signed message naming nothing: unsigned lines do not make up for it */
 	assert_int_equal(find(H1 "  disk.raw\n-----BEGIN PGP SIGNED MESSAGE-----\n\n"
 			      "-----BEGIN PGP SIGNATURE-----\n", "disk.raw", got), -ENOENT);
