@@ -5,7 +5,6 @@
  * index and zstd frame walks, the archive reader (decompression, tar,
  * the read-ahead), what the start looks like, libblkid's probe of it,
  * and the same bytes as a checksum file. */
-#define _GNU_SOURCE
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
