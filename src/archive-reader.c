@@ -15,6 +15,8 @@
 #include "banned.h"
 
 #define READ_SIZE (1u << 20)
+/* What may follow a tar's end in its stream: padding to its record size. */
+#define TRAILER_MAX (1u << 20)
 
 /* What a tar held besides its disk, for "holds only ..." */
 enum held { HELD_DIR, HELD_SYMLINK, HELD_HARDLINK, HELD_EMPTY, HELD_OTHER, N_HELD };
@@ -258,9 +260,13 @@ int archive_reader_finish(struct archive_reader *ar, const char **other)
 			return r;
 	}
 	/* to the end of the decompressed bytes: the compression's own check
-	 * (xz's CRC, gzip's length) is at its end */
+	 * (xz's CRC, gzip's length) is at its end. After a tar, only its
+	 * padding may follow: a stream that goes on (a few KiB of bzip2 can
+	 * hold gigabytes of zeros) is refused, not read for minutes */
+	uint64_t after = 0;
 	while ((r = lookahead_next(&ar->stream, &data, &len, &off)) > 0)
-		;
+		if (ar->tar && (after += len) > TRAILER_MAX)
+			return -EFBIG;
 	return r;
 }
 

@@ -44,7 +44,8 @@ int archive_reader_find_disk(struct archive_reader *ar, struct archive_disk *dis
 int archive_reader_next(void *ar, const void **data, size_t *len, uint64_t *off);
 /*
  * After the disk's data: reads to the end of the archive. Returns 0, or
- * -EEXIST if another member with data follows (*other is its name), or as
+ * -EEXIST if another member with data follows (*other is its name),
+ * -EFBIG if more than padding follows the tar's end, or as
  * archive_reader_find_disk().
  */
 int archive_reader_finish(struct archive_reader *ar, const char **other);

@@ -409,8 +409,8 @@ static int room_left(int fd)
 
 /* Writes into the temporary file: zeros stay holes (a stream of them costs
  * no room), and it stops before the file leaves its file system less than
- * 5% free (a small file can unpack or download to far more than any disk
- * holds). 0, or -1 said. */
+ * 1 GiB (or 5% of a smaller file system) free: a small file can unpack or
+ * download to far more than any disk holds. 0, or -1 said. */
 struct temp_out {
 	int fd;
 	const char *dir;
@@ -432,8 +432,9 @@ static int temp_write(struct temp_out *t, const void *data, size_t len, uint64_t
 	if (t->since_check >= (8u << 20)) {
 		t->since_check = 0;
 		if (!room_left(t->fd))
-			return log_error(TASK, "the temporary copy of '%s' would leave less than 5%% of %s free: set TMPDIR "
-					 "to a file system with room for it", t->source, t->dir);
+			return log_error(TASK, "the temporary copy of '%s' would leave too little free in %s (less "
+					 "than 1 GiB, or 5%% of a smaller file system): set TMPDIR to a file system "
+					 "with room for it", t->source, t->dir);
 	}
 	return 0;
 }
@@ -447,7 +448,7 @@ static int copy_to_temp(struct import *im, const char *why)
 	_cleanup_close_ int fd = -1;
 	struct progress pr;
 	char label[512];
-	ssize_t n;
+	ssize_t n = 0;
 
 	if (!buf)
 		return log_error(TASK, "%s", strerror(ENOMEM));
@@ -465,7 +466,11 @@ static int copy_to_temp(struct import *im, const char *why)
 	progress_start(&pr, im->live, label,
 		       im->in.size == INPUT_SIZE_UNKNOWN ? 0 : im->in.size);
 	struct temp_out out = { .fd = fd, .dir = dir, .source = im->source };
-	while ((n = input_read(&im->in, buf, 1u << 20)) > 0) {
+	/* a local file: as long as it was when opened, however a writer grows it */
+	uint64_t limit = im->is_url ? UINT64_MAX : im->in.size;
+	while (im->in.consumed < limit &&
+	       (n = input_read(&im->in, buf, limit - im->in.consumed < (1u << 20)
+						? (size_t)(limit - im->in.consumed) : 1u << 20)) > 0) {
 		if (temp_write(&out, buf, (size_t)n, im->in.consumed - (uint64_t)n) < 0) {
 			progress_end(&pr);
 			return -1;
@@ -495,6 +500,9 @@ static int finish_archive(struct import *im)
 	if (r == -EEXIST)
 		return log_error(TASK, "'%s' holds more than one file (%s and %s): it must hold "
 				 "exactly one disk image", im->source, im->disk.name, other);
+	if (r == -EFBIG)
+		return log_error(TASK, "'%s' holds more data after the end of its tar archive than "
+				 "padding: it is not one tar archive", im->source);
 	if (r < 0)
 		return archive_failed(im, r);
 	return 0;
@@ -738,6 +746,21 @@ static int held_broken(const struct import *im)
 			 "may not be what qvm checked", im->source);
 }
 
+/* After the conversion, the image's metadata read again: a change that got
+ * past the lease (it should not) still shows if it stayed. */
+static int still_sound(const struct import *im)
+{
+	struct inspect_result res;
+	uint64_t size = 0;
+	int fd = qemu_file(im, &size);
+
+	if (fd < 0 || image_inspect(im->fmt, source_fd_read_at, &fd, size, &res) < 0 ||
+	    res.verdict != INSPECT_OK)
+		return log_error(TASK, "'%s' changed while qvm imported it: what qemu-img read may not be "
+				 "what qvm checked", im->source);
+	return 0;
+}
+
 /* qvm reads the image's metadata itself, then asks qemu-img (info and
  * check), before any change: nothing outside the file, nothing damaged. */
 static int check_qemu_image(struct import *im)
@@ -953,7 +976,7 @@ static int write_image(struct import *im, const char *device, int dev_fd)
 								  : strerror(-r));
 		if (fsync(dev_fd) < 0)
 			return log_error(TASK, "cannot flush device %s: %s", device, strerror(errno));
-		if (held_broken(im) < 0)
+		if (held_broken(im) < 0 || still_sound(im) < 0)
 			return -1;
 		if (im->live)
 			log_step("Converted in %.1f s", seconds_since(&t0));

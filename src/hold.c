@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
 
@@ -50,13 +51,23 @@ static int device_trusted(unsigned maj, unsigned min, int depth)
 	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", maj, min);
 	if (!realpath(path, sys))
 		return 0;
-	/* a partition's disk says whether it is removable */
-	for (int up = 0; up < 2; up++) {
-		snprintf(path, sizeof(path), "%s%s/removable", sys, up ? "/.." : "");
-		if ((f = fopen(path, "re"))) {
-			ok &= !(fgets(line, sizeof(line), f) && line[0] == '1');
-			fclose(f);
-		}
+	/* a partition is as trustworthy as its disk (a loop device's
+	 * partitions have a major of their own) */
+	snprintf(path, sizeof(path), "%s/partition", sys);
+	if (access(path, F_OK) == 0) {
+		unsigned pmaj, pmin;
+		snprintf(path, sizeof(path), "%s/../dev", sys);
+		if (!(f = fopen(path, "re")))
+			return 0;
+		ok = fscanf(f, "%u:%u", &pmaj, &pmin) == 2 && device_trusted(pmaj, pmin, depth + 1);
+		fclose(f);
+		if (!ok)
+			return 0;
+	}
+	snprintf(path, sizeof(path), "%s/removable", sys);
+	if ((f = fopen(path, "re"))) {
+		ok &= !(fgets(line, sizeof(line), f) && line[0] == '1');
+		fclose(f);
 	}
 	snprintf(path, sizeof(path), "%s/uevent", sys);
 	if (ok && (f = fopen(path, "re"))) {

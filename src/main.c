@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* qvm: command table, argument checks, exit status. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -295,6 +296,9 @@ int main(int argc, char **argv)
 
 	if (cmd->flags & MUTATES)
 		signals_install();
+	else
+		/* a reader gone away is EPIPE, not death (libvirt's own pipes too) */
+		signal(SIGPIPE, SIG_IGN);
 	r = cmd->run(nargs, operands ? operands : (char *[]){ NULL }, &opts) == 0 ? 0 : 1;
 	r = finish_stdout(r);
 	/* rolled back already; now let the caller see how qvm was stopped */

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +121,30 @@ char *dataset_pool(const char *name)
 	return strndup(name, strcspn(name, "/@"));
 }
 
+/* One query parameter's name, percent-decoded as libvirt decodes it, into
+ * out (lower case); false if it does not fit. */
+static bool param_name(const char *p, size_t len, char *out, size_t size)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		int c = (unsigned char)p[i];
+		if (c == '%' && i + 2 < len && isxdigit((unsigned char)p[i + 1]) &&
+		    isxdigit((unsigned char)p[i + 2])) {
+			char hex[3] = { p[i + 1], p[i + 2], 0 };
+			c = (int)strtol(hex, NULL, 16);
+			i += 2;
+		} else if (c == '+') {
+			c = ' ';
+		}
+		if (o + 1 >= size)
+			return false;
+		out[o++] = (char)tolower(c);
+	}
+	out[o] = '\0';
+	return true;
+}
+
 bool libvirt_uri_safe(const char *uri, const char **why)
 {
 	static const char *const transports[] = { "unix", "ssh", "libssh", "libssh2", "tls", "tcp" };
@@ -131,30 +156,47 @@ bool libvirt_uri_safe(const char *uri, const char **why)
 	if (!why)
 		why = &dummy;
 	for (const unsigned char *p = (const unsigned char *)uri; *p; p++)
-		if (*p < 0x20 || *p == 0x7f) {
-			*why = "it holds a control character";
+		if (*p < 0x20 || *p >= 0x7f) {
+			*why = "it holds a control or non-ASCII character";
 			return false;
 		}
 	if (plus) {
 		size_t len = scheme - (size_t)(plus + 1 - uri);
 		bool known = false;
 		for (size_t i = 0; i < sizeof(transports) / sizeof(transports[0]); i++)
-			known |= strlen(transports[i]) == len && strncmp(plus + 1, transports[i], len) == 0;
+			known |= strlen(transports[i]) == len && strncasecmp(plus + 1, transports[i], len) == 0;
 		if (!known) {
 			*why = "its transport runs a program or is unknown (unix, ssh, libssh, libssh2, tls and tcp are allowed)";
 			return false;
 		}
 	}
+	/* the test driver reads the file its path names: only its own model */
+	if (scheme >= 4 && strncasecmp(uri, "test", 4) == 0 && (scheme == 4 || uri[4] == '+')) {
+		const char *path = strstr(uri, "://");
+		path = path ? path + 3 + strcspn(path + 3, "/?#") : NULL;
+		if (!path || strncmp(path, "/default", 8) != 0 || (path[8] && path[8] != '?')) {
+			*why = "the test driver's URI names a file for it to read (only test:///default is allowed)";
+			return false;
+		}
+	}
+	/* libvirt splits the query on '&' and ';' and decodes each name */
 	q = strchr(uri, '?');
-	for (const char *p = q; p && *p;) {
-		p++;
-		size_t len = strcspn(p, "=&");
+	for (const char *p = q ? q + 1 : NULL; p && *p;) {
+		size_t len = strcspn(p, "=&;");
+		char name[64];
+		if (!param_name(p, len, name, sizeof(name))) {
+			*why = "it has a query parameter name too long to check";
+			return false;
+		}
 		for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++)
-			if (strlen(params[i]) == len && strncasecmp(p, params[i], len) == 0) {
+			if (strcmp(name, params[i]) == 0) {
 				*why = "its command or netcat parameter names a program to run";
 				return false;
 			}
-		p = strchr(p, '&');
+		p += len;
+		p += strcspn(p, "&;");
+		if (*p)
+			p++;
 	}
 	return true;
 }

@@ -205,12 +205,25 @@ static void check_refused(struct check *c, const struct ynode *vm)
 		{ "dry-run", "qvm runs virt-install --dry-run itself" },
 		{ "print-xml", "qvm creates the VM itself" },
 	};
+	/* options virt-install's parser would also take in part ("conn",
+	 * "dry-ru"): a key that names one of these only in part is refused */
+	static const char *const guarded[] = { "connect", "dry-run", "print-xml" };
+	char t[MSG_TEXT];
 
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		long k = ymap_index(vm, refused[i].key);
 		if (k >= 0)
 			err_node(c, vm->keys[k], "'%s' is not allowed in the vm document (%s)",
 				 refused[i].key, refused[i].why);
+	}
+	for (size_t i = 0; i < vm->n; i++) {
+		const struct ynode *k = vm->keys[i];
+		if (k->kind != YNODE_SCALAR || k->len < 2)
+			continue;
+		for (size_t g = 0; g < sizeof(guarded) / sizeof(guarded[0]); g++)
+			if (k->len < strlen(guarded[g]) && strncmp(guarded[g], k->value, k->len) == 0)
+				err_node(c, k, "'%s' would be read by virt-install as --%s: spell it in full",
+					 text(t, k), guarded[g]);
 	}
 }
 
@@ -544,6 +557,8 @@ static void check_vm(struct check *c)
 	check_name(c, vm);
 	check_refused(c, vm);
 	conn = ymap_get(vm, "connect");
+	if (conn && conn->kind != YNODE_SCALAR)
+		err_node(c, conn, "'connect' must be one URI (virt-install would take the last of several)");
 	if (conn && conn->kind == YNODE_SCALAR && !yscalar_is_null(conn) && !scalar_has_nul(conn)) {
 		const char *why;
 		char t[MSG_TEXT];

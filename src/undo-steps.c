@@ -122,6 +122,30 @@ static int domain_missing(const struct spawn_result *res)
 			    strstr(res->err, "Domain not found"));
 }
 
+/* Whether virsh domblklist's table ("TARGET SOURCE" lines) has disk as a
+ * source, exactly: a path that merely starts with it is another disk. */
+static int lists_disk(const char *table, const char *disk)
+{
+	size_t dlen = strlen(disk);
+
+	for (const char *p = table ? table : ""; *p;) {
+		size_t len = strcspn(p, "\n");
+		const char *f = p, *end = p + len;
+		while (f < end && (*f == ' ' || *f == '\t'))
+			f++;
+		while (f < end && *f != ' ' && *f != '\t')       /* the target */
+			f++;
+		while (f < end && (*f == ' ' || *f == '\t'))
+			f++;
+		while (end > f && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+			end--;
+		if ((size_t)(end - f) == dlen && memcmp(f, disk, dlen) == 0)
+			return 1;
+		p += len + (p[len] == '\n');
+	}
+	return 0;
+}
+
 static int domain_run(void *data, char **err)
 {
 	const struct domain_data *d = data;
@@ -148,7 +172,7 @@ static int domain_run(void *data, char **err)
 		spawn_result_clear(&res);
 		return r;
 	}
-	r = res.out && strstr(res.out, d->strings + d->disk_off);
+	r = lists_disk(res.out, d->strings + d->disk_off);
 	spawn_result_clear(&res);
 	if (!r)
 		return 0;

@@ -313,7 +313,7 @@ t_bombs() {
 		zfs_snapshot_state before
 		run_qvm import pad.qcow2.zst $ZV
 		umount "$TMPDIR"
-		expect_failed "the temporary copy of 'pad\.qcow2\.zst' would leave less than 5% of $TMPDIR free: set TMPDIR to a file system with room for it$"
+		expect_failed "the temporary copy of 'pad\.qcow2\.zst' would leave too little free in $TMPDIR \(less than 1 GiB, or 5% of a smaller file system\): set TMPDIR to a file system with room for it$"
 		expect_rolled_back before
 	fi
 }
@@ -377,6 +377,19 @@ t_tar_without_file() {
 	expect_rolled_back before
 }
 test_case 'a tar that holds no file with data says what it holds; an empty stream too' t_tar_without_file
+
+t_after_tar() {
+	# after the tar's end, gigabytes of zeros in a few hundred bytes of
+	# bzip2: refused when more than padding follows, not read for minutes
+	make_image disk.raw 1M
+	tar -cf disk.tar disk.raw
+	{ bzip2 -c disk.tar; head -c 256M /dev/zero | bzip2 -9; } >long.tar.bz2
+	zfs_snapshot_state before
+	TEST_TIMEOUT=60 run_qvm import long.tar.bz2 $ZV
+	expect_failed "'long\.tar\.bz2' holds more data after the end of its tar archive than padding: it is not one tar archive$"
+	expect_rolled_back before
+}
+test_case 'a stream that goes on after its tar: refused' t_after_tar
 
 t_member_names() {
 	# member names are printed escaped: no line of their own, no escape

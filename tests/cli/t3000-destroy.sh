@@ -153,6 +153,25 @@ t_foreign_domain() {
 }
 test_case "a domain of that name that uses none of qvm's disks is left alone, and so is the disk" t_foreign_domain
 
+t_prefix_domain() {
+	need_libvirtd
+	# a foreign domain db whose disk path has the path of qvm's leftover disk
+	# as its start: cleanup removes the leftover, never the domain
+	mkdir -p "$QVM_ZVOL_DIR/tank/images"
+	truncate -s 1M "$QVM_ZVOL_DIR/tank/images/db-data"
+	virt-install --connect "$LV_URI" --name db --memory 128 --import --osinfo detect=on,require=off \
+		--graphics none --network none --disk "path=$QVM_ZVOL_DIR/tank/images/db-data" \
+		--noautoconsole >/dev/null 2>&1
+	lv_domain_exists db
+	zfs clone -o qvm:kind=vm-disk -o qvm:vm=db -o "qvm:connect=$LV_URI" -o qvm:state=creating \
+		-o qvm:run=1-00 $BASE@base tank/images/db
+	run_qvm cleanup --yes
+	expect_exit 0
+	expect_match '^Removed tank/images/db$' out
+	lv_domain_exists db
+}
+test_case "cleanup: a foreign domain whose disk path starts with the leftover's is left alone" t_prefix_domain
+
 t_partial() {
 	vm_file d7.yaml d7
 	run_qvm vm d7.yaml

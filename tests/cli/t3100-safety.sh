@@ -170,8 +170,13 @@ t_connect_programs() {
 	# libvirt's ext transport, and ssh's command parameter, run a program:
 	# a qvm file must not choose one - refused before any change, dry run too
 	for uri in "qemu+ext:///system?command=$TEST_DIR/prog.sh" \
+		"qemu+EXT:///system?command=$TEST_DIR/prog.sh" \
 		"qemu+ssh://localhost/system?command=$TEST_DIR/prog.sh" \
-		"qemu+ssh://localhost/system?netcat=$TEST_DIR/prog.sh"; do
+		"qemu+ssh://localhost/system?x=1;command=$TEST_DIR/prog.sh" \
+		"qemu+ssh://localhost/system?comm%61nd=$TEST_DIR/prog.sh" \
+		"qemu+ssh://localhost/system?Command=$TEST_DIR/prog.sh" \
+		"qemu+ssh://localhost/system?netcat=$TEST_DIR/prog.sh" \
+		"test:///etc/passwd"; do
 		vm_yaml c.yaml web1 "connect: $uri"
 		for dry in "" --dry-run; do
 			# shellcheck disable=SC2086
@@ -179,6 +184,17 @@ t_connect_programs() {
 			expect_exit 1
 			expect_match "connect URI '.*' is refused: " err
 		done
+	done
+	# several URIs, a mapping, an option virt-install would expand to
+	# --connect (or --dry-run: qvm would call a dry run a VM made)
+	for line in "connect: [test:///default, 'qemu+ext:///system?command=$TEST_DIR/prog.sh']" \
+		"connect: {'qemu+ext:///system?command': $TEST_DIR/prog.sh}" \
+		"conn: qemu+ext:///system?command=$TEST_DIR/prog.sh" \
+		"dry-ru: true"; do
+		vm_yaml c.yaml web1 "$line"
+		run_qvm vm --dry-run c.yaml
+		expect_exit 1
+		expect_match "must be one URI|would be read by virt-install as --(connect|dry-run): spell it in full" err
 	done
 	expect_state_unchanged before
 	expect_file_absent RAN
