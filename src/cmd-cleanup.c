@@ -101,24 +101,6 @@ static int find_datasets(struct leftovers *l)
 	return r < 0 ? log_error(TASK, "%s", strerror(-r)) : 0;
 }
 
-static int read_marker(const char *dir, char *buf, size_t size)
-{
-	_cleanup_free_ char *path = NULL;
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
-
-	if (asprintf(&path, "%s/%s", dir, SEED_CREATING_FILE) < 0)
-		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
-}
-
 /* Seed directories still marked .qvm-creating whose run is over. */
 static int find_seed_dirs(struct leftovers *l)
 {
@@ -137,7 +119,7 @@ static int find_seed_dirs(struct leftovers *l)
 			continue;
 		if (asprintf(&dir, "%s/%s", state_dir, e->d_name) < 0)
 			break;
-		if (read_marker(dir, run, sizeof(run)) < 0 || marks_run_alive(run))
+		if (marks_seed_run(dir, run, sizeof(run)) < 0 || marks_run_alive(run))
 			continue;
 		for (size_t i = 0; i < l->n; i++)
 			if (l->items[i].vm && strcmp(l->items[i].vm, e->d_name) == 0)

@@ -86,6 +86,10 @@ static int plan(struct target *t, const struct inventory *inv, struct domains *d
 		return log_error(TASK, "%s", strerror(ENOMEM));
 	if (lstat(seed_dir, &st) == 0 && S_ISDIR(st.st_mode)) {
 		_cleanup_free_ char *iso = NULL;
+		char run[128];
+		if (marks_seed_run(seed_dir, run, sizeof(run)) == 0 && marks_run_alive(run))
+			return log_error(TASK, "%s: seed directory %s is being created by a qvm still running "
+					 "(run %s); nothing of VM %s was destroyed", t->name, seed_dir, run, t->name);
 		if (asprintf(&iso, "%s/seed.iso", seed_dir) < 0 || strv_push(&paths, iso) < 0)
 			return log_error(TASK, "%s", strerror(ENOMEM));
 		t->seed_dir = TAKE_PTR(seed_dir);

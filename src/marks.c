@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
@@ -81,6 +82,24 @@ static int cmdline_has_qvm(const char *buf, size_t len)
 		if (strcmp(slash ? slash + 1 : arg, "qvm") == 0)
 			return 1;
 	}
+	return 0;
+}
+
+int marks_seed_run(const char *dir, char *buf, size_t size)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	if (asprintf(&path, "%s/%s", dir, SEED_CREATING_FILE) < 0)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
 	return 0;
 }
 

@@ -15,6 +15,8 @@
 #ifndef QVM_MARKS_H
 #define QVM_MARKS_H
 
+#include <stddef.h>
+
 #define MARK_KIND "qvm:kind"
 #define MARK_STATE "qvm:state"
 #define MARK_STATE_CREATING "creating"
@@ -36,6 +38,9 @@ int marks_vm_disk(const char *vm, const char *connect, char ***props);
  * run id. */
 #define SEED_CREATING_FILE ".qvm-creating"
 
+/* The run id in dir's SEED_CREATING_FILE, into buf: 0, or -errno (-ENOENT:
+ * the seed's run finished). */
+int marks_seed_run(const char *dir, char *buf, size_t size);
 /* True if the run id belongs to a qvm process still running here. */
 int marks_run_alive(const char *run_id);
 /* True if dataset is left over from an interrupted qvm run: its own marks

@@ -25,9 +25,11 @@ bool vm_name_valid(const char *name, const char **why);
 /*
  * Whether qvm may hand a libvirt URI (a qvm file's connect:, a volume's
  * qvm:connect) to libvirt or virt-install: libvirt's "ext" transport and a
- * "command" or "netcat" parameter name a program to run, which a file or a
- * mark from someone else must not choose; control characters are refused
- * too. Returns true if safe; otherwise false and a static reason in *why.
+ * "command" or "netcat" parameter name a program to run, "known_hosts" a
+ * file libssh writes to, the test driver's path a file it reads, and
+ * virt-install rewrites a URI holding "__virtinst_test__" - none of which a
+ * file or a mark from someone else may choose; control characters are
+ * refused too. Returns true if safe; otherwise false and a static reason in *why.
  */
 bool libvirt_uri_safe(const char *uri, const char **why);
 

@@ -204,10 +204,20 @@ static void check_refused(struct check *c, const struct ynode *vm)
 	static const struct { const char *key, *why; } refused[] = {
 		{ "dry-run", "qvm runs virt-install --dry-run itself" },
 		{ "print-xml", "qvm creates the VM itself" },
+		{ "print-step", "qvm creates the VM itself" },
+		/* virt-install would print and stop, and qvm call it a VM */
+		{ "help", "virt-install would print its help and create nothing" },
+		{ "version", "virt-install would print its version and create nothing" },
+		{ "wait", "virt-install would wait until the guest shuts down; qvm vm --wait waits for its address" },
+		{ "autoconsole", "qvm runs virt-install without a console" },
+		{ "test-stub-command", "it is virt-install's test hook" },
+		{ "test-media-detection", "it is virt-install's test hook" },
 	};
 	/* options virt-install's parser would also take in part ("conn",
-	 * "dry-ru"): a key that names one of these only in part is refused */
-	static const char *const guarded[] = { "connect", "dry-run", "print-xml" };
+	 * "nam", "dry-ru"): a key that names one of these only in part is
+	 * refused */
+	static const char *const guarded[] = { "connect", "name", "dry-run", "print-xml", "print-step",
+					       "help", "version", "wait", "autoconsole", "noautoconsole" };
 	char t[MSG_TEXT];
 
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
@@ -217,13 +227,21 @@ static void check_refused(struct check *c, const struct ynode *vm)
 				 refused[i].key, refused[i].why);
 	}
 	for (size_t i = 0; i < vm->n; i++) {
-		const struct ynode *k = vm->keys[i];
+		const struct ynode *k = vm->keys[i], *v = vm->items[i];
 		if (k->kind != YNODE_SCALAR || k->len < 2)
 			continue;
 		for (size_t g = 0; g < sizeof(guarded) / sizeof(guarded[0]); g++)
 			if (k->len < strlen(guarded[g]) && strncmp(guarded[g], k->value, k->len) == 0)
 				err_node(c, k, "'%s' would be read by virt-install as --%s: spell it in full",
 					 text(t, k), guarded[g]);
+		/* "--osinfo list", "--disk help", "--network ?": virt-install
+		 * prints what it knows and stops, having created nothing */
+		if (v->kind == YNODE_SCALAR &&
+		    (strcmp(v->value, "help") == 0 || strcmp(v->value, "?") == 0 ||
+		     (strcmp(v->value, "list") == 0 && (strcmp(k->value, "osinfo") == 0 ||
+							  strcmp(k->value, "os-variant") == 0))))
+			err_node(c, v, "'%s: %s' would make virt-install print what it knows and create nothing",
+				 text(t, k), v->value);
 	}
 }
 

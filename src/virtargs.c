@@ -210,9 +210,12 @@ static void render_value(struct render *R, const char *opt, const struct ynode *
 		render_mapping(R, opt, v);
 		return;
 	}
-	if (yscalar_is_false(v))
+	/* the name is a name, whatever it looks like: "off" as a boolean would
+	 * drop --name, and virt-install would name the VM itself */
+	bool is_name = strcmp(opt, "name") == 0;
+	if (yscalar_is_false(v) && !is_name)
 		return;
-	if (yscalar_is_true(v) || yscalar_is_null(v)) {
+	if ((yscalar_is_true(v) || yscalar_is_null(v)) && !is_name) {
 		add_argf(R, "--%s", opt);
 		return;
 	}

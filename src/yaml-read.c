@@ -65,6 +65,19 @@ static void ynode_freep(struct ynode **n) { ynode_free(*n); }
 #define _cleanup_ynode_ _cleanup_(ynode_freep)
 
 /* Number of nodes in the subtree (keys included). */
+/* Bytes of text (scalars, tags) in a tree. */
+static size_t ynode_bytes(const struct ynode *n)
+{
+	size_t c = n->len + (n->tag ? strlen(n->tag) : 0);
+
+	for (size_t i = 0; i < n->n; i++) {
+		if (n->keys)
+			c += ynode_bytes(n->keys[i]);
+		c += ynode_bytes(n->items[i]);
+	}
+	return c;
+}
+
 static size_t ynode_count(const struct ynode *n)
 {
 	size_t c = 1;
@@ -280,6 +293,7 @@ struct builder {
 	struct anchor *anchors;
 	size_t n_anchors, cap_anchors;
 	size_t nodes;
+	size_t bytes;                /* of text, aliases expanded */
 	const struct yparse_secrecy *sec;
 	char *err;
 	int r;
@@ -607,6 +621,12 @@ static int on_alias(struct builder *b, const yaml_event_t *e)
 		return fail_mark(b, e->start_mark, "alias '*%s' refers to a node that contains it", name);
 	if (count_node(b, ynode_count(a->node), e->start_mark) < 0)
 		return b->r;
+	/* a long string named a thousand times is a thousand copies of it */
+	size_t bytes = ynode_bytes(a->node);
+	if (bytes > YAML_MAX_BYTES || b->bytes + bytes > YAML_MAX_BYTES)
+		return fail_mark(b, e->start_mark, "too much text (more than %u MiB, aliases expanded)",
+				 YAML_MAX_BYTES >> 20);
+	b->bytes += bytes;
 	if (b->depth + ynode_height(a->node) > YAML_MAX_DEPTH)
 		return fail_mark(b, e->start_mark, "nesting deeper than %d levels", YAML_MAX_DEPTH);
 	copy = ynode_copy(a->node);

@@ -41,6 +41,7 @@ struct ystream {
 #define YAML_MAX_INPUT   (4u << 20)   /* bytes of a qvm file */
 #define YAML_MAX_DEPTH   64           /* nesting of mappings/sequences */
 #define YAML_MAX_NODES   100000       /* nodes after alias expansion */
+#define YAML_MAX_BYTES   (16u << 20)  /* text after alias expansion */
 
 /*
  * Parses every document of buf. Aliases are expanded to copies (counted

@@ -172,6 +172,24 @@ t_prefix_domain() {
 }
 test_case "cleanup: a foreign domain whose disk path starts with the leftover's is left alone" t_prefix_domain
 
+t_destroy_during_vm() {
+	# qvm destroy while qvm vm of the same name has made only its seed
+	mkdir slow
+	printf '#!/bin/sh\n[ "$1" = clone ] && sleep 4\nexec "%s" "$@"\n' "$(command -v zfs)" >slow/zfs
+	chmod +x slow/zfs
+	vm_file r1.yaml r1
+	PATH=$TEST_DIR/slow:$PATH "$QVM" vm r1.yaml >vm.out 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do [ -e "$QVM_STATE_DIR/r1/seed.iso" ] && break; sleep 0.05; done
+	run_qvm destroy --yes r1
+	expect_exit 1
+	expect_match "seed directory .*/r1 is being created by a qvm still running" err
+	wait $pid
+	expect_match '^VM r1 created$' vm.out
+	expect_file_exists "$QVM_STATE_DIR/r1/seed.iso"
+}
+test_case 'destroy while qvm vm of the same name runs: its seed directory is left alone' t_destroy_during_vm
+
 t_partial() {
 	vm_file d7.yaml d7
 	run_qvm vm d7.yaml

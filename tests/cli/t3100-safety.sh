@@ -176,6 +176,9 @@ t_connect_programs() {
 		"qemu+ssh://localhost/system?comm%61nd=$TEST_DIR/prog.sh" \
 		"qemu+ssh://localhost/system?Command=$TEST_DIR/prog.sh" \
 		"qemu+ssh://localhost/system?netcat=$TEST_DIR/prog.sh" \
+		"__virtinst_test__qemu+ssh://localhost/system?comm__virtinst_test__and=$TEST_DIR/prog.sh" \
+		"__virtinst_test__test:///etc/passwd" \
+		"qemu+libssh://localhost/system?known_hosts=$TEST_DIR/kh&known_hosts_verify=auto" \
 		"test:///etc/passwd"; do
 		vm_yaml c.yaml web1 "connect: $uri"
 		for dry in "" --dry-run; do
@@ -198,6 +201,7 @@ t_connect_programs() {
 	done
 	expect_state_unchanged before
 	expect_file_absent RAN
+	expect_file_absent kh
 	# nor a qvm:connect mark on a volume: list, destroy and cleanup do not
 	# connect through it
 	zfs clone -o qvm:kind=vm-disk -o qvm:vm=m1 -o qvm:state=ready \
@@ -213,5 +217,28 @@ t_connect_programs() {
 	expect_file_absent RAN
 }
 test_case 'a connect URI that runs a program (ext, command=, netcat=): refused, in files and in marks' t_connect_programs
+
+t_no_vm_made() {
+	with_image
+	zfs_snapshot_state before
+	# options that make virt-install print and stop - qvm would call that a
+	# VM made - or wait for the guest to shut down, or rename the VM
+	for line in "help: true" "version: true" "print-step: all" "wait: 5" "autoconsole: text" \
+		"test-stub-command: true" "os-variant: list" "controller: help" "sound: '?'" \
+		"nam: other" "na: other"; do
+		vm_yaml n.yaml web1 "$line"
+		run_qvm vm n.yaml
+		expect_exit 1
+		expect_match "is not allowed in the vm document|create nothing|would be read by virt-install as --name" err
+	done
+	expect_state_unchanged before
+	expect_file_absent "$QVM_STATE_DIR/web1"
+	# a name that reads as a boolean is still the name
+	sed 's/^name: web1$/name: off/' n.yaml | sed '/^na: other$/d' >off.yaml
+	run_qvm vm --dry-run off.yaml
+	expect_exit 0
+	expect_match 'virt-install --name off ' out
+}
+test_case 'options that make virt-install create nothing, wait, or rename the VM: refused; name: off is a name' t_no_vm_made
 
 test_done

@@ -477,6 +477,29 @@ static void test_name(void **state)
 	qvm_file_free(f);
 }
 
+static void test_alias_text(void **state)
+{
+	/* a long string named many times: the text, not only the nodes, counts */
+	size_t n = 2u << 20;
+	char *y = malloc(n + 40000);
+	char *p = y;
+	(void)state;
+	assert_non_null(y);
+	p += sprintf(p, "a: &x ");
+	memset(p, 'A', n);
+	p += n;
+	p += sprintf(p, "\nb: [");
+	for (int i = 0; i < 20; i++)
+		p += sprintf(p, "*x, ");
+	p += sprintf(p, "*x]\n");
+	struct ystream *s = NULL;
+	char *err = NULL;
+	assert_int_equal(ystream_parse(y, (size_t)(p - y), &s, &err), -EINVAL);
+	assert_non_null(strstr(err, "too much text (more than 16 MiB, aliases expanded)"));
+	free(err);
+	free(y);
+}
+
 static void test_refused_keys(void **state)
 {
 	(void)state;
@@ -787,6 +810,7 @@ int main(void)
 		cmocka_unit_test(test_document_errors),
 		cmocka_unit_test(test_name),
 		cmocka_unit_test(test_refused_keys),
+		cmocka_unit_test(test_alias_text),
 		cmocka_unit_test(test_connect),
 		cmocka_unit_test(test_disk_errors),
 		cmocka_unit_test(test_clone_name_too_long),
