@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "commands.h"
+#include "domain.h"
 #include "inventory.h"
 #include "log.h"
 #include "marks.h"
@@ -30,6 +31,7 @@ struct leftover {
 	char *kind;         /* image | vm-disk */
 	char *vm;           /* for vm-disk and seed directories */
 	char *connect;
+	char *uuid;         /* its domain's, when recorded */
 	char *seed_dir;     /* seed directory to remove, or NULL */
 };
 
@@ -46,6 +48,7 @@ static void leftovers_clear(struct leftovers *l)
 		free(l->items[i].kind);
 		free(l->items[i].vm);
 		free(l->items[i].connect);
+		free(l->items[i].uuid);
 		free(l->items[i].seed_dir);
 	}
 	free(l->items);
@@ -87,13 +90,15 @@ static int find_datasets(struct leftovers *l)
 		struct leftover item = {
 			.dataset = strdup(v->name), .kind = strdup(v->kind),
 			.vm = v->vm ? strdup(v->vm) : NULL, .connect = v->connect ? strdup(v->connect) : NULL,
+			.uuid = v->uuid ? strdup(v->uuid) : NULL,
 		};
 		if (!item.dataset || !item.kind || (v->vm && !item.vm) || (v->connect && !item.connect) ||
-		    leftovers_add(l, item) < 0) {
+		    (v->uuid && !item.uuid) || leftovers_add(l, item) < 0) {
 			free(item.dataset);
 			free(item.kind);
 			free(item.vm);
 			free(item.connect);
+			free(item.uuid);
 			r = -ENOMEM;
 		}
 	}
@@ -167,7 +172,7 @@ static int remove_now(struct undo *u)
 	return undo_rollback(u) == 0 ? 0 : -1;
 }
 
-static int remove_leftover(const struct leftovers *l, const struct leftover *item)
+static int remove_leftover(const struct leftovers *l, const struct leftover *item, struct domains *domains)
 {
 	struct undo u = { 0 };
 	int failed = 0;
@@ -184,7 +189,7 @@ static int remove_leftover(const struct leftovers *l, const struct leftover *ite
 	}
 	if (item->dataset && strcmp(item->kind, "vm-disk") == 0 && item->vm) {
 		_cleanup_free_ char *device = settings_zvol_device(item->dataset);
-		if (!device || undo_prepare_domain(&u, item->connect, item->vm, device) < 0)
+		if (!device || undo_prepare_domain(&u, domains, item->connect, item->uuid, item->vm, device) < 0)
 			return log_error(TASK, "%s", strerror(ENOMEM));
 		undo_arm(&u);
 	}
@@ -209,10 +214,13 @@ static int remove_leftover(const struct leftovers *l, const struct leftover *ite
 int cmd_cleanup(int argc, char **argv, const struct cmd_opts *opts)
 {
 	struct leftovers l = { 0 };
+	_cleanup_(domains_freep) struct domains *domains = domains_new(false);
 	int failed = 0;
 
 	(void)argc;
 	(void)argv;
+	if (!domains)
+		return log_error(TASK, "%s", strerror(ENOMEM));
 	if (find_datasets(&l) < 0 || find_seed_dirs(&l) < 0) {
 		leftovers_clear(&l);
 		return -1;
@@ -238,7 +246,7 @@ int cmd_cleanup(int argc, char **argv, const struct cmd_opts *opts)
 		return 0;
 	}
 	for (size_t i = 0; i < l.n; i++)
-		if (remove_leftover(&l, &l.items[i]) < 0)
+		if (remove_leftover(&l, &l.items[i], domains) < 0)
 			failed++;
 	leftovers_clear(&l);
 	if (failed)

@@ -2,9 +2,10 @@
 /* qvm destroy [--yes] [--keep-disks] NAME...: stops and undefines each VM's
  * domain, destroys its disks and removes its seed directory. The disks are
  * the volumes qvm marked qvm:kind=vm-disk, qvm:vm=NAME - never guessed from
- * paths - and the domain is asked for on the URI in their qvm:connect. A
- * domain of that name that uses none of them is not qvm's and is left
- * alone, and so is everything of that VM. Each VM succeeds or fails on its
+ * paths - and the domain is asked for by the UUID in their qvm:uuid on the
+ * URI in their qvm:connect (by name for VMs made before qvm recorded
+ * UUIDs). A domain that uses none of them is not qvm's and is left alone,
+ * and so is everything of that VM. Each VM succeeds or fails on its
  * own; any failure makes the exit status 1. */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +34,8 @@
 struct target {
 	const char *name;
 	char *connect;               /* from the boot disk's qvm:connect; NULL: default */
+	char *uuid;                  /* from its qvm:uuid; NULL: made before qvm recorded it */
+	char **paths;                /* the disks' devices and the seed: what qvm's domain uses */
 	char **disks;                /* datasets marked as this VM's disks */
 	char *seed_dir;              /* NULL when there is none */
 	struct domain_info domain;
@@ -43,7 +46,9 @@ static void targets_free(struct target *t, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		strv_free(t[i].disks);
+		strv_free(t[i].paths);
 		free(t[i].connect);
+		free(t[i].uuid);
 		free(t[i].seed_dir);
 	}
 	free(t);
@@ -58,7 +63,6 @@ static const char *uri_text(const char *uri)
  * 0, or -1 after reporting why not. */
 static int plan(struct target *t, const struct inventory *inv, struct domains *d)
 {
-	_cleanup_strv_free_ char **paths = NULL;
 	_cleanup_free_ char *err = NULL, *seed_dir = NULL;
 	const struct volume *boot = NULL;
 	const char *why;
@@ -77,10 +81,11 @@ static int plan(struct target *t, const struct inventory *inv, struct domains *d
 		if (!boot || !v->disk)
 			boot = v;
 		dev = settings_zvol_device(v->name);
-		if (!dev || strv_push(&t->disks, v->name) < 0 || strv_push(&paths, dev) < 0)
+		if (!dev || strv_push(&t->disks, v->name) < 0 || strv_push(&t->paths, dev) < 0)
 			return log_error(TASK, "%s", strerror(ENOMEM));
 	}
-	if (boot && boot->connect && !(t->connect = strdup(boot->connect)))
+	if ((boot && boot->connect && !(t->connect = strdup(boot->connect))) ||
+	    (boot && boot->uuid && !(t->uuid = strdup(boot->uuid))))
 		return log_error(TASK, "%s", strerror(ENOMEM));
 	if (asprintf(&seed_dir, "%s/%s", settings_state_dir(), t->name) < 0)
 		return log_error(TASK, "%s", strerror(ENOMEM));
@@ -90,19 +95,20 @@ static int plan(struct target *t, const struct inventory *inv, struct domains *d
 		if (marks_seed_run(seed_dir, run, sizeof(run)) == 0 && marks_run_alive(run))
 			return log_error(TASK, "%s: seed directory %s is being created by a qvm still running "
 					 "(run %s); nothing of VM %s was destroyed", t->name, seed_dir, run, t->name);
-		if (asprintf(&iso, "%s/seed.iso", seed_dir) < 0 || strv_push(&paths, iso) < 0)
+		if (asprintf(&iso, "%s/seed.iso", seed_dir) < 0 || strv_push(&t->paths, iso) < 0)
 			return log_error(TASK, "%s", strerror(ENOMEM));
 		t->seed_dir = TAKE_PTR(seed_dir);
 	}
 	if (!t->disks && !t->seed_dir)
 		return log_error(TASK, "%s: no VM of that name was made by qvm (no zvol marked qvm:vm=%s, "
 				 "no seed directory %s/%s)", t->name, t->name, settings_state_dir(), t->name);
-	if (domain_info_get(d, t->connect, t->name, paths, &t->domain, &err) < 0)
+	const struct domain_ref ref = { .uri = t->connect, .uuid = t->uuid, .name = t->name };
+	if (domain_info_get(d, &ref, t->paths, &t->domain, &err) < 0)
 		return log_error(TASK, "%s: cannot check its domain on %s: %s", t->name,
 				 uri_text(t->connect), err ? err : "unknown error");
 	if (t->domain.defined && !t->domain.uses_path)
 		return log_error(TASK, "%s: domain %s on %s uses none of qvm's disks for it nor its seed: "
-				 "it is not qvm's, so nothing of VM %s was destroyed", t->name, t->name,
+				 "it is not qvm's, so nothing of VM %s was destroyed", t->name, t->domain.name,
 				 uri_text(t->connect), t->name);
 	t->ok = true;
 	return 0;
@@ -111,8 +117,11 @@ static int plan(struct target *t, const struct inventory *inv, struct domains *d
 static void show_plan(const struct target *t, bool keep_disks)
 {
 	log_step("VM %s:", t->name);
-	if (t->domain.defined)
-		log_step("  domain %s on %s (%s)", t->name, uri_text(t->connect), t->domain.state);
+	if (t->domain.defined && t->uuid)
+		log_step("  domain %s (UUID %s) on %s (%s)", t->domain.name, t->uuid, uri_text(t->connect),
+			 t->domain.state);
+	else if (t->domain.defined)
+		log_step("  domain %s on %s (%s)", t->domain.name, uri_text(t->connect), t->domain.state);
 	for (size_t i = 0; t->disks && t->disks[i]; i++)
 		log_step("  zvol %s%s", t->disks[i], keep_disks ? " (kept)" : "");
 	if (t->seed_dir)
@@ -164,8 +173,9 @@ static int destroy(const struct target *t, struct domains *d, bool keep_disks)
 	int r;
 
 	if (t->domain.defined) {
-		log_begin("Stopping and undefining domain %s", t->name);
-		r = domain_remove(d, t->connect, t->name, &err);
+		const struct domain_ref ref = { .uri = t->connect, .uuid = t->uuid, .name = t->name };
+		log_begin("Stopping and undefining domain %s", t->domain.name);
+		r = domain_remove(d, &ref, t->paths, &err);
 		if (r < 0)
 			return log_error(TASK, "%s: cannot remove domain %s on %s: %s", t->name, t->name,
 					 uri_text(t->connect), err ? err : "unknown error");

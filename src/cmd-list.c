@@ -122,12 +122,13 @@ static void ask_libvirt(struct vm_row *rows, size_t n)
 			row->info.state = "unknown";
 			continue;
 		}
-		if (domain_info_get(d, row->boot->connect, row->name, NULL, &row->info, &err) < 0) {
+		const struct domain_ref ref = { .uri = row->boot->connect, .uuid = row->boot->uuid, .name = row->name };
+		if (domain_info_get(d, &ref, NULL, &row->info, &err) < 0) {
 			row->info.state = "unknown";
 			row->error = err;
 			continue;
 		}
-		if (row->info.defined && domain_ip(d, row->boot->connect, row->name, DOMAIN_IP_LEASE,
+		if (row->info.defined && domain_ip(d, &ref, DOMAIN_IP_LEASE,
 						   &row->ip, &err) < 0)
 			free(err);
 	}
@@ -177,6 +178,7 @@ static int print_json(const struct vm_row *rows, size_t n)
 		json_object_object_add(o, "used", json_object_new_int64((int64_t)row->used));
 		json_object_object_add(o, "ip", json_str(row->ip));
 		json_object_object_add(o, "connect", json_str(row->boot->connect));
+		json_object_object_add(o, "uuid", json_str(row->boot->uuid));
 		if (row->error)
 			json_object_object_add(o, "error", json_object_new_string(row->error));
 		json_object_array_add(arr, o);

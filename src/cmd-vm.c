@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* qvm vm FILE (SPEC §3.4): validate everything, then seed, clone,
- * virt-install --dry-run, virt-install. */
+/* qvm vm FILE (SPEC §3.4, as amended by "Each VM known by its UUID"):
+ * validate everything, libvirt included; then seed, clone, one
+ * virt-install --print-xml, and define and start the domain through the
+ * libvirt API by the UUID qvm chose (an install with a phase of its own -
+ * cdrom, location, pxe, cloud-init, unattended - is left to virt-install,
+ * with that UUID). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -17,6 +21,8 @@
 #include "cloudinit.h"
 #include "device.h"
 #include "domain.h"
+#include "domxml.h"
+#include "inventory.h"
 #include "log.h"
 #include "marks.h"
 #include "names.h"
@@ -30,6 +36,8 @@
 #include "strv.h"
 #include "undo-steps.h"
 #include "virtargs.h"
+#include "virtlog.h"
+#include "vioptions.h"
 #include "zfs.h"
 #include "banned.h"
 
@@ -45,6 +53,10 @@
 struct vm_run {
 	const char *path;
 	struct qvm_file *file;
+	struct domains *domains;     /* libvirt connections, kept for the whole command */
+	char *uri;                   /* the connection's URI as libvirt names it */
+	char uuid[37];               /* the domain's */
+	int phases;                  /* 2: an install with a phase of its own (--dry-run) */
 	unsigned timeout;
 	char *seed_dir;              /* $QVM_STATE_DIR/<name> */
 	char *seed_path;             /* .../seed.iso */
@@ -130,6 +142,59 @@ static int check_disks(const struct qvm_file *f)
 	return bad;
 }
 
+/* Whose is the domain of that UUID (or, for VMs made before qvm
+ * recorded UUIDs, of that name on that URI)? ", which is qvm's VM X" or
+ * ", which is not qvm's". */
+static void domain_owner(const char *uri, const char *uuid, const char *name, char *buf, size_t size)
+{
+	struct inventory inv;
+	_cleanup_free_ char *err = NULL;
+	const char *vm = NULL;
+
+	snprintf(buf, size, ", which is not qvm's");
+	if (inventory_load(&inv, &err) < 0)
+		return;
+	for (size_t i = 0; i < inv.n && !vm; i++) {
+		const struct volume *v = &inv.v[i];
+		if (!volume_is_disk_of(v, NULL) || v->disk)
+			continue;
+		if (v->uuid ? uuid && strcasecmp(v->uuid, uuid) == 0 && v->connect && strcmp(v->connect, uri) == 0
+			    : v->vm && strcmp(v->vm, name) == 0)
+			vm = v->vm;
+	}
+	if (vm)
+		snprintf(buf, size, ", which is qvm's VM %s (remove it with: qvm destroy %s)", vm, vm);
+	inventory_clear(&inv);
+}
+
+/* The libvirt the VM goes to: the URI as libvirt names it, and neither its
+ * name nor its UUID in use there. */
+static int check_domain(struct vm_run *run)
+{
+	const struct qvm_file *f = run->file;
+	_cleanup_free_ char *err = NULL;
+	struct domain_clash clash;
+	char owner[512];
+	int bad = 0;
+
+	if (domains_uri(run->domains, f->connect, &run->uri, &err) < 0)
+		return log_error(TASK_CHECK, "%s", err ? err : "cannot connect to libvirt");
+	if (domain_find(run->domains, f->connect, f->name, run->uuid, &clash, &err) < 0)
+		return log_error(TASK_CHECK, "cannot check the domains on %s: %s", run->uri,
+				 err ? err : "unknown error");
+	if (clash.name_taken) {
+		domain_owner(run->uri, clash.name_uuid, f->name, owner, sizeof(owner));
+		bad = log_error(TASK_CHECK, "a domain named %s already exists on %s (UUID %s)%s", f->name,
+				run->uri, clash.name_uuid, owner);
+	}
+	if (clash.uuid_taken && !(clash.name_taken && strcmp(clash.uuid_name, f->name) == 0)) {
+		domain_owner(run->uri, run->uuid, clash.uuid_name, owner, sizeof(owner));
+		bad = log_error(TASK_CHECK, "a domain with UUID %s already exists on %s (named %s)%s", run->uuid,
+				run->uri, clash.uuid_name, owner);
+	}
+	return bad;
+}
+
 /* Step 1, host part: everything that can be checked without a change.
  * Reports every problem found, not just the first. */
 static int check_host(struct vm_run *run)
@@ -139,6 +204,8 @@ static int check_host(struct vm_run *run)
 	int bad = 0;
 
 	if (check_disks(f) < 0)
+		bad = -1;
+	if (check_domain(run) < 0)
 		bad = -1;
 
 	if (lstat(run->seed_dir, &st) == 0)
@@ -293,9 +360,10 @@ static int wait_device(const char *device, unsigned timeout)
 
 /* The -o properties of a VM disk: the file's, then qvm's marks; index > 0
  * marks a disk after the boot disk. */
-static int disk_props(const struct qvm_file *f, char *const *file_props, size_t index, char ***props)
+static int disk_props(const struct vm_run *run, char *const *file_props, size_t index, char ***props)
 {
-	if (strv_extend(props, file_props) < 0 || marks_vm_disk(f->name, f->connect, props) < 0)
+	if (strv_extend(props, file_props) < 0 ||
+	    marks_vm_disk(run->file->name, run->uri, run->uuid, props) < 0)
 		return -ENOMEM;
 	if (index > 0 && strv_pushf(props, MARK_DISK "=%zu", index) < 0)
 		return -ENOMEM;
@@ -312,7 +380,7 @@ static int create_extra_disk(struct vm_run *run, size_t i)
 
 	if (signal_pending())
 		return interrupted();
-	if (disk_props(run->file, d->props, i + 1, &props) < 0 ||
+	if (disk_props(run, d->props, i + 1, &props) < 0 ||
 	    !(device = settings_zvol_device(d->dataset)) ||
 	    undo_prepare_destroy(&run->undo, d->dataset, 0) < 0)
 		return log_error(TASK, "%s", strerror(ENOMEM));
@@ -342,7 +410,7 @@ static int create_clone(struct vm_run *run)
 
 	if (signal_pending())
 		return interrupted();
-	if (disk_props(f, f->clone_props, 0, &props) < 0 ||
+	if (disk_props(run, f->clone_props, 0, &props) < 0 ||
 	    undo_prepare_destroy(&run->undo, f->clone, 0) < 0)
 		return log_error(TASK, "%s", strerror(ENOMEM));
 	log_begin("Cloning %s to %s", f->base_snapshot, f->clone);
@@ -360,43 +428,220 @@ static int create_clone(struct vm_run *run)
 	return 0;
 }
 
-/* Steps 4 and 5: virt-install, first with --dry-run. */
-static int run_virt_install(struct vm_run *run, int dry_run)
+/* True when the vm document asks for option K the way virt-install takes
+ * a flag (K: true, K: yes, K: on, or K alone). */
+static bool vm_flag(const struct qvm_file *f, const char *key)
 {
-	_cleanup_strv_free_ char **argv = NULL;
-	_cleanup_free_ char *err = NULL, *msg = NULL;
+	const struct ynode *v = ymap_get(f->vm, key);
+
+	return v && v->kind == YNODE_SCALAR && (yscalar_is_true(v) || yscalar_is_null(v));
+}
+
+/* What virt-install would do after writing the XML, done through the API. */
+static unsigned create_flags(const struct qvm_file *f)
+{
+	unsigned flags = 0;
+
+	if (vm_flag(f, "transient"))
+		flags |= DOMAIN_TRANSIENT | DOMAIN_START;
+	else if (!vm_flag(f, "noreboot"))
+		flags |= DOMAIN_START;
+	if (vm_flag(f, "autostart") && !(flags & DOMAIN_TRANSIENT))
+		flags |= DOMAIN_AUTOSTART;
+	return flags;
+}
+
+/* virt-install's argv: the file's options, the URI and UUID qvm uses. */
+static int vm_argv(const struct vm_run *run, char *const *disk_paths, const char *seed, bool print_xml,
+		   char ***argv, char **err)
+{
+	const struct vi_run vr = { .connect = run->uri, .uuid = run->uuid, .print_xml = print_xml };
+
+	if (disk_paths)
+		return virt_install_argv_paths(run->file, disk_paths, seed, &vr, argv, err);
+	return virt_install_argv(run->file, settings_zvol_dir(), seed, &vr, argv, err);
+}
+
+/* Passes virt-install's warnings on, as it would print them itself. */
+static void pass_warnings(const struct spawn_result *res, bool debug_log)
+{
+	_cleanup_free_ char *text = debug_log ? virtlog_filter(res->err) : NULL;
+
+	if (!debug_log)
+		log_child_warnings(res->out);
+	log_child_warnings(debug_log ? text : res->err);
+}
+
+/* virt-install's failure, in its own words. */
+static int virt_install_failed(const char *task, const char *what, struct spawn_result *res, bool debug_log)
+{
+	_cleanup_free_ char *msg = NULL;
+
+	if (debug_log) {
+		/* only what it prints without --debug */
+		char *text = virtlog_filter(res->err);
+		free(res->err);
+		res->err = text;
+	}
+	msg = spawn_error_text(res);
+	return log_error(task, "%s failed: %s", what, msg ? msg : "unknown error");
+}
+
+/* A disk entry's own path, as virt-install would write it in the XML (it
+ * makes a relative path absolute against its working directory, which is
+ * qvm's); only an existing file or device: storage qvm does not make is
+ * not made by anyone (virt-install --print-xml creates none). */
+static int push_named_path(char ***allowed, const struct ynode *v)
+{
+	_cleanup_free_ char *cwd = NULL;
+	struct stat st;
+
+	if (!v || v->kind != YNODE_SCALAR || strlen(v->value) != v->len || !v->len || stat(v->value, &st) < 0)
+		return 0;
+	if (strv_push(allowed, v->value) < 0)
+		return -ENOMEM;
+	if (v->value[0] == '/')
+		return 0;
+	cwd = getcwd(NULL, 0);
+	return cwd ? strv_pushf(allowed, "%s/%s", cwd, v->value) : 0;
+}
+
+/* The paths the vm document's disk entries (those without a zvol) and
+ * cdrom name themselves. */
+static int named_paths(const struct qvm_file *f, char ***allowed)
+{
+	const struct ynode *disk = ymap_get(f->vm, "disk"), *cd = ymap_get(f->vm, "cdrom");
+	int r = push_named_path(allowed, cd);
+
+	for (size_t i = 0; disk && r == 0 && i < (disk->kind == YNODE_SEQUENCE ? disk->n : 1); i++) {
+		const struct ynode *m = disk->kind == YNODE_SEQUENCE ? disk->items[i] : disk;
+		if (m->kind == YNODE_MAPPING)
+			r = push_named_path(allowed, ymap_get(m, "path"));
+		else if (m->kind == YNODE_SCALAR && !strchr(m->value, ','))
+			r = push_named_path(allowed, m);
+	}
+	return r;
+}
+
+/*
+ * virt-install --print-xml --dry-run (it validates as --dry-run does and
+ * makes nothing, storage included): the XML(s) virt-install would create,
+ * checked - name, UUID, and disks that are exactly paths. *xml is the final
+ * domain; *phases 2 when the install has a phase of its own (virt-install
+ * then boots another XML first).
+ */
+static int print_xml(const struct vm_run *run, const char *task, char *const *disk_paths, const char *seed,
+		     char *const *paths, char **xml, int *phases)
+{
+	_cleanup_strv_free_ char **argv = NULL, **docs = NULL, **allowed = NULL;
+	_cleanup_free_ char *err = NULL, *why = NULL;
 	struct spawn_result res;
+	struct domxml x;
+	size_t n;
 	int r;
+
+	*xml = NULL;
+	r = vm_argv(run, disk_paths, seed, true, &argv, &err);
+	if (r < 0)
+		return log_error(task, "%s", err ? err : strerror(-r));
+	r = spawn_run(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR, &res);
+	if (r < 0)
+		return log_error(task, "cannot run virt-install: %s", strerror(-r));
+	if (res.status != 0) {
+		r = signal_pending() ? interrupted() : virt_install_failed(task, "virt-install --print-xml", &res, true);
+		spawn_result_clear(&res);
+		return r;
+	}
+	pass_warnings(&res, true);
+	r = domxml_split(res.out ? res.out : "", &docs);
+	spawn_result_clear(&res);
+	if (r < 0)
+		return log_error(task, "virt-install --print-xml printed no domain XML");
+	n = strv_length(docs);
+	if (n > 2)
+		return log_error(task, "virt-install --print-xml printed %zu domains, not one or two", n);
+	free(TAKE_PTR(err));
+	r = domxml_parse(docs[n - 1], strlen(docs[n - 1]), &x, &err);
+	if (r < 0)
+		return log_error(task, "%s", err ? err : strerror(-r));
+	r = named_paths(run->file, &allowed);
+	if (r == 0)
+		r = domxml_check(&x, run->file->name, run->uuid, paths, allowed, &why);
+	domxml_clear(&x);
+	if (r < 0)
+		return log_error(task, "refusing the domain virt-install wrote: %s", why ? why : strerror(-r));
+	*phases = (int)n;
+	*xml = TAKE_PTR(docs[n - 1]);
+	return 0;
+}
+
+/* The paths the domain must use: the zvols' devices, then the seed. */
+static int domain_paths(const struct vm_run *run, char ***paths)
+{
+	const struct qvm_file *f = run->file;
+
+	if (strv_push(paths, run->device) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < f->n_extra_disks; i++) {
+		char *dev = settings_zvol_device(f->extra_disks[i].dataset);
+		if (!dev || strv_consume(paths, dev) < 0)
+			return -ENOMEM;
+	}
+	return strv_push(paths, run->seed_path);
+}
+
+/* Steps 4 and 5: the XML from virt-install, then the domain. */
+static int create_domain(struct vm_run *run)
+{
+	_cleanup_strv_free_ char **paths = NULL, **argv = NULL;
+	_cleanup_free_ char *xml = NULL, *err = NULL;
+	struct spawn_result res;
+	int phases, r;
 
 	if (signal_pending())
 		return interrupted();
-	r = virt_install_argv(run->file, settings_zvol_dir(), run->seed_path, dry_run, &argv, &err);
+	if (domain_paths(run, &paths) < 0 ||
+	    undo_prepare_domain(&run->undo, run->domains, run->uri, run->uuid, run->file->name, run->device) < 0)
+		return log_error(TASK, "%s", strerror(ENOMEM));
+	log_begin("Writing VM %s's definition with virt-install --print-xml", run->file->name);
+	if (print_xml(run, TASK, NULL, run->seed_path, paths, &xml, &phases) < 0)
+		return -1;
+	log_done("done");
+	if (signal_pending())
+		return interrupted();
+
+	if (phases == 1) {
+		unsigned flags = create_flags(run->file);
+		log_begin("%s VM %s (UUID %s) on %s", flags & DOMAIN_TRANSIENT ? "Starting transient" :
+			  flags & DOMAIN_START ? "Defining and starting" : "Defining", run->file->name, run->uuid,
+			  run->uri);
+		/* from here the domain may exist: libvirt may define it and
+		 * then fail (or qvm be signalled) before it answers */
+		undo_arm(&run->undo);
+		r = domain_create(run->domains, run->file->connect, xml, run->uuid, flags, &err);
+		if (r < 0)
+			return log_error(TASK, "cannot create VM %s: %s", run->file->name, err ? err : strerror(-r));
+		log_done("done");
+		return 0;
+	}
+
+	/* an install of its own (cdrom, location, ...): virt-install boots
+	 * the installer, then defines the final domain, by qvm's UUID */
+	r = vm_argv(run, NULL, run->seed_path, false, &argv, &err);
 	if (r < 0)
 		return log_error(TASK, "%s", err ? err : strerror(-r));
-	if (!dry_run && undo_prepare_domain(&run->undo, run->file->connect, run->file->name, run->device) < 0)
-		return log_error(TASK, "%s", strerror(ENOMEM));
-
-	log_begin(dry_run ? "Validating with virt-install --dry-run" : "Creating VM %s with virt-install",
-		  run->file->name);
+	log_begin("Creating VM %s (UUID %s) with virt-install, which runs its install", run->file->name, run->uuid);
+	undo_arm(&run->undo);
 	r = spawn_run(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR, &res);
 	if (r < 0)
 		return log_error(TASK, "cannot run virt-install: %s", strerror(-r));
-	/* from here a real run may have defined the domain */
-	if (!dry_run)
-		undo_arm(&run->undo);
 	if (res.status != 0) {
-		msg = spawn_error_text(&res);
+		r = signal_pending() ? interrupted() : virt_install_failed(TASK, "virt-install", &res, false);
 		spawn_result_clear(&res);
-		if (signal_pending())
-			return interrupted();
-		return log_error(TASK, "virt-install%s failed: %s", dry_run ? " --dry-run" : "",
-				 msg ? msg : "unknown error");
+		return r;
 	}
 	log_done("done");
-	if (!dry_run) {
-		log_child_warnings(res.out);
-		log_child_warnings(res.err);
-	}
+	pass_warnings(&res, false);
 	spawn_result_clear(&res);
 	return 0;
 }
@@ -406,8 +651,7 @@ static int provision(struct vm_run *run)
 	_cleanup_free_ char *err = NULL;
 	int r;
 
-	if (create_seed(run) < 0 || create_clone(run) < 0 || run_virt_install(run, 1) < 0 ||
-	    run_virt_install(run, 0) < 0)
+	if (create_seed(run) < 0 || create_clone(run) < 0 || create_domain(run) < 0)
 		return -1;
 	/* the last change: from here on the clone belongs to a finished VM */
 	if (signal_pending())
@@ -438,6 +682,7 @@ static int provision(struct vm_run *run)
 static void vm_run_clear(struct vm_run *run)
 {
 	qvm_file_free(run->file);
+	free(run->uri);
 	free(run->seed_dir);
 	free(run->seed_path);
 	free(run->device);
@@ -449,13 +694,12 @@ static void vm_run_clear(struct vm_run *run)
 static int dry_run(struct vm_run *run)
 {
 	const struct qvm_file *f = run->file;
-	_cleanup_free_ char *tmp = NULL, *base_dev = NULL, *err = NULL, *msg = NULL, *line = NULL;
-	_cleanup_strv_free_ char **check = NULL, **props = NULL, **clone = NULL, **real = NULL;
+	_cleanup_free_ char *tmp = NULL, *base_dev = NULL, *err = NULL, *line = NULL;
+	_cleanup_strv_free_ char **props = NULL, **clone = NULL, **real = NULL;
 	_cleanup_strv_free_ char **paths = NULL;
 	_cleanup_close_ int fd = -1;
 	const char *tmpdir = getenv("TMPDIR");
 	struct seed_docs docs = { .n = 0 };
-	struct spawn_result res;
 	int r;
 
 	base_dev = settings_zvol_device(f->base_snapshot);
@@ -486,28 +730,21 @@ static int dry_run(struct vm_run *run)
 	}
 	r = seed_write_files(fd, docs.files, docs.n, &err);
 	if (r == 0) {
+		_cleanup_strv_free_ char **expect = NULL;
+		_cleanup_free_ char *xml = NULL;
+		int phases;
 		log_done("done");
-		r = virt_install_argv_paths(f, paths, tmp, true, &check, &err);
-		if (r < 0)
-			log_error(TASK_CHECK, "%s", err ? err : strerror(-r));
+		if (strv_extend(&expect, paths) < 0 || strv_push(&expect, tmp) < 0) {
+			r = log_error(TASK_CHECK, "%s", strerror(ENOMEM));
+		} else {
+			log_begin("Validating with virt-install --print-xml --dry-run against %s", base_dev);
+			r = print_xml(run, TASK_CHECK, paths, tmp, expect, &xml, &phases);
+			if (r == 0)
+				log_done("%s", phases == 1 ? "done" : "done (an install with a phase of its own)");
+			run->phases = phases;
+		}
 	} else {
 		log_error(TASK_CHECK, "cannot write the seed image: %s", err ? err : strerror(-r));
-	}
-	if (r == 0) {
-		log_begin("Validating with virt-install --dry-run against %s", base_dev);
-		r = spawn_run(check, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR, &res);
-		if (r < 0) {
-			log_error(TASK_CHECK, "cannot run virt-install: %s", strerror(-r));
-		} else {
-			if (res.status != 0) {
-				msg = spawn_error_text(&res);
-				r = log_error(TASK_CHECK, "virt-install --dry-run failed: %s",
-					      msg ? msg : "unknown error");
-			} else {
-				log_done("done");
-			}
-			spawn_result_clear(&res);
-		}
 	}
 	unlink(tmp);
 	seed_docs_clear(&docs);
@@ -515,11 +752,11 @@ static int dry_run(struct vm_run *run)
 		return -1;
 
 	/* the commands of a real run, exactly */
-	if (disk_props(f, f->clone_props, 0, &props) < 0 ||
+	if (disk_props(run, f->clone_props, 0, &props) < 0 ||
 	    zfs_clone_argv(f->base_snapshot, f->clone, props, &clone) < 0)
 		return log_error(TASK_CHECK, "%s", strerror(ENOMEM));
 	free(TAKE_PTR(err));
-	r = virt_install_argv(f, settings_zvol_dir(), run->seed_path, false, &real, &err);
+	r = vm_argv(run, NULL, run->seed_path, run->phases == 1, &real, &err);
 	if (r < 0)
 		return log_error(TASK_CHECK, "%s", err ? err : strerror(-r));
 	log_step("A real run would:");
@@ -533,7 +770,7 @@ static int dry_run(struct vm_run *run)
 	for (size_t i = 0; i < f->n_extra_disks; i++) {
 		const struct qvm_disk *d = &f->extra_disks[i];
 		_cleanup_strv_free_ char **dprops = NULL, **cmd = NULL;
-		if (disk_props(f, d->props, i + 1, &dprops) < 0 ||
+		if (disk_props(run, d->props, i + 1, &dprops) < 0 ||
 		    (d->base_snapshot ? zfs_clone_argv(d->base_snapshot, d->dataset, dprops, &cmd)
 				      : zfs_create_blank_argv(d->dataset, d->volsize, dprops, &cmd)) < 0 ||
 		    !(line = strv_join_shell(cmd)))
@@ -541,15 +778,17 @@ static int dry_run(struct vm_run *run)
 		log_step("  run: %s", line);
 		free(line);
 	}
-	if (strv_push(&real, "--dry-run") < 0 || !(line = strv_join_shell(real)))
-		return log_error(TASK_CHECK, "%s", strerror(ENOMEM));
-	log_step("  run: %s", line);
-	free(real[strv_length(real) - 1]);
-	real[strv_length(real) - 1] = NULL;
-	free(line);
 	if (!(line = strv_join_shell(real)))
 		return log_error(TASK_CHECK, "%s", strerror(ENOMEM));
 	log_step("  run: %s", line);
+	if (run->phases == 1) {
+		unsigned flags = create_flags(f);
+		log_step("  %s domain %s (UUID %s) on %s through libvirt, with the XML it prints",
+			 flags & DOMAIN_TRANSIENT ? "start the transient" :
+			 flags & DOMAIN_START ? "define and start" : "define", f->name, run->uuid, run->uri);
+		if (flags & DOMAIN_AUTOSTART)
+			log_step("  mark it to start when the host boots");
+	}
 	for (size_t i = 0; i < f->n_extra_disks; i++)
 		log_step("  run: zfs set %s=%s %s", MARK_STATE, MARK_STATE_READY, f->extra_disks[i].dataset);
 	log_step("  run: zfs set %s=%s %s", MARK_STATE, MARK_STATE_READY, f->clone);
@@ -559,17 +798,16 @@ static int dry_run(struct vm_run *run)
 
 /* qvm vm --wait: polls libvirt (DHCP lease, then the guest agent) until
  * the guest has an address. */
-static int wait_for_ip(const struct qvm_file *f, unsigned seconds)
+static int wait_for_ip(const struct vm_run *run, unsigned seconds)
 {
-	_cleanup_(domains_freep) struct domains *d = domains_new(false);
+	const struct qvm_file *f = run->file;
+	const struct domain_ref ref = { .uri = f->connect, .uuid = run->uuid, .name = f->name };
 	_cleanup_free_ char *ip = NULL;
 
-	if (!d)
-		return log_error(TASK_WAIT, "%s", strerror(ENOMEM));
 	log_begin("Waiting up to %u seconds for VM %s's address", seconds, f->name);
 	for (unsigned waited = 0;; waited++) {
 		_cleanup_free_ char *err = NULL;
-		if (domain_ip(d, f->connect, f->name, DOMAIN_IP_LEASE | DOMAIN_IP_AGENT, &ip, &err) < 0)
+		if (domain_ip(run->domains, &ref, DOMAIN_IP_LEASE | DOMAIN_IP_AGENT, &ip, &err) < 0)
 			return log_error(TASK_WAIT, "VM %s: %s", f->name, err ? err : "unknown error");
 		if (ip)
 			break;
@@ -588,11 +826,36 @@ static int wait_for_ip(const struct qvm_file *f, unsigned seconds)
 }
 
 struct vm_opts {
+	struct domains *domains;
+	struct vi_options *options;  /* the installed virt-install's option names */
 	bool dry_run;
 	bool wait;
 	unsigned wait_seconds;
 	struct qvm_template tmpl;
 };
+
+/* Every vm-document key is a virt-install option spelled in full: its
+ * argparse would take "nam" for --name and "dry" for --dry-run. */
+static int check_option_names(const struct vm_run *run, const struct vm_opts *o)
+{
+	_cleanup_strv_free_ char **errors = NULL;
+	int r = vi_options_check_vm(o->options, run->file->vm, &errors);
+
+	if (r == -ENOMEM)
+		return log_error(TASK_FILE, "%s", strerror(ENOMEM));
+	for (size_t i = 0; errors && errors[i]; i++) {
+		unsigned line, col;
+		int n = 0;
+		char label[64];
+		/* a key a --set made has no line: name the --set */
+		if (sscanf(errors[i], "%u:%u: %n", &line, &col, &n) == 2 && n > 0 && line == 0)
+			log_error(TASK_FILE, "%s: %s", template_set_label(&o->tmpl, col, label, sizeof(label)),
+				  errors[i] + n);
+		else
+			log_error(TASK_FILE, "%s:%s", run->path, errors[i]);
+	}
+	return r < 0 ? -1 : 0;
+}
 
 /* One VM, all or nothing. *name (malloc'd) is its name once the file was
  * read. 0, -1, or WAIT_FAILED when the VM was created but --wait got no
@@ -600,7 +863,7 @@ struct vm_opts {
 static int vm_one(const char *path, const struct vm_opts *o, char **name)
 {
 	_cleanup_strv_free_ char **errors = NULL;
-	struct vm_run run = { .path = path };
+	struct vm_run run = { .path = path, .domains = o->domains };
 	int r;
 
 	*name = NULL;
@@ -617,6 +880,17 @@ static int vm_one(const char *path, const struct vm_opts *o, char **name)
 		return -1;
 	}
 	*name = strdup(run.file->name);
+	if (check_option_names(&run, o) < 0) {
+		vm_run_clear(&run);
+		return -1;
+	}
+	/* the file's UUID, or one qvm makes up: the domain is known by it */
+	if (run.file->uuid[0])
+		memcpy(run.uuid, run.file->uuid, sizeof(run.uuid));
+	else if (uuid_generate(run.uuid) < 0) {
+		vm_run_clear(&run);
+		return log_error(TASK_CHECK, "cannot make a UUID for the domain: %s", strerror(EIO));
+	}
 	if (settings_device_timeout(&run.timeout) < 0) {
 		vm_run_clear(&run);
 		return log_error(TASK_CHECK, "QVM_DEVICE_TIMEOUT must be a whole number of seconds (0-86400)");
@@ -646,7 +920,7 @@ static int vm_one(const char *path, const struct vm_opts *o, char **name)
 	}
 	undo_commit(&run.undo);
 	log_step("VM %s created", run.file->name);
-	r = o->wait && wait_for_ip(run.file, o->wait_seconds) < 0 ? WAIT_FAILED : 0;
+	r = o->wait && wait_for_ip(&run, o->wait_seconds) < 0 ? WAIT_FAILED : 0;
 	vm_run_clear(&run);
 	return r;
 }
@@ -672,10 +946,21 @@ int cmd_vm(int argc, char **argv, const struct cmd_opts *opts)
 		.tmpl = { .name = opt_last(opts, OPT_NAME), .sets = opts->values[OPT_SET] },
 	};
 	_cleanup_strv_free_ char **created = NULL, **failed = NULL;
+	_cleanup_(domains_freep) struct domains *domains = o.domains = domains_new(false);
+	_cleanup_(vi_options_freep) struct vi_options *options = NULL;
+	_cleanup_free_ char *err = NULL;
 	const char *count_s = opt_last(opts, OPT_COUNT), *wait_s = opt_last(opts, OPT_WAIT);
 	unsigned count = 0, no_address = 0;
 
 	(void)argc;
+	if (!domains)
+		return log_error(TASK, "%s", strerror(ENOMEM));
+	if (vi_options_load(&options, &err) < 0)
+		return log_error(TASK_CHECK, "cannot learn virt-install's options: %s", err ? err : strerror(ENOMEM));
+	/* hidden from its --help, but what qvm passes the UUID with */
+	if (vi_options_add(options, "uuid") < 0)
+		return log_error(TASK_CHECK, "%s", strerror(ENOMEM));
+	o.options = options;
 	if (o.tmpl.name) {
 		const char *why;
 		if (!vm_name_valid(o.tmpl.name, &why))

@@ -4,11 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
 #include "cleanup.h"
 #include "domain.h"
+#include "domxml.h"
 #include "dynlib.h"
 #include "msgtext.h"
 #include "names.h"
@@ -20,14 +22,24 @@
 	X(virConnectClose) \
 	X(virConnectOpen) \
 	X(virConnectOpenReadOnly) \
+	X(virConnectGetURI) \
+	X(virDomainCreate) \
+	X(virDomainCreateXML) \
+	X(virDomainDefineXML) \
+	X(virDomainDefineXMLFlags) \
 	X(virDomainDestroy) \
 	X(virDomainFree) \
 	X(virDomainGetInfo) \
+	X(virDomainGetName) \
+	X(virDomainGetUUIDString) \
 	X(virDomainGetXMLDesc) \
 	X(virDomainInterfaceAddresses) \
 	X(virDomainInterfaceFree) \
 	X(virDomainIsActive) \
+	X(virDomainIsPersistent) \
 	X(virDomainLookupByName) \
+	X(virDomainLookupByUUIDString) \
+	X(virDomainSetAutostart) \
 	X(virDomainUndefine) \
 	X(virDomainUndefineFlags) \
 	X(virGetLastErrorCode) \
@@ -102,13 +114,36 @@ void domains_free(struct domains *d)
 	free(d);
 }
 
+/* "what: libvirt's message", its lines joined with "; " (the schema
+ * validator's messages run over several): one line of an error message. */
 static char *last_error(const char *what)
 {
-	char *s;
 	const char *msg = lv->virGetLastErrorMessage();
+	size_t len;
+	char *s, *o;
 
-	if (asprintf(&s, "%s: %s", what, msg ? msg : "unknown libvirt error") < 0)
+	if (!msg)
+		msg = "unknown libvirt error";
+	len = strlen(what) + 2 + 2 * strlen(msg) + 1;
+	s = malloc(len);
+	if (!s)
 		return NULL;
+	o = s + snprintf(s, len, "%s: ", what);
+	for (const char *p = msg; *p; p++) {
+		if (*p != '\n') {
+			*o++ = *p;
+			continue;
+		}
+		while (o > s && (o[-1] == ' ' || o[-1] == '\t'))
+			o--;
+		if (p[1] && p[1] != '\n') {
+			*o++ = ';';
+			*o++ = ' ';
+		}
+	}
+	while (o > s && (o[-1] == ' ' || o[-1] == ';'))
+		o--;
+	*o = '\0';
 	return s;
 }
 
@@ -159,24 +194,74 @@ static virConnectPtr conn_get(struct domains *d, const char *uri, char **err)
 	return c;
 }
 
-/* The domain, NULL with *err NULL if there is none, NULL with *err set on
- * failure. */
-static virDomainPtr lookup(struct domains *d, const char *uri, const char *name, char **err)
+/* The domain ref names: by UUID on its URI, by name only for a VM made
+ * before qvm recorded UUIDs. NULL with *err NULL if there is none, NULL
+ * with *err set on failure. */
+static virDomainPtr lookup(struct domains *d, const struct domain_ref *ref, char **err)
 {
 	virConnectPtr c;
 	virDomainPtr dom;
 
 	*err = NULL;
-	c = conn_get(d, uri, err);
+	c = conn_get(d, ref->uri, err);
 	if (!c) {
 		if (!*err)
 			*err = strdup("cannot connect to libvirt");
 		return NULL;
 	}
-	dom = lv->virDomainLookupByName(c, name);
+	/* the C API looks up exactly what it is asked: no ID or UUID is
+	 * tried for a name, as virsh does */
+	dom = ref->uuid ? lv->virDomainLookupByUUIDString(c, ref->uuid) : lv->virDomainLookupByName(c, ref->name);
 	if (!dom && lv->virGetLastErrorCode() != VIR_ERR_NO_DOMAIN)
 		*err = last_error("cannot look up the domain");
 	return dom;
+}
+
+int domains_uri(struct domains *d, const char *uri, char **canonical, char **err)
+{
+	virConnectPtr c;
+	char *u;
+
+	*canonical = NULL;
+	*err = NULL;
+	c = conn_get(d, uri, err);
+	if (!c)
+		return -EIO;
+	u = lv->virConnectGetURI(c);
+	if (!u) {
+		*err = last_error("cannot get the connection's URI");
+		return -EIO;
+	}
+	*canonical = u;
+	return 0;
+}
+
+/* The domain's definition read for what qvm checks. */
+static int dom_xml(virDomainPtr dom, struct domxml *x, char **err)
+{
+	_cleanup_free_ char *xml = lv->virDomainGetXMLDesc(dom, 0);
+
+	if (!xml) {
+		*err = last_error("cannot read the domain's definition");
+		return -EIO;
+	}
+	return domxml_parse(xml, strlen(xml), x, err) < 0 ? -EIO : 0;
+}
+
+/* True if the domain's disks include one of paths exactly. */
+static int dom_uses(virDomainPtr dom, char *const *paths, bool *uses, char **err)
+{
+	struct domxml x;
+
+	*uses = false;
+	if (!paths || !paths[0])
+		return 0;
+	if (dom_xml(dom, &x, err) < 0)
+		return -EIO;
+	for (size_t i = 0; paths[i] && !*uses; i++)
+		*uses = domxml_uses(&x, paths[i]);
+	domxml_clear(&x);
+	return 0;
 }
 
 static const char *state_name(int state)
@@ -193,50 +278,33 @@ static const char *state_name(int state)
 	}
 }
 
-/* Does the XML name path as an attribute value ('path' or "path")? */
-static bool xml_names(const char *xml, const char *path)
-{
-	size_t len = strlen(path);
-
-	for (const char *p = xml; (p = strstr(p, path)); p++)
-		if (p > xml && (p[-1] == '\'' || p[-1] == '"') && p[len] == p[-1])
-			return true;
-	return false;
-}
-
-int domain_info_get(struct domains *d, const char *uri, const char *name, char *const *paths,
+int domain_info_get(struct domains *d, const struct domain_ref *ref, char *const *paths,
 		    struct domain_info *info, char **err)
 {
 	virDomainPtr dom;
 	virDomainInfo vi;
+	const char *name;
+	int r = 0;
 
 	memset(info, 0, sizeof(*info));
 	info->state = "undefined";
-	dom = lookup(d, uri, name, err);
+	dom = lookup(d, ref, err);
 	if (!dom)
 		return *err ? -EIO : 0;
 	info->defined = true;
 	if (lv->virDomainGetInfo(dom, &vi) < 0) {
 		*err = last_error("cannot get the domain's state");
-		lv->virDomainFree(dom);
-		return -EIO;
-	}
-	info->state = state_name(vi.state);
-	info->vcpus = vi.nrVirtCpu;
-	info->memory_kib = vi.maxMem;
-	if (paths && paths[0]) {
-		char *xml = lv->virDomainGetXMLDesc(dom, 0);
-		if (!xml) {
-			*err = last_error("cannot read the domain's definition");
-			lv->virDomainFree(dom);
-			return -EIO;
-		}
-		for (size_t i = 0; paths[i] && !info->uses_path; i++)
-			info->uses_path = xml_names(xml, paths[i]);
-		free(xml);
+		r = -EIO;
+	} else {
+		info->state = state_name(vi.state);
+		info->vcpus = vi.nrVirtCpu;
+		info->memory_kib = vi.maxMem;
+		name = lv->virDomainGetName(dom);
+		snprintf(info->name, sizeof(info->name), "%s", name ? name : "");
+		r = dom_uses(dom, paths, &info->uses_path, err);
 	}
 	lv->virDomainFree(dom);
-	return 0;
+	return r;
 }
 
 /* The first IPv4 address of the interfaces, else the first IPv6 one. */
@@ -262,8 +330,7 @@ static char *pick_address(virDomainInterfacePtr *ifaces, int n)
 	return v6 ? strdup(v6) : NULL;
 }
 
-int domain_ip(struct domains *d, const char *uri, const char *name, unsigned sources, char **ip,
-	      char **err)
+int domain_ip(struct domains *d, const struct domain_ref *ref, unsigned sources, char **ip, char **err)
 {
 	static const struct { unsigned flag; unsigned src; } order[] = {
 		{ DOMAIN_IP_LEASE, VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE },
@@ -272,7 +339,7 @@ int domain_ip(struct domains *d, const char *uri, const char *name, unsigned sou
 	virDomainPtr dom;
 
 	*ip = NULL;
-	dom = lookup(d, uri, name, err);
+	dom = lookup(d, ref, err);
 	if (!dom)
 		return *err ? -EIO : 0;
 	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]) && !*ip; k++) {
@@ -294,35 +361,147 @@ int domain_ip(struct domains *d, const char *uri, const char *name, unsigned sou
 	return 0;
 }
 
-int domain_remove(struct domains *d, const char *uri, const char *name, char **err)
+/* Undefines dom with everything libvirt keeps beside it (NVRAM, managed
+ * save, snapshot and checkpoint metadata), asking for less of it only of
+ * drivers that know fewer flags (the test driver knows two). */
+static int undefine(virDomainPtr dom)
 {
-	const unsigned flags = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
-			       VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA | VIR_DOMAIN_UNDEFINE_NVRAM;
-	virDomainPtr dom = lookup(d, uri, name, err);
+	static const unsigned flags[] = {
+		VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
+			VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA | VIR_DOMAIN_UNDEFINE_NVRAM,
+		VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
+			VIR_DOMAIN_UNDEFINE_NVRAM,
+		VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA,
+	};
+
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+		if (lv->virDomainUndefineFlags(dom, flags[i]) == 0)
+			return 0;
+		if (lv->virGetLastErrorCode() != VIR_ERR_NO_SUPPORT &&
+		    lv->virGetLastErrorCode() != VIR_ERR_INVALID_ARG)
+			return -1;
+	}
+	return lv->virDomainUndefine(dom);
+}
+
+int domain_remove(struct domains *d, const struct domain_ref *ref, char *const *paths, char **err)
+{
+	virDomainPtr dom = lookup(d, ref, err);
+	bool uses = false;
 	int r = 0;
 
 	if (!dom)
 		return *err ? -EIO : 0;
+	/* a domain that uses none of qvm's disks is not qvm's, whatever it is called */
+	if (dom_uses(dom, paths, &uses, err) < 0) {
+		lv->virDomainFree(dom);
+		return -EIO;
+	}
+	if (!uses) {
+		lv->virDomainFree(dom);
+		*err = strdup("the domain uses none of the disks qvm made for it: it is not qvm's");
+		return -EPERM;
+	}
 	if (lv->virDomainIsActive(dom) == 1 && lv->virDomainDestroy(dom) < 0 &&
 	    lv->virGetLastErrorCode() != VIR_ERR_OPERATION_INVALID) {
 		*err = last_error("cannot stop the domain");
 		r = -EIO;
 	}
-	if (r == 0 && lv->virDomainUndefineFlags(dom, flags) < 0) {
-		/* drivers without the flags (the test driver) */
-		if (lv->virGetLastErrorCode() != VIR_ERR_NO_SUPPORT &&
-		    lv->virGetLastErrorCode() != VIR_ERR_INVALID_ARG) {
-			*err = last_error("cannot undefine the domain");
-			r = -EIO;
-		} else if (lv->virDomainUndefine(dom) < 0) {
-			*err = last_error("cannot undefine the domain");
-			r = -EIO;
-		}
+	/* a transient domain is gone once stopped */
+	if (r == 0 && lv->virDomainIsPersistent(dom) != 0 && undefine(dom) < 0) {
+		*err = last_error("cannot undefine the domain");
+		r = -EIO;
 	}
 	if (r < 0 && lv->virGetLastErrorCode() == VIR_ERR_NO_DOMAIN) {
 		free(*err);
 		*err = NULL;
 		r = 0;
+	}
+	lv->virDomainFree(dom);
+	return r;
+}
+
+int domain_find(struct domains *d, const char *uri, const char *name, const char *uuid,
+		struct domain_clash *clash, char **err)
+{
+	const struct domain_ref by_name = { .uri = uri, .name = name }, by_uuid = { .uri = uri, .uuid = uuid };
+	virDomainPtr dom;
+
+	memset(clash, 0, sizeof(*clash));
+	dom = lookup(d, &by_name, err);
+	if (*err)
+		return -EIO;
+	if (dom) {
+		clash->name_taken = true;
+		if (lv->virDomainGetUUIDString(dom, clash->name_uuid) < 0)
+			clash->name_uuid[0] = '\0';
+		lv->virDomainFree(dom);
+	}
+	if (!uuid)
+		return 0;
+	dom = lookup(d, &by_uuid, err);
+	if (*err)
+		return -EIO;
+	if (dom) {
+		const char *n = lv->virDomainGetName(dom);
+		clash->uuid_taken = true;
+		snprintf(clash->uuid_name, sizeof(clash->uuid_name), "%s", n ? n : "");
+		lv->virDomainFree(dom);
+	}
+	return 0;
+}
+
+int domain_create(struct domains *d, const char *uri, const char *xml, const char *uuid, unsigned flags,
+		  char **err)
+{
+	struct domain_clash clash;
+	virConnectPtr c;
+	virDomainPtr dom;
+	char got[VIR_UUID_STRING_BUFLEN];
+	int r = 0;
+
+	*err = NULL;
+	c = conn_get(d, uri, err);
+	if (!c)
+		return -EIO;
+	/* checked up front; again here, right before: defining a name and
+	 * UUID that exist would redefine someone else's domain */
+	struct domxml x;
+	if (domxml_parse(xml, strlen(xml), &x, err) < 0)
+		return -EINVAL;
+	r = domain_find(d, uri, x.name ? x.name : "", uuid, &clash, err);
+	domxml_clear(&x);
+	if (r < 0)
+		return r;
+	if (clash.name_taken || clash.uuid_taken) {
+		*err = strdup("a domain of that name or UUID was defined meanwhile");
+		return -EEXIST;
+	}
+	if (flags & DOMAIN_TRANSIENT) {
+		dom = lv->virDomainCreateXML(c, xml, 0);
+		if (!dom) {
+			*err = last_error("cannot start the domain");
+			return -EIO;
+		}
+	} else {
+		dom = lv->virDomainDefineXMLFlags(c, xml, VIR_DOMAIN_DEFINE_VALIDATE);
+		if (!dom && (lv->virGetLastErrorCode() == VIR_ERR_NO_SUPPORT ||
+			     lv->virGetLastErrorCode() == VIR_ERR_INVALID_ARG))
+			dom = lv->virDomainDefineXML(c, xml);
+		if (!dom) {
+			*err = last_error("cannot define the domain");
+			return -EIO;
+		}
+	}
+	if (lv->virDomainGetUUIDString(dom, got) < 0 || strcasecmp(got, uuid) != 0) {
+		*err = strdup("libvirt gave the domain another UUID than qvm asked for");
+		r = -EIO;
+	} else if ((flags & DOMAIN_AUTOSTART) && lv->virDomainSetAutostart(dom, 1) < 0) {
+		*err = last_error("cannot mark the domain to start when the host boots");
+		r = -EIO;
+	} else if ((flags & DOMAIN_START) && !(flags & DOMAIN_TRANSIENT) && lv->virDomainCreate(dom) < 0) {
+		*err = last_error("cannot start the domain");
+		r = -EIO;
 	}
 	lv->virDomainFree(dom);
 	return r;

@@ -14,22 +14,35 @@ struct domains *domains_new(bool read_only);
 void domains_free(struct domains *d);
 static inline void domains_freep(struct domains **d) { domains_free(*d); }
 
+/* A domain as qvm refers to it: by the UUID it recorded, on the URI it
+ * recorded; by name only for VMs made before qvm recorded UUIDs (uuid
+ * NULL). uri NULL or "": the default URI (LIBVIRT_DEFAULT_URI honoured). */
+struct domain_ref {
+	const char *uri;
+	const char *uuid;
+	const char *name;
+};
+
+/* The URI of the connection uri opens (virConnectGetURI): what the default
+ * URI resolves to, as libvirt spells it. 0, or -EIO with *err. */
+int domains_uri(struct domains *d, const char *uri, char **canonical, char **err);
+
 struct domain_info {
-	bool defined;                /* false: no domain of that name */
+	bool defined;                /* false: no such domain */
 	const char *state;           /* "running", "shut off", ... (static); "undefined" */
+	char name[256];              /* its name */
 	unsigned vcpus;
 	unsigned long long memory_kib;
-	bool uses_path;              /* its XML names one of the paths asked about */
+	bool uses_path;              /* one of its disks is exactly one of the paths asked about */
 };
 
 /*
- * Looks up domain NAME on URI (NULL or "": the default URI, which honours
- * LIBVIRT_DEFAULT_URI). paths (may be NULL) are disk or seed paths: sets
- * uses_path if the domain's XML names one of them. Returns 0 (also when
- * there is no such domain: info->defined false), or -EIO with *err
- * libvirt's message (malloc'd).
+ * Looks up the domain ref names. paths (may be NULL) are disk or seed
+ * paths: sets uses_path if one of its disks is exactly one of them. Returns
+ * 0 (also when there is no such domain: info->defined false), or -EIO with
+ * *err libvirt's message (malloc'd).
  */
-int domain_info_get(struct domains *d, const char *uri, const char *name, char *const *paths,
+int domain_info_get(struct domains *d, const struct domain_ref *ref, char *const *paths,
 		    struct domain_info *info, char **err);
 
 /* Where domain_ip looks for the guest's address. */
@@ -40,12 +53,42 @@ enum { DOMAIN_IP_LEASE = 1u << 0, DOMAIN_IP_AGENT = 1u << 1 };
  * *ip (malloc'd), or *ip NULL when none is known. Returns 0, or -EIO with
  * *err when the domain cannot be looked up.
  */
-int domain_ip(struct domains *d, const char *uri, const char *name, unsigned sources, char **ip,
-	      char **err);
+int domain_ip(struct domains *d, const struct domain_ref *ref, unsigned sources, char **ip, char **err);
 
-/* Stops domain NAME if it runs and undefines it (with its managed save,
- * snapshot and checkpoint metadata and NVRAM). A domain that is already
- * gone counts as success. Returns 0 or -EIO with *err. */
-int domain_remove(struct domains *d, const char *uri, const char *name, char **err);
+/*
+ * Stops the domain ref names if it runs and undefines it (with its managed
+ * save, snapshot and checkpoint metadata and NVRAM) - only if one of its
+ * disks is exactly one of paths: -EPERM with *err otherwise (not qvm's). A
+ * domain that is already gone counts as success. Returns 0, -EPERM or -EIO
+ * with *err.
+ */
+int domain_remove(struct domains *d, const struct domain_ref *ref, char *const *paths, char **err);
+
+/* What already uses a name or a UUID on a URI. */
+struct domain_clash {
+	bool name_taken;
+	char name_uuid[64];          /* the UUID of the domain of that name */
+	bool uuid_taken;
+	char uuid_name[256];         /* the name of the domain of that UUID */
+};
+
+/* Looks up name and uuid (may be NULL) on uri. 0, or -EIO with *err. */
+int domain_find(struct domains *d, const char *uri, const char *name, const char *uuid,
+		struct domain_clash *clash, char **err);
+
+enum {
+	DOMAIN_START = 1u << 0,      /* start it once defined */
+	DOMAIN_AUTOSTART = 1u << 1,  /* start it when the host boots */
+	DOMAIN_TRANSIENT = 1u << 2,  /* start it, never define it */
+};
+
+/*
+ * Defines (validating it) and starts the domain xml describes, which must
+ * have UUID uuid, as flags say. Refuses, -EEXIST, when a domain of its name
+ * or UUID exists. Returns 0, or -errno with *err; on failure after the
+ * definition the domain may exist: remove it by its UUID.
+ */
+int domain_create(struct domains *d, const char *uri, const char *xml, const char *uuid, unsigned flags,
+		  char **err);
 
 #endif

@@ -22,6 +22,7 @@ void inventory_clear(struct inventory *inv)
 		free(v->kind);
 		free(v->vm);
 		free(v->connect);
+		free(v->uuid);
 		free(v->state);
 		free(v->source);
 		free(v->sha256);
@@ -42,6 +43,7 @@ static char **field_of(struct volume *v, const char *prop)
 		{ "qvm:kind", offsetof(struct volume, kind) },
 		{ "qvm:vm", offsetof(struct volume, vm) },
 		{ "qvm:connect", offsetof(struct volume, connect) },
+		{ "qvm:uuid", offsetof(struct volume, uuid) },
 		{ "qvm:state", offsetof(struct volume, state) },
 		{ "qvm:source", offsetof(struct volume, source) },
 		{ "qvm:sha256", offsetof(struct volume, sha256) },
@@ -60,7 +62,7 @@ static char **field_of(struct volume *v, const char *prop)
  * on the volume itself: ZFS user properties inherit, and a mark inherited
  * from a parent (zfs set qvm:kind=vm-disk tank/vms) says nothing about
  * who made the volume. */
-static const char *const props[] = { "volsize", "used", "origin", "qvm:kind", "qvm:vm", "qvm:connect",
+static const char *const props[] = { "volsize", "used", "origin", "qvm:kind", "qvm:vm", "qvm:connect", "qvm:uuid",
 				      "qvm:state", "qvm:source", "qvm:sha256", "qvm:sha512", "qvm:disk",
 				      "qvm:run", NULL };
 #define N_PROPS (sizeof(props) / sizeof(props[0]) - 1)

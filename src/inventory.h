@@ -14,7 +14,8 @@ struct volume {
 	/* qvm's marks, NULL when unset */
 	char *kind;                  /* "image" | "vm-disk" */
 	char *vm;
-	char *connect;
+	char *connect;               /* the libvirt URI of the VM's domain */
+	char *uuid;                  /* its domain's UUID (NULL: made before qvm recorded it) */
 	char *state;
 	char *source;
 	char *sha256;                /* the digest verified at import (one of the two) */

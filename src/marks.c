@@ -62,14 +62,16 @@ int marks_image(const char *source, char ***props)
 	return r < 0 ? r : marks_common(props);
 }
 
-int marks_vm_disk(const char *vm, const char *connect, char ***props)
+int marks_vm_disk(const char *vm, const char *connect, const char *uuid, char ***props)
 {
 	int r = strv_push(props, "qvm:kind=vm-disk");
 
 	if (r == 0)
 		r = strv_pushf(props, "qvm:vm=%s", vm);
 	if (r == 0 && connect && *connect)
-		r = push_mark(props, "qvm:connect", connect);
+		r = push_mark(props, MARK_CONNECT, connect);
+	if (r == 0 && uuid)
+		r = push_mark(props, MARK_UUID, uuid);
 	return r < 0 ? r : marks_common(props);
 }
 

@@ -4,7 +4,9 @@
  * clone time, so a dataset never exists unmarked, and change nothing in ZFS.
  *   qvm:kind   image | vm-disk
  *   qvm:vm     the VM's name (vm-disk)
- *   qvm:connect the libvirt URI the VM was defined on (unset: the default)
+ *   qvm:connect the libvirt URI the VM was defined on, as libvirt names the
+ *              connection (unset on disks made before qvm recorded it: the default)
+ *   qvm:uuid   the UUID of the VM's domain (unset on disks made before)
  *   qvm:source the image file or URL it was imported from (image)
  *   qvm:sha256 the SHA-256 of the source, verified during the import (image)
  *   qvm:sha512 or its SHA-512, when that is what was verified (image)
@@ -22,6 +24,8 @@
 #define MARK_STATE_CREATING "creating"
 #define MARK_STATE_READY "ready"
 #define MARK_RUN "qvm:run"
+#define MARK_CONNECT "qvm:connect"
+#define MARK_UUID "qvm:uuid"
 /* A VM disk after the boot disk: its index among the VM's zvol disks (1, 2,
  * ...); the boot disk has none. */
 #define MARK_DISK "qvm:disk"
@@ -30,8 +34,8 @@
 const char *marks_run_id(void);
 /* "-o" values for an imported image. strv; 0 or -ENOMEM. */
 int marks_image(const char *source, char ***props);
-/* "-o" values for a VM's disk clone. connect may be NULL. */
-int marks_vm_disk(const char *vm, const char *connect, char ***props);
+/* "-o" values for a VM's disk clone. connect and uuid may be NULL. */
+int marks_vm_disk(const char *vm, const char *connect, const char *uuid, char ***props);
 
 /* A seed directory holds this file until its run succeeds, so an
  * interrupted run's seed can be told from a working VM's. It contains the

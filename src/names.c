@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <sys/random.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,4 +210,47 @@ bool libvirt_uri_safe(const char *uri, const char **why)
 			p++;
 	}
 	return true;
+}
+
+int uuid_canonical(const char *s, char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0, o = 0;
+
+	/* 32 hex digits, as 8-4-4-4-12 or without dashes */
+	bool dashed = strlen(s) == 36;
+	if (!dashed && strlen(s) != 32)
+		return -EINVAL;
+	for (size_t i = 0; s[i]; i++) {
+		const char *d;
+		if (dashed && (i == 8 || i == 13 || i == 18 || i == 23)) {
+			if (s[i] != '-')
+				return -EINVAL;
+			continue;
+		}
+		char ch = (char)((s[i] >= 'A' && s[i] <= 'F') ? s[i] - 'A' + 'a' : s[i]);
+		if (!(d = strchr(hex, ch)) || !*d)
+			return -EINVAL;
+		if (n == 8 || n == 12 || n == 16 || n == 20)
+			out[o++] = '-';
+		out[o++] = ch;
+		n++;
+	}
+	if (n != 32)
+		return -EINVAL;
+	out[o] = '\0';
+	return 0;
+}
+
+int uuid_generate(char out[37])
+{
+	unsigned char b[16];
+
+	if (getrandom(b, sizeof(b), 0) != sizeof(b))
+		return -EIO;
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);   /* version 4: random */
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);   /* RFC 4122 variant */
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+	return 0;
 }

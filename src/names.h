@@ -40,4 +40,10 @@ char *dataset_parent(const char *name);
 /* The pool component of a dataset name, malloc'd. */
 char *dataset_pool(const char *name);
 
+/* A UUID (32 hex digits, bare or 8-4-4-4-12) in libvirt's canonical form,
+ * lower case with dashes, into out: 0 or -EINVAL. */
+int uuid_canonical(const char *s, char out[37]);
+/* A new random (version 4) UUID in canonical form: 0 or -EIO. */
+int uuid_generate(char out[37]);
+
 #endif

@@ -210,14 +210,14 @@ static void check_refused(struct check *c, const struct ynode *vm)
 		{ "version", "virt-install would print its version and create nothing" },
 		{ "wait", "virt-install would wait until the guest shuts down; qvm vm --wait waits for its address" },
 		{ "autoconsole", "qvm runs virt-install without a console" },
+		{ "destroy-on-exit", "qvm attaches no console, so virt-install would stop the VM as soon as it started it" },
+		{ "reinstall", "qvm makes new VMs; it does not reinstall existing ones" },
 		{ "test-stub-command", "it is virt-install's test hook" },
 		{ "test-media-detection", "it is virt-install's test hook" },
 	};
-	/* options virt-install's parser would also take in part ("conn",
-	 * "nam", "dry-ru"): a key that names one of these only in part is
-	 * refused */
-	static const char *const guarded[] = { "connect", "name", "dry-run", "print-xml", "print-step",
-					       "help", "version", "wait", "autoconsole", "noautoconsole" };
+	/* keys virt-install's parser would take in part ("conn", "nam",
+	 * "dry-ru") are refused against its installed option list
+	 * (vioptions.c), which the command checks */
 	char t[MSG_TEXT];
 
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
@@ -230,10 +230,6 @@ static void check_refused(struct check *c, const struct ynode *vm)
 		const struct ynode *k = vm->keys[i], *v = vm->items[i];
 		if (k->kind != YNODE_SCALAR || k->len < 2)
 			continue;
-		for (size_t g = 0; g < sizeof(guarded) / sizeof(guarded[0]); g++)
-			if (k->len < strlen(guarded[g]) && strncmp(guarded[g], k->value, k->len) == 0)
-				err_node(c, k, "'%s' would be read by virt-install as --%s: spell it in full",
-					 text(t, k), guarded[g]);
 		/* "--osinfo list", "--disk help", "--network ?": virt-install
 		 * prints what it knows and stops, having created nothing */
 		if (v->kind == YNODE_SCALAR &&
@@ -567,6 +563,21 @@ static void check_disks(struct check *c, struct ynode *vm)
 	}
 }
 
+/* uuid: the domain's UUID, which qvm otherwise makes up; kept in the
+ * canonical form libvirt prints, so it compares with what libvirt says. */
+static void check_uuid(struct check *c, const struct ynode *vm)
+{
+	const struct ynode *v = ymap_get(vm, "uuid");
+	char t[MSG_TEXT];
+
+	if (!v)
+		return;
+	if (v->kind != YNODE_SCALAR || yscalar_is_null(v) || scalar_has_nul(v) ||
+	    uuid_canonical(v->value, c->f->uuid) < 0)
+		err_node(c, v, "'uuid' must be a UUID such as 4b7c5e2a-9d3f-4e1a-8c6b-2f0d1e3a5b7c, not '%s'",
+			 v->kind == YNODE_SCALAR ? text(t, v) : "a collection");
+}
+
 static void check_vm(struct check *c)
 {
 	struct ynode *vm = c->f->vm;
@@ -585,6 +596,7 @@ static void check_vm(struct check *c)
 		else
 			err_node(c, conn, "connect URI '%s' is refused: %s", text(t, conn), why);
 	}
+	check_uuid(c, vm);
 	check_disks(c, vm);
 	if (c->r == 0) {
 		_cleanup_free_ const struct ynode **maps = calloc(c->f->n_extra_disks + 1, sizeof(*maps));

@@ -9,6 +9,7 @@
 static volatile sig_atomic_t pending_signal;
 static volatile sig_atomic_t child_pid;
 static volatile sig_atomic_t hold_children;
+static volatile sig_atomic_t received;      /* INT, TERM and HUP so far */
 
 /* SIGPIPE too: output cut off (qvm ... | head) rolls back like ^C does */
 static const int handled[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
@@ -17,6 +18,14 @@ static void on_signal(int sig)
 {
 	if (!pending_signal)
 		pending_signal = sig;
+	if (sig != SIGPIPE && received < 1000)
+		received++;
+	/* a third signal while children are held gives up the rollback: the
+	 * step running now is stopped, what is left is reported */
+	if (hold_children && received >= 3 && child_pid > 0 && sig != SIGPIPE) {
+		(void)kill((pid_t)child_pid, SIGTERM);
+		return;
+	}
 	/* children run in their own process group, so the terminal's ^C only
 	 * reaches qvm; pass it on so the child stops and qvm can roll back
 	 * (not a SIGPIPE: that is about qvm's own output) */
@@ -51,6 +60,11 @@ void signals_set_child(pid_t pid)
 void signals_hold_children(int hold)
 {
 	hold_children = hold;
+}
+
+int signals_abandon(void)
+{
+	return hold_children && received >= 3;
 }
 
 int signals_forwarding(void)

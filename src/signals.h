@@ -17,6 +17,8 @@ void signals_set_child(pid_t pid);
 void signals_hold_children(int hold);
 /* Whether a signal is passed on to children now (not during rollback). */
 int signals_forwarding(void);
+/* A third INT, TERM or HUP arrived during rollback: give it up. */
+int signals_abandon(void);
 /* If a signal is pending: restore its default action and raise it. */
 void signals_reraise(void);
 

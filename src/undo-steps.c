@@ -8,9 +8,10 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "domain.h"
+#include "strv.h"
 #include "marks.h"
 #include "names.h"
-#include "process.h"
 #include "undo-steps.h"
 #include "zfs.h"
 #include "banned.h"
@@ -94,118 +95,69 @@ int undo_prepare_seed_dir(struct undo *u, const char *dir)
 /* ---- libvirt domain ---- */
 
 struct domain_data {
-	size_t name_off, disk_off;   /* offsets into strings */
-	char strings[];              /* "URI\0NAME\0DISK\0" ("" = default URI) */
+	struct domains *domains;     /* the caller's connections (not owned) */
+	char *uri, *uuid, *name, *disk;
 };
 
-/* virsh [-c URI] VERB NAME; *res holds its output. */
-static int virsh(const struct domain_data *d, const char *verb, struct spawn_result *res)
+static void domain_data_free(void *p)
 {
-	const char *uri = d->strings, *name = d->strings + d->name_off;
-	char *argv[6];
-	int n = 0;
+	struct domain_data *d = p;
 
-	argv[n++] = "virsh";
-	if (*uri) {
-		argv[n++] = "-c";
-		argv[n++] = (char *)uri;
-	}
-	argv[n++] = (char *)verb;
-	argv[n++] = (char *)name;
-	argv[n] = NULL;
-	return spawn_run(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR, res);
-}
-
-static int domain_missing(const struct spawn_result *res)
-{
-	return res->err && (strstr(res->err, "ailed to get domain") ||
-			    strstr(res->err, "Domain not found"));
-}
-
-/* Whether virsh domblklist's table ("TARGET SOURCE" lines) has disk as a
- * source, exactly: a path that merely starts with it is another disk. */
-static int lists_disk(const char *table, const char *disk)
-{
-	size_t dlen = strlen(disk);
-
-	for (const char *p = table ? table : ""; *p;) {
-		size_t len = strcspn(p, "\n");
-		const char *f = p, *end = p + len;
-		while (f < end && (*f == ' ' || *f == '\t'))
-			f++;
-		while (f < end && *f != ' ' && *f != '\t')       /* the target */
-			f++;
-		while (f < end && (*f == ' ' || *f == '\t'))
-			f++;
-		while (end > f && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
-			end--;
-		if ((size_t)(end - f) == dlen && memcmp(f, disk, dlen) == 0)
-			return 1;
-		p += len + (p[len] == '\n');
-	}
-	return 0;
+	if (!d)
+		return;
+	free(d->uri);
+	free(d->uuid);
+	free(d->name);
+	free(d->disk);
+	free(d);
 }
 
 static int domain_run(void *data, char **err)
 {
 	const struct domain_data *d = data;
-	struct spawn_result res;
+	const struct domain_ref ref = { .uri = d->uri, .uuid = d->uuid, .name = d->name };
+	char *const paths[] = { d->disk, NULL };
 	int r;
 
-	/* a URI from a volume's marks: whoever set it chose no program to run */
-	const char *why;
-	if (*d->strings && !libvirt_uri_safe(d->strings, &why)) {
-		*err = xasprintf("refusing to connect to its libvirt URI: %s", why);
-		return -EPERM;
-	}
-	/* only a domain that uses the disk this run made is ours to remove:
-	 * another domain of the same name is left alone */
-	r = virsh(d, "domblklist", &res);
-	if (r < 0) {
-		*err = xasprintf("cannot run virsh: %s", strerror(-r));
-		return r;
-	}
-	if (res.status != 0) {
-		r = domain_missing(&res) ? 0 : -EIO;
-		if (r < 0)
-			*err = spawn_error_text(&res);
-		spawn_result_clear(&res);
-		return r;
-	}
-	r = lists_disk(res.out, d->strings + d->disk_off);
-	spawn_result_clear(&res);
-	if (!r)
+	/* only the domain that uses the disk this run made is ours to remove:
+	 * a domain of another UUID, or of this one without that disk, is left
+	 * alone */
+	r = domain_remove(d->domains, &ref, paths, err);
+	if (r == -EPERM) {
+		free(*err);
+		*err = NULL;
 		return 0;
-
-	if (virsh(d, "destroy", &res) == 0)   /* not running is fine too */
-		spawn_result_clear(&res);
-	r = virsh(d, "undefine", &res);
-	if (r < 0) {
-		*err = xasprintf("cannot run virsh: %s", strerror(-r));
-		return r;
 	}
-	if (res.status != 0 && !domain_missing(&res)) {
-		*err = spawn_error_text(&res);
-		r = -EIO;
-	}
-	spawn_result_clear(&res);
 	return r;
 }
 
-int undo_prepare_domain(struct undo *u, const char *connect, const char *name, const char *disk)
+static char *shell_quoted(const char *s)
 {
-	const char *uri = connect ? connect : "";
-	size_t ulen = strlen(uri), nlen = strlen(name), dlen = strlen(disk);
-	struct domain_data *d = malloc(sizeof(*d) + ulen + nlen + dlen + 3);
+	char *argv[] = { (char *)s, NULL };
+
+	return strv_join_shell(argv);
+}
+
+int undo_prepare_domain(struct undo *u, struct domains *domains, const char *connect, const char *uuid,
+			const char *name, const char *disk)
+{
+	struct domain_data *d = calloc(1, sizeof(*d));
+	_cleanup_free_ char *q = NULL;
+	const char *id = uuid ? uuid : name;
 
 	if (d) {
-		memcpy(d->strings, uri, ulen + 1);
-		memcpy(d->strings + ulen + 1, name, nlen + 1);
-		memcpy(d->strings + ulen + nlen + 2, disk, dlen + 1);
-		d->name_off = ulen + 1;
-		d->disk_off = ulen + nlen + 2;
+		d->domains = domains;
+		d->uri = connect && *connect ? strdup(connect) : NULL;
+		d->uuid = uuid ? strdup(uuid) : NULL;
+		d->name = strdup(name);
+		d->disk = strdup(disk);
+		if ((connect && *connect && !d->uri) || (uuid && !d->uuid) || !d->name || !d->disk) {
+			domain_data_free(d);
+			d = NULL;
+		}
 	}
-	return undo_prepare(u, domain_run, d, xasprintf("libvirt domain %s", name),
-			    *uri ? xasprintf("virsh -c %s undefine %s", uri, name)
-				 : xasprintf("virsh undefine %s", name));
+	q = connect && *connect ? shell_quoted(connect) : strdup("");
+	return undo_prepare_free(u, domain_run, d, domain_data_free, xasprintf("libvirt domain %s", name),
+				 !q ? NULL : *q ? xasprintf("virsh -c %s destroy %s; virsh -c %s undefine --nvram %s", q, id, q, id)
+						: xasprintf("virsh destroy %s; virsh undefine --nvram %s", id, id));
 }

@@ -12,9 +12,12 @@ int undo_prepare_destroy(struct undo *u, const char *dataset, int recursive)
 /* Removes DIR/seed.iso, DIR/.qvm-creating and DIR ("seed directory DIR"). */
 int undo_prepare_seed_dir(struct undo *u, const char *dir)
 	__attribute__((warn_unused_result));
-/* virsh [-c URI] destroy + undefine NAME, if it is defined and uses the
- * disk at path DISK (another domain of that name is not ours). */
-int undo_prepare_domain(struct undo *u, const char *connect, const char *name, const char *disk)
-	__attribute__((warn_unused_result));
+struct domains;
+/* Stops and undefines the domain of UUID uuid on connect (NULL: the
+ * default URI; uuid NULL: by name, for VMs made before qvm recorded UUIDs)
+ * through domains - if one of its disks is exactly DISK (else it is not
+ * ours and is left alone). ("libvirt domain NAME") */
+int undo_prepare_domain(struct undo *u, struct domains *domains, const char *connect, const char *uuid,
+			const char *name, const char *disk) __attribute__((warn_unused_result));
 
 #endif

@@ -9,14 +9,23 @@
 
 static void step_free(struct undo_step *s)
 {
-	free(s->data);
+	if (s->free_data)
+		s->free_data(s->data);
+	else
+		free(s->data);
 	free(s->what);
 	free(s->remedy);
 }
 
 int undo_prepare(struct undo *u, undo_fn fn, void *data, char *what, char *remedy)
 {
-	struct undo_step s = { .fn = fn, .data = data, .what = what, .remedy = remedy };
+	return undo_prepare_free(u, fn, data, NULL, what, remedy);
+}
+
+int undo_prepare_free(struct undo *u, undo_fn fn, void *data, void (*free_data)(void *), char *what,
+		      char *remedy)
+{
+	struct undo_step s = { .fn = fn, .data = data, .free_data = free_data, .what = what, .remedy = remedy };
 
 	if (!data || !what || !remedy) {
 		step_free(&s);
@@ -63,6 +72,12 @@ int undo_rollback(struct undo *u)
 
 		if (!s->armed)
 			continue;
+		if (signals_abandon()) {
+			failed++;
+			log_error("rolling back", "stopped by a third signal; left behind: %s; remove it with: %s",
+				  s->what, s->remedy);
+			continue;
+		}
 		log_begin("Rolling back: removing %s", s->what);
 		if (s->fn(s->data, &err) < 0) {
 			failed++;

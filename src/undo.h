@@ -16,7 +16,8 @@ typedef int (*undo_fn)(void *data, char **err);
 
 struct undo_step {
 	undo_fn fn;
-	void *data;                  /* freed with free() afterwards */
+	void *data;                  /* freed with free_data() afterwards */
+	void (*free_data)(void *);
 	char *what;                  /* "zvol tank/images/web1" */
 	char *remedy;                /* "zfs destroy -r tank/images/web1" */
 	int armed;
@@ -33,12 +34,18 @@ struct undo {
  */
 int undo_prepare(struct undo *u, undo_fn fn, void *data, char *what, char *remedy)
 	__attribute__((warn_unused_result));
+/* The same for data that free() does not release whole. */
+int undo_prepare_free(struct undo *u, undo_fn fn, void *data, void (*free_data)(void *), char *what,
+		      char *remedy) __attribute__((warn_unused_result));
 /* The change of the most recently prepared step has been made. */
 void undo_arm(struct undo *u);
 /*
  * Runs every armed step, newest first, even when one fails. Each failure is
  * reported on stderr with what was left behind and the command that removes
- * it. Returns the number of steps that failed. The journal is emptied.
+ * it. Signals do not cut it short (children are not sent them) until the
+ * third: then the steps not yet run are reported as left behind, with their
+ * commands. Returns the number of steps that failed or were not run. The
+ * journal is emptied.
  */
 int undo_rollback(struct undo *u);
 /* Success: forgets every step without running it. */

@@ -314,7 +314,7 @@ int virt_args_check(const struct ynode *vm, const struct ynode *const *zvol_disk
 }
 
 int virt_install_argv(const struct qvm_file *f, const char *zvol_dir, const char *seed_path,
-		      bool dry_run, char ***argv, char **err)
+		      const struct vi_run *run, char ***argv, char **err)
 {
 	_cleanup_strv_free_ char **paths = NULL;
 
@@ -326,11 +326,11 @@ int virt_install_argv(const struct qvm_file *f, const char *zvol_dir, const char
 	for (size_t i = 0; i < f->n_extra_disks; i++)
 		if (strv_pushf(&paths, "%s/%s", zvol_dir, f->extra_disks[i].dataset) < 0)
 			return -ENOMEM;
-	return virt_install_argv_paths(f, paths, seed_path, dry_run, argv, err);
+	return virt_install_argv_paths(f, paths, seed_path, run, argv, err);
 }
 
 int virt_install_argv_paths(const struct qvm_file *f, char *const *disk_paths, const char *seed_path,
-			    bool dry_run, char ***argv, char **err)
+			    const struct vi_run *run, char ***argv, char **err)
 {
 	_cleanup_free_ char *seed = NULL;
 	_cleanup_free_ const struct ynode **maps = calloc(f->n_extra_disks + 1, sizeof(*maps));
@@ -358,11 +358,25 @@ int virt_install_argv_paths(const struct qvm_file *f, char *const *disk_paths, c
 	R.nz = f->n_extra_disks + 1;
 	add_arg(&R, "virt-install");
 	render_vm(&R, f->vm);
+	/* the URI qvm itself talks to, and the UUID it knows the domain by */
+	if (run->connect && !ymap_get(f->vm, "connect")) {
+		add_arg(&R, "--connect");
+		add_arg(&R, run->connect);
+	}
+	if (run->uuid && !ymap_get(f->vm, "uuid")) {
+		add_arg(&R, "--uuid");
+		add_arg(&R, run->uuid);
+	}
 	add_arg(&R, "--noautoconsole");
 	add_arg(&R, "--disk");
 	add_arg(&R, seed);
-	if (dry_run)
+	/* the XML only, nothing made (storage included); --debug brings back
+	 * the warnings --print-xml silences (see virtlog.h) */
+	if (run->print_xml) {
+		add_arg(&R, "--print-xml");
 		add_arg(&R, "--dry-run");
+		add_arg(&R, "--debug");
+	}
 	if (R.r == 0 && R.errors) {
 		R.r = -EINVAL;
 		if (err && !(*err = strdup(R.errors[0])))

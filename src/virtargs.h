@@ -6,20 +6,28 @@
 #include <stdbool.h>
 #include "qvmfile.h"
 
+/* What qvm adds to the file's options. */
+struct vi_run {
+	const char *connect;         /* --connect URI when the file has none, or NULL */
+	const char *uuid;            /* --uuid UUID when the file has none, or NULL */
+	bool print_xml;              /* --print-xml --dry-run --debug: the XML, nothing made */
+};
+
 /*
  * Builds argv[0]="virt-install" then one or more arguments per key of f->vm,
  * in file order. The boot disk gets "path=<zvol_dir>/<clone>" as its first
- * sub-option, and each extra zvol disk "path=<zvol_dir>/<dataset>". Then "--noautoconsole", "--disk" "path=<seed_path>,device=cdrom",
- * and "--dry-run" when dry_run. Returns 0, -ENOMEM, or -EINVAL with *err
+ * sub-option, and each extra zvol disk "path=<zvol_dir>/<dataset>". Then
+ * run's --connect and --uuid, "--noautoconsole", "--disk"
+ * "path=<seed_path>,device=cdrom", and run's --print-xml. Returns 0, -ENOMEM, or -EINVAL with *err
  * a malloc'd message (a value that cannot be rendered).
  */
 int virt_install_argv(const struct qvm_file *f, const char *zvol_dir, const char *seed_path,
-		      bool dry_run, char ***argv, char **err);
+		      const struct vi_run *run, char ***argv, char **err);
 /* The same with the zvol disks' paths given, boot disk first, then
  * f->extra_disks (qvm vm --dry-run validates against the base images'
  * devices: the clones do not exist yet). */
 int virt_install_argv_paths(const struct qvm_file *f, char *const *disk_paths, const char *seed_path,
-			    bool dry_run, char ***argv, char **err);
+			    const struct vi_run *run, char ***argv, char **err);
 
 /*
  * Checks that every key of the vm document can be rendered (the same rules,

@@ -53,6 +53,8 @@ _test_env() {
 	export QVM_ZVOL_DIR=$TEST_DIR/zvol
 	export QVM_STATE_DIR=$TEST_DIR/qvm-state
 	export QVM_DEVICE_TIMEOUT=2
+	# virt-install's option names, learnt once per test file
+	export QVM_CACHE_DIR=$TEST_ROOT/qvm-cache
 	export ZFS_DOUBLE_LOG=$TEST_DIR/zfs.log
 	export VIRT_INSTALL_LOG=$TEST_DIR/virt-install.log
 	export LIBVIRT_DEFAULT_URI=test:///default
@@ -157,6 +159,13 @@ expect_exit() {
 	[ "$status" = "$1" ] && return 0
 	case $status in 124|137) _fail "the command did not finish within ${_run_timeout:-120} s" ;; esac
 	{ _fail "exit status $status, expected $1"; _show "$TEST_DIR/out"; _show "$TEST_DIR/err"; } >&2
+	return 1
+}
+
+# expect_fails COMMAND...: the command fails (exits non-zero).
+expect_fails() {
+	"$@" || return 0
+	_fail "succeeded, expected to fail: $*"
 	return 1
 }
 

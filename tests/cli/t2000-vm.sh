@@ -70,7 +70,7 @@ t_minimal() {
 	expect_only_warnings err
 	expect_eq 'VM web1 created' "$(tail -n 1 out)" "last line"
 	expect_lines_in_order out 'web1' 'seed' "Cloning $BASE@base to tank/images/web1" \
-		'--dry-run' 'Creating VM web1'
+		'--print-xml' 'Defining and starting VM web1 \(UUID [0-9a-f-]{36}\) on test:///default'
 	# zfs: one clone, then at most qvm:* marks
 	zfs_mutations calls
 	expect_first_line "^clone( -o '?qvm:[a-z_.-]+=[^ ]*)* $BASE@base tank/images/web1\$" calls
@@ -78,20 +78,23 @@ t_minimal() {
 	expect_eq $'tank/images/web1\tvolume\t2097152\t'"$BASE@base" \
 		"$(zfs list -H -p -o name,type,volsize,origin tank/images/web1)" "the clone"
 	expect_eq 'base image content' "$(head -c 18 "$(dev tank/images/web1)")" "clone content"
-	# virt-install: --dry-run first, then the same without it
-	expect_eq 2 "$(wc -l <"$VIRT_INSTALL_LOG")" "virt-install calls"
-	dry=$(sed -n 1p "$VIRT_INSTALL_LOG")
-	real=$(sed -n 2p "$VIRT_INSTALL_LOG")
-	expect_eq "$real" "$(printf '%s\n' "$dry" | sed 's/ --dry-run//')" "dry run = real run + --dry-run"
-	expect_match ' --dry-run( |$)' <(printf '%s\n' "$dry")
+	# virt-install: once, for the XML; qvm defines and starts the domain
+	expect_eq 1 "$(wc -l <"$VIRT_INSTALL_LOG")" "virt-install calls"
+	real=$(sed -n 1p "$VIRT_INSTALL_LOG")
+	expect_match ' --print-xml --dry-run --debug$' <(printf '%s\n' "$real")
+	uuid=$(zfs get -H -o value qvm:uuid tank/images/web1)
+	expect_match '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$' <(echo "$uuid")
+	expect_match " --uuid $uuid " <(printf '%s\n' "$real")
+	expect_match "UUID $uuid" out
+	expect_eq 'test:///default' "$(zfs get -H -o value qvm:connect tank/images/web1)" "recorded URI"
 	expect_eq "--name web1 --connect test:///default --memory 256 --vcpus 1 --import --osinfo detect=on,require=off --graphics none --network none --disk path=$(dev tank/images/web1),bus=virtio" \
-		"$(printf '%s\n' "$real" | sed 's/ --noautoconsole.*//; s/ --disk path=[^ ]*seed.iso[^ ]*//')" \
+		"$(printf '%s\n' "$real" | sed 's/ --uuid [^ ]*//; s/ --noautoconsole.*//')" \
 		"arguments from the file, in file order"
 	expect_match "( |^)--noautoconsole( |$)" <(printf '%s\n' "$real")
 	expect_match "( |^)--disk path=$QVM_STATE_DIR/web1/seed\.iso,device=cdrom( |$)" \
 		<(printf '%s\n' "$real")
 }
-test_case 'minimal VM: clone, virt-install --dry-run then for real, file order kept' t_minimal
+test_case 'minimal VM: clone, one virt-install --print-xml by qvm'\''s UUID, file order kept' t_minimal
 
 t_seed() {
 	vm_file web1.yaml web1
@@ -161,7 +164,7 @@ t_rules() {
 	run_qvm vm web2.yaml
 	expect_exit 0
 	expect_eq "--name web2 --connect test:///default --memory 256 --vcpus 1 --import --noreboot --quiet --osinfo detect=on,require=off --graphics none --network network=default,model=virtio --network network=default,model=e1000 --disk path=$TEST_DIR/extra.raw,format=raw --disk path=$(dev tank/images/web2-root),bus=virtio,driver.cache=none,driver.io=native" \
-		"$(sed -n 2p "$VIRT_INSTALL_LOG" | sed 's/ --noautoconsole.*//; s/ --disk path=[^ ]*seed.iso[^ ]*//')" \
+		"$(sed -n 1p "$VIRT_INSTALL_LOG" | sed 's/ --uuid [^ ]*//; s/ --noautoconsole.*//')" \
 		"true/false/empty values, quoted scalars, mappings, nested mappings, sequences"
 	zfs_mutations calls
 	expect_first_line "^clone -o volsize=4M -o compression=lz4( -o '?qvm:[a-z_.-]+=[^ ]*)* $BASE@base tank/images/web2-root\$" calls

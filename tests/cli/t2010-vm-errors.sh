@@ -301,7 +301,7 @@ t_device_late() {
 	vm_file vm.yaml web1
 	QVM_DEVICE_TIMEOUT=3 ZFS_DOUBLE_DEVICE=late:1 run_qvm vm vm.yaml
 	expect_exit 0
-	expect_eq 2 "$(wc -l <"$VIRT_INSTALL_LOG")" "virt-install calls"
+	expect_eq 1 "$(wc -l <"$VIRT_INSTALL_LOG")" "virt-install calls"
 }
 test_case 'the clone'"'"'s device appears late: waited for' t_device_late
 
@@ -310,37 +310,40 @@ t_dry_run_fails() {
 	vm_file vm.yaml web1
 	VIRT_INSTALL_FAIL=dry-run run_qvm vm vm.yaml
 	expect_exit 1
-	expect_first_line '^Error provisioning virtual machine: virt-install --dry-run failed: ' err
+	expect_first_line '^Error provisioning virtual machine: virt-install --print-xml failed: ' err
 	expect_contains 'ERROR    injected failure (dry-run)' err
 	expect_nothing_done before
-	expect_eq 1 "$(wc -l <"$VIRT_INSTALL_LOG")" "only the dry run ran"
-	# virt-install's own reason
+	expect_eq 1 "$(wc -l <"$VIRT_INSTALL_LOG")" "virt-install ran once"
+	# virt-install's own reason, without its --debug lines
 	vm_file vm.yaml web1 '' 'vcpus: many'
 	run_qvm vm vm.yaml
 	expect_exit 1
-	expect_first_line '^Error provisioning virtual machine: virt-install --dry-run failed: ' err
+	expect_first_line '^Error provisioning virtual machine: virt-install --print-xml failed: ' err
 	expect_contains 'many' err
+	expect_no_match 'DEBUG|Traceback' err
 	expect_nothing_done before
 }
-test_case 'virt-install --dry-run fails: its message shown, all undone' t_dry_run_fails
+test_case 'virt-install --print-xml fails: its message shown (no debug lines), all undone' t_dry_run_fails
 
 t_real_fails() {
 	zfs_snapshot_state before
 	vm_file vm.yaml web1
-	VIRT_INSTALL_FAIL=real run_qvm vm vm.yaml
+	vm_file vm.yaml web1 '' 'xml: ./memory=abc'
+	run_qvm vm vm.yaml
 	expect_exit 1
-	expect_first_line '^Error provisioning virtual machine: virt-install failed: ' err
-	expect_contains 'ERROR    injected failure (real)' err
+	expect_match "^Error provisioning virtual machine: cannot create VM web1: cannot define the domain: .*'abc'.*; .*" err
+	expect_eq 1 "$(grep -vc '^WARNING ' err)" "one line of error"
 	expect_nothing_done before
 }
-test_case 'virt-install fails for real: all undone' t_real_fails
+test_case 'libvirt refuses the definition: its message shown, all undone' t_real_fails
 
 t_undo_fails() {
 	zfs_snapshot_state before
 	vm_file vm.yaml web1
-	ZFS_DOUBLE_FAIL=destroy VIRT_INSTALL_FAIL=real run_qvm vm vm.yaml
+	vm_file vm.yaml web1 '' 'xml: ./memory=abc'
+	ZFS_DOUBLE_FAIL=destroy run_qvm vm vm.yaml
 	expect_exit 1
-	expect_first_line '^Error provisioning virtual machine: virt-install failed: ' err
+	expect_match '^Error provisioning virtual machine: cannot create VM web1: ' err
 	expect_match '^Error rolling back: .*tank/images/web1.*dataset is busy' err
 	expect_match 'left behind: zvol tank/images/web1' err
 	expect_contains 'zfs destroy tank/images/web1' err

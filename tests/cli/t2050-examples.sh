@@ -20,9 +20,10 @@ test_case 'examples/minimal.yaml provisions web1' '
 	expect_line "VM web1 created" out
 	expect_eq "volume tank/images/debian12@base ready" \
 		"$(zfs list -H -o type,origin,qvm:state tank/images/web1 | tr "\t" " ")" "the clone"
-	real=$(sed -n 2p "$VIRT_INSTALL_LOG")
-	expect_eq "--name web1 --memory 1024 --vcpus 2 --import --osinfo linux2022 --graphics none --network network=default,model=virtio --disk path=$QVM_ZVOL_DIR/tank/images/web1,bus=virtio --noautoconsole" \
-		"$(printf "%s\n" "$real" | sed "s/ --disk path=[^ ]*seed.iso.*//")" "virt-install arguments"
+	real=$(sed -n 1p "$VIRT_INSTALL_LOG")
+	# the file names no URI: qvm passes the one it resolved, and its UUID
+	expect_eq "--name web1 --memory 1024 --vcpus 2 --import --osinfo linux2022 --graphics none --network network=default,model=virtio --disk path=$QVM_ZVOL_DIR/tank/images/web1,bus=virtio --connect test:///default --noautoconsole" \
+		"$(printf "%s\n" "$real" | sed "s/ --uuid [^ ]*//; s/ --disk path=[^ ]*seed.iso.*//")" "virt-install arguments"
 	mkdir seed
 	xorriso -osirrox on -indev "$QVM_STATE_DIR/web1/seed.iso" -extract / seed >/dev/null 2>&1
 	expect_first_line "^#cloud-config$" seed/user-data
@@ -36,7 +37,7 @@ test_case 'examples/full.yaml: two NICs, nested sub-options, volsize, named clon
 	expect_line "VM db1 created" out
 	expect_eq "20G lz4 tank/images/debian12@base" \
 		"$(zfs get -H -o value volsize,compression,origin tank/vms/db1-root | tr "\n" " " | sed "s/ $//")" "clone properties"
-	real=$(sed -n 2p "$VIRT_INSTALL_LOG")
+	real=$(sed -n 1p "$VIRT_INSTALL_LOG")
 	expect_contains "--osinfo detect=on,require=off" <(echo "$real")
 	expect_contains "--network network=default,model=virtio --network bridge=br0,model=virtio,mac=52:54:00:12:34:56" <(echo "$real")
 	expect_contains "--disk path=$QVM_ZVOL_DIR/tank/vms/db1-root,bus=virtio,driver.cache=none,driver.discard=unmap" <(echo "$real")

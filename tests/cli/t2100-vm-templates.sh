@@ -69,10 +69,10 @@ t_set() {
 	run_qvm vm --set vm.memory=4096 --set meta-data.local-hostname=db1 \
 		--set vm.disk.zvol.volsize=4M --set 'user-data.users.0.name=bob' \
 		--set 'user-data.write_files=[{path: /x, content: "y"}]' \
-		--set "vm.description='007'" --set vm.memory=512 s1.yaml
+		--set "vm.metadata.description='007'" --set vm.memory=512 s1.yaml
 	expect_exit 0
 	expect_match '^--name s1 --connect test:///default --memory 512 ' "$VIRT_INSTALL_LOG"
-	expect_match " --description 007 " "$VIRT_INSTALL_LOG"
+	expect_match " --metadata description=007 " "$VIRT_INSTALL_LOG"
 	expect_eq 4194304 "$(zfs get -H -p -o value volsize tank/images/s1)" "volsize from --set"
 	expect_eq db1 "$(meta s1 local-hostname)" local-hostname
 	expect_match '^- name: bob$' seed-s1/user-data
@@ -131,7 +131,7 @@ t_count_partial() {
 	expect_line 'Error provisioning virtual machine: 1 of 3 VMs not created: web-2' err
 	expect_file_absent "$QVM_STATE_DIR/web-2"
 	# each all or nothing: web-2's failure left nothing of web-2
-	VIRT_INSTALL_FAIL=real run_qvm vm --count 2 --name x c.yaml
+	VIRT_INSTALL_FAIL=dry-run run_qvm vm --count 2 --name x c.yaml
 	expect_exit 1
 	expect_line 'Created 0 of 2 VMs' out
 	expect_eq '' "$(zfs list -H -o name tank/images/x-1 tank/images/x-2 2>/dev/null)" "rolled back"

@@ -25,7 +25,7 @@ t_full() {
 	run_qvm destroy --yes d1
 	expect_exit 0
 	expect_empty err
-	expect_lines_in_order out '^VM d1:$' "^  domain d1 on test\+unix.* \(running\)$" \
+	expect_lines_in_order out '^VM d1:$' "^  domain d1 \(UUID [0-9a-f-]{36}\) on test\+unix.* \(running\)$" \
 		'^  zvol tank/images/d1$' "^  seed directory $QVM_STATE_DIR/d1$" \
 		'^Stopping and undefining domain d1\.\.\. done$' \
 		'^Destroying zvol tank/images/d1\.\.\. done$' \

@@ -104,8 +104,7 @@ test_case 'names with shell metacharacters, spaces, leading -, .. or / are refus
 t_no_execution() {
 	with_image
 	local bad="\$(touch $TEST_DIR/pwned) \`touch $TEST_DIR/pwned2\` ; touch $TEST_DIR/pwned3"
-	vm_yaml v.yaml web1 "description: \"$bad\"
-metadata: {title: \"$bad\"}" "runcmd: [[sh, -c, \"$bad\"]]
+	vm_yaml v.yaml web1 "metadata: {title: \"$bad\", description: \"$bad\"}" "runcmd: [[sh, -c, \"$bad\"]]
 write_files: [{path: /tmp/x, content: \"$bad\"}]"
 	printf 'local-hostname: "%s"\n' "$bad" >>v.yaml
 	sed -i "s|zvol: {base: tank/images/deb}|zvol: {base: tank/images/deb, \"org.example:note\": \"$bad\"}|" v.yaml
@@ -117,7 +116,7 @@ write_files: [{path: /tmp/x, content: \"$bad\"}]"
 	expect_file_absent pwned3
 	# the value reached zfs and virt-install verbatim, as one argument each
 	expect_eq "$bad" "$(zfs get -H -o value org.example:note tank/images/web1)"
-	grep -F -- "--description" "$VIRT_INSTALL_LOG" >/dev/null
+	grep -F -- "--metadata" "$VIRT_INSTALL_LOG" >/dev/null
 }
 test_case '$(...), backticks and ; in any field never execute' t_no_execution
 
@@ -197,7 +196,7 @@ t_connect_programs() {
 		vm_yaml c.yaml web1 "$line"
 		run_qvm vm --dry-run c.yaml
 		expect_exit 1
-		expect_match "must be one URI|would be read by virt-install as --(connect|dry-run): spell it in full" err
+		expect_match "must be one URI|virt-install would read it as --(connect|dry-run); spell it in full" err
 	done
 	expect_state_unchanged before
 	expect_file_absent RAN
@@ -213,7 +212,7 @@ t_connect_programs() {
 	expect_match "refusing to connect to " err
 	zfs set qvm:state=creating qvm:run=1-00 tank/images/m1
 	run_qvm cleanup --yes
-	expect_match "refusing to connect to its libvirt URI" err
+	expect_match "refusing to connect to .*its transport runs a program" err
 	expect_file_absent RAN
 }
 test_case 'a connect URI that runs a program (ext, command=, netcat=): refused, in files and in marks' t_connect_programs
@@ -229,7 +228,7 @@ t_no_vm_made() {
 		vm_yaml n.yaml web1 "$line"
 		run_qvm vm n.yaml
 		expect_exit 1
-		expect_match "is not allowed in the vm document|create nothing|would be read by virt-install as --name" err
+		expect_match "is not allowed in the vm document|create nothing|virt-install would read it as (--name|one of .*--name)" err
 	done
 	expect_state_unchanged before
 	expect_file_absent "$QVM_STATE_DIR/web1"

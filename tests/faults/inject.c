@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 int fsync(int fd);
+void *dlsym(void *handle, const char *name);
 ssize_t pread(int fd, void *buf, size_t n, off_t off);
 ssize_t pread64(int fd, void *buf, size_t n, off_t off);
 int fdatasync(int fd);
@@ -160,4 +161,75 @@ ssize_t pread64(int fd, void *buf, size_t n, off_t off)
 	if (n >= (1u << 20))
 		maybe_shrink(fd);
 	return r;
+}
+
+/* ---- libvirt calls, through the dlsym qvm finds them with ---- */
+
+typedef void *(*dlsym_fn)(void *, const char *);
+
+static dlsym_fn next_dlsym(void)
+{
+	static dlsym_fn f;
+
+	if (!f)
+		f = (dlsym_fn)dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.34");
+	if (!f)
+		f = (dlsym_fn)dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.2.5");
+	return f;
+}
+
+static void *real_define, *real_create;
+
+/* 1 if FUNC is to fail; after the delay it asks for, 0 to run it */
+static int libvirt_fault(const char *func)
+{
+	const char *v = getenv("QVM_FAULT_LIBVIRT"), *mark = getenv("QVM_FAULT_MARK");
+	size_t len = strlen(func);
+
+	if (!v || strncmp(v, func, len) != 0 || v[len] != ':')
+		return 0;
+	if (strcmp(v + len + 1, "fail") == 0)
+		return 1;
+	if (mark) {
+		int m = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (m >= 0)
+			close(m);
+	}
+	long ms = atol(v + len + 1);
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L }, rem;
+	while (nanosleep(&ts, &rem) < 0 && errno == EINTR)
+		ts = rem;
+	return 0;
+}
+
+static void *fake_define(void *conn, const char *xml, unsigned flags)
+{
+	if (libvirt_fault("virDomainDefineXMLFlags"))
+		return NULL;
+	return ((void *(*)(void *, const char *, unsigned))real_define)(conn, xml, flags);
+}
+
+static int fake_create(void *dom)
+{
+	if (libvirt_fault("virDomainCreate"))
+		return -1;
+	return ((int (*)(void *))real_create)(dom);
+}
+
+void *dlsym(void *handle, const char *name)
+{
+	dlsym_fn next = next_dlsym();
+	void *p = next ? next(handle, name) : NULL;
+
+	if (!p || !is_qvm() || !getenv("QVM_FAULT_LIBVIRT"))
+		return p;
+	if (strcmp(name, "virDomainDefineXMLFlags") == 0) {
+		real_define = p;
+		return (void *)fake_define;
+	}
+	if (strcmp(name, "virDomainCreate") == 0) {
+		real_create = p;
+		return (void *)fake_create;
+	}
+	return p;
 }

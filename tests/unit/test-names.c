@@ -238,6 +238,32 @@ static void test_size_format(void **state)
 	assert_string_equal(size_format(UINT64_MAX, buf, sizeof(buf)), "16.0 EiB");
 }
 
+static void test_uuid(void **state)
+{
+	(void)state;
+	char out[37], again[37];
+
+	assert_int_equal(uuid_canonical("4B7C5E2A-9D3F-4E1A-8C6B-2F0D1E3A5B7C", out), 0);
+	assert_string_equal(out, "4b7c5e2a-9d3f-4e1a-8c6b-2f0d1e3a5b7c");
+	assert_int_equal(uuid_canonical("4b7c5e2a9d3f4e1a8c6b2f0d1e3a5b7c", out), 0);
+	assert_string_equal(out, "4b7c5e2a-9d3f-4e1a-8c6b-2f0d1e3a5b7c");
+	/* dashes elsewhere, too short, too long, not hex, trailing text */
+	assert_int_equal(uuid_canonical("4b7c5e2a9-d3f-4e1a-8c6b-2f0d1e3a5b7c", out), -EINVAL);
+	assert_int_equal(uuid_canonical("4b7c5e2a-9d3f-4e1a-8c6b-2f0d1e3a5b7", out), -EINVAL);
+	assert_int_equal(uuid_canonical("4b7c5e2a-9d3f-4e1a-8c6b-2f0d1e3a5b7c0", out), -EINVAL);
+	assert_int_equal(uuid_canonical("4b7c5e2a-9d3f-4e1a-8c6b-2f0d1e3a5b7g", out), -EINVAL);
+	assert_int_equal(uuid_canonical("4b7c5e2a 9d3f 4e1a 8c6b 2f0d1e3a5b7c", out), -EINVAL);
+	assert_int_equal(uuid_canonical("", out), -EINVAL);
+	/* generated: version 4, RFC 4122 variant, canonical, each new */
+	assert_int_equal(uuid_generate(out), 0);
+	assert_int_equal(uuid_canonical(out, again), 0);
+	assert_string_equal(out, again);
+	assert_int_equal(out[14], '4');
+	assert_non_null(strchr("89ab", out[19]));
+	assert_int_equal(uuid_generate(again), 0);
+	assert_string_not_equal(out, again);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -249,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_size_round_up),
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_size_format),
+		cmocka_unit_test(test_uuid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

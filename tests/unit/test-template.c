@@ -50,7 +50,7 @@ static char *args_of(const struct qvm_file *f)
 {
 	char **argv = NULL, *s;
 
-	assert_int_equal(virt_install_argv(f, "/dev/zvol", "/s/seed.iso", false, &argv, NULL), 0);
+	assert_int_equal(virt_install_argv(f, "/dev/zvol", "/s/seed.iso", &(struct vi_run){ 0 }, &argv, NULL), 0);
 	s = strv_join(argv, " ");
 	strv_free(argv);
 	return s;

@@ -57,7 +57,10 @@ static void check_file(const char *yaml, bool dry_run, const char *const *exp)
 	struct qvm_file *f = load(yaml);
 	char **argv = NULL, *err = NULL;
 
-	assert_int_equal(virt_install_argv(f, ZVOL_DIR, SEED, dry_run, &argv, &err), 0);
+	const struct vi_run run = { .connect = dry_run ? "test:///default" : NULL,
+				    .uuid = dry_run ? "4b7c5e2a-9d3f-4e1a-8c6b-2f0d1e3a5b7c" : NULL,
+				    .print_xml = dry_run };
+	assert_int_equal(virt_install_argv(f, ZVOL_DIR, SEED, &run, &argv, &err), 0);
 	assert_null(err);
 	assert_argv(argv, exp);
 	strv_free(argv);
@@ -122,11 +125,14 @@ static void test_spec_example(void **state)
 		"--osinfo", "debian12", "--graphics", "none", "--network", "network=default,model=virtio",
 		"--disk", "path=/dev/zvol/tank/images/web1,bus=virtio",
 		"--noautoconsole", "--disk", "path=" SEED ",device=cdrom", NULL };
+	/* what qvm adds: the URI and UUID it uses, and --print-xml */
 	const char *const exp_dry[] = {
 		"virt-install", "--name", "web1", "--memory", "1024", "--vcpus", "2", "--import",
 		"--osinfo", "debian12", "--graphics", "none", "--network", "network=default,model=virtio",
 		"--disk", "path=/dev/zvol/tank/images/web1,bus=virtio",
-		"--noautoconsole", "--disk", "path=" SEED ",device=cdrom", "--dry-run", NULL };
+		"--connect", "test:///default", "--uuid", "4b7c5e2a-9d3f-4e1a-8c6b-2f0d1e3a5b7c",
+		"--noautoconsole", "--disk", "path=" SEED ",device=cdrom", "--print-xml", "--dry-run", "--debug",
+		NULL };
 
 	check_file(y, false, exp);
 	check_file(y, true, exp_dry);
@@ -299,7 +305,7 @@ static void test_paths_quoted(void **state)
 		"virt-install", "--name", "web1", "--disk", "path=\"/dev/z,vol/tank/images/web1\"",
 		"--noautoconsole", "--disk", "path=\"/var/lib/q,vm/seed.iso\",device=cdrom", NULL };
 
-	assert_int_equal(virt_install_argv(f, "/dev/z,vol", "/var/lib/q,vm/seed.iso", false, &argv, &err), 0);
+	assert_int_equal(virt_install_argv(f, "/dev/z,vol", "/var/lib/q,vm/seed.iso", &(struct vi_run){ 0 }, &argv, &err), 0);
 	assert_argv(argv, exp);
 	strv_free(argv);
 	qvm_file_free(f);
@@ -317,7 +323,7 @@ static void test_render_error_from_tree(void **state)
 	free(f->vm->items[f->vm->n - 1]->value);
 	f->vm->items[f->vm->n - 1]->value = NULL;
 	f->vm->items[f->vm->n - 1]->len = 0;
-	assert_int_equal(virt_install_argv(f, ZVOL_DIR, SEED, false, &argv, &err), -EINVAL);
+	assert_int_equal(virt_install_argv(f, ZVOL_DIR, SEED, &(struct vi_run){ 0 }, &argv, &err), -EINVAL);
 	assert_null(argv);
 	assert_string_equal(err, "0:0: 'graphics' is an empty mapping");
 	free(err);
