@@ -462,16 +462,6 @@ static int vm_argv(const struct vm_run *run, char *const *disk_paths, const char
 	return virt_install_argv(run->file, settings_zvol_dir(), seed, &vr, argv, err);
 }
 
-/* Passes virt-install's warnings on, as it would print them itself. */
-static void pass_warnings(const struct spawn_result *res, bool debug_log)
-{
-	_cleanup_free_ char *text = debug_log ? virtlog_filter(res->err) : NULL;
-
-	if (!debug_log)
-		log_child_warnings(res->out);
-	log_child_warnings(debug_log ? text : res->err);
-}
-
 /* virt-install's failure, in its own words. */
 static int virt_install_failed(const char *task, const char *what, struct spawn_result *res, bool debug_log)
 {
@@ -531,7 +521,7 @@ static int named_paths(const struct qvm_file *f, char ***allowed)
  * then boots another XML first).
  */
 static int print_xml(const struct vm_run *run, const char *task, char *const *disk_paths, const char *seed,
-		     char *const *paths, char **xml, int *phases)
+		     char *const *paths, char **xml, int *phases, char **warnings)
 {
 	_cleanup_strv_free_ char **argv = NULL, **docs = NULL, **allowed = NULL;
 	_cleanup_free_ char *err = NULL, *why = NULL;
@@ -541,6 +531,7 @@ static int print_xml(const struct vm_run *run, const char *task, char *const *di
 	int r;
 
 	*xml = NULL;
+	*warnings = NULL;
 	r = vm_argv(run, disk_paths, seed, true, &argv, &err);
 	if (r < 0)
 		return log_error(task, "%s", err ? err : strerror(-r));
@@ -552,7 +543,8 @@ static int print_xml(const struct vm_run *run, const char *task, char *const *di
 		spawn_result_clear(&res);
 		return r;
 	}
-	pass_warnings(&res, true);
+	/* shown once the step's line is done */
+	*warnings = virtlog_filter(res.err);
 	r = domxml_split(res.out ? res.out : "", &docs);
 	spawn_result_clear(&res);
 	if (r < 0)
@@ -594,7 +586,7 @@ static int domain_paths(const struct vm_run *run, char ***paths)
 static int create_domain(struct vm_run *run)
 {
 	_cleanup_strv_free_ char **paths = NULL, **argv = NULL;
-	_cleanup_free_ char *xml = NULL, *err = NULL;
+	_cleanup_free_ char *xml = NULL, *err = NULL, *warnings = NULL;
 	struct spawn_result res;
 	int phases, r;
 
@@ -604,9 +596,12 @@ static int create_domain(struct vm_run *run)
 	    undo_prepare_domain(&run->undo, run->domains, run->uri, run->uuid, run->file->name, run->device) < 0)
 		return log_error(TASK, "%s", strerror(ENOMEM));
 	log_begin("Writing VM %s's definition with virt-install --print-xml", run->file->name);
-	if (print_xml(run, TASK, NULL, run->seed_path, paths, &xml, &phases) < 0)
+	r = print_xml(run, TASK, NULL, run->seed_path, paths, &xml, &phases, &warnings);
+	if (r == 0)
+		log_done("done");
+	log_child_warnings(warnings);
+	if (r < 0)
 		return -1;
-	log_done("done");
 	if (signal_pending())
 		return interrupted();
 
@@ -641,7 +636,8 @@ static int create_domain(struct vm_run *run)
 		return r;
 	}
 	log_done("done");
-	pass_warnings(&res, false);
+	log_child_warnings(res.out);
+	log_child_warnings(res.err);
 	spawn_result_clear(&res);
 	return 0;
 }
@@ -731,16 +727,17 @@ static int dry_run(struct vm_run *run)
 	r = seed_write_files(fd, docs.files, docs.n, &err);
 	if (r == 0) {
 		_cleanup_strv_free_ char **expect = NULL;
-		_cleanup_free_ char *xml = NULL;
+		_cleanup_free_ char *xml = NULL, *warnings = NULL;
 		int phases;
 		log_done("done");
 		if (strv_extend(&expect, paths) < 0 || strv_push(&expect, tmp) < 0) {
 			r = log_error(TASK_CHECK, "%s", strerror(ENOMEM));
 		} else {
 			log_begin("Validating with virt-install --print-xml --dry-run against %s", base_dev);
-			r = print_xml(run, TASK_CHECK, paths, tmp, expect, &xml, &phases);
+			r = print_xml(run, TASK_CHECK, paths, tmp, expect, &xml, &phases, &warnings);
 			if (r == 0)
 				log_done("%s", phases == 1 ? "done" : "done (an install with a phase of its own)");
+			log_child_warnings(warnings);
 			run->phases = phases;
 		}
 	} else {
