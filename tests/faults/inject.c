@@ -8,7 +8,9 @@
  *   QVM_FAULT_SHRINK=BYTES    the first pread of 1 MiB or more from a file
  *                             named in QVM_FAULT_PATH cuts that file to
  *                             BYTES once done, as if it changed during the
- *                             import (smaller reads: detecting its format) */
+ *                             import (smaller reads: detecting its format)
+ *   QVM_FAULT_LIBVIRT=...     libvirt calls delayed or failed: qvm gets
+ *                             libvirt-shim.so for libvirt.so.0 (see there) */
 /* define pwrite and pwrite64 both, as glibc exports them */
 #undef _FILE_OFFSET_BITS
 #ifndef _GNU_SOURCE
@@ -24,7 +26,6 @@
 #include <unistd.h>
 
 int fsync(int fd);
-void *dlsym(void *handle, const char *name);
 ssize_t pread(int fd, void *buf, size_t n, off_t off);
 ssize_t pread64(int fd, void *buf, size_t n, off_t off);
 int fdatasync(int fd);
@@ -163,73 +164,34 @@ ssize_t pread64(int fd, void *buf, size_t n, off_t off)
 	return r;
 }
 
-/* ---- libvirt calls, through the dlsym qvm finds them with ---- */
+/* ---- libvirt calls ----
+ * qvm looks libvirt's functions up with dlsym on the handle dlopen gave it
+ * (src/dynlib.c), which an LD_PRELOAD definition cannot reach. So dlopen of
+ * libvirt.so.0 gives qvm libvirt-shim.so (beside this file) instead: it
+ * defines the two functions faults are injected into and links libvirt,
+ * so every other function dlsym looks for in it is libvirt's own. */
 
-typedef void *(*dlsym_fn)(void *, const char *);
+void *dlopen(const char *file, int flags);
 
-static dlsym_fn next_dlsym(void)
+void *dlopen(const char *file, int flags)
 {
-	static dlsym_fn f;
+	static void *(*real)(const char *, int);
+	Dl_info self;
 
-	if (!f)
-		f = (dlsym_fn)dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.34");
-	if (!f)
-		f = (dlsym_fn)dlvsym(RTLD_NEXT, "dlsym", "GLIBC_2.2.5");
-	return f;
-}
-
-static void *real_define, *real_create;
-
-/* 1 if FUNC is to fail; after the delay it asks for, 0 to run it */
-static int libvirt_fault(const char *func)
-{
-	const char *v = getenv("QVM_FAULT_LIBVIRT"), *mark = getenv("QVM_FAULT_MARK");
-	size_t len = strlen(func);
-
-	if (!v || strncmp(v, func, len) != 0 || v[len] != ':')
-		return 0;
-	if (strcmp(v + len + 1, "fail") == 0)
-		return 1;
-	if (mark) {
-		int m = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-		if (m >= 0)
-			close(m);
+	if (!real)
+		real = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
+	/* RTLD_NOLOAD: the shim itself asking for the real libvirt */
+	if (file && !(flags & RTLD_NOLOAD) && getenv("QVM_FAULT_LIBVIRT") && is_qvm() &&
+	    strcmp(file, "libvirt.so.0") == 0 &&
+	    dladdr((void *)dlopen, &self) && self.dli_fname) {
+		char shim[4096];
+		const char *slash = strrchr(self.dli_fname, '/');
+		int dir = slash ? (int)(slash - self.dli_fname) : 1;
+		snprintf(shim, sizeof(shim), "%.*s/libvirt-shim.so", dir, slash ? self.dli_fname : ".");
+		void *h = real(shim, flags);
+		if (h)
+			return h;
+		fprintf(stderr, "inject.so: cannot load %s: %s\n", shim, dlerror());
 	}
-	long ms = atol(v + len + 1);
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L }, rem;
-	while (nanosleep(&ts, &rem) < 0 && errno == EINTR)
-		ts = rem;
-	return 0;
-}
-
-static void *fake_define(void *conn, const char *xml, unsigned flags)
-{
-	if (libvirt_fault("virDomainDefineXMLFlags"))
-		return NULL;
-	return ((void *(*)(void *, const char *, unsigned))real_define)(conn, xml, flags);
-}
-
-static int fake_create(void *dom)
-{
-	if (libvirt_fault("virDomainCreate"))
-		return -1;
-	return ((int (*)(void *))real_create)(dom);
-}
-
-void *dlsym(void *handle, const char *name)
-{
-	dlsym_fn next = next_dlsym();
-	void *p = next ? next(handle, name) : NULL;
-
-	if (!p || !is_qvm() || !getenv("QVM_FAULT_LIBVIRT"))
-		return p;
-	if (strcmp(name, "virDomainDefineXMLFlags") == 0) {
-		real_define = p;
-		return (void *)fake_define;
-	}
-	if (strcmp(name, "virDomainCreate") == 0) {
-		real_create = p;
-		return (void *)fake_create;
-	}
-	return p;
+	return real(file, flags);
 }
