@@ -187,9 +187,10 @@ static int remove_leftover(const struct leftovers *l, const struct leftover *ite
 		log_step("Kept seed directory %s of VM %s (its disk is complete)", item->seed_dir, item->vm);
 		return 0;
 	}
-	if (item->dataset && strcmp(item->kind, "vm-disk") == 0 && item->vm) {
-		_cleanup_free_ char *device = settings_zvol_device(item->dataset);
-		if (!device || undo_prepare_domain(&u, domains, item->connect, item->uuid, item->vm, device) < 0)
+	/* the journal runs newest first: the domain goes before the disk it
+	 * uses and the seed it reads */
+	if (item->dataset) {
+		if (undo_prepare_destroy(&u, item->dataset, 1) < 0)
 			return log_error(TASK, "%s", strerror(ENOMEM));
 		undo_arm(&u);
 	}
@@ -198,8 +199,9 @@ static int remove_leftover(const struct leftovers *l, const struct leftover *ite
 			return log_error(TASK, "%s", strerror(ENOMEM));
 		undo_arm(&u);
 	}
-	if (item->dataset) {
-		if (undo_prepare_destroy(&u, item->dataset, 1) < 0)
+	if (item->dataset && strcmp(item->kind, "vm-disk") == 0 && item->vm) {
+		_cleanup_free_ char *device = settings_zvol_device(item->dataset);
+		if (!device || undo_prepare_domain(&u, domains, item->connect, item->uuid, item->vm, device) < 0)
 			return log_error(TASK, "%s", strerror(ENOMEM));
 		undo_arm(&u);
 	}
@@ -237,6 +239,9 @@ int cmd_cleanup(int argc, char **argv, const struct cmd_opts *opts)
 			log_step("  zvol %s (%s%s%s)%s%s", it->dataset, it->kind,
 				 it->vm ? " of VM " : "", it->vm ? it->vm : "",
 				 it->seed_dir ? " with seed directory " : "", it->seed_dir ? it->seed_dir : "");
+		if (it->dataset && it->vm && strcmp(it->kind, "vm-disk") == 0)
+			log_step("    and its domain, if one%s%s on %s uses it", it->uuid ? " of UUID " : "",
+				 it->uuid ? it->uuid : "", it->connect ? it->connect : "the default URI");
 		else
 			log_step("  seed directory %s", it->seed_dir);
 	}

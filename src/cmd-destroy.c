@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -59,6 +60,12 @@ static const char *uri_text(const char *uri)
 	return uri ? uri : "the default URI";
 }
 
+/* Both NULL, or the same text (in any case: for UUIDs). */
+static bool same_text(const char *a, const char *b, bool any_case)
+{
+	return a == b || (a && b && (any_case ? strcasecmp(a, b) : strcmp(a, b)) == 0);
+}
+
 /* Finds what belongs to VM t->name and checks that it may be removed.
  * 0, or -1 after reporting why not. */
 static int plan(struct target *t, const struct inventory *inv, struct domains *d)
@@ -83,6 +90,21 @@ static int plan(struct target *t, const struct inventory *inv, struct domains *d
 		dev = settings_zvol_device(v->name);
 		if (!dev || strv_push(&t->disks, v->name) < 0 || strv_push(&t->paths, dev) < 0)
 			return log_error(TASK, "%s", strerror(ENOMEM));
+	}
+	/* the disks must all be one domain's: disks kept by destroy
+	 * --keep-disks, or marks set by someone else, next to a later VM of
+	 * the same name would have qvm stop one domain and destroy the disks
+	 * of another */
+	for (size_t i = 0; i < inv->n; i++) {
+		const struct volume *v = &inv->v[i];
+		if (!volume_is_disk_of(v, t->name) || v == boot)
+			continue;
+		if (!same_text(v->uuid, boot->uuid, true) || !same_text(v->connect, boot->connect, false))
+			return log_error(TASK, "%s: its disks belong to more than one domain: %s (UUID %s on %s) and "
+					 "%s (UUID %s on %s); nothing of VM %s was destroyed (remove the ones no "
+					 "VM uses with zfs destroy)", t->name, boot->name,
+					 boot->uuid ? boot->uuid : "not recorded", uri_text(boot->connect), v->name,
+					 v->uuid ? v->uuid : "not recorded", uri_text(v->connect), t->name);
 	}
 	if ((boot && boot->connect && !(t->connect = strdup(boot->connect))) ||
 	    (boot && boot->uuid && !(t->uuid = strdup(boot->uuid))))

@@ -16,6 +16,8 @@
 #include "domain.h"
 #include "inventory.h"
 #include "log.h"
+#include "names.h"
+#include "settings.h"
 #include "size.h"
 #include "strv.h"
 #include "table.h"
@@ -53,7 +55,10 @@ static int collect(const struct inventory *inv, struct vm_row **out, size_t *n)
 		const struct volume *v = &inv->v[i];
 		struct vm_row *row = NULL;
 
-		if (!volume_is_disk_of(v, NULL))
+		const char *why;
+		/* qvm names its VMs by the rules of vm_name_valid: a mark with
+		 * another name (control characters for the terminal) is not its */
+		if (!volume_is_disk_of(v, NULL) || !vm_name_valid(v->vm, &why))
 			continue;
 		for (size_t j = 0; j < nrows; j++)
 			if (strcmp(rows[j].name, v->vm) == 0)
@@ -123,9 +128,26 @@ static void ask_libvirt(struct vm_row *rows, size_t n)
 			continue;
 		}
 		const struct domain_ref ref = { .uri = row->boot->connect, .uuid = row->boot->uuid, .name = row->name };
-		if (domain_info_get(d, &ref, NULL, &row->info, &err) < 0) {
+		_cleanup_strv_free_ char **paths = NULL;
+		/* a domain is this VM's only if it uses its disks or seed */
+		for (size_t j = 0; row->disks && row->disks[j]; j++)
+			if (strv_consume(&paths, settings_zvol_device(row->disks[j])) < 0)
+				paths = NULL;
+		if (strv_pushf(&paths, "%s/%s/seed.iso", settings_state_dir(), row->name) < 0) {
+			row->info.state = "unknown";
+			continue;
+		}
+		if (domain_info_get(d, &ref, paths, &row->info, &err) < 0) {
 			row->info.state = "unknown";
 			row->error = err;
+			continue;
+		}
+		if (row->info.defined && !row->info.uses_path) {
+			row->info.defined = false;
+			row->info.state = "undefined";
+			if (asprintf(&row->error, "the domain %s on %s uses none of its disks: not shown",
+				     ref.uuid ? ref.uuid : row->name, ref.uri ? ref.uri : "the default URI") < 0)
+				row->error = NULL;
 			continue;
 		}
 		if (row->info.defined && domain_ip(d, &ref, DOMAIN_IP_LEASE,

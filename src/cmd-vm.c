@@ -208,7 +208,12 @@ static int check_host(struct vm_run *run)
 	if (check_domain(run) < 0)
 		bad = -1;
 
-	if (lstat(run->seed_dir, &st) == 0)
+	char live[128];
+	if (lstat(run->seed_dir, &st) == 0 && marks_seed_run(run->seed_dir, live, sizeof(live)) == 0 &&
+	    marks_run_alive(live))
+		bad = log_error(TASK_CHECK, "seed directory %s is being created by a qvm still running (run %s)",
+				run->seed_dir, live);
+	else if (lstat(run->seed_dir, &st) == 0)
 		bad = log_error(TASK_CHECK, "seed directory %s already exists; if no VM uses it, remove it with: rm -r %s",
 				run->seed_dir, run->seed_dir);
 	else if (errno != ENOENT)
@@ -543,6 +548,11 @@ static int print_xml(const struct vm_run *run, const char *task, char *const *di
 		spawn_result_clear(&res);
 		return r;
 	}
+	/* a signal virt-install took for an ending ("aborted at user request", exit 0) */
+	if (signal_pending()) {
+		spawn_result_clear(&res);
+		return interrupted();
+	}
 	/* shown once the step's line is done */
 	*warnings = virtlog_filter(res.err);
 	r = domxml_split(res.out ? res.out : "", &docs);
@@ -552,16 +562,21 @@ static int print_xml(const struct vm_run *run, const char *task, char *const *di
 	n = strv_length(docs);
 	if (n > 2)
 		return log_error(task, "virt-install --print-xml printed %zu domains, not one or two", n);
-	free(TAKE_PTR(err));
-	r = domxml_parse(docs[n - 1], strlen(docs[n - 1]), &x, &err);
-	if (r < 0)
-		return log_error(task, "%s", err ? err : strerror(-r));
 	r = named_paths(run->file, &allowed);
-	if (r == 0)
-		r = domxml_check(&x, run->file->name, run->uuid, paths, allowed, &why);
-	domxml_clear(&x);
 	if (r < 0)
-		return log_error(task, "refusing the domain virt-install wrote: %s", why ? why : strerror(-r));
+		return log_error(task, "%s", strerror(-r));
+	/* the install-time domain too: it runs first */
+	for (size_t i = 0; i < n; i++) {
+		free(TAKE_PTR(err));
+		r = domxml_parse(docs[i], strlen(docs[i]), &x, &err);
+		if (r < 0)
+			return log_error(task, "%s", err ? err : strerror(-r));
+		r = domxml_check(&x, run->file->name, run->uuid, paths, allowed, &why);
+		domxml_clear(&x);
+		if (r < 0)
+			return log_error(task, "refusing the domain virt-install wrote%s: %s",
+					 n == 2 && i == 0 ? " for its install" : "", why ? why : strerror(-r));
+	}
 	*phases = (int)n;
 	*xml = TAKE_PTR(docs[n - 1]);
 	return 0;
@@ -639,6 +654,17 @@ static int create_domain(struct vm_run *run)
 	log_child_warnings(res.out);
 	log_child_warnings(res.err);
 	spawn_result_clear(&res);
+	/* what virt-install defined, as libvirt has it now */
+	{
+		_cleanup_strv_free_ char **allowed = NULL;
+		const struct domain_ref ref = { .uri = run->file->connect, .uuid = run->uuid, .name = run->file->name };
+		free(TAKE_PTR(err));
+		if (named_paths(run->file, &allowed) < 0)
+			return log_error(TASK, "%s", strerror(ENOMEM));
+		r = domain_check_defined(run->domains, &ref, paths, allowed, &err);
+		if (r < 0)
+			return log_error(TASK, "refusing the domain virt-install defined: %s", err ? err : strerror(-r));
+	}
 	return 0;
 }
 

@@ -421,6 +421,38 @@ int domain_remove(struct domains *d, const struct domain_ref *ref, char *const *
 	return r;
 }
 
+int domain_check_defined(struct domains *d, const struct domain_ref *ref, char *const *paths,
+			 char *const *allowed, char **err)
+{
+	static const unsigned which[] = { VIR_DOMAIN_XML_INACTIVE, 0 };
+	virDomainPtr dom = lookup(d, ref, err);
+	int r = 0;
+
+	if (!dom)
+		return *err ? -EIO : 0;
+	/* the definition, and what runs now (an install boots another XML) */
+	for (size_t i = 0; i < sizeof(which) / sizeof(which[0]) && r == 0; i++) {
+		_cleanup_free_ char *xml = NULL;
+		struct domxml x;
+		if (which[i] == 0 && lv->virDomainIsActive(dom) != 1)
+			break;
+		xml = lv->virDomainGetXMLDesc(dom, which[i]);
+		if (!xml) {
+			*err = last_error("cannot read the domain's definition");
+			r = -EIO;
+			break;
+		}
+		if (domxml_parse(xml, strlen(xml), &x, err) < 0) {
+			r = -EIO;
+			break;
+		}
+		r = domxml_check(&x, ref->name, ref->uuid, paths, allowed, err);
+		domxml_clear(&x);
+	}
+	lv->virDomainFree(dom);
+	return r;
+}
+
 int domain_find(struct domains *d, const char *uri, const char *name, const char *uuid,
 		struct domain_clash *clash, char **err)
 {

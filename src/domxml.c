@@ -70,20 +70,28 @@ static const char *text(const xmlNode *n)
 	return "";
 }
 
-/* One <source>: what storage it names. */
+/* One <source>: every storage it names. libvirt reads the attribute that
+ * the disk's type selects (file, dev, dir, ...), so each one present is
+ * counted: a <source file='allowed' dev='/dev/sda'/> of a type='block' disk
+ * is /dev/sda to libvirt. */
 static int add_source(char ***out, const xmlNode *src)
 {
-	static const char *const paths[] = { "file", "dev", "dir", "path" };
+	static const char *const paths[] = { "file", "dev", "dir", "path", "socket" };
 	const char *v;
+	size_t before = strv_length(*out);
 
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-		if ((v = attr(src, paths[i])))
-			return strv_push(out, v);
-	if ((v = attr(src, "volume")))
-		return strv_pushf(out, "volume %s/%s", attr(src, "pool") ? attr(src, "pool") : "?", v);
-	if ((v = attr(src, "protocol")))
-		return strv_pushf(out, "network %s %s", v, attr(src, "name") ? attr(src, "name") : "?");
-	return strv_push(out, "a source qvm does not know");
+		if ((v = attr(src, paths[i])) && strv_push(out, v) < 0)
+			return -ENOMEM;
+	if ((v = attr(src, "volume")) &&
+	    strv_pushf(out, "volume %s/%s", attr(src, "pool") ? attr(src, "pool") : "?", v) < 0)
+		return -ENOMEM;
+	if ((v = attr(src, "protocol")) &&
+	    strv_pushf(out, "network %s %s", v, attr(src, "name") ? attr(src, "name") : "?") < 0)
+		return -ENOMEM;
+	if (strv_length(*out) == before && strv_push(out, "a source qvm does not know") < 0)
+		return -ENOMEM;
+	return 0;
 }
 
 /* Every <source> below a disk, backing stores and data stores included:

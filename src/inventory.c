@@ -137,7 +137,7 @@ static bool same_volumes(const struct inventory *inv, char *names)
 	return true;
 }
 
-int inventory_load(struct inventory *inv, char **err)
+static int load_once(struct inventory *inv, char **err)
 {
 	_cleanup_free_ char *names = NULL, *out = NULL;
 	_cleanup_free_ char *list = strv_join((char **)props, ",");
@@ -219,4 +219,21 @@ size_t inventory_clones(const struct inventory *inv, const char *dataset)
 			n++;
 	}
 	return n;
+}
+
+int inventory_load(struct inventory *inv, char **err)
+{
+	int r = -EPROTO;
+
+	/* a volume made or destroyed between the two zfs calls (another qvm
+	 * at work) makes them disagree too: ask again; output that never adds
+	 * up is refused */
+	for (int attempt = 0; attempt < 3 && r == -EPROTO; attempt++) {
+		if (attempt) {
+			free(*err);
+			*err = NULL;
+		}
+		r = load_once(inv, err);
+	}
+	return r;
 }

@@ -189,6 +189,16 @@ bool libvirt_uri_safe(const char *uri, const char **why)
 			return false;
 		}
 	}
+	/* DRIVER:///embed?root=DIR runs the driver inside the process, as root
+	 * here, on a directory the URI chooses */
+	{
+		const char *path = strstr(uri, "://");
+		path = path ? path + 3 + strcspn(path + 3, "/?#") : NULL;
+		if (path && strncasecmp(path, "/embed", 6) == 0 && (!path[6] || strchr("/?#", path[6]))) {
+			*why = "an embedded driver (/embed) runs inside qvm on a directory the URI names";
+			return false;
+		}
+	}
 	/* libvirt splits the query on '&' and ';' and decodes each name */
 	q = strchr(uri, '?');
 	for (const char *p = q ? q + 1 : NULL; p && *p;) {

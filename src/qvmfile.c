@@ -606,7 +606,17 @@ static void check_vm(struct check *c)
 			maps[0] = c->f->boot_disk;
 			for (size_t i = 0; i < c->f->n_extra_disks; i++)
 				maps[i + 1] = c->f->extra_disks[i].map;
-			r = virt_args_check(vm, maps, c->f->n_extra_disks + 1, &c->errors);
+			_cleanup_strv_free_ char **errors = NULL;
+			r = virt_args_check(vm, maps, c->f->n_extra_disks + 1, &errors);
+			/* "LINE:COL: text", through err_at: a --set's node is named by its --set */
+			for (size_t i = 0; errors && errors[i]; i++) {
+				unsigned line = 0, col = 0;
+				int n = 0;
+				if (sscanf(errors[i], "%u:%u: %n", &line, &col, &n) == 2 && n > 0)
+					err_at(c, line, col, "%s", errors[i] + n);
+				else
+					err_at(c, 0, 0, "%s", errors[i]);
+			}
 		}
 		if (r == -ENOMEM)
 			c->r = r;

@@ -157,7 +157,16 @@ int undo_prepare_domain(struct undo *u, struct domains *domains, const char *con
 		}
 	}
 	q = connect && *connect ? shell_quoted(connect) : strdup("");
+	if (!q)
+		return undo_prepare_free(u, domain_run, d, domain_data_free, NULL, NULL);
+	const char *c = *q ? " -c " : "";
+	/* virsh takes a name for an ID or a UUID first: without the UUID,
+	 * the advice is to find it */
+	if (!uuid)
+		return undo_prepare_free(u, domain_run, d, domain_data_free, xasprintf("libvirt domain %s", name),
+					 xasprintf("virsh%s%s list --all --uuid --name (the UUID of the domain named %s), "
+						   "then virsh%s%s destroy UUID; virsh%s%s undefine --nvram UUID",
+						   c, q, name, c, q, c, q));
 	return undo_prepare_free(u, domain_run, d, domain_data_free, xasprintf("libvirt domain %s", name),
-				 !q ? NULL : *q ? xasprintf("virsh -c %s destroy %s; virsh -c %s undefine --nvram %s", q, id, q, id)
-						: xasprintf("virsh destroy %s; virsh undefine --nvram %s", id, id));
+				 xasprintf("virsh%s%s destroy %s; virsh%s%s undefine --nvram %s", c, q, id, c, q, id));
 }

@@ -10,9 +10,11 @@
 # driver forgets its domains when its last connection closes). Source after
 # lib.sh, then:
 #
-#   libvirtd_start || skip_all "no libvirtd"   # sets LV_URI
-#   ... test cases use connect: $LV_URI ...
+#   libvirtd_for_cases                         # sets LV_URI, or LV_OK=0
+#   ... a case that needs it calls need_libvirtd (skipped without it) and
+#   uses connect: $LV_URI ...
 #   (libvirtd_stop runs at exit)
+# or libvirtd_start itself (returns 1 when the daemon cannot start).
 #
 # Both are stopped by their process ids, never by name.
 
@@ -76,6 +78,16 @@ libvirtd_start() {
 	done
 	return 1
 }
+
+# libvirtd_for_cases: start the daemon for a test file's cases; LV_OK=1
+# if it runs. need_libvirtd: skip the current case when it does not.
+LV_OK=0
+libvirtd_for_cases() {
+	LV_OK=0
+	libvirtd_start && LV_OK=1
+	return 0
+}
+need_libvirtd() { [ "$LV_OK" = 1 ] || skip "libvirtd could not be started"; }
 
 libvirtd_stop() {
 	if [ -n "$_lv_holder" ]; then

@@ -12,9 +12,7 @@
 # shellcheck source=libvirtd.sh
 . "$(dirname "$0")/libvirtd.sh"
 
-LV_OK=0
-libvirtd_start && LV_OK=1
-need_libvirtd() { [ "$LV_OK" = 1 ] || skip "libvirtd could not be started"; }
+libvirtd_for_cases
 INJECT=${QVM_FAULT_LIB:-$TEST_REPO/build/tests/inject.so}
 need_inject() { [ -e "$INJECT" ] || skip "no fault shim at $INJECT (QVM_FAULT_LIB)"; }
 
@@ -293,36 +291,40 @@ t_other_disk() {
 }
 test_case 'the domain'"'"'s disks are exactly qvm'"'"'s and the existing ones the file names' t_other_disk
 
+# signalled_rollback SECONDS N: qvm vm s.yaml fails at the domain's start,
+# its rollback's zfs destroy takes SECONDS; N SIGINTs from then on, 0.2 s
+# apart. Sets status.
+signalled_rollback() {
+	local pid i
+	rm -f mark
+	FAULT_DELAY=destroy:$1 FAULT_MARK=$TEST_DIR/mark FAULT_NEXT_ZFS=$(command -v zfs) \
+		FAULT_NEXT_VIRT_INSTALL=$(command -v virt-install) PATH=$TEST_REPO/tests/faults/bin:$PATH \
+		QVM_FAULT_LIBVIRT=virDomainCreate:fail LD_PRELOAD=$INJECT \
+		ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0 "$QVM" vm s.yaml >out 2>err &
+	pid=$!
+	for _ in $(seq 100); do [ -e mark ] && break; sleep 0.05; done
+	for ((i = 1; i <= $2; i++)); do
+		[ "$i" = 1 ] || sleep 0.2
+		kill -INT $pid
+	done
+	status=0
+	wait $pid || status=$?
+}
+
 t_rollback_signals() {
 	need_libvirtd
 	need_inject
 	# the rollback's zfs destroy takes 2 s; INT twice meanwhile: it goes on
 	vm_file s.yaml s1 "$LV_URI"
 	zfs_snapshot_state before
-	rm -f mark
-	FAULT_DELAY=destroy:2 FAULT_MARK=$TEST_DIR/mark FAULT_NEXT_ZFS=$(command -v zfs) \
-		FAULT_NEXT_VIRT_INSTALL=$(command -v virt-install) PATH=$TEST_REPO/tests/faults/bin:$PATH \
-		QVM_FAULT_LIBVIRT=virDomainCreate:fail LD_PRELOAD=$INJECT \
-		ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0 "$QVM" vm s.yaml >out 2>err &
-	pid=$!
-	for _ in $(seq 100); do [ -e mark ] && break; sleep 0.05; done
-	kill -INT $pid; sleep 0.3; kill -INT $pid
-	status=0; wait $pid || status=$?
+	signalled_rollback 2 2
 	expect_eq 130 "$status" "exit status"
 	expect_no_match '^Error rolling back' err
 	expect_fails lv_has s1
 	expect_state_unchanged before
 	# a third one gives up after the step it interrupts (zfs is never cut
 	# short): what is left and how to remove it
-	rm -f mark
-	FAULT_DELAY=destroy:3 FAULT_MARK=$TEST_DIR/mark FAULT_NEXT_ZFS=$(command -v zfs) \
-		FAULT_NEXT_VIRT_INSTALL=$(command -v virt-install) PATH=$TEST_REPO/tests/faults/bin:$PATH \
-		QVM_FAULT_LIBVIRT=virDomainCreate:fail LD_PRELOAD=$INJECT \
-		ASAN_OPTIONS=${ASAN_OPTIONS:-}:verify_asan_link_order=0 "$QVM" vm s.yaml >out 2>err &
-	pid=$!
-	for _ in $(seq 100); do [ -e mark ] && break; sleep 0.05; done
-	kill -INT $pid; sleep 0.2; kill -INT $pid; sleep 0.2; kill -INT $pid
-	status=0; wait $pid || status=$?
+	signalled_rollback 3 3
 	expect_eq 130 "$status" "exit status"
 	expect_match '^Rolling back: removing zvol tank/images/s1\.\.\. done$' out
 	expect_match "^Error rolling back: stopped by a third signal; left behind: seed directory $QVM_STATE_DIR/s1; remove it with: rm -r $QVM_STATE_DIR/s1\$" err
@@ -350,5 +352,113 @@ t_destroy_during_run() {
 	expect_eq running "$(lv_state r1)" "r1"
 }
 test_case 'destroy and cleanup during a run of the same VM: refused, left alone' t_destroy_during_run
+
+t_cdrom_disk_tricks() {
+	need_libvirtd
+	# a source with two paths: libvirt reads the one the disk's type says
+	truncate -s 1M allowed.img hostsecret install.iso
+	cat >t.yaml <<-EOF
+	qvm: vm
+	name: t1
+	connect: $LV_URI
+	memory: 128
+	osinfo: detect=on,require=off
+	graphics: none
+	network: none
+	cdrom: $TEST_DIR/install.iso
+	disk:
+	  - bus: virtio
+	    zvol: {base: $BASE}
+	  - path: $TEST_DIR/allowed.img
+	xml:
+	  - ./devices/disk[2]/@type=block
+	  - ./devices/disk[2]/source/@dev=$TEST_DIR/hostsecret
+	---
+	qvm: user-data
+	---
+	qvm: meta-data
+	EOF
+	zfs_snapshot_state before
+	run_qvm vm t.yaml
+	expect_exit 1
+	expect_match "refusing the domain virt-install wrote for its install: the domain would use $TEST_DIR/hostsecret, which is neither" err
+	expect_fails lv_has t1
+	expect_state_unchanged before
+	# virt-install defining more than it printed: the defined domain is
+	# checked after the install, and removed
+	sed -i '/^xml:/,/hostsecret$/d' t.yaml
+	mkdir sneaky
+	printf '#!/bin/sh
+for a; do [ "$a" = --dry-run ] && exec "%s" "$@"; done
+exec "%s" "$@" --disk "path=%s/hostsecret"
+' \
+		"$(command -v virt-install)" "$(command -v virt-install)" "$TEST_DIR" >sneaky/virt-install
+	chmod +x sneaky/virt-install
+	PATH=$TEST_DIR/sneaky:$PATH run_qvm vm t.yaml
+	expect_exit 1
+	expect_match "refusing the domain virt-install defined: the domain would use $TEST_DIR/hostsecret" err
+	expect_match '^Rolling back: removing libvirt domain t1\.\.\. done$' out
+	expect_fails lv_has t1
+	expect_state_unchanged before
+}
+test_case 'a source naming two paths, and a virt-install defining more than it printed: refused, removed' t_cdrom_disk_tricks
+
+t_destroy_two_domains() {
+	need_libvirtd
+	# a disk kept by destroy --keep-disks, then a new VM of the same name
+	vm_file k.yaml k1 "$LV_URI"
+	run_qvm vm k.yaml
+	expect_exit 0
+	run_qvm destroy --yes --keep-disks k1
+	expect_exit 0
+	sed -i "s|    base: $BASE|    base: $BASE\n    name: tank/images/new-k1|" k.yaml
+	run_qvm vm k.yaml
+	expect_exit 0
+	zfs_snapshot_state before
+	run_qvm destroy --yes k1
+	expect_exit 1
+	expect_match "^Error destroying VM: k1: its disks belong to more than one domain: .*; nothing of VM k1 was destroyed" err
+	expect_eq running "$(lv_state k1)" "the running VM"
+	expect_state_unchanged before
+	expect_file_exists "$QVM_STATE_DIR/k1/seed.iso"
+}
+test_case 'destroy: disks of two domains under one name (kept disks, forged marks): refused' t_destroy_two_domains
+
+t_cleanup_domain_first() {
+	need_libvirtd
+	# a run killed after its domain started, before it marked its disk ready
+	vm_file l.yaml l1 "$LV_URI"
+	run_qvm vm l.yaml
+	expect_exit 0
+	uuid=$(zfs get -H -o value qvm:uuid tank/images/l1)
+	zfs set qvm:state=creating qvm:run=1-00 tank/images/l1
+	echo 1-00 >"$QVM_STATE_DIR/l1/.qvm-creating"
+	run_qvm cleanup --yes
+	expect_exit 0
+	expect_match "^    and its domain, if one of UUID $uuid on test\+unix.* uses it$" out
+	expect_lines_in_order out '^Rolling back: removing libvirt domain l1\.\.\. done$' \
+		'^Rolling back: removing seed directory ' '^Rolling back: removing zvol tank/images/l1\.\.\. done$'
+	expect_fails lv_has l1
+}
+test_case 'cleanup: a leftover'"'"'s domain is listed and removed before its disk and seed' t_cleanup_domain_first
+
+t_list_forged() {
+	need_libvirtd
+	# marks someone else set: a name with escape sequences is not qvm's
+	zfs clone -o qvm:kind=vm-disk -o $'qvm:vm=x\e[31mRED' -o qvm:state=ready $BASE@base tank/images/forged
+	run_qvm list
+	expect_exit 0
+	expect_no_match $'\e' out
+	expect_no_match $'\e' err
+	# a domain of the recorded UUID that uses none of the VM's disks is not shown as it
+	foreign alien "$TEST_DIR/alien.raw"
+	zfs clone -o qvm:kind=vm-disk -o qvm:vm=m1 -o qvm:state=ready -o "qvm:connect=$LV_URI" \
+		-o "qvm:uuid=$(lv_uuid alien)" $BASE@base tank/images/m1
+	run_qvm list
+	expect_exit 0
+	expect_match '^m1 +undefined ' out
+	expect_match "uses none of its disks" err
+}
+test_case 'list: forged names are not listed; a domain by the UUID but not on the disks is not shown' t_list_forged
 
 test_done

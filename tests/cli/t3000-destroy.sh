@@ -10,9 +10,7 @@
 # shellcheck source=libvirtd.sh
 . "$(dirname "$0")/libvirtd.sh"
 
-LV_OK=0
-libvirtd_start && LV_OK=1
-need_libvirtd() { [ "$LV_OK" = 1 ] || skip "libvirtd could not be started"; }
+libvirtd_for_cases
 
 setup() { base_image; }
 

@@ -2,6 +2,7 @@
 /* libFuzzer target: arbitrary bytes as a qvm file, through the reader, the
  * validation, the virt-install rendering and the cloud-init emitter - the
  * code that meets untrusted input before any change is made. */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,7 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len;
 
 	if (qvm_file_parse((const char *)data, size, &f, &errors) == 0) {
-		if (virt_install_argv(f, "/dev/zvol", "/var/lib/qvm/x/seed.iso", 1, &argv, &err) == 0)
+		const struct vi_run run = { .connect = "test:///default",
+					    .uuid = "4b7c5e2a-9d3f-4e1a-8c6b-2f0d1e3a5b7c", .print_xml = true };
+		if (virt_install_argv(f, "/dev/zvol", "/var/lib/qvm/x/seed.iso", &run, &argv, &err) == 0)
 			strv_free(argv);
 		free(err);
 		if (cloudinit_user_data(f, &text, &len) == 0)

@@ -88,6 +88,13 @@ static void test_other_storage(void **state)
 	assert_string_equal(x.sources[5], "a source qvm does not know");
 	assert_null(x.uuid);
 	domxml_clear(&x);
+	/* libvirt reads the attribute the disk's type selects: each one counts */
+	parse("<domain><name>a</name><devices><disk type='block'>"
+	      "<source file='/ok.img' dev='/dev/sda'/></disk></devices></domain>", &x);
+	assert_int_equal(strv_length(x.sources), 2);
+	assert_string_equal(x.sources[0], "/ok.img");
+	assert_string_equal(x.sources[1], "/dev/sda");
+	domxml_clear(&x);
 }
 
 static void test_bad(void **state)
