@@ -137,7 +137,8 @@ static void usage(FILE *f)
 	fprintf(f, "  qvm %-22s %s\n", "--help | -h", "show this help");
 	fprintf(f, "  qvm %-22s %s\n", "--version", "show the version");
 	fputs("\nEnvironment: QVM_ZVOL_DIR (default /dev/zvol), QVM_STATE_DIR (default\n"
-	      "/var/lib/qvm), QVM_DEVICE_TIMEOUT (seconds, default 30).\n"
+	      "/var/lib/qvm), QVM_DEVICE_TIMEOUT (seconds, default 30), QVM_CACHE_DIR\n"
+	      "(default /var/cache/qvm).\n"
 	      "Exit status: 0 on success, 1 on any error; 128+N if stopped by signal N.\n", f);
 }
 
