@@ -235,15 +235,15 @@ int cmd_cleanup(int argc, char **argv, const struct cmd_opts *opts)
 	log_step("Leftovers of interrupted qvm runs:");
 	for (size_t i = 0; i < l.n; i++) {
 		const struct leftover *it = &l.items[i];
-		if (it->dataset)
-			log_step("  zvol %s (%s%s%s)%s%s", it->dataset, it->kind,
-				 it->vm ? " of VM " : "", it->vm ? it->vm : "",
-				 it->seed_dir ? " with seed directory " : "", it->seed_dir ? it->seed_dir : "");
-		if (it->dataset && it->vm && strcmp(it->kind, "vm-disk") == 0)
+		if (!it->dataset) {
+			log_step("  seed directory %s", it->seed_dir);
+			continue;
+		}
+		log_step("  zvol %s (%s%s%s)%s%s", it->dataset, it->kind, it->vm ? " of VM " : "", it->vm ? it->vm : "",
+			 it->seed_dir ? " with seed directory " : "", it->seed_dir ? it->seed_dir : "");
+		if (it->vm && strcmp(it->kind, "vm-disk") == 0)
 			log_step("    and its domain, if one%s%s on %s uses it", it->uuid ? " of UUID " : "",
 				 it->uuid ? it->uuid : "", it->connect ? it->connect : "the default URI");
-		else
-			log_step("  seed directory %s", it->seed_dir);
 	}
 	if (!(opt_has(opts, OPT_YES)) && !confirm(l.n)) {
 		log_step("Nothing removed; run 'qvm cleanup --yes' to remove them");

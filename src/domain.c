@@ -422,12 +422,17 @@ int domain_remove(struct domains *d, const struct domain_ref *ref, char *const *
 }
 
 int domain_check_defined(struct domains *d, const struct domain_ref *ref, char *const *paths,
-			 char *const *allowed, char **err)
+			 char *const *allowed, bool must_exist, char **err)
 {
 	static const unsigned which[] = { VIR_DOMAIN_XML_INACTIVE, 0 };
 	virDomainPtr dom = lookup(d, ref, err);
 	int r = 0;
 
+	if (!dom && !*err && must_exist) {
+		if (asprintf(err, "no domain of UUID %s exists", ref->uuid) < 0)
+			*err = NULL;
+		return -ENOENT;
+	}
 	if (!dom)
 		return *err ? -EIO : 0;
 	/* the definition, and what runs now (an install boots another XML) */
@@ -510,7 +515,10 @@ int domain_create(struct domains *d, const char *uri, const char *xml, const cha
 		return -EEXIST;
 	}
 	if (flags & DOMAIN_TRANSIENT) {
-		dom = lv->virDomainCreateXML(c, xml, 0);
+		dom = lv->virDomainCreateXML(c, xml, VIR_DOMAIN_START_VALIDATE);
+		if (!dom && (lv->virGetLastErrorCode() == VIR_ERR_NO_SUPPORT ||
+			     lv->virGetLastErrorCode() == VIR_ERR_INVALID_ARG))
+			dom = lv->virDomainCreateXML(c, xml, 0);
 		if (!dom) {
 			*err = last_error("cannot start the domain");
 			return -EIO;

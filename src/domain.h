@@ -66,11 +66,12 @@ int domain_remove(struct domains *d, const struct domain_ref *ref, char *const *
 
 /*
  * Checks the domain ref names (by its UUID) as domxml_check does, in its
- * definition and, when it runs, in what runs. No such domain: 0 (nothing
- * to check). Returns 0, -EINVAL/-EPERM with *err why, or -EIO.
+ * definition and, when it runs, in what runs. No such domain: -ENOENT if
+ * must_exist, else 0 (nothing to check). Returns 0, -EINVAL/-EPERM/-ENOENT
+ * with *err why, or -EIO.
  */
 int domain_check_defined(struct domains *d, const struct domain_ref *ref, char *const *paths,
-			 char *const *allowed, char **err);
+			 char *const *allowed, bool must_exist, char **err);
 
 /* What already uses a name or a UUID on a URI. */
 struct domain_clash {

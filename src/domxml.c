@@ -145,12 +145,16 @@ int domxml_parse(const char *xml, size_t len, struct domxml *out, char **err)
 		*err = strdup("the XML is not a libvirt domain (its root is not <domain>)");
 		return -EINVAL;
 	}
+	/* elements are matched by their local name whatever their namespace,
+	 * and a second <name> or <uuid> (a <qemu:uuid> before the real one)
+	 * is refused: qvm must read what libvirt reads, or refuse */
+	unsigned names = 0, uuids = 0;
 	for (const xmlNode *c = root->children; c && r == 0; c = c->next) {
-		if (is_element(c, "name") && !out->name) {
-			if (!(out->name = strdup(text(c))))
+		if (is_element(c, "name")) {
+			if (names++ == 0 && !(out->name = strdup(text(c))))
 				r = -ENOMEM;
-		} else if (is_element(c, "uuid") && !out->uuid) {
-			if (!(out->uuid = strdup(text(c))))
+		} else if (is_element(c, "uuid")) {
+			if (uuids++ == 0 && !(out->uuid = strdup(text(c))))
 				r = -ENOMEM;
 			for (char *p = out->uuid; p && *p; p++)
 				*p = (char)tolower((unsigned char)*p);
@@ -159,6 +163,14 @@ int domxml_parse(const char *xml, size_t len, struct domxml *out, char **err)
 				if (is_element(d, "disk"))
 					r = collect_sources(&out->sources, d, 0);
 		}
+	}
+	if (r == 0 && (names > 1 || uuids > 1)) {
+		xml_api.xmlFreeDoc(doc);
+		domxml_clear(out);
+		if (asprintf(err, "the domain XML has %u <name> and %u <uuid> elements, not one each", names,
+			     uuids) < 0)
+			*err = NULL;
+		return -EINVAL;
 	}
 	xml_api.xmlFreeDoc(doc);
 	if (r < 0) {
@@ -222,6 +234,14 @@ int domxml_check(const struct domxml *x, const char *name, const char *uuid, cha
 	}
 	for (size_t i = 0; x->sources && x->sources[i]; i++) {
 		bool ours = false;
+		/* libvirt and QEMU would resolve a relative path against their
+		 * own working directory, not qvm's */
+		if (x->sources[i][0] != '/' && strncmp(x->sources[i], "volume ", 7) != 0 &&
+		    strncmp(x->sources[i], "network ", 8) != 0) {
+			if (asprintf(why, "the domain would use %s, a relative path", x->sources[i]) < 0)
+				*why = NULL;
+			return -EPERM;
+		}
 		for (size_t j = 0; paths[j] && !ours; j++)
 			ours = strcmp(x->sources[i], paths[j]) == 0;
 		for (size_t j = 0; allowed && allowed[j] && !ours; j++)

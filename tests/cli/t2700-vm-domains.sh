@@ -436,6 +436,7 @@ t_cleanup_domain_first() {
 	run_qvm cleanup --yes
 	expect_exit 0
 	expect_match "^    and its domain, if one of UUID $uuid on test\+unix.* uses it$" out
+	expect_no_match '\(null\)' out
 	expect_lines_in_order out '^Rolling back: removing libvirt domain l1\.\.\. done$' \
 		'^Rolling back: removing seed directory ' '^Rolling back: removing zvol tank/images/l1\.\.\. done$'
 	expect_fails lv_has l1
@@ -460,5 +461,38 @@ t_list_forged() {
 	expect_match "uses none of its disks" err
 }
 test_case 'list: forged names are not listed; a domain by the UUID but not on the disks is not shown' t_list_forged
+
+t_second_name() {
+	need_libvirtd
+	# a <qemu:uuid> and <qemu:name> before the real ones, which name a
+	# domain that is not qvm's: refused before virt-install runs the install
+	foreign victim "$TEST_DIR/victim.raw"
+	virsh -c "$LV_URI" destroy victim >/dev/null
+	vuuid=$(lv_uuid victim)
+	truncate -s 1M inst.iso
+	for how in "cdrom: $TEST_DIR/inst.iso" $'import: true\ntransient: true'; do
+		vm_file n.yaml n2 "$LV_URI" "$how
+uuid: 33333333-2222-4333-8444-555555555555
+xml: [./qemu:name=n2, xpath.delete=./name, ./name=victim, ./qemu:uuid=33333333-2222-4333-8444-555555555555, xpath.delete=./uuid, ./uuid=$vuuid]"
+		sed -i '0,/^import: true$/{/^import: true$/d}' n.yaml
+		zfs_snapshot_state before
+		run_qvm vm n.yaml
+		expect_exit 1
+		expect_match 'the domain XML has 2 <name> and 2 <uuid> elements, not one each' err
+		expect_eq 'shut off' "$(lv_state victim)" "the foreign domain"
+		expect_match "<source file=.$TEST_DIR/victim\.raw" <(virsh -c "$LV_URI" dumpxml victim)
+		expect_state_unchanged before
+	done
+	# a relative path the file names: libvirt would resolve it elsewhere
+	mkdir etc
+	echo secret >etc/shadow
+	two_disks r.yaml r2 "{path: etc/shadow, bus: virtio}"
+	sed -i "s|^network: none|network: none\nxml: [\"./devices/disk[1]/source/@file=etc/shadow\"]|" r.yaml
+	run_qvm vm r.yaml
+	expect_exit 1
+	expect_match 'would use etc/shadow, a relative path' err
+	expect_fails lv_has r2
+}
+test_case 'a second <name>/<uuid> (another namespace) and relative disk paths: refused' t_second_name
 
 test_done

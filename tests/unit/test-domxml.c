@@ -111,6 +111,14 @@ static void test_bad(void **state)
 	assert_non_null(strstr(err, "not a libvirt domain"));
 	free(err);
 	err = NULL;
+	/* a second name or uuid, in another namespace or not: refused */
+	static const char two[] = "<domain xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>"
+				  "<qemu:uuid>" UUID "</qemu:uuid><name>a</name>"
+				  "<uuid>99999999-2222-7777-6666-555555555555</uuid></domain>";
+	assert_int_equal(domxml_parse(two, strlen(two), &x, &err), -EINVAL);
+	assert_non_null(strstr(err, "2 <uuid>"));
+	free(err);
+	err = NULL;
 	/* no entity is expanded, nothing is fetched */
 	static const char ent[] = "<!DOCTYPE d [<!ENTITY e SYSTEM 'file:///etc/passwd'>]>"
 				  "<domain><name>&e;</name></domain>";
@@ -146,6 +154,18 @@ static void test_check(void **state)
 	free(why);
 	/* ...unless the file names it itself */
 	assert_int_equal(domxml_check(&x, "web1", UUID, only_boot, allowed, &why), 0);
+	/* a relative path, even one the file names */
+	{
+		struct domxml rel;
+		char *rel_allowed[] = { "etc/shadow", NULL };
+		parse("<domain><name>web1</name><uuid>" UUID "</uuid><devices>"
+		      "<disk><source dev='/dev/zvol/tank/web1'/></disk><disk><source file='/var/lib/qvm/web1/seed.iso'/></disk>"
+		      "<disk><source file='etc/shadow'/></disk></devices></domain>", &rel);
+		assert_int_equal(domxml_check(&rel, "web1", UUID, paths, rel_allowed, &why), -EPERM);
+		assert_non_null(strstr(why, "relative path"));
+		free(why);
+		domxml_clear(&rel);
+	}
 	/* a disk qvm made that the domain would not use */
 	assert_int_equal(domxml_check(&x, "web1", UUID, more, NULL, &why), -EINVAL);
 	assert_non_null(strstr(why, "would not use /dev/zvol/tank/web1-data"));
