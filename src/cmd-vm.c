@@ -209,16 +209,17 @@ static int check_host(struct vm_run *run)
 		bad = -1;
 
 	char live[128];
-	if (lstat(run->seed_dir, &st) == 0 && marks_seed_run(run->seed_dir, live, sizeof(live)) == 0 &&
-	    marks_run_alive(live))
+	if (lstat(run->seed_dir, &st) < 0) {
+		if (errno != ENOENT)
+			bad = log_error(TASK_CHECK, "cannot check seed directory %s: %s", run->seed_dir,
+					strerror(errno));
+	} else if (marks_seed_run(run->seed_dir, live, sizeof(live)) == 0 && marks_run_alive(live)) {
 		bad = log_error(TASK_CHECK, "seed directory %s is being created by a qvm still running (run %s)",
 				run->seed_dir, live);
-	else if (lstat(run->seed_dir, &st) == 0)
+	} else {
 		bad = log_error(TASK_CHECK, "seed directory %s already exists; if no VM uses it, remove it with: rm -r %s",
 				run->seed_dir, run->seed_dir);
-	else if (errno != ENOENT)
-		bad = log_error(TASK_CHECK, "cannot check seed directory %s: %s", run->seed_dir,
-				strerror(errno));
+	}
 	return bad;
 }
 
@@ -521,14 +522,15 @@ static int named_paths(const struct qvm_file *f, char ***allowed)
 /*
  * virt-install --print-xml --dry-run (it validates as --dry-run does and
  * makes nothing, storage included): the XML(s) virt-install would create,
- * checked - name, UUID, and disks that are exactly paths. *xml is the final
+ * checked - name, UUID, and disks that are exactly paths, and allowed ones
+ * the file names (named_paths). *xml is the final
  * domain; *phases 2 when the install has a phase of its own (virt-install
  * then boots another XML first).
  */
 static int print_xml(const struct vm_run *run, const char *task, char *const *disk_paths, const char *seed,
-		     char *const *paths, char **xml, int *phases, char **warnings)
+		     char *const *paths, char *const *allowed, char **xml, int *phases, char **warnings)
 {
-	_cleanup_strv_free_ char **argv = NULL, **docs = NULL, **allowed = NULL;
+	_cleanup_strv_free_ char **argv = NULL, **docs = NULL;
 	_cleanup_free_ char *err = NULL, *why = NULL;
 	struct spawn_result res;
 	struct domxml x;
@@ -562,9 +564,6 @@ static int print_xml(const struct vm_run *run, const char *task, char *const *di
 	n = strv_length(docs);
 	if (n > 2)
 		return log_error(task, "virt-install --print-xml printed %zu domains, not one or two", n);
-	r = named_paths(run->file, &allowed);
-	if (r < 0)
-		return log_error(task, "%s", strerror(-r));
 	/* the install-time domain too: it runs first */
 	for (size_t i = 0; i < n; i++) {
 		free(TAKE_PTR(err));
@@ -597,21 +596,35 @@ static int domain_paths(const struct vm_run *run, char ***paths)
 	return strv_push(paths, run->seed_path);
 }
 
+/* The domain of qvm's UUID as libvirt has it after who (libvirt, or
+ * virt-install) defined it: checked as print_xml checks the XML. */
+static int check_defined(const struct vm_run *run, const char *who, char *const *paths, char *const *allowed,
+			 bool must_exist)
+{
+	const struct domain_ref ref = { .uri = run->file->connect, .uuid = run->uuid, .name = run->file->name };
+	_cleanup_free_ char *err = NULL;
+	int r = domain_check_defined(run->domains, &ref, paths, allowed, must_exist, &err);
+
+	if (r < 0)
+		return log_error(TASK, "refusing the domain %s defined: %s", who, err ? err : strerror(-r));
+	return 0;
+}
+
 /* Steps 4 and 5: the XML from virt-install, then the domain. */
 static int create_domain(struct vm_run *run)
 {
-	_cleanup_strv_free_ char **paths = NULL, **argv = NULL;
+	_cleanup_strv_free_ char **paths = NULL, **allowed = NULL, **argv = NULL;
 	_cleanup_free_ char *xml = NULL, *err = NULL, *warnings = NULL;
 	struct spawn_result res;
 	int phases, r;
 
 	if (signal_pending())
 		return interrupted();
-	if (domain_paths(run, &paths) < 0 ||
+	if (domain_paths(run, &paths) < 0 || named_paths(run->file, &allowed) < 0 ||
 	    undo_prepare_domain(&run->undo, run->domains, run->uri, run->uuid, run->file->name, run->device) < 0)
 		return log_error(TASK, "%s", strerror(ENOMEM));
 	log_begin("Writing VM %s's definition with virt-install --print-xml", run->file->name);
-	r = print_xml(run, TASK, NULL, run->seed_path, paths, &xml, &phases, &warnings);
+	r = print_xml(run, TASK, NULL, run->seed_path, paths, allowed, &xml, &phases, &warnings);
 	if (r == 0)
 		log_done("done");
 	log_child_warnings(warnings);
@@ -628,21 +641,12 @@ static int create_domain(struct vm_run *run)
 		/* from here the domain may exist: libvirt may define it and
 		 * then fail (or qvm be signalled) before it answers */
 		undo_arm(&run->undo);
-		r = domain_create(run->domains, run->file->connect, xml, run->uuid, flags, &err);
+		r = domain_create(run->domains, run->file->connect, xml, run->file->name, run->uuid, flags, &err);
 		if (r < 0)
 			return log_error(TASK, "cannot create VM %s: %s", run->file->name, err ? err : strerror(-r));
 		/* what libvirt made of it, read back by the UUID */
-		{
-			_cleanup_strv_free_ char **allowed = NULL;
-			const struct domain_ref ref = { .uri = run->file->connect, .uuid = run->uuid,
-							.name = run->file->name };
-			free(TAKE_PTR(err));
-			if (named_paths(run->file, &allowed) < 0)
-				return log_error(TASK, "%s", strerror(ENOMEM));
-			r = domain_check_defined(run->domains, &ref, paths, allowed, true, &err);
-			if (r < 0)
-				return log_error(TASK, "refusing the domain libvirt defined: %s", err ? err : strerror(-r));
-		}
+		if (check_defined(run, "libvirt", paths, allowed, true) < 0)
+			return -1;
 		log_done("done");
 		return 0;
 	}
@@ -666,21 +670,10 @@ static int create_domain(struct vm_run *run)
 	log_child_warnings(res.out);
 	log_child_warnings(res.err);
 	spawn_result_clear(&res);
-	/* what virt-install defined, as libvirt has it now */
-	{
-		_cleanup_strv_free_ char **allowed = NULL;
-		const struct domain_ref ref = { .uri = run->file->connect, .uuid = run->uuid, .name = run->file->name };
-		free(TAKE_PTR(err));
-		if (named_paths(run->file, &allowed) < 0)
-			return log_error(TASK, "%s", strerror(ENOMEM));
-		/* test:///default keeps no domain beyond the connection that
-		 * made it (virt-install's): there is nothing to read back */
-		r = domain_check_defined(run->domains, &ref, paths, allowed, strcmp(run->uri, "test:///default") != 0,
-					 &err);
-		if (r < 0)
-			return log_error(TASK, "refusing the domain virt-install defined: %s", err ? err : strerror(-r));
-	}
-	return 0;
+	/* what virt-install defined, as libvirt has it now; test:///default
+	 * keeps no domain beyond the connection that made it (virt-install's):
+	 * there is nothing to read back */
+	return check_defined(run, "virt-install", paths, allowed, strcmp(run->uri, "test:///default") != 0);
 }
 
 static int provision(struct vm_run *run)
@@ -767,15 +760,16 @@ static int dry_run(struct vm_run *run)
 	}
 	r = seed_write_files(fd, docs.files, docs.n, &err);
 	if (r == 0) {
-		_cleanup_strv_free_ char **expect = NULL;
+		_cleanup_strv_free_ char **expect = NULL, **allowed = NULL;
 		_cleanup_free_ char *xml = NULL, *warnings = NULL;
 		int phases;
 		log_done("done");
-		if (strv_extend(&expect, paths) < 0 || strv_push(&expect, tmp) < 0) {
+		if (strv_extend(&expect, paths) < 0 || strv_push(&expect, tmp) < 0 ||
+		    named_paths(f, &allowed) < 0) {
 			r = log_error(TASK_CHECK, "%s", strerror(ENOMEM));
 		} else {
 			log_begin("Validating with virt-install --print-xml --dry-run against %s", base_dev);
-			r = print_xml(run, TASK_CHECK, paths, tmp, expect, &xml, &phases, &warnings);
+			r = print_xml(run, TASK_CHECK, paths, tmp, expect, allowed, &xml, &phases, &warnings);
 			if (r == 0)
 				log_done("%s", phases == 1 ? "done" : "done (an install with a phase of its own)");
 			log_child_warnings(warnings);

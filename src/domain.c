@@ -236,10 +236,11 @@ int domains_uri(struct domains *d, const char *uri, char **canonical, char **err
 	return 0;
 }
 
-/* The domain's definition read for what qvm checks. */
-static int dom_xml(virDomainPtr dom, struct domxml *x, char **err)
+/* The domain's definition (flags 0: what runs, if it runs) read for what
+ * qvm checks. */
+static int dom_xml(virDomainPtr dom, unsigned flags, struct domxml *x, char **err)
 {
-	_cleanup_free_ char *xml = lv->virDomainGetXMLDesc(dom, 0);
+	_cleanup_free_ char *xml = lv->virDomainGetXMLDesc(dom, flags);
 
 	if (!xml) {
 		*err = last_error("cannot read the domain's definition");
@@ -256,7 +257,7 @@ static int dom_uses(virDomainPtr dom, char *const *paths, bool *uses, char **err
 	*uses = false;
 	if (!paths || !paths[0])
 		return 0;
-	if (dom_xml(dom, &x, err) < 0)
+	if (dom_xml(dom, 0, &x, err) < 0)
 		return -EIO;
 	for (size_t i = 0; paths[i] && !*uses; i++)
 		*uses = domxml_uses(&x, paths[i]);
@@ -437,20 +438,12 @@ int domain_check_defined(struct domains *d, const struct domain_ref *ref, char *
 		return *err ? -EIO : 0;
 	/* the definition, and what runs now (an install boots another XML) */
 	for (size_t i = 0; i < sizeof(which) / sizeof(which[0]) && r == 0; i++) {
-		_cleanup_free_ char *xml = NULL;
 		struct domxml x;
 		if (which[i] == 0 && lv->virDomainIsActive(dom) != 1)
 			break;
-		xml = lv->virDomainGetXMLDesc(dom, which[i]);
-		if (!xml) {
-			*err = last_error("cannot read the domain's definition");
-			r = -EIO;
+		r = dom_xml(dom, which[i], &x, err);
+		if (r < 0)
 			break;
-		}
-		if (domxml_parse(xml, strlen(xml), &x, err) < 0) {
-			r = -EIO;
-			break;
-		}
 		r = domxml_check(&x, ref->name, ref->uuid, paths, allowed, err);
 		domxml_clear(&x);
 	}
@@ -488,8 +481,8 @@ int domain_find(struct domains *d, const char *uri, const char *name, const char
 	return 0;
 }
 
-int domain_create(struct domains *d, const char *uri, const char *xml, const char *uuid, unsigned flags,
-		  char **err)
+int domain_create(struct domains *d, const char *uri, const char *xml, const char *name, const char *uuid,
+		  unsigned flags, char **err)
 {
 	struct domain_clash clash;
 	virConnectPtr c;
@@ -503,11 +496,7 @@ int domain_create(struct domains *d, const char *uri, const char *xml, const cha
 		return -EIO;
 	/* checked up front; again here, right before: defining a name and
 	 * UUID that exist would redefine someone else's domain */
-	struct domxml x;
-	if (domxml_parse(xml, strlen(xml), &x, err) < 0)
-		return -EINVAL;
-	r = domain_find(d, uri, x.name ? x.name : "", uuid, &clash, err);
-	domxml_clear(&x);
+	r = domain_find(d, uri, name, uuid, &clash, err);
 	if (r < 0)
 		return r;
 	if (clash.name_taken || clash.uuid_taken) {

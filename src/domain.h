@@ -93,11 +93,11 @@ enum {
 
 /*
  * Defines (validating it) and starts the domain xml describes, which must
- * have UUID uuid, as flags say. Refuses, -EEXIST, when a domain of its name
- * or UUID exists. Returns 0, or -errno with *err; on failure after the
+ * have name and UUID uuid, as flags say. Refuses, -EEXIST, when a domain of
+ * that name or UUID exists. Returns 0, or -errno with *err; on failure after the
  * definition the domain may exist: remove it by its UUID.
  */
-int domain_create(struct domains *d, const char *uri, const char *xml, const char *uuid, unsigned flags,
-		  char **err);
+int domain_create(struct domains *d, const char *uri, const char *xml, const char *name, const char *uuid,
+		  unsigned flags, char **err);
 
 #endif
