@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "report.h"
 #include "banned.h"
 
 /* A step was announced and not yet confirmed: its line is still open. */
@@ -96,3 +97,41 @@ void log_child_warnings(const char *output)
 	}
 	fflush(stderr);
 }
+
+void log_warning(const char *fmt, ...)
+{
+	va_list ap;
+
+	close_line("");
+	fflush(stdout);
+	fputs("Warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+}
+
+static void log_say(void *ctx, enum report_kind kind, const char *text)
+{
+	(void)ctx;
+	switch (kind) {
+	case REPORT_BEGIN:
+		log_begin("%s", text);
+		break;
+	case REPORT_DONE:
+		log_done("%s", text);
+		break;
+	case REPORT_STEP:
+		log_step("%s", text);
+		break;
+	case REPORT_WARNING:
+		log_warning("%s", text);
+		break;
+	case REPORT_CHILD:
+		log_child_warnings(text);
+		break;
+	}
+}
+
+const struct report log_report = { .say = log_say };

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* User-facing output: progress steps on stdout, errors on stderr in the
- * form "Error <task>: <description>". Only cmd-*.c and main.c print. */
+/* The one writer of qvm's terminal output: progress steps on stdout,
+ * errors on stderr in the form "Error <task>: <description>", warnings as
+ * "Warning: <description>". Only src/cmd/ calls it; the layers below say
+ * what they do through a struct report (report.h), log_report here. */
 #ifndef QVM_LOG_H
 #define QVM_LOG_H
 
@@ -18,6 +20,15 @@ void log_done(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "Error <task>: <description>" on stderr. Returns -1 so callers can
  * "return log_error(...)". */
 int log_error(const char *task, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* "Warning: <description>" on stderr. */
+void log_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The report the commands hand to the layers below: BEGIN/DONE/STEP as
+ * log_begin/log_done/log_step, WARNING as log_warning, CHILD lines as
+ * log_child_warnings. */
+struct report;
+extern const struct report log_report;
 
 /* Passes lines of a child's output that start with "WARNING" to stderr. */
 void log_child_warnings(const char *output);
