@@ -131,6 +131,12 @@ static void log_say(void *ctx, enum report_kind kind, const char *text)
 	case REPORT_CHILD:
 		log_child_warnings(text);
 		break;
+	case REPORT_ERROR:
+		close_line("failed");
+		fflush(stdout);
+		fprintf(stderr, "Error %s\n", text);
+		fflush(stderr);
+		break;
 	}
 }
 

@@ -26,7 +26,7 @@ void log_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The report the commands hand to the layers below: BEGIN/DONE/STEP as
  * log_begin/log_done/log_step, WARNING as log_warning, CHILD lines as
- * log_child_warnings. */
+ * log_child_warnings, ERROR as "Error <text>". */
 struct report;
 extern const struct report log_report;
 

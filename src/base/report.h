@@ -12,6 +12,8 @@ enum report_kind {
 	REPORT_STEP,     /* one line of progress */
 	REPORT_WARNING,  /* something the user should know; not an error */
 	REPORT_CHILD,    /* a child program's own warning lines, passed through */
+	REPORT_ERROR,    /* an error that does not end the work (a rollback
+			  * step that failed): "<task>: <description>" */
 };
 
 struct report {
