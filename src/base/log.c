@@ -68,18 +68,24 @@ void log_step(const char *fmt, ...)
 	fflush(stdout);
 }
 
+int log_verror(const char *task, const char *fmt, va_list ap)
+{
+	close_line("failed");
+	fflush(stdout);
+	fprintf(stderr, "Error %s: ", task);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+	return -1;
+}
+
 int log_error(const char *task, const char *fmt, ...)
 {
 	va_list ap;
 
-	close_line("failed");
-	fflush(stdout);
-	fprintf(stderr, "Error %s: ", task);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	log_verror(task, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
-	fflush(stderr);
 	return -1;
 }
 

@@ -21,6 +21,10 @@ void log_done(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * "return log_error(...)". */
 int log_error(const char *task, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* log_error with a va_list. */
+#include <stdarg.h>
+int log_verror(const char *task, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 /* "Warning: <description>" on stderr. */
 void log_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

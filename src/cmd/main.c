@@ -9,6 +9,7 @@
 
 #include "cleanup.h"
 #include "commands.h"
+#include "log.h"
 #include "strv.h"
 #include "signals.h"
 #include "banned.h"
@@ -179,11 +180,9 @@ static int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("Error " TASK_USAGE ": ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	log_verror(TASK_USAGE, fmt, ap);
 	va_end(ap);
-	fputs("\n", stderr);
 	usage(stderr);
 	return 1;
 }
@@ -201,6 +200,7 @@ static int finish_stdout(int status)
 {
 	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
 		if (errno != EPIPE)
+			/* not log_error: it flushes stdout, which may be closed */
 			fprintf(stderr, "Error writing output: %s\n", strerror(errno));
 		return 1;
 	}
