@@ -25,47 +25,45 @@ static void close_line(const char *word)
 	}
 }
 
+/* One piece of a progress line on stdout: the open line closed first
+ * unless this piece ends it (done), then text + tail, flushed at once. */
+static void out(int ends_open_line, const char *tail, int leaves_open, const char *fmt, va_list ap)
+{
+	if (quiet)
+		return;
+	if (!ends_open_line)
+		close_line("");
+	vfprintf(stdout, fmt, ap);
+	fputs(tail, stdout);
+	fflush(stdout);
+	line_open = leaves_open;
+}
+
 void log_begin(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (quiet)
-		return;
-	close_line("");
 	va_start(ap, fmt);
-	vfprintf(stdout, fmt, ap);
+	out(0, "... ", 1, fmt, ap);
 	va_end(ap);
-	fputs("... ", stdout);
-	fflush(stdout);
-	line_open = 1;
 }
 
 void log_done(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (quiet)
-		return;
 	va_start(ap, fmt);
-	vfprintf(stdout, fmt, ap);
+	out(1, "\n", 0, fmt, ap);
 	va_end(ap);
-	fputc('\n', stdout);
-	fflush(stdout);
-	line_open = 0;
 }
 
 void log_step(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (quiet)
-		return;
-	close_line("");
 	va_start(ap, fmt);
-	vfprintf(stdout, fmt, ap);
+	out(0, "\n", 0, fmt, ap);
 	va_end(ap);
-	fputc('\n', stdout);
-	fflush(stdout);
 }
 
 int log_verror(const char *task, const char *fmt, va_list ap)
