@@ -166,7 +166,7 @@ ssize_t pread64(int fd, void *buf, size_t n, off_t off)
 
 /* ---- libvirt calls ----
  * qvm looks libvirt's functions up with dlsym on the handle dlopen gave it
- * (src/dynlib.c), which an LD_PRELOAD definition cannot reach. So dlopen of
+ * (src/base/dynlib.c), which an LD_PRELOAD definition cannot reach. So dlopen of
  * libvirt.so.0 gives qvm libvirt-shim.so (beside this file) instead: it
  * defines the two functions faults are injected into and links libvirt,
  * so every other function dlsym looks for in it is libvirt's own. */
