@@ -82,34 +82,31 @@ static int only_missing(const char *text)
 	return 1;
 }
 
-/* Runs a zfs command; on a non-zero exit *err is zfs's message and the
- * return value -EIO (or -ENOENT when zfs says the dataset does not exist).
+/* Runs a zfs command; on failure *err is zfs's message and the return
+ * value -EIO (or -ENOENT when zfs says the dataset does not exist).
  * With missing_ok, an exit whose only complaints are missing datasets
- * (zfs list of several names) is a success: *out holds what zfs listed. */
+ * (zfs list of several names) is a success: *out holds what zfs listed.
+ * In the C locale: qvm reads zfs's English messages and its tables. */
 static int zfs_run_full(char *const *argv, int missing_ok, char **out, char **err)
 {
 	struct spawn_result res;
+	_cleanup_free_ char *why = NULL;
 	int r;
 
-	r = spawn_run(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR | SPAWN_NO_FORWARD, &res);
-	if (r < 0) {
-		if (err && asprintf(err, "cannot run zfs: %s", strerror(-r)) < 0)
-			*err = NULL;
-		/* not -ENOENT: that would read as "dataset does not exist" */
-		return r == -ENOMEM ? r : -EIO;
-	}
-	if (res.status == 127 && (!res.err || !*res.err)) {
-		/* where exec errors are not reported synchronously (valgrind,
-		 * some libcs) the child exits 127, the shell's "not found" */
+	r = spawn_check(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR | SPAWN_NO_FORWARD | SPAWN_C_LOCALE,
+			&res, &why);
+	if (r == -EIO && missing_ok && res.status == 1 && only_missing(res.err))
+		r = 0;
+	else if (r == -EIO && res.err && strstr(res.err, "dataset does not exist"))
+		r = -ENOENT;
+	else if (r < 0 && r != -ENOMEM)
+		/* zfs not found is not -ENOENT: that reads as "dataset does not exist" */
 		r = -EIO;
-		if (err)
-			*err = strdup("cannot run zfs: not found on PATH or not executable");
-	} else if (res.status != 0 && !(missing_ok && res.status == 1 && only_missing(res.err))) {
-		r = res.err && strstr(res.err, "dataset does not exist") ? -ENOENT : -EIO;
-		if (err)
-			*err = spawn_error_text(&res);
-	} else if (out) {
+	if (r == 0 && out)
 		*out = TAKE_PTR(res.out);
+	if (r < 0 && err) {
+		free(*err);
+		*err = TAKE_PTR(why);
 	}
 	spawn_result_clear(&res);
 	return r;
