@@ -55,13 +55,24 @@ static void check(const char *prog, unsigned flags, int expect, const char *expe
 	free(err);
 }
 
+/* check() on a script written for it. */
+static void check_script(const char *name, const char *body, unsigned flags, int expect,
+			 const char *expect_err, struct spawn_result *res)
+{
+	char *path = script(name, body, 0755);
+
+	check(path, flags, expect, expect_err, res);
+	free(path);
+}
+
 static void test_success(void **state)
 {
-	char *ok = script("ok", "printf 'one\\ntwo\\n'; echo 'a note' >&2", 0755);
+	char *const argv[] = { (char *)"true", NULL };
 	struct spawn_result res;
+	char *err = NULL;
 
 	(void)state;
-	check(ok, 0, 0, NULL, &res);
+	check_script("ok", "printf 'one\\ntwo\\n'; echo 'a note' >&2", 0, 0, NULL, &res);
 	assert_int_equal(res.status, 0);
 	assert_int_equal(res.signal, 0);
 	assert_string_equal(res.out, "one\ntwo\n");
@@ -69,121 +80,101 @@ static void test_success(void **state)
 	spawn_result_clear(&res);
 
 	/* without capture: nothing kept */
-	{
-		char *const argv[] = { ok, NULL };
-		char *err = NULL;
-		assert_int_equal(spawn_check(argv, 0, &res, &err), 0);
-		assert_null(res.out);
-		assert_null(res.err);
-		assert_null(err);
-		spawn_result_clear(&res);
-	}
-	free(ok);
+	assert_int_equal(spawn_check(argv, 0, &res, &err), 0);
+	assert_null(res.out);
+	assert_null(res.err);
+	assert_null(err);
+	spawn_result_clear(&res);
 }
 
 static void test_exit_status(void **state)
 {
-	char *fail = script("fail", "echo 'WARNING  first a warning' >&2\necho 'boom: it failed  ' >&2\n"
-			    "echo >&2\necho 'second line' >&2\nexit 3", 0755);
-	char *quiet = script("quiet", "exit 4", 0755);
-	char *words = script("words", "echo 'said on stdout'; exit 5", 0755);
-	char *warns = script("warns", "echo 'WARNING  only this' >&2; exit 1", 0755);
 	struct spawn_result res;
 
 	(void)state;
 	/* its stderr, warnings left out, lines joined; res still there */
-	check(fail, 0, -EIO, "boom: it failed; second line", &res);
+	check_script("fail", "echo 'WARNING  first a warning' >&2\necho 'boom: it failed  ' >&2\n"
+		     "echo >&2\necho 'second line' >&2\nexit 3", 0, -EIO, "boom: it failed; second line", &res);
 	assert_int_equal(res.status, 3);
 	assert_non_null(strstr(res.err, "WARNING"));
 	spawn_result_clear(&res);
-	check(quiet, 0, -EIO, "exit status 4", &res);
+	check_script("quiet", "exit 4", 0, -EIO, "exit status 4", &res);
 	spawn_result_clear(&res);
-	check(words, 0, -EIO, "said on stdout", &res);
+	check_script("words", "echo 'said on stdout'; exit 5", 0, -EIO, "said on stdout", &res);
 	spawn_result_clear(&res);
 	/* a warning is better than nothing */
-	check(warns, 0, -EIO, "WARNING  only this", &res);
+	check_script("warns", "echo 'WARNING  only this' >&2; exit 1", 0, -EIO, "WARNING  only this", &res);
 	spawn_result_clear(&res);
-	free(fail);
-	free(quiet);
-	free(words);
-	free(warns);
+}
+
+/* spawn_check says path is not found or not executable. */
+static void not_found(const char *path, struct spawn_result *res)
+{
+	char *msg;
+
+	assert_true(asprintf(&msg, "cannot run %s: not found on PATH or not executable", path) > 0);
+	check(path, 0, -ENOENT, msg, res);
+	free(msg);
 }
 
 static void test_not_found(void **state)
 {
 	char *noexec = script("noexec", "exit 0", 0644);
 	char *gone = script("gone", "exit 127", 0755);
+	char *const argv[] = { (char *)"qvm-test-no-such-program", NULL };
 	struct spawn_result res;
-	char *msg;
 
 	(void)state;
-	check("qvm-test-no-such-program", 0, -ENOENT,
-	      "cannot run qvm-test-no-such-program: not found on PATH or not executable", &res);
+	not_found(argv[0], &res);
 	assert_null(res.out);
 	spawn_result_clear(&res);
-	assert_true(asprintf(&msg, "cannot run %s: not found on PATH or not executable", noexec) > 0);
-	check(noexec, 0, -ENOENT, msg, &res);
+	not_found(noexec, &res);
 	spawn_result_clear(&res);
-	free(msg);
 	/* 127 without a word: the shell's "not found", as exec errors are
 	 * reported where they are not synchronous */
-	assert_true(asprintf(&msg, "cannot run %s: not found on PATH or not executable", gone) > 0);
-	check(gone, 0, -ENOENT, msg, &res);
+	not_found(gone, &res);
 	assert_int_equal(res.status, 127);
 	spawn_result_clear(&res);
-	free(msg);
-
 	/* and spawn_run itself says it could not start it */
-	{
-		char *const argv[] = { (char *)"qvm-test-no-such-program", NULL };
-		assert_int_equal(spawn_run(argv, 0, &res), -ENOENT);
-		spawn_result_clear(&res);
-	}
+	assert_int_equal(spawn_run(argv, 0, &res), -ENOENT);
+	spawn_result_clear(&res);
 	free(noexec);
 	free(gone);
 }
 
 static void test_signal(void **state)
 {
-	char *term = script("term", "kill -TERM $$; sleep 5", 0755);
-	char *kill9 = script("kill9", "kill -KILL $$; sleep 5", 0755);
-	char *loud = script("loud", "echo 'going down' >&2; kill -INT $$; sleep 5", 0755);
 	struct spawn_result res;
+	char *text;
 
 	(void)state;
 	/* qvm's spelling, not strsignal's "Terminated" / "Killed" */
-	check(term, 0, -EINTR, "killed by SIGTERM", &res);
+	check_script("term", "kill -TERM $$; sleep 5", 0, -EINTR, "killed by SIGTERM", &res);
 	assert_int_equal(res.signal, 15);
 	assert_int_equal(res.status, 128 + 15);
 	spawn_result_clear(&res);
-	check(kill9, 0, -EINTR, "killed by SIGKILL", &res);
+	check_script("kill9", "kill -KILL $$; sleep 5", 0, -EINTR, "killed by SIGKILL", &res);
 	assert_int_equal(res.signal, 9);
-	{
-		char *text = spawn_error_text(&res);
-		assert_string_equal(text, "killed by SIGKILL");
-		free(text);
-	}
+	text = spawn_error_text(&res);
+	assert_string_equal(text, "killed by SIGKILL");
+	free(text);
 	spawn_result_clear(&res);
 	/* what it said first is the message */
-	check(loud, 0, -EINTR, "going down", &res);
+	check_script("loud", "echo 'going down' >&2; kill -INT $$; sleep 5", 0, -EINTR, "going down", &res);
 	assert_int_equal(res.signal, 2);
 	spawn_result_clear(&res);
-	free(term);
-	free(kill9);
-	free(loud);
 }
 
 /* The child's LC_ALL|LANGUAGE|LANG|LC_MESSAGES. */
 static char *child_locale(unsigned flags)
 {
-	char *env = script("env", "printf '%s|%s|%s|%s' \"$LC_ALL\" \"$LANGUAGE\" \"$LANG\" \"$LC_MESSAGES\"", 0755);
 	struct spawn_result res;
 	char *out;
 
-	check(env, flags, 0, NULL, &res);
+	check_script("env", "printf '%s|%s|%s|%s' \"$LC_ALL\" \"$LANGUAGE\" \"$LANG\" \"$LC_MESSAGES\"", flags, 0,
+		     NULL, &res);
 	out = strdup(res.out);
 	spawn_result_clear(&res);
-	free(env);
 	return out;
 }
 

@@ -31,38 +31,25 @@ static void assert_argv(int r, char ***argv, const char *expect)
 	*argv = NULL;
 }
 
-static void test_create_volume(void **state)
+static void test_create_and_clone(void **state)
 {
-	char *const props[] = { "qvm:kind=image", "qvm:state=incomplete", NULL };
-	char **argv = NULL;
-
-	(void)state;
-	assert_argv(zfs_create_volume_argv("tank/images/debian", 2147483648u, props, &argv), &argv,
-		    "zfs create -V 2147483648 -o volblocksize=16K -o refreservation=none "
-		    "-o qvm:kind=image -o qvm:state=incomplete tank/images/debian");
-	assert_argv(zfs_create_volume_argv("tank/x", 16384, NULL, &argv), &argv,
-		    "zfs create -V 16384 -o volblocksize=16K -o refreservation=none tank/x");
-}
-
-static void test_create_blank(void **state)
-{
+	char *const marks[] = { "qvm:kind=image", "qvm:state=incomplete", NULL };
 	char *const props[] = { "volblocksize=64K", "compression=zstd", NULL };
 	char **argv = NULL;
 
 	(void)state;
+	/* an image: its volblocksize and refreservation fixed, then the marks */
+	assert_argv(zfs_create_volume_argv("tank/images/debian", 2147483648u, marks, &argv), &argv,
+		    "zfs create -V 2147483648 -o volblocksize=16K -o refreservation=none "
+		    "-o qvm:kind=image -o qvm:state=incomplete tank/images/debian");
+	assert_argv(zfs_create_volume_argv("tank/x", 16384, NULL, &argv), &argv,
+		    "zfs create -V 16384 -o volblocksize=16K -o refreservation=none tank/x");
+	/* a blank disk: every property the caller's */
 	assert_argv(zfs_create_blank_argv("tank/vms/web-data", "10G", props, &argv), &argv,
 		    "zfs create -V 10G -o volblocksize=64K -o compression=zstd tank/vms/web-data");
 	assert_argv(zfs_create_blank_argv("tank/d", "1M", NULL, &argv), &argv, "zfs create -V 1M tank/d");
-}
-
-static void test_clone(void **state)
-{
-	char *const props[] = { "qvm:kind=vm", "qvm:run=abc", NULL };
-	char **argv = NULL;
-
-	(void)state;
-	assert_argv(zfs_clone_argv("tank/images/debian@base", "tank/vms/web", props, &argv), &argv,
-		    "zfs clone -o qvm:kind=vm -o qvm:run=abc tank/images/debian@base tank/vms/web");
+	assert_argv(zfs_clone_argv("tank/images/debian@base", "tank/vms/web", marks, &argv), &argv,
+		    "zfs clone -o qvm:kind=image -o qvm:state=incomplete tank/images/debian@base tank/vms/web");
 	assert_argv(zfs_clone_argv("tank/a@s", "tank/b", NULL, &argv), &argv, "zfs clone tank/a@s tank/b");
 }
 
@@ -158,9 +145,7 @@ static void test_refused_not_run(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_create_volume),
-		cmocka_unit_test(test_create_blank),
-		cmocka_unit_test(test_clone),
+		cmocka_unit_test(test_create_and_clone),
 		cmocka_unit_test(test_small_commands),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_refused_not_run),
