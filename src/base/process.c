@@ -11,8 +11,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "signals.h"
 #include "process.h"
+#include "report.h"
+#include "signals.h"
 #include "banned.h"
 
 extern char **environ;
@@ -95,8 +96,32 @@ static int capture_all(struct capture *caps, size_t ncaps)
 	}
 }
 
+/* environ without the variables that choose a language, then LC_ALL=C
+ * (over every LC_* and LANG) and LANGUAGE=C (GNU gettext reads it before
+ * LC_ALL). The strings stay environ's; only the array is malloc'd. */
+static char **c_locale_env(void)
+{
+	static char lc_all[] = "LC_ALL=C", language[] = "LANGUAGE=C";
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ && environ[n])
+		n++;
+	env = malloc((n + 3) * sizeof(*env));
+	if (!env)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(environ[i], "LC_ALL=", 7) != 0 && strncmp(environ[i], "LANGUAGE=", 9) != 0)
+			env[k++] = environ[i];
+	env[k++] = lc_all;
+	env[k++] = language;
+	env[k] = NULL;
+	return env;
+}
+
 int spawn_run(char *const argv[], unsigned flags, struct spawn_result *res)
 {
+	_cleanup_free_ char **c_env = NULL;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	struct capture caps[2] = { { .fd = -1 }, { .fd = -1, .max = STDERR_MAX } };
@@ -106,6 +131,8 @@ int spawn_run(char *const argv[], unsigned flags, struct spawn_result *res)
 	int r, wstatus;
 
 	memset(res, 0, sizeof(*res));
+	if ((flags & SPAWN_C_LOCALE) && !(c_env = c_locale_env()))
+		return -ENOMEM;
 	for (int i = 0; i < 2; i++) {
 		unsigned want = i == 0 ? SPAWN_CAPTURE_STDOUT : SPAWN_CAPTURE_STDERR;
 		if ((flags & want) && pipe2(pipes[i], O_CLOEXEC) < 0) {
@@ -136,7 +163,7 @@ int spawn_run(char *const argv[], unsigned flags, struct spawn_result *res)
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setpgroup(&attr, 0);
 
-	r = -posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
+	r = -posix_spawnp(&pid, argv[0], &fa, &attr, argv, c_env ? c_env : environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	if (r < 0)
@@ -232,11 +259,12 @@ char *spawn_error_text(const struct spawn_result *res)
 	char *buf = NULL;
 
 	if (!src || !*src) {
-		if (res->signal)
-			return strdup(strsignal(res->signal));
-		if (asprintf(&buf, "exit status %d", res->status) < 0)
-			return NULL;
-		return buf;
+		/* qvm's spelling of a signal, not strsignal's "Terminated" */
+		const char *abbrev = res->signal ? sigabbrev_np(res->signal) : NULL;
+		int n = abbrev ? asprintf(&buf, "killed by SIG%s", abbrev)
+			: res->signal ? asprintf(&buf, "killed by signal %d", res->signal)
+				      : asprintf(&buf, "exit status %d", res->status);
+		return n < 0 ? NULL : buf;
 	}
 	/* the warnings virt-install prints before its error are noise here */
 	buf = join_lines(src, 0);
@@ -245,4 +273,26 @@ char *spawn_error_text(const struct spawn_result *res)
 		buf = join_lines(src, 1);
 	}
 	return buf;
+}
+
+int spawn_check(char *const argv[], unsigned flags, struct spawn_result *res, char **err)
+{
+	int r = spawn_run(argv, flags, res);
+
+	if (r == 0 && res->status == 0)
+		return 0;
+	if (r == 0 && !res->signal && res->status == 127 && (!res->err || !*res->err))
+		r = -ENOENT;
+	if (r == -ENOENT || r == -EACCES)
+		return report_error(err, -ENOENT, "cannot run %s: not found on PATH or not executable", argv[0]);
+	if (r < 0)
+		return report_error(err, r, "cannot run %s: %s", argv[0], strerror(-r));
+	r = res->signal ? -EINTR : -EIO;
+	if (err) {
+		free(*err);
+		*err = spawn_error_text(res);
+		if (!*err)
+			r = -ENOMEM;
+	}
+	return r;
 }

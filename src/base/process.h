@@ -14,6 +14,11 @@ enum {
 	SPAWN_NO_FORWARD = 1u << 2,
 	/* stdout stays qvm's own (a child's live progress on the terminal) */
 	SPAWN_INHERIT_STDOUT = 1u << 3,
+	/* For output qvm parses (zfs's messages and tables, JSON, --help):
+	 * the child runs with LC_ALL=C and LANGUAGE=C, whatever the user's
+	 * locale; qvm's own environment is left as it is. Without it the
+	 * child keeps the user's locale (words the user reads). */
+	SPAWN_C_LOCALE = 1u << 4,
 };
 
 struct spawn_result {
@@ -34,9 +39,30 @@ int spawn_run(char *const argv[], unsigned flags, struct spawn_result *res)
 	__attribute__((warn_unused_result));
 void spawn_result_clear(struct spawn_result *res);
 
+/*
+ * spawn_run, with the program's failure made an error. Returns 0 when it
+ * ran and exited 0. Otherwise *err (malloc'd) says what went wrong and the
+ * return value which way:
+ *   -ENOENT  not found on PATH or not executable (also a child that exits
+ *            127 without a word: where exec errors are not reported
+ *            synchronously, as under valgrind); *err "cannot run NAME: ..."
+ *   -EIO     it ran and exited non-zero; *err its own words
+ *            (spawn_error_text), "exit status N" if it said nothing
+ *   -EINTR   it was killed by a signal (res->signal); *err its own words,
+ *            or "killed by SIGTERM"
+ *   -ENOMEM, or another -errno when it could not be started ("cannot run
+ *            NAME: <strerror>"; *err may be NULL on -ENOMEM)
+ * res is filled whenever the program ran, so a caller can read its output
+ * and stderr after a failure too; release it with spawn_result_clear() in
+ * every case.
+ */
+int spawn_check(char *const argv[], unsigned flags, struct spawn_result *res, char **err)
+	__attribute__((warn_unused_result));
+
 /* The child's stderr (or stdout if stderr is empty) as one line for an
  * error message: lines trimmed and joined with "; ", lines starting with
- * "WARNING" left out unless there is nothing else. malloc'd. */
+ * "WARNING" left out unless there is nothing else; if it printed nothing,
+ * "exit status N" or "killed by SIGTERM". malloc'd. */
 char *spawn_error_text(const struct spawn_result *res);
 
 #endif

@@ -574,30 +574,25 @@ int vi_options_load(struct vi_options **out, char **err)
 			return r;
 	}
 
-	/* The help text in English (Python's gettext reads $LANGUAGE before
-	 * LC_ALL) at a fixed width ($COLUMNS sets argparse's), of the very
-	 * file whose identity is the key: its absolute path, not a second
-	 * lookup over $PATH. Except that env would take a path holding '='
-	 * for one more NAME=VALUE: then env looks "virt-install" up over the
-	 * same $PATH, and what it finds is not cached. */
+	/* The help text in English (SPAWN_C_LOCALE: LANGUAGE too, which
+	 * Python's gettext reads before LC_ALL) at a fixed width ($COLUMNS
+	 * sets argparse's), of the very file whose identity is the key: its
+	 * absolute path, not a second lookup over $PATH. Except that env
+	 * would take a path holding '=' for one more NAME=VALUE: then env
+	 * looks "virt-install" up over the same $PATH, and what it finds is
+	 * not cached. */
 	bool by_name = strchr(exe, '=') != NULL;
-	char *argv[] = { (char *)"env", (char *)"LC_ALL=C", (char *)"LANGUAGE=C", (char *)"COLUMNS=80",
-			 by_name ? (char *)"virt-install" : exe, (char *)"--help", NULL };
+	char *argv[] = { (char *)"env", (char *)"COLUMNS=80", by_name ? (char *)"virt-install" : exe,
+			 (char *)"--help", NULL };
+	_cleanup_free_ char *why = NULL;
 	if (by_name) {
 		free(key);
 		key = NULL;
 	}
-	r = spawn_run(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR, &res);
-	if (r == -ENOMEM)
-		return r;
-	if (r < 0)
-		return load_error(err, r, "cannot run virt-install --help: %s", strerror(-r));
-	if (res.status != 0) {
-		_cleanup_free_ char *why = spawn_error_text(&res);
+	r = spawn_check(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR | SPAWN_C_LOCALE, &res, &why);
+	if (r < 0) {
 		spawn_result_clear(&res);
-		if (!why)
-			return -ENOMEM;
-		return load_error(err, -EIO, "cannot run virt-install --help: %s", why);
+		return r == -ENOMEM ? r : load_error(err, r, "cannot run virt-install --help: %s", why);
 	}
 	r = vi_options_parse(res.out ? res.out : "", &o);
 	spawn_result_clear(&res);

@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "process.h"
 #include "qemuimg.h"
+#include "report.h"
 #include "strv.h"
 #include "banned.h"
 
@@ -86,23 +87,18 @@ int qemu_img_parse_info(const char *json, uint64_t *virtual_size, char **refers)
 	return r;
 }
 
+/* qemu-img's failure in *err, and -ENOENT, -EIO or -EINTR (spawn_check). */
 static int run(char **argv, unsigned flags, char **out, char **err)
 {
 	struct spawn_result res;
-	int r = spawn_run(argv, flags | SPAWN_CAPTURE_STDERR, &res);
+	int r = spawn_check(argv, flags | SPAWN_CAPTURE_STDERR, &res, err);
 
-	if (r < 0)
-		return r;
-	if (res.status != 0) {
-		int sig = res.signal;
-		*err = spawn_error_text(&res);
-		spawn_result_clear(&res);
-		return sig ? -EINTR : -EIO;
-	}
-	if (out)
-		*out = res.out ? strdup(res.out) : strdup("");
+	if (r == -ENOENT)
+		r = report_error(err, r, "qemu-img not found (install qemu-utils)");
+	if (r == 0 && out && !(*out = strdup(res.out ? res.out : "")))
+		r = -ENOMEM;
 	spawn_result_clear(&res);
-	return out && !*out ? -ENOMEM : 0;
+	return r;
 }
 
 int qemu_img_info(const char *path, const char *format, uint64_t *virtual_size, char **refers,
@@ -114,7 +110,7 @@ int qemu_img_info(const char *path, const char *format, uint64_t *virtual_size, 
 
 	*refers = NULL;
 	if (r == 0)
-		r = run(argv, SPAWN_CAPTURE_STDOUT | SPAWN_NO_FORWARD, &out, err);
+		r = run(argv, SPAWN_CAPTURE_STDOUT | SPAWN_NO_FORWARD | SPAWN_C_LOCALE, &out, err);
 	if (r == 0) {
 		r = qemu_img_parse_info(out, virtual_size, refers);
 		if (r == -EINVAL) {
@@ -177,7 +173,7 @@ char *qemu_img_check_report(int status, const char *out, const char *err)
 
 int qemu_img_check(const char *path, const char *format, char **report)
 {
-	_cleanup_free_ char *spec = qemu_img_spec(path, format);
+	_cleanup_free_ char *spec = qemu_img_spec(path, format), *why = NULL;
 	_cleanup_strv_free_ char **argv = NULL;
 	struct spawn_result res;
 	int r = spec ? strv_push_many(&argv, "qemu-img", "check", spec, NULL) : -ENOMEM;
@@ -185,18 +181,14 @@ int qemu_img_check(const char *path, const char *format, char **report)
 	*report = NULL;
 	if (r < 0)
 		return r;
-	r = spawn_run(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR | SPAWN_NO_FORWARD, &res);
-	if (r < 0)
-		return r;
-	if (res.signal)
-		r = -EINTR;
-	else if (res.status == 0 || res.status == CHECK_LEAKS)
+	/* its report is parsed: in English */
+	r = spawn_check(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR | SPAWN_NO_FORWARD | SPAWN_C_LOCALE,
+			&res, &why);
+	if (r == -EIO && res.status == CHECK_LEAKS)
 		r = 0;
-	else if (res.status == CHECK_UNSUPPORTED)
+	else if (r == -EIO && res.status == CHECK_UNSUPPORTED)
 		r = -ENOTSUP;
-	else if (res.status == 127 && (!res.err || !*res.err))
-		r = -ENOENT;
-	else
+	else if (r == -EIO)
 		r = (*report = qemu_img_check_report(res.status, res.out, res.err)) ? -EBADMSG : -ENOMEM;
 	spawn_result_clear(&res);
 	return r;

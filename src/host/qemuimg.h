@@ -18,8 +18,9 @@ char *qemu_img_spec(const char *path, const char *format);
  * Returns 0 or -EINVAL (not JSON, no such number), -ENOMEM. */
 int qemu_img_parse_info(const char *json, uint64_t *virtual_size, char **refers);
 
-/* qemu-img info --output=json SPEC, parsed. Returns 0, -errno if qemu-img
- * could not be run, or -EIO with *err (qemu-img's message). */
+/* qemu-img info --output=json SPEC, parsed. Returns 0, or with *err (NULL
+ * or an earlier message, replaced): -ENOENT (qemu-img not found), -EIO
+ * (qemu-img's message), -EINTR (qemu-img killed by a signal), -errno. */
 int qemu_img_info(const char *path, const char *format, uint64_t *virtual_size, char **refers,
 		  char **err);
 
@@ -28,7 +29,8 @@ int qemu_img_info(const char *path, const char *format, uint64_t *virtual_size, 
  * waste space but harm no data: 0 too), -ENOTSUP when the format has no
  * check, -EBADMSG with *report (qemu-img's own words: its summary and first
  * error) when the image is damaged or the check could not complete,
- * -EINTR, or -errno if qemu-img could not be run.
+ * -EINTR (killed by a signal), -ENOENT (qemu-img not found), or -errno if
+ * qemu-img could not be run.
  */
 int qemu_img_check(const char *path, const char *format, char **report);
 /* Its report from the output of a check that exited with status. */
@@ -37,8 +39,8 @@ char *qemu_img_check_report(int status, const char *out, const char *err);
 /* qemu-img convert -n --target-is-zero -W -O raw [-p] SPEC DEVICE */
 int qemu_img_convert_argv(const char *src, const char *format, const char *device, int progress,
 			  char ***argv);
-/* Runs it; with progress, qemu-img's progress goes to qvm's stdout.
- * Returns 0, -errno, or -EIO with *err. */
+/* Runs it; with progress, qemu-img's progress goes to qvm's stdout, in
+ * the user's language. Returns 0, or -errno with *err as qemu_img_info. */
 int qemu_img_convert(const char *src, const char *format, const char *device, int progress,
 		     char **err);
 

@@ -7,6 +7,7 @@
 
 #include "cleanup.h"
 #include "process.h"
+#include "report.h"
 #include "strv.h"
 #include "zfs.h"
 #include "banned.h"
@@ -15,13 +16,47 @@
 #define IMAGE_VOLBLOCKSIZE "volblocksize=16K"
 #define IMAGE_REFRESERVATION "refreservation=none"
 
+/* The kinds of word qvm puts where zfs expects an operand. */
+enum word {
+	DATASET,         /* POOL/PATH: no '@' */
+	SNAPSHOT,        /* POOL/PATH@SNAP */
+	ANY,             /* either */
+	PROPERTY,        /* NAME=VALUE */
+};
+
+/* Pushes s unless zfs would read it otherwise than meant: an empty word,
+ * one starting with '-' (an option), a snapshot where a dataset is meant
+ * or the other way round, a property without '='. -EINVAL then. */
+static int push_word(char ***argv, const char *s, enum word kind)
+{
+	const char *at = strchr(s, '@');
+
+	if (!*s || *s == '-' || (kind == DATASET && at) || (kind == SNAPSHOT && (!at || at == s || !at[1])) ||
+	    (kind == PROPERTY && (!strchr(s, '=') || *s == '=')))
+		return -EINVAL;
+	return strv_push(argv, s);
+}
+
 static int push_props(char ***argv, char *const *props)
 {
-	for (size_t i = 0; props && props[i]; i++) {
-		int r = strv_push_many(argv, "-o", props[i], NULL);
-		if (r < 0)
-			return r;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && props && props[i]; i++) {
+		r = strv_push(argv, "-o");
+		if (r == 0)
+			r = push_word(argv, props[i], PROPERTY);
 	}
+	return r;
+}
+
+/* *argv = v on success, else v freed: the builders' ending. */
+static int built(int r, char **v, char ***argv)
+{
+	if (r < 0) {
+		strv_free(v);
+		return r;
+	}
+	*argv = v;
 	return 0;
 }
 
@@ -38,13 +73,8 @@ int zfs_create_volume_argv(const char *name, uint64_t size, char *const *props, 
 	if (r == 0)
 		r = push_props(&v, props);
 	if (r == 0)
-		r = strv_push(&v, name);
-	if (r < 0) {
-		strv_free(v);
-		return r;
-	}
-	*argv = v;
-	return 0;
+		r = push_word(&v, name, DATASET);
+	return built(r, v, argv);
 }
 
 int zfs_clone_argv(const char *snapshot, const char *target, char *const *props, char ***argv)
@@ -56,13 +86,59 @@ int zfs_clone_argv(const char *snapshot, const char *target, char *const *props,
 	if (r == 0)
 		r = push_props(&v, props);
 	if (r == 0)
-		r = strv_push_many(&v, snapshot, target, NULL);
-	if (r < 0) {
-		strv_free(v);
-		return r;
-	}
-	*argv = v;
-	return 0;
+		r = push_word(&v, snapshot, SNAPSHOT);
+	if (r == 0)
+		r = push_word(&v, target, DATASET);
+	return built(r, v, argv);
+}
+
+int zfs_create_blank_argv(const char *name, const char *size, char *const *props, char ***argv)
+{
+	char **v = NULL;
+	int r;
+
+	r = strv_push_many(&v, "zfs", "create", "-V", NULL);
+	if (r == 0)
+		r = push_word(&v, size, ANY);
+	if (r == 0)
+		r = push_props(&v, props);
+	if (r == 0)
+		r = push_word(&v, name, DATASET);
+	return built(r, v, argv);
+}
+
+int zfs_snapshot_argv(const char *snapshot, char ***argv)
+{
+	char **v = NULL;
+	int r = strv_push_many(&v, "zfs", "snapshot", NULL);
+
+	if (r == 0)
+		r = push_word(&v, snapshot, SNAPSHOT);
+	return built(r, v, argv);
+}
+
+int zfs_set_argv(const char *name, const char *assignment, char ***argv)
+{
+	char **v = NULL;
+	int r = strv_push_many(&v, "zfs", "set", NULL);
+
+	if (r == 0)
+		r = push_word(&v, assignment, PROPERTY);
+	if (r == 0)
+		r = push_word(&v, name, ANY);
+	return built(r, v, argv);
+}
+
+int zfs_destroy_argv(const char *name, int recursive, char ***argv)
+{
+	char **v = NULL;
+	int r = strv_push_many(&v, "zfs", "destroy", NULL);
+
+	if (r == 0 && recursive)
+		r = strv_push(&v, "-r");
+	if (r == 0)
+		r = push_word(&v, name, ANY);
+	return built(r, v, argv);
 }
 
 /* Whether every line of zfs's stderr says a dataset does not exist. */
@@ -82,34 +158,31 @@ static int only_missing(const char *text)
 	return 1;
 }
 
-/* Runs a zfs command; on a non-zero exit *err is zfs's message and the
- * return value -EIO (or -ENOENT when zfs says the dataset does not exist).
+/* Runs a zfs command; on failure *err is zfs's message and the return
+ * value -EIO (or -ENOENT when zfs says the dataset does not exist).
  * With missing_ok, an exit whose only complaints are missing datasets
- * (zfs list of several names) is a success: *out holds what zfs listed. */
+ * (zfs list of several names) is a success: *out holds what zfs listed.
+ * In the C locale: qvm reads zfs's English messages and its tables. */
 static int zfs_run_full(char *const *argv, int missing_ok, char **out, char **err)
 {
 	struct spawn_result res;
+	_cleanup_free_ char *why = NULL;
 	int r;
 
-	r = spawn_run(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR | SPAWN_NO_FORWARD, &res);
-	if (r < 0) {
-		if (err && asprintf(err, "cannot run zfs: %s", strerror(-r)) < 0)
-			*err = NULL;
-		/* not -ENOENT: that would read as "dataset does not exist" */
-		return r == -ENOMEM ? r : -EIO;
-	}
-	if (res.status == 127 && (!res.err || !*res.err)) {
-		/* where exec errors are not reported synchronously (valgrind,
-		 * some libcs) the child exits 127, the shell's "not found" */
+	r = spawn_check(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR | SPAWN_NO_FORWARD | SPAWN_C_LOCALE,
+			&res, &why);
+	if (r == -EIO && missing_ok && res.status == 1 && only_missing(res.err))
+		r = 0;
+	else if (r == -EIO && res.err && strstr(res.err, "dataset does not exist"))
+		r = -ENOENT;
+	else if (r < 0 && r != -ENOMEM)
+		/* zfs not found is not -ENOENT: that reads as "dataset does not exist" */
 		r = -EIO;
-		if (err)
-			*err = strdup("cannot run zfs: not found on PATH or not executable");
-	} else if (res.status != 0 && !(missing_ok && res.status == 1 && only_missing(res.err))) {
-		r = res.err && strstr(res.err, "dataset does not exist") ? -ENOENT : -EIO;
-		if (err)
-			*err = spawn_error_text(&res);
-	} else if (out) {
+	if (r == 0 && out)
 		*out = TAKE_PTR(res.out);
+	if (r < 0 && err) {
+		free(*err);
+		*err = TAKE_PTR(why);
 	}
 	spawn_result_clear(&res);
 	return r;
@@ -161,11 +234,24 @@ int zfs_get_types(const char *const *names, size_t n, char **types, char **err)
 	return 0;
 }
 
+/* Runs what a builder made of its arguments (r: the builder's result). */
+static int run_built(int r, char **argv, char **err)
+{
+	if (r == -EINVAL)
+		r = report_error(err, r, "refused: zfs would misread an empty name, one starting with '-', "
+				 "a misplaced '@' or a property without '='");
+	if (r == 0)
+		r = zfs_run(argv, NULL, err);
+	strv_free(argv);
+	return r;
+}
+
 int zfs_set(const char *name, const char *assignment, char **err)
 {
-	char *const argv[] = { "zfs", "set", (char *)assignment, (char *)name, NULL };
+	char **argv = NULL;
+	int r = zfs_set_argv(name, assignment, &argv);
 
-	return zfs_run(argv, NULL, err);
+	return run_built(r, argv, err);
 }
 
 int zfs_get_local(const char *name, const char *props, char **out, char **err)
@@ -196,62 +282,44 @@ int zfs_get_volumes(const char *props, char **out, char **err)
 	return zfs_run(argv, out, err);
 }
 
-int zfs_create_blank_argv(const char *name, const char *size, char *const *props, char ***argv)
-{
-	char **v = NULL;
-	int r;
-
-	r = strv_push_many(&v, "zfs", "create", "-V", size, NULL);
-	if (r == 0)
-		r = push_props(&v, props);
-	if (r == 0)
-		r = strv_push(&v, name);
-	if (r < 0) {
-		strv_free(v);
-		return r;
-	}
-	*argv = v;
-	return 0;
-}
-
 int zfs_create_blank(const char *name, const char *size, char *const *props, char **err)
 {
-	_cleanup_strv_free_ char **argv = NULL;
+	char **argv = NULL;
 	int r = zfs_create_blank_argv(name, size, props, &argv);
 
-	return r < 0 ? r : zfs_run(argv, NULL, err);
+	return run_built(r, argv, err);
 }
 
 int zfs_create_volume(const char *name, uint64_t size, char *const *props, char **err)
 {
-	_cleanup_strv_free_ char **argv = NULL;
+	char **argv = NULL;
 	int r = zfs_create_volume_argv(name, size, props, &argv);
 
-	return r < 0 ? r : zfs_run(argv, NULL, err);
+	return run_built(r, argv, err);
 }
 
 int zfs_snapshot(const char *snapshot, char **err)
 {
-	char *const argv[] = { "zfs", "snapshot", (char *)snapshot, NULL };
+	char **argv = NULL;
+	int r = zfs_snapshot_argv(snapshot, &argv);
 
-	return zfs_run(argv, NULL, err);
+	return run_built(r, argv, err);
 }
 
 int zfs_clone(const char *snapshot, const char *target, char *const *props, char **err)
 {
-	_cleanup_strv_free_ char **argv = NULL;
+	char **argv = NULL;
 	int r = zfs_clone_argv(snapshot, target, props, &argv);
 
-	return r < 0 ? r : zfs_run(argv, NULL, err);
+	return run_built(r, argv, err);
 }
 
 int zfs_destroy(const char *name, int recursive, char **err)
 {
-	char *const argv_r[] = { "zfs", "destroy", "-r", (char *)name, NULL };
-	char *const argv[] = { "zfs", "destroy", (char *)name, NULL };
-	int r;
+	char **argv = NULL;
+	int r = zfs_destroy_argv(name, recursive, &argv);
 
-	r = zfs_run(recursive ? argv_r : argv, NULL, err);
+	r = run_built(r, argv, err);
 	if (r == -ENOENT) {
 		/* already gone is what an undo step wants */
 		if (err) {

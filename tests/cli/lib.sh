@@ -63,6 +63,16 @@ _test_env() {
 	mkdir -p "$ZFS_DOUBLE_STATE" "$QVM_ZVOL_DIR"
 }
 
+# fault_shims: the fault-injecting zfs and virt-install (tests/faults/bin)
+# first on PATH, passing each call on to the ZFS double and the
+# virt-install recorder; a FAULT_DELAY'd call touches $TEST_DIR/started.
+fault_shims() {
+	export PATH="$TEST_REPO/tests/faults/bin:$PATH"
+	export FAULT_NEXT_ZFS=$TEST_REPO/tests/zfs-double/zfs
+	export FAULT_NEXT_VIRT_INSTALL=$TEST_REPO/tests/bin/virt-install
+	export FAULT_MARK=$TEST_DIR/started
+}
+
 # test_case DESCRIPTION BODY|FUNCTION
 test_case() {
 	local desc=$1 body=$2 dir rc result

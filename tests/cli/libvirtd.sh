@@ -102,6 +102,20 @@ libvirtd_stop() {
 	fi
 }
 
+# libvirtd_clear_domains: stop and undefine every domain on the daemon but
+# the test driver's own "test", so that what a failed case left does not
+# fail the next. By UUID: virsh takes a name of digits for an ID.
+libvirtd_clear_domains() {
+	local uuid name
+	[ -n "$LV_URI" ] || return 0
+	virsh -c "$LV_URI" list --all --uuid --name | while read -r uuid name; do
+		[ -n "$uuid" ] && [ "$name" != test ] || continue
+		virsh -c "$LV_URI" destroy "$uuid" >/dev/null 2>&1 || true
+		virsh -c "$LV_URI" undefine "$uuid" >/dev/null 2>&1 || true
+	done
+	return 0
+}
+
 # lv_domain_exists NAME: the daemon has a domain NAME.
 lv_domain_exists() {
 	virsh -c "$LV_URI" dominfo "$1" >/dev/null 2>&1

@@ -67,6 +67,37 @@ t_success() {
 }
 test_case 'success: zfs create + snapshot, device holds the image, progress on stdout' t_success
 
+# locale_recorder PROG REAL: a PROG first on PATH that appends
+# "SUBCOMMAND|$LC_ALL|$LANGUAGE" to ./PROG.locale, then runs REAL.
+locale_recorder() {
+	mkdir -p bin
+	cat >"bin/$1" <<-EOF
+	#!/bin/sh
+	printf '%s|%s|%s\\n' "\$1" "\${LC_ALL-unset}" "\${LANGUAGE-unset}" >>'$TEST_DIR/$1.locale'
+	exec '$2' "\$@"
+	EOF
+	chmod +x "bin/$1"
+}
+
+t_locale() {
+	make_image disk.raw 3M
+	qemu-img convert -f raw -O qcow2 disk.raw disk.qcow2
+	locale_recorder zfs "$TEST_REPO/tests/zfs-double/zfs"
+	locale_recorder qemu-img "$(command -v qemu-img)"
+	PATH=$TEST_DIR/bin:$PATH LC_ALL=de_DE.UTF-8 LANG=de_DE.UTF-8 LANGUAGE=de:en run_qvm import disk.qcow2 $ZV
+	expect_exit 0
+	expect_imported disk.raw $ZV
+	# what qvm reads is in English: zfs's messages and tables, qemu-img's
+	# JSON and check report
+	expect_match '^create\|' zfs.locale
+	expect_no_match . <(grep -v '|C|C$' zfs.locale || true)
+	expect_eq 'check|C|C info|C|C' "$(grep -E '^(info|check)\|' qemu-img.locale | sort | paste -sd ' ')" \
+		"qemu-img info and check"
+	# what the user reads is in the user's language: the conversion
+	expect_eq 'convert|de_DE.UTF-8|de:en' "$(grep '^convert|' qemu-img.locale)" "qemu-img convert"
+}
+test_case "zfs and qemu-img info/check run in the C locale, qemu-img convert in the user's" t_locale
+
 t_mib_multiple() {
 	make_image disk.raw 2M
 	run_qvm import disk.raw $ZV

@@ -19,13 +19,7 @@ need_inject() { [ -e "$INJECT" ] || skip "no fault shim at $INJECT (QVM_FAULT_LI
 setup() {
 	base_image
 	# what a failed test left on the shared daemon must not fail the next
-	if [ "$LV_OK" = 1 ]; then
-		for d in $(virsh -c "$LV_URI" list --all --name); do
-			[ "$d" = test ] && continue
-			virsh -c "$LV_URI" destroy "$d" >/dev/null 2>&1 || true
-			virsh -c "$LV_URI" undefine "$d" >/dev/null 2>&1 || true
-		done
-	fi
+	if [ "$LV_OK" = 1 ]; then libvirtd_clear_domains; fi
 }
 
 # lv_has NAME: the daemon has a domain of that name (virsh would take a

@@ -6,12 +6,8 @@
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-FAULTS=$TEST_REPO/tests/faults
-
 setup() {
-	export PATH="$FAULTS/bin:$PATH"
-	export FAULT_NEXT_ZFS=$TEST_REPO/tests/zfs-double/zfs
-	export FAULT_NEXT_VIRT_INSTALL=$TEST_REPO/tests/bin/virt-install
+	fault_shims
 	zfs_pool
 	make_image "$TEST_DIR/img" 4M
 }

@@ -8,13 +8,8 @@
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-FAULTS=$TEST_REPO/tests/faults
-
 setup() {
-	export PATH="$FAULTS/bin:$PATH"
-	export FAULT_NEXT_ZFS=$TEST_REPO/tests/zfs-double/zfs
-	export FAULT_NEXT_VIRT_INSTALL=$TEST_REPO/tests/bin/virt-install
-	export FAULT_MARK=$TEST_DIR/started
+	fault_shims
 	zfs_pool
 	# a dataset qvm did not make, also "creating" by its own user's marks:
 	# cleanup must leave it alone since qvm:kind is not qvm's

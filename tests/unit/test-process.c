@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/* Running programs: spawn_run's capture and environment, spawn_check's
+ * one error for "not found", "failed" and "killed by a signal". The
+ * programs are small scripts written to a temporary directory. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "process.h"
+
+static char dir[] = "/tmp/qvm-test-process-XXXXXX";
+
+/* dir/name, with a script body; mode 0755 or, for one that may not be
+ * run, 0644. */
+static char *script(const char *name, const char *body, mode_t mode)
+{
+	char *path;
+	FILE *f;
+
+	assert_true(asprintf(&path, "%s/%s", dir, name) > 0);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\n%s\n", body);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(chmod(path, mode), 0);
+	return path;
+}
+
+/* spawn_check on one program without arguments, both outputs captured;
+ * expects r and, for a failure, the error text. */
+static void check(const char *prog, unsigned flags, int expect, const char *expect_err,
+		  struct spawn_result *res)
+{
+	char *const argv[] = { (char *)prog, NULL };
+	char *err = NULL;
+	int r = spawn_check(argv, flags | SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR, res, &err);
+
+	if (r != expect)
+		fprintf(stderr, "  %s: %d (%s), expected %d\n", prog, r, err ? err : "-", expect);
+	assert_int_equal(r, expect);
+	if (expect_err) {
+		assert_non_null(err);
+		assert_string_equal(err, expect_err);
+	} else {
+		assert_null(err);
+	}
+	free(err);
+}
+
+/* check() on a script written for it. */
+static void check_script(const char *name, const char *body, unsigned flags, int expect,
+			 const char *expect_err, struct spawn_result *res)
+{
+	char *path = script(name, body, 0755);
+
+	check(path, flags, expect, expect_err, res);
+	free(path);
+}
+
+static void test_success(void **state)
+{
+	char *const argv[] = { (char *)"true", NULL };
+	struct spawn_result res;
+	char *err = NULL;
+
+	(void)state;
+	check_script("ok", "printf 'one\\ntwo\\n'; echo 'a note' >&2", 0, 0, NULL, &res);
+	assert_int_equal(res.status, 0);
+	assert_int_equal(res.signal, 0);
+	assert_string_equal(res.out, "one\ntwo\n");
+	assert_string_equal(res.err, "a note\n");
+	spawn_result_clear(&res);
+
+	/* without capture: nothing kept */
+	assert_int_equal(spawn_check(argv, 0, &res, &err), 0);
+	assert_null(res.out);
+	assert_null(res.err);
+	assert_null(err);
+	spawn_result_clear(&res);
+}
+
+static void test_exit_status(void **state)
+{
+	struct spawn_result res;
+
+	(void)state;
+	/* its stderr, warnings left out, lines joined; res still there */
+	check_script("fail", "echo 'WARNING  first a warning' >&2\necho 'boom: it failed  ' >&2\n"
+		     "echo >&2\necho 'second line' >&2\nexit 3", 0, -EIO, "boom: it failed; second line", &res);
+	assert_int_equal(res.status, 3);
+	assert_non_null(strstr(res.err, "WARNING"));
+	spawn_result_clear(&res);
+	check_script("quiet", "exit 4", 0, -EIO, "exit status 4", &res);
+	spawn_result_clear(&res);
+	check_script("words", "echo 'said on stdout'; exit 5", 0, -EIO, "said on stdout", &res);
+	spawn_result_clear(&res);
+	/* a warning is better than nothing */
+	check_script("warns", "echo 'WARNING  only this' >&2; exit 1", 0, -EIO, "WARNING  only this", &res);
+	spawn_result_clear(&res);
+}
+
+/* spawn_check says path is not found or not executable. */
+static void not_found(const char *path, struct spawn_result *res)
+{
+	char *msg;
+
+	assert_true(asprintf(&msg, "cannot run %s: not found on PATH or not executable", path) > 0);
+	check(path, 0, -ENOENT, msg, res);
+	free(msg);
+}
+
+static void test_not_found(void **state)
+{
+	char *noexec = script("noexec", "exit 0", 0644);
+	char *gone = script("gone", "exit 127", 0755);
+	char *const argv[] = { (char *)"qvm-test-no-such-program", NULL };
+	struct spawn_result res;
+
+	(void)state;
+	not_found(argv[0], &res);
+	assert_null(res.out);
+	spawn_result_clear(&res);
+	not_found(noexec, &res);
+	spawn_result_clear(&res);
+	/* 127 without a word: the shell's "not found", as exec errors are
+	 * reported where they are not synchronous */
+	not_found(gone, &res);
+	assert_int_equal(res.status, 127);
+	spawn_result_clear(&res);
+	/* and spawn_run itself says it could not start it */
+	assert_int_equal(spawn_run(argv, 0, &res), -ENOENT);
+	spawn_result_clear(&res);
+	free(noexec);
+	free(gone);
+}
+
+static void test_signal(void **state)
+{
+	struct spawn_result res;
+	char *text;
+
+	(void)state;
+	/* qvm's spelling, not strsignal's "Terminated" / "Killed" */
+	check_script("term", "kill -TERM $$; sleep 5", 0, -EINTR, "killed by SIGTERM", &res);
+	assert_int_equal(res.signal, 15);
+	assert_int_equal(res.status, 128 + 15);
+	spawn_result_clear(&res);
+	check_script("kill9", "kill -KILL $$; sleep 5", 0, -EINTR, "killed by SIGKILL", &res);
+	assert_int_equal(res.signal, 9);
+	text = spawn_error_text(&res);
+	assert_string_equal(text, "killed by SIGKILL");
+	free(text);
+	spawn_result_clear(&res);
+	/* what it said first is the message */
+	check_script("loud", "echo 'going down' >&2; kill -INT $$; sleep 5", 0, -EINTR, "going down", &res);
+	assert_int_equal(res.signal, 2);
+	spawn_result_clear(&res);
+}
+
+/* The child's LC_ALL|LANGUAGE|LANG|LC_MESSAGES. */
+static char *child_locale(unsigned flags)
+{
+	struct spawn_result res;
+	char *out;
+
+	check_script("env", "printf '%s|%s|%s|%s' \"$LC_ALL\" \"$LANGUAGE\" \"$LANG\" \"$LC_MESSAGES\"", flags, 0,
+		     NULL, &res);
+	out = strdup(res.out);
+	spawn_result_clear(&res);
+	return out;
+}
+
+static void test_locale(void **state)
+{
+	char *seen;
+
+	(void)state;
+	assert_int_equal(setenv("LC_ALL", "de_DE.UTF-8", 1), 0);
+	assert_int_equal(setenv("LANGUAGE", "de:fr", 1), 0);
+	assert_int_equal(setenv("LANG", "fr_FR.UTF-8", 1), 0);
+	assert_int_equal(setenv("LC_MESSAGES", "it_IT.UTF-8", 1), 0);
+
+	/* without the flag the child has the user's locale */
+	seen = child_locale(0);
+	assert_string_equal(seen, "de_DE.UTF-8|de:fr|fr_FR.UTF-8|it_IT.UTF-8");
+	free(seen);
+
+	/* with it: C, over the rest (LC_ALL overrides LANG and LC_*) */
+	seen = child_locale(SPAWN_C_LOCALE);
+	assert_string_equal(seen, "C|C|fr_FR.UTF-8|it_IT.UTF-8");
+	free(seen);
+
+	/* qvm's own environment untouched */
+	assert_string_equal(getenv("LC_ALL"), "de_DE.UTF-8");
+	assert_string_equal(getenv("LANGUAGE"), "de:fr");
+
+	/* nothing set: still C */
+	assert_int_equal(unsetenv("LC_ALL"), 0);
+	assert_int_equal(unsetenv("LANGUAGE"), 0);
+	seen = child_locale(SPAWN_C_LOCALE);
+	assert_string_equal(seen, "C|C|fr_FR.UTF-8|it_IT.UTF-8");
+	free(seen);
+	seen = child_locale(0);
+	assert_string_equal(seen, "||fr_FR.UTF-8|it_IT.UTF-8");
+	free(seen);
+	assert_null(getenv("LC_ALL"));
+	unsetenv("LANG");
+	unsetenv("LC_MESSAGES");
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	static const char *const names[] = { "ok", "fail", "quiet", "words", "warns", "noexec", "gone",
+		"term", "kill9", "loud", "env" };
+	char path[200];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+	return rmdir(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_success),
+		cmocka_unit_test(test_exit_status),
+		cmocka_unit_test(test_not_found),
+		cmocka_unit_test(test_signal),
+		cmocka_unit_test(test_locale),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
