@@ -3,7 +3,6 @@
  * removes it after confirmation (what counts as a leftover:
  * src/vm/leftovers.h). */
 #include <errno.h>
-#include <stdbool.h>
 #include <string.h>
 
 #include "cleanup.h"
@@ -32,22 +31,6 @@ static int find(struct leftovers *l)
 	return r < 0 ? log_error(TASK, "%s", err) : 0;
 }
 
-/* --yes, or a yes on the terminal. Without a terminal nothing is removed,
- * and that is no failure: cleanup is also run to see what is left. */
-static bool confirmed(const struct cmd_opts *opts, size_t n)
-{
-	int r;
-
-	if (opt_has(opts, OPT_YES))
-		return 1;
-	r = confirm("Remove %zu leftover%s?", n, n == 1 ? "" : "s");
-	if (r == -ENOTTY)
-		log_warning("not removing anything without confirmation: " CONFIRM_NO_TERMINAL);
-	if (r <= 0)
-		log_step("Nothing removed; run 'qvm cleanup --yes' to remove them");
-	return r > 0;
-}
-
 int cmd_cleanup(int argc, char **argv, const struct cmd_opts *opts)
 {
 	_cleanup_(domains_freep) struct domains *domains = domains_new(false);
@@ -63,8 +46,14 @@ int cmd_cleanup(int argc, char **argv, const struct cmd_opts *opts)
 		return -1;
 	}
 	leftovers_show(&l, &log_report);
-	bool go = l.n > 0 && confirmed(opts, l.n);
-	for (size_t i = 0; go && i < l.n; i++) {
+	int go = l.n > 0 ? confirm(opt_has(opts, OPT_YES), "Remove %zu leftover%s?", l.n, l.n == 1 ? "" : "s") : 0;
+	/* without a terminal nothing is removed, and that is no failure:
+	 * cleanup is also run just to see what is left */
+	if (go == -ENOTTY)
+		log_warning("not removing anything without confirmation: " CONFIRM_NO_TERMINAL);
+	if (go <= 0 && l.n > 0)
+		log_step("Nothing removed; run 'qvm cleanup --yes' to remove them");
+	for (size_t i = 0; go > 0 && i < l.n; i++) {
 		_cleanup_free_ char *err = NULL;
 		if (leftover_remove(&l, &l.items[i], domains, &log_report, &err) < 0) {
 			if (err)

@@ -54,14 +54,17 @@ static int plan_all(int argc, char **argv, struct domains *d, struct destroy_pla
 	return nok;
 }
 
-/* --yes, or a yes on the terminal: 0; else -1 after saying why. */
-static int confirmed(const struct cmd_opts *opts, int n)
+/* Shows what is to go: 0 to go ahead (--yes, or a yes on the terminal),
+ * else -1 after saying why not. */
+static int confirmed(const struct destroy_plan *plans, const bool *ok, int argc, int nok, bool keep_disks,
+		     const struct cmd_opts *opts)
 {
 	int r;
 
-	if (opt_has(opts, OPT_YES))
-		return 0;
-	r = confirm("Destroy %d VM%s?", n, n == 1 ? "" : "s");
+	for (int i = 0; i < argc; i++)
+		if (ok[i])
+			destroy_plan_show(&plans[i], keep_disks, &log_report);
+	r = confirm(opt_has(opts, OPT_YES), "Destroy %d VM%s?", nok, nok == 1 ? "" : "s");
 	if (r == -ENOTTY)
 		return log_error(TASK, "not destroying anything without confirmation: " CONFIRM_NO_TERMINAL);
 	if (r == 0)
@@ -81,11 +84,8 @@ int cmd_destroy(int argc, char **argv, const struct cmd_opts *opts)
 	if (!d || !plans || !ok)
 		return log_error(TASK, "%s", strerror(ENOMEM));
 	nok = plan_all(argc, argv, d, plans, ok, &failed);
-	for (int i = 0; nok > 0 && i < argc; i++)
-		if (ok[i])
-			destroy_plan_show(&plans[i], keep_disks, &log_report);
 	if (nok > 0)
-		r = confirmed(opts, nok);
+		r = confirmed(plans, ok, argc, nok, keep_disks, opts);
 	for (int i = 0; r == 0 && nok > 0 && i < argc; i++) {
 		_cleanup_free_ char *err = NULL;
 		if (!ok[i])

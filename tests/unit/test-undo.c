@@ -55,81 +55,90 @@ static void add(struct undo *u, const char *name, int armed)
 		undo_arm(u);
 }
 
-static void setup_run(void)
+/* A journal and what its rollback reports, for each test. */
+struct fixture {
+	struct undo u;
+	char **lines;
+	struct report rep;
+};
+
+static int setup(void **state)
 {
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	f->rep = recorder(&f->lines);
 	strv_free(ran);
 	ran = NULL;
 	freed = 0;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	undo_commit(&f->u);
+	strv_free(f->lines);
+	free(f);
+	return 0;
 }
 
 static void test_newest_first_unarmed_skipped(void **state)
 {
-	(void)state;
-	struct undo u = { 0 };
-	char **lines = NULL;
-	struct report rep = recorder(&lines);
+	struct fixture *f = *state;
 
-	setup_run();
-	add(&u, "a", 1);
-	add(&u, "b", 1);
-	add(&u, "c", 0);    /* prepared, its change never made */
-	assert_int_equal(undo_rollback_to(&u, &rep), 0);
+	add(&f->u, "a", 1);
+	add(&f->u, "b", 1);
+	add(&f->u, "c", 0);    /* prepared, its change never made */
+	assert_int_equal(undo_rollback_to(&f->u, &f->rep), 0);
 	assert_lines(ran, "b", "a");
-	assert_lines(lines, "BEGIN Rolling back: removing thing b", "DONE done",
+	assert_lines(f->lines, "BEGIN Rolling back: removing thing b", "DONE done",
 		     "BEGIN Rolling back: removing thing a", "DONE done");
 	assert_int_equal(freed, 3);
-	assert_int_equal(u.n, 0);
-	assert_null(u.steps);
-	strv_free(lines);
+	assert_int_equal(f->u.n, 0);
+	assert_null(f->u.steps);
 }
 
 static void test_failure_reported_rest_runs(void **state)
 {
-	(void)state;
-	struct undo u = { 0 };
-	char **lines = NULL;
-	struct report rep = recorder(&lines);
+	struct fixture *f = *state;
 
-	setup_run();
-	add(&u, "a", 1);
-	add(&u, "fail", 1);
-	add(&u, "c", 1);
-	assert_int_equal(undo_rollback_to(&u, &rep), 1);
+	add(&f->u, "a", 1);
+	add(&f->u, "fail", 1);
+	add(&f->u, "c", 1);
+	assert_int_equal(undo_rollback_to(&f->u, &f->rep), 1);
 	assert_lines(ran, "c", "fail", "a");
-	assert_lines(lines, "BEGIN Rolling back: removing thing c", "DONE done",
+	assert_lines(f->lines, "BEGIN Rolling back: removing thing c", "DONE done",
 		     "BEGIN Rolling back: removing thing fail",
 		     "ERROR rolling back: cannot remove thing fail: it refused",
 		     "ERROR rolling back: left behind: thing fail; remove it with: rm fail",
 		     "BEGIN Rolling back: removing thing a", "DONE done");
-	strv_free(lines);
 }
 
 static void test_commit_runs_nothing(void **state)
 {
-	(void)state;
-	struct undo u = { 0 };
+	struct fixture *f = *state;
 
-	setup_run();
-	add(&u, "a", 1);
-	undo_commit(&u);
+	add(&f->u, "a", 1);
+	undo_commit(&f->u);
 	assert_null(ran);
 	assert_int_equal(freed, 1);
 }
 
 static void test_prepare_failure_frees_data(void **state)
 {
-	(void)state;
-	struct undo u = { 0 };
+	struct fixture *f = *state;
 
-	setup_run();
 	/* what could not be allocated: the step is not recorded, its data freed */
-	assert_int_equal(undo_prepare_free(&u, step_run, strdup("x"), data_free, NULL, strdup("rm x")), -ENOMEM);
+	assert_int_equal(undo_prepare_free(&f->u, step_run, strdup("x"), data_free, NULL, strdup("rm x")), -ENOMEM);
 	assert_int_equal(freed, 1);
-	assert_int_equal(u.n, 0);
+	assert_int_equal(f->u.n, 0);
 	/* nor is one whose data could not be */
-	assert_int_equal(undo_prepare(&u, step_run, NULL, strdup("thing"), strdup("rm")), -ENOMEM);
-	assert_int_equal(u.n, 0);
-	undo_commit(&u);
+	assert_int_equal(undo_prepare(&f->u, step_run, NULL, strdup("thing"), strdup("rm")), -ENOMEM);
+	assert_int_equal(f->u.n, 0);
 }
 
 static char *temp_dir(void)
@@ -184,58 +193,49 @@ static void test_seed_dir_remove(void **state)
 
 static void test_seed_dir_step(void **state)
 {
-	(void)state;
+	struct fixture *f = *state;
 	char *dir = temp_dir(), *want;
-	struct undo u = { 0 };
-	char **lines = NULL;
-	struct report rep = recorder(&lines);
 	struct stat st;
 
 	touch(dir, "seed.iso");
-	assert_int_equal(undo_prepare_seed_dir(&u, dir), 0);
-	undo_arm(&u);
-	assert_int_equal(undo_rollback_to(&u, &rep), 0);
+	assert_int_equal(undo_prepare_seed_dir(&f->u, dir), 0);
+	undo_arm(&f->u);
+	assert_int_equal(undo_rollback_to(&f->u, &f->rep), 0);
 	assert_int_equal(lstat(dir, &st), -1);
 	assert_true(asprintf(&want, "BEGIN Rolling back: removing seed directory %s", dir) > 0);
-	assert_lines(lines, want, "DONE done");
+	assert_lines(f->lines, want, "DONE done");
 	free(want);
-	strv_free(lines);
 	free(dir);
 }
 
 /* Last: the signals it raises stay pending for the rest of the process. */
 static void test_third_signal_abandons(void **state)
 {
-	(void)state;
-	struct undo u = { 0 };
-	char **lines = NULL;
-	struct report rep = recorder(&lines);
+	struct fixture *f = *state;
 
-	setup_run();
-	add(&u, "a", 1);
-	add(&u, "b", 1);
+	add(&f->u, "a", 1);
+	add(&f->u, "b", 1);
 	signals_install();
 	for (int i = 0; i < 3; i++)
 		raise(SIGINT);
 	assert_int_equal(signal_pending(), SIGINT);
-	assert_int_equal(undo_rollback_to(&u, &rep), 2);
+	assert_int_equal(undo_rollback_to(&f->u, &f->rep), 2);
 	assert_null(ran);
-	assert_lines(lines, "ERROR rolling back: stopped by a third signal; left behind: thing b; remove it with: rm b",
+	assert_lines(f->lines, "ERROR rolling back: stopped by a third signal; left behind: thing b; remove it with: rm b",
 		     "ERROR rolling back: stopped by a third signal; left behind: thing a; remove it with: rm a");
 	assert_int_equal(freed, 2);
-	strv_free(lines);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_newest_first_unarmed_skipped),
-		cmocka_unit_test(test_failure_reported_rest_runs),
-		cmocka_unit_test(test_commit_runs_nothing),
-		cmocka_unit_test(test_prepare_failure_frees_data),
+		cmocka_unit_test_setup_teardown(test_newest_first_unarmed_skipped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failure_reported_rest_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_commit_runs_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prepare_failure_frees_data, setup, teardown),
 		cmocka_unit_test(test_seed_dir_remove),
-		cmocka_unit_test(test_seed_dir_step),
-		cmocka_unit_test(test_third_signal_abandons),
+		cmocka_unit_test_setup_teardown(test_seed_dir_step, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_third_signal_abandons, setup, teardown),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
 
