@@ -7,6 +7,7 @@
 
 #include "cleanup.h"
 #include "inventory.h"
+#include "marks.h"
 #include "size.h"
 #include "strv.h"
 #include "zfs.h"
@@ -137,28 +138,14 @@ static bool same_volumes(const struct inventory *inv, char *names)
 	return true;
 }
 
-static int load_once(struct inventory *inv, char **err)
+int inventory_parse(struct inventory *inv, char *names, char *out, char **err)
 {
-	_cleanup_free_ char *names = NULL, *out = NULL;
-	_cleanup_free_ char *list = strv_join((char **)props, ",");
 	size_t index = N_PROPS;      /* of the current volume's next line */
-	int r;
+	int r = 0;
 
 	inv->v = NULL;
 	inv->n = 0;
 	*err = NULL;
-	if (!list)
-		return -ENOMEM;
-	/* the volumes' names (a name holds no tab or line break), then their
-	 * properties: each volume has exactly its N_PROPS lines, in order, and
-	 * the volumes read must be the volumes listed, each once - so a value
-	 * holding a line break, lines that would read as another volume's
-	 * marks, makes the output not add up */
-	r = zfs_list_volume_names(&names, err);
-	if (r == 0)
-		r = zfs_get_volumes(list, &out, err);
-	if (r < 0)
-		return r;
 	for (char *line = out; line && *line;) {
 		size_t len = strcspn(line, "\n"), name_len = strcspn(line, "\t");
 		char *next = line + len + (line[len] == '\n');
@@ -199,6 +186,28 @@ static int load_once(struct inventory *inv, char **err)
 	return 0;
 }
 
+static int load_once(struct inventory *inv, char **err)
+{
+	_cleanup_free_ char *names = NULL, *out = NULL;
+	_cleanup_free_ char *list = strv_join((char **)props, ",");
+	int r;
+
+	*err = NULL;
+	if (!list)
+		return -ENOMEM;
+	/* the volumes' names (a name holds no tab or line break), then their
+	 * properties: each volume has exactly its N_PROPS lines, in order, and
+	 * the volumes read must be the volumes listed, each once - so a value
+	 * holding a line break, lines that would read as another volume's
+	 * marks, makes the output not add up */
+	r = zfs_list_volume_names(&names, err);
+	if (r == 0)
+		r = zfs_get_volumes(list, &out, err);
+	if (r < 0)
+		return r;
+	return inventory_parse(inv, names, out, err);
+}
+
 int volume_is_image(const struct volume *v)
 {
 	return v->kind && strcmp(v->kind, "image") == 0;
@@ -207,6 +216,17 @@ int volume_is_image(const struct volume *v)
 int volume_is_disk_of(const struct volume *v, const char *vm)
 {
 	return v->kind && strcmp(v->kind, "vm-disk") == 0 && v->vm && (!vm || strcmp(v->vm, vm) == 0);
+}
+
+int volume_is_creating(const struct volume *v)
+{
+	return (volume_is_image(v) || (v->kind && strcmp(v->kind, "vm-disk") == 0)) && v->state &&
+	       strcmp(v->state, MARK_STATE_CREATING) == 0;
+}
+
+int volume_is_leftover(const struct volume *v)
+{
+	return volume_is_creating(v) && !(v->run && marks_run_alive(v->run));
 }
 
 size_t inventory_clones(const struct inventory *inv, const char *dataset)

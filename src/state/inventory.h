@@ -33,11 +33,22 @@ struct inventory {
  * message (malloc'd). */
 int inventory_load(struct inventory *inv, char **err);
 void inventory_clear(struct inventory *inv);
+/* What inventory_load does with zfs's output: names, `zfs list -H -o name
+ * -t volume`; out, `zfs get -H -p -o name,property,value,source` of the
+ * properties it asks for (both cut in place). 0, or -ENOMEM, or -EPROTO
+ * with *err when the output does not add up. */
+int inventory_parse(struct inventory *inv, char *names, char *out, char **err);
 
 /* True for a volume qvm marked as an image / as a disk of VM vm (any VM
  * when vm is NULL). */
 int volume_is_image(const struct volume *v);
 int volume_is_disk_of(const struct volume *v, const char *vm);
+
+/* True for a volume qvm marked as an image or a VM disk (qvm:kind, on it)
+ * that is still being created (qvm:state=creating). */
+int volume_is_creating(const struct volume *v);
+/* ... and whose run is over: left over from an interrupted qvm run. */
+int volume_is_leftover(const struct volume *v);
 
 /* The number of volumes cloned from any snapshot of dataset. */
 size_t inventory_clones(const struct inventory *inv, const char *dataset);

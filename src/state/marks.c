@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "inventory.h"
 #include "marks.h"
 #include "strv.h"
 #include "zfs.h"
@@ -108,7 +109,7 @@ int marks_seed_run(const char *dir, char *buf, size_t size)
 int marks_leftover(const char *dataset)
 {
 	_cleanup_free_ char *out = NULL, *err = NULL;
-	const char *kind = NULL, *state = NULL, *run = NULL;
+	struct volume v = { 0 };
 
 	if (zfs_get_local(dataset, MARK_KIND "," MARK_STATE "," MARK_RUN, &out, &err) < 0)
 		return 0;
@@ -119,16 +120,15 @@ int marks_leftover(const char *dataset)
 		if ((tab = strchr(p, '\t'))) {
 			*tab = '\0';
 			if (strcmp(p, MARK_KIND) == 0)
-				kind = tab + 1;
+				v.kind = tab + 1;
 			else if (strcmp(p, MARK_STATE) == 0)
-				state = tab + 1;
+				v.state = tab + 1;
 			else if (strcmp(p, MARK_RUN) == 0)
-				run = tab + 1;
+				v.run = tab + 1;
 		}
 		p = next;
 	}
-	return kind && (strcmp(kind, "image") == 0 || strcmp(kind, "vm-disk") == 0) && state &&
-	       strcmp(state, MARK_STATE_CREATING) == 0 && !(run && marks_run_alive(run));
+	return volume_is_leftover(&v);
 }
 
 int marks_run_alive(const char *run_id)

@@ -58,32 +58,39 @@ int undo_prepare_destroy(struct undo *u, const char *dataset, int recursive)
 
 /* ---- seed directory ---- */
 
-static int seed_dir_run(void *data, char **err)
+int seed_dir_remove(const char *dir, char **err)
 {
-	const char *dir = data;
+	static const char *const files[] = { "seed.iso", SEED_CREATING_FILE };
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int e;
 
 	if (dfd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		*err = xasprintf("%s", strerror(errno));
-		return -errno;
+		e = errno;
+		*err = xasprintf("%s: %s", dir, strerror(e));
+		return -e;
 	}
-	static const char *const files[] = { "seed.iso", SEED_CREATING_FILE };
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		if (unlinkat(dfd, files[i], 0) < 0 && errno != ENOENT) {
-			int e = errno;
+			e = errno;
 			close(dfd);
-			*err = xasprintf("cannot remove %s: %s", files[i], strerror(e));
+			*err = xasprintf("%s/%s: %s", dir, files[i], strerror(e));
 			return -e;
 		}
 	}
 	close(dfd);
 	if (rmdir(dir) < 0 && errno != ENOENT) {
-		*err = xasprintf("%s", strerror(errno));
-		return -errno;
+		e = errno;
+		*err = xasprintf("%s: %s", dir, strerror(e));
+		return -e;
 	}
 	return 0;
+}
+
+static int seed_dir_run(void *data, char **err)
+{
+	return seed_dir_remove(data, err);
 }
 
 int undo_prepare_seed_dir(struct undo *u, const char *dir)

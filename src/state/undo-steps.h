@@ -9,6 +9,9 @@
 /* zfs destroy [-r] DATASET ("zvol DATASET"). */
 int undo_prepare_destroy(struct undo *u, const char *dataset, int recursive)
 	__attribute__((warn_unused_result));
+/* Removes DIR/seed.iso, DIR/.qvm-creating and DIR; what is already gone
+ * is fine. 0, or -errno with *err "PATH: reason" (malloc'd). */
+int seed_dir_remove(const char *dir, char **err);
 /* Removes DIR/seed.iso, DIR/.qvm-creating and DIR ("seed directory DIR"). */
 int undo_prepare_seed_dir(struct undo *u, const char *dir)
 	__attribute__((warn_unused_result));

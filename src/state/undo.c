@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "log.h"
+#include "report.h"
 #include "signals.h"
 #include "undo.h"
 #include "banned.h"
@@ -60,7 +61,7 @@ static void journal_free(struct undo *u)
 	u->cap = 0;
 }
 
-int undo_rollback(struct undo *u)
+int undo_rollback_to(struct undo *u, const struct report *rep)
 {
 	int failed = 0;
 
@@ -74,25 +75,31 @@ int undo_rollback(struct undo *u)
 			continue;
 		if (signals_abandon()) {
 			failed++;
-			log_error("rolling back", "stopped by a third signal; left behind: %s; remove it with: %s",
-				  s->what, s->remedy);
+			report(rep, REPORT_ERROR, "rolling back: stopped by a third signal; left behind: %s; "
+			       "remove it with: %s", s->what, s->remedy);
 			continue;
 		}
-		log_begin("Rolling back: removing %s", s->what);
+		report(rep, REPORT_BEGIN, "Rolling back: removing %s", s->what);
 		if (s->fn(s->data, &err) < 0) {
 			failed++;
-			log_error("rolling back", "cannot remove %s: %s", s->what,
-				  err ? err : "unknown error");
-			log_error("rolling back", "left behind: %s; remove it with: %s", s->what,
-				  s->remedy);
+			report(rep, REPORT_ERROR, "rolling back: cannot remove %s: %s", s->what,
+			       err ? err : "unknown error");
+			report(rep, REPORT_ERROR, "rolling back: left behind: %s; remove it with: %s", s->what,
+			       s->remedy);
 		} else {
-			log_done("done");
+			report(rep, REPORT_DONE, "done");
 		}
 		free(err);
 	}
 	signals_hold_children(0);
 	journal_free(u);
 	return failed;
+}
+
+/* TODO(merge): remove once the commands call undo_rollback_to */
+int undo_rollback(struct undo *u)
+{
+	return undo_rollback_to(u, &log_report);
 }
 
 void undo_commit(struct undo *u)
