@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,12 +197,16 @@ int zfs_get_volumes(const char *props, char **out, char **err)
 	return zfs_run(argv, out, err);
 }
 
-int zfs_create_blank_argv(const char *name, const char *size, char *const *props, char ***argv)
+static int blank_argv(const char *name, const char *size, char *const *props, bool dry_run, char ***argv)
 {
 	char **v = NULL;
 	int r;
 
-	r = strv_push_many(&v, "zfs", "create", "-V", size, NULL);
+	r = strv_push_many(&v, "zfs", "create", NULL);
+	if (r == 0 && dry_run)
+		r = strv_push(&v, "-n");
+	if (r == 0)
+		r = strv_push_many(&v, "-V", size, NULL);
 	if (r == 0)
 		r = push_props(&v, props);
 	if (r == 0)
@@ -214,10 +219,23 @@ int zfs_create_blank_argv(const char *name, const char *size, char *const *props
 	return 0;
 }
 
+int zfs_create_blank_argv(const char *name, const char *size, char *const *props, char ***argv)
+{
+	return blank_argv(name, size, props, false, argv);
+}
+
 int zfs_create_blank(const char *name, const char *size, char *const *props, char **err)
 {
 	_cleanup_strv_free_ char **argv = NULL;
 	int r = zfs_create_blank_argv(name, size, props, &argv);
+
+	return r < 0 ? r : zfs_run(argv, NULL, err);
+}
+
+int zfs_create_blank_dry_run(const char *name, const char *size, char *const *props, char **err)
+{
+	_cleanup_strv_free_ char **argv = NULL;
+	int r = blank_argv(name, size, props, true, &argv);
 
 	return r < 0 ? r : zfs_run(argv, NULL, err);
 }

@@ -38,6 +38,8 @@ int zfs_get_local(const char *name, const char *props, char **out, char **err);
  * the caller's (zvols qvm adds to a VM, not imported images). */
 int zfs_create_blank_argv(const char *name, const char *size, char *const *props, char ***argv);
 int zfs_create_blank(const char *name, const char *size, char *const *props, char **err);
+/* The same as zfs create -n: zfs's verdict on the size and properties, nothing made. */
+int zfs_create_blank_dry_run(const char *name, const char *size, char *const *props, char **err);
 /* zfs destroy [-r] NAME; a dataset that no longer exists counts as success. */
 int zfs_destroy(const char *name, int recursive, char **err);
 
