@@ -291,9 +291,10 @@ const char *qvm_volsize_why(const char *s, uint64_t *bytes, char *buf, size_t si
  * before any change. */
 static void check_volsize(struct check *c, const struct ynode *v, uint64_t *bytes)
 {
-	char t[MSG_TEXT], why[MSG_TEXT + 32];
+	char t[MSG_TEXT], buf[MSG_TEXT + 32];
+	const char *why = qvm_volsize_why(v->value, bytes, buf, sizeof(buf));
 
-	if (qvm_volsize_why(v->value, bytes, why, sizeof(why))) {
+	if (why) {
 		*bytes = 0;
 		err_node(c, v, "invalid volsize '%s': %s", text(t, v), why);
 	}
