@@ -77,9 +77,11 @@ static int check_disks(struct vm_plan *p, char ***errors)
 		const char *what = i == 0 || names[3 * i] ? "clone" : "zvol";
 		if (names[3 * i] && !types[3 * i])
 			bad = problem(errors, "base snapshot %s does not exist", names[3 * i]);
-		if (bad != -ENOMEM && check_target(names[3 * i + 1], what, types[3 * i + 1], names[3 * i + 2],
-						   types[3 * i + 2], errors) < 0)
-			bad = bad == -ENOMEM ? bad : -1;
+		if (bad != -ENOMEM) {
+			r = check_target(names[3 * i + 1], what, types[3 * i + 1], names[3 * i + 2],
+					 types[3 * i + 2], errors);
+			bad = r < 0 ? r : bad;
+		}
 	}
 	for (size_t i = 0; i < n; i++)
 		free(types[i]);
