@@ -1177,7 +1177,7 @@ static int run_import(struct import *im, const struct cmd_opts *opts)
 		return -1;
 
 	if (import_into(im, timeout, &undo) < 0) {
-		undo_rollback(&undo);
+		undo_rollback(&undo, &log_report);
 		return -1;
 	}
 	undo_commit(&undo);

@@ -113,10 +113,9 @@ int cmd_list(int argc, char **argv, const struct cmd_opts *opts)
 	if (r == 0) {
 		_cleanup_(domains_freep) struct domains *d = domains_new(true);
 		vm_rows_ask(rows, n, d);
-		/* not log_warning's "Warning: " form: the tests read this one */
 		for (size_t i = 0; i < n; i++)
 			if (rows[i].error)
-				fprintf(stderr, "qvm: warning: VM %s: %s\n", rows[i].name, rows[i].error);
+				log_warning("VM %s: %s", rows[i].name, rows[i].error);
 		r = opt_has(opts, OPT_JSON) ? print_json(rows, n) : print_table(rows, n);
 	}
 	vm_rows_free(rows, n);

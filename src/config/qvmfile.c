@@ -13,6 +13,7 @@
 #include "msgtext.h"
 #include "names.h"
 #include "qvmfile.h"
+#include "size.h"
 #include "strv.h"
 #include "template.h"
 #include "virtargs.h"
@@ -256,9 +257,57 @@ static bool prop_name_valid(const struct ynode *k)
 	return true;
 }
 
-static void check_props(struct check *c, const struct ynode *zvol, char ***props, bool blank)
+/* The snapshot a disk's "base" names: "<base>@base" unless it names one. */
+static char *base_snapshot_name(const char *base)
+{
+	char *snap;
+
+	if (strchr(base, '@'))
+		return strdup(base);
+	return asprintf(&snap, "%s@base", base) < 0 ? NULL : snap;
+}
+
+const char *qvm_volsize_why(const char *s, uint64_t *bytes, char *buf, size_t size)
+{
+	const char *why = NULL;
+
+	if (size_parse(s, bytes, &why) < 0) {
+		/* zfs names the suffix: what follows the number strtod reads */
+		char *end = (char *)s;
+		if (strcmp(why, "invalid numeric suffix") != 0)
+			return why;
+		if (strchr(s, '.'))
+			(void)strtod(s, &end);
+		else
+			end += strspn(s, "0123456789");
+		snprintf(buf, size, "%s '%s'", why, end);
+		return buf;
+	}
+	/* zfs's words, which it says only once it creates the volume */
+	return *bytes ? NULL : "volume size cannot be zero";
+}
+
+/* A blank volume's volsize, checked here so that a bad one stops qvm
+ * before any change. */
+static void check_volsize(struct check *c, const struct ynode *v, uint64_t *bytes)
+{
+	char t[MSG_TEXT], buf[MSG_TEXT + 32];
+	const char *why = qvm_volsize_why(v->value, bytes, buf, sizeof(buf));
+
+	if (why) {
+		*bytes = 0;
+		err_node(c, v, "invalid volsize '%s': %s", text(t, v), why);
+	}
+}
+
+/* The zfs properties of a zvol mapping into *props; *volsize: the bytes
+ * of a blank volume's volsize, 0 when it has none or a bad one (reported). */
+static void check_props(struct check *c, const struct ynode *zvol, char ***props, bool blank,
+			uint64_t *volsize)
 {
 	char t[MSG_TEXT];
+
+	*volsize = 0;
 
 	for (size_t i = 0; i < zvol->n; i++) {
 		const struct ynode *k = zvol->keys[i], *v = zvol->items[i];
@@ -289,8 +338,10 @@ static void check_props(struct check *c, const struct ynode *zvol, char ***props
 			continue;
 		}
 		/* a new volume's size goes to zfs create -V */
-		if (blank && strcmp(k->value, "volsize") == 0)
+		if (blank && strcmp(k->value, "volsize") == 0) {
+			check_volsize(c, v, volsize);
 			continue;
+		}
 		if (strv_pushf(props, "%s=%s", k->value, v->value) < 0)
 			c->r = -ENOMEM;
 	}
@@ -301,6 +352,7 @@ static void check_zvol(struct check *c, const struct ynode *zvol)
 	struct qvm_file *f = c->f;
 	const struct ynode *base, *zname;
 	_cleanup_free_ char *dataset = NULL, *parent = NULL, *pool = NULL, *clone_pool = NULL;
+	uint64_t volsize;
 	const char *why;
 	char t[MSG_TEXT];
 
@@ -310,7 +362,7 @@ static void check_zvol(struct check *c, const struct ynode *zvol)
 	}
 	base = ymap_get(zvol, "base");
 	zname = ymap_get(zvol, "name");
-	check_props(c, zvol, &f->clone_props, false);
+	check_props(c, zvol, &f->clone_props, false, &volsize);
 
 	if (ymap_index(zvol, "base") < 0) {
 		err_node(c, zvol, "'zvol' has no 'base'");
@@ -321,11 +373,7 @@ static void check_zvol(struct check *c, const struct ynode *zvol)
 	} else if (scalar_has_nul(base)) {
 		err_node(c, base, "invalid base dataset '%s': contains a NUL character", text(t, base));
 	} else {
-		_cleanup_free_ char *snap = NULL;
-		if (strchr(base->value, '@'))
-			snap = strdup(base->value);
-		else if (asprintf(&snap, "%s@base", base->value) < 0)
-			snap = NULL;
+		_cleanup_free_ char *snap = base_snapshot_name(base->value);
 		if (!snap) {
 			c->r = -ENOMEM;
 			return;
@@ -423,17 +471,13 @@ static bool check_extra_disk(struct check *c, struct ynode *map)
 	base = ymap_get(zvol, "base");
 	zname = ymap_get(zvol, "name");
 	vs = ymap_get(zvol, "volsize");
-	check_props(c, zvol, &d.props, !base);
+	check_props(c, zvol, &d.props, !base, &d.volsize_bytes);
 	if (base) {
 		if (base->kind != YNODE_SCALAR || base->len == 0 || yscalar_is_null(base) || scalar_has_nul(base)) {
 			err_node(c, base, "'base' must be a dataset name");
 			goto out;
 		}
-		if (strchr(base->value, '@'))
-			d.base_snapshot = strdup(base->value);
-		else if (asprintf(&d.base_snapshot, "%s@base", base->value) < 0)
-			d.base_snapshot = NULL;
-		if (!d.base_snapshot) {
+		if (!(d.base_snapshot = base_snapshot_name(base->value))) {
 			c->r = -ENOMEM;
 			goto out;
 		}
@@ -444,7 +488,7 @@ static bool check_extra_disk(struct check *c, struct ynode *map)
 	} else if (!vs) {
 		err_node(c, zvol, "'zvol' needs 'base' (a clone) or 'volsize' (a new volume)");
 		goto out;
-	} else if (vs->kind != YNODE_SCALAR || yscalar_is_null(vs) || scalar_has_nul(vs)) {
+	} else if (vs->kind != YNODE_SCALAR || yscalar_is_null(vs) || scalar_has_nul(vs) || !d.volsize_bytes) {
 		goto out;    /* reported by check_props */
 	} else if (!(d.volsize = strdup(vs->value))) {
 		c->r = -ENOMEM;

@@ -4,6 +4,8 @@
 #ifndef QVM_QVMFILE_H
 #define QVM_QVMFILE_H
 
+#include <stdint.h>
+
 #include "yamltree.h"
 
 /* A zvol-backed disk after the boot disk: a clone of a snapshot ("base")
@@ -12,7 +14,8 @@ struct qvm_disk {
 	struct ynode *map;           /* its disk mapping, "zvol" removed */
 	char *base_snapshot;         /* NULL for a blank volume */
 	char *dataset;               /* the clone or the new volume */
-	char *volsize;               /* a blank volume's size, else NULL */
+	char *volsize;               /* a blank volume's size as written (zfs create -V), else NULL */
+	uint64_t volsize_bytes;      /* what zfs makes of it (size_parse), else 0 */
 	char **props;                /* strv of "key=value" for -o, file order (not volsize of a blank one) */
 };
 
@@ -57,6 +60,11 @@ int qvm_file_load_template(const char *path, const struct qvm_template *t, struc
 int qvm_file_parse_template(const char *buf, size_t len, const struct qvm_template *t,
 			    struct qvm_file **out, char ***errors);
 void qvm_file_free(struct qvm_file *f);
+
+/* Why s is no volsize zfs would take ("invalid numeric suffix 'X'",
+ * "volume size cannot be zero"; in buf or static), or NULL with *bytes
+ * what zfs makes of it (size_parse, zfs's own number grammar). */
+const char *qvm_volsize_why(const char *s, uint64_t *bytes, char *buf, size_t size);
 
 /* How the reader keeps the secret documents' text out of its messages. */
 extern const struct yparse_secrecy qvm_file_secrecy;

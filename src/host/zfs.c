@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,12 +93,17 @@ int zfs_clone_argv(const char *snapshot, const char *target, char *const *props,
 	return built(r, v, argv);
 }
 
-int zfs_create_blank_argv(const char *name, const char *size, char *const *props, char ***argv)
+/* zfs create [-n] -V SIZE [-o P]... NAME */
+static int blank_argv(const char *name, const char *size, char *const *props, bool dry_run, char ***argv)
 {
 	char **v = NULL;
 	int r;
 
-	r = strv_push_many(&v, "zfs", "create", "-V", NULL);
+	r = strv_push_many(&v, "zfs", "create", NULL);
+	if (r == 0 && dry_run)
+		r = strv_push(&v, "-n");
+	if (r == 0)
+		r = strv_push(&v, "-V");
 	if (r == 0)
 		r = push_word(&v, size, ANY);
 	if (r == 0)
@@ -105,6 +111,11 @@ int zfs_create_blank_argv(const char *name, const char *size, char *const *props
 	if (r == 0)
 		r = push_word(&v, name, DATASET);
 	return built(r, v, argv);
+}
+
+int zfs_create_blank_argv(const char *name, const char *size, char *const *props, char ***argv)
+{
+	return blank_argv(name, size, props, false, argv);
 }
 
 int zfs_snapshot_argv(const char *snapshot, char ***argv)
@@ -286,6 +297,14 @@ int zfs_create_blank(const char *name, const char *size, char *const *props, cha
 {
 	char **argv = NULL;
 	int r = zfs_create_blank_argv(name, size, props, &argv);
+
+	return run_built(r, argv, err);
+}
+
+int zfs_create_blank_dry_run(const char *name, const char *size, char *const *props, char **err)
+{
+	char **argv = NULL;
+	int r = blank_argv(name, size, props, true, &argv);
 
 	return run_built(r, argv, err);
 }

@@ -32,6 +32,9 @@ int zfs_create_volume(const char *name, uint64_t size, char *const *props, char 
 /* A blank volume, every property the caller's (zvols qvm adds to a VM,
  * not imported images). */
 int zfs_create_blank(const char *name, const char *size, char *const *props, char **err);
+/* The same as zfs create -n: zfs's verdict on the size and properties,
+ * nothing made. */
+int zfs_create_blank_dry_run(const char *name, const char *size, char *const *props, char **err);
 int zfs_clone(const char *snapshot, const char *target, char *const *props, char **err);
 int zfs_snapshot(const char *snapshot, char **err);
 int zfs_set(const char *name, const char *assignment, char **err);

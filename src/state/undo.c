@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "log.h"
 #include "report.h"
 #include "signals.h"
 #include "undo.h"
@@ -61,7 +60,7 @@ static void journal_free(struct undo *u)
 	u->cap = 0;
 }
 
-int undo_rollback_to(struct undo *u, const struct report *rep)
+int undo_run(struct undo *u, const struct report *rep, const char *task, const char *removing)
 {
 	int failed = 0;
 
@@ -75,16 +74,16 @@ int undo_rollback_to(struct undo *u, const struct report *rep)
 			continue;
 		if (signals_abandon()) {
 			failed++;
-			report(rep, REPORT_ERROR, "rolling back: stopped by a third signal; left behind: %s; "
-			       "remove it with: %s", s->what, s->remedy);
+			report(rep, REPORT_ERROR, "%s: stopped by a third signal; left behind: %s; "
+			       "remove it with: %s", task, s->what, s->remedy);
 			continue;
 		}
-		report(rep, REPORT_BEGIN, "Rolling back: removing %s", s->what);
+		report(rep, REPORT_BEGIN, "%s %s", removing, s->what);
 		if (s->fn(s->data, &err) < 0) {
 			failed++;
-			report(rep, REPORT_ERROR, "rolling back: cannot remove %s: %s", s->what,
+			report(rep, REPORT_ERROR, "%s: cannot remove %s: %s", task, s->what,
 			       err ? err : "unknown error");
-			report(rep, REPORT_ERROR, "rolling back: left behind: %s; remove it with: %s", s->what,
+			report(rep, REPORT_ERROR, "%s: left behind: %s; remove it with: %s", task, s->what,
 			       s->remedy);
 		} else {
 			report(rep, REPORT_DONE, "done");
@@ -96,10 +95,9 @@ int undo_rollback_to(struct undo *u, const struct report *rep)
 	return failed;
 }
 
-/* TODO(merge): remove once the commands call undo_rollback_to */
-int undo_rollback(struct undo *u)
+int undo_rollback(struct undo *u, const struct report *rep)
 {
-	return undo_rollback_to(u, &log_report);
+	return undo_run(u, rep, "rolling back", "Rolling back: removing");
 }
 
 void undo_commit(struct undo *u)

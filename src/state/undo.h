@@ -42,16 +42,17 @@ void undo_arm(struct undo *u);
 struct report;
 /*
  * Runs every armed step, newest first, even when one fails. Each step is
- * announced on rep ("Rolling back: removing WHAT", REPORT_BEGIN/DONE); a
- * failure is a REPORT_ERROR ("rolling back: ...") with what was left behind
- * and the command that removes it. Signals do not cut it short (children
- * are not sent them) until the third: then the steps not yet run are
- * reported as left behind, with their commands. Returns the number of
- * steps that failed or were not run. The journal is emptied.
+ * announced on rep ("<removing> WHAT", REPORT_BEGIN/DONE); a failure is a
+ * REPORT_ERROR ("<task>: ...") with what was left behind and the command
+ * that removes it. Signals do not cut it short (children are not sent
+ * them) until the third: then the steps not yet run are reported as left
+ * behind, with their commands. Returns the number of steps that failed or
+ * were not run. The journal is emptied.
  */
-int undo_rollback_to(struct undo *u, const struct report *rep);
-/* The same, told on the terminal. TODO(merge): remove */
-int undo_rollback(struct undo *u);
+int undo_run(struct undo *u, const struct report *rep, const char *task, const char *removing);
+/* A failed run's rollback: undo_run as "Rolling back: removing WHAT",
+ * errors as "rolling back: ...". */
+int undo_rollback(struct undo *u, const struct report *rep);
 /* Success: forgets every step without running it. */
 void undo_commit(struct undo *u);
 

@@ -202,7 +202,7 @@ int leftover_remove(const struct leftovers *l, const struct leftover *item, stru
 		undo_commit(&u);
 		return report_error(err, -ENOMEM, "%s", strerror(ENOMEM));
 	}
-	if (undo_rollback_to(&u, rep) > 0)
+	if (undo_run(&u, rep, "cleaning up", "Removing") > 0)
 		return -EIO;
 	report(rep, REPORT_STEP, "Removed %s%s%s", item->dataset ? item->dataset : item->seed_dir,
 	       item->dataset && item->seed_dir ? " and " : "", item->dataset && item->seed_dir ? item->seed_dir : "");

@@ -48,7 +48,7 @@ t_no_libvirt() {
 	without libvirt.so.0 "$QVM" list
 	expect_exit 0
 	expect_match '^web1 +unknown ' out
-	expect_match "^qvm: warning: VM web1: cannot load libvirt\.so\.0 \(install libvirt0\): .*libvirt\.so\.0: file too short$" err
+	expect_match "^Warning: VM web1: cannot load libvirt\.so\.0 \(install libvirt0\): .*libvirt\.so\.0: file too short$" err
 	without libvirt.so.0 "$QVM" destroy --yes web1
 	expect_exit 1
 	expect_match "cannot load libvirt\.so\.0 \(install libvirt0\)" err

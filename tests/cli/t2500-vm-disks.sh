@@ -110,6 +110,50 @@ t_checks() {
 }
 test_case 'every disk is checked before any change' t_checks
 
+# expect_nothing_made NAME: no dataset, no zfs change, no seed directory
+expect_nothing_made() {
+	expect_state_unchanged before
+	expect_file_absent "$QVM_STATE_DIR/$1"
+	zfs_mutations calls
+	expect_eq '' "$(sed '/^create -n /d' calls)" "zfs changes"
+}
+
+t_bad_volume_before_change() {
+	# a size zfs cannot read: refused with the file's line and column
+	disks_file m8.yaml m8
+	sed -i 's/volsize: 8M/volsize: 20X/' m8.yaml
+	zfs_snapshot_state before
+	run_qvm vm m8.yaml
+	expect_exit 1
+	expect_line "Error reading qvm file: m8.yaml:15:16: invalid volsize '20X': invalid numeric suffix 'X'" err
+	expect_nothing_made m8
+	sed -i 's/volsize: 20X/volsize: 0/' m8.yaml
+	run_qvm vm m8.yaml
+	expect_exit 1
+	expect_line "Error reading qvm file: m8.yaml:15:16: invalid volsize '0': volume size cannot be zero" err
+	expect_nothing_made m8
+
+	# a property value only zfs can judge: its own dry run of the create
+	disks_file m9.yaml m9
+	sed -i 's/volblocksize: 64K/volblocksize: 3000/' m9.yaml
+	zfs_log_reset
+	run_qvm vm m9.yaml
+	expect_exit 1
+	expect_line "Error validating virtual machine: zfs refuses zvol tank/images/m9-disk1: cannot verify 'tank/images/m9-disk1': 'volblocksize' must be power of 2 from 512B to 16M" err
+	expect_nothing_made m9
+	# the dry run was the exact create a real run makes, with -n
+	expect_match "^create -n -V 8M -o volblocksize=3000 -o qvm:kind=vm-disk -o qvm:vm=m9 .*-o qvm:disk=1 tank/images/m9-disk1$" calls
+
+	# a clone's new size: checked with the rest, before the first change
+	disks_file m10.yaml m10
+	sed -i "s|base: $BASE\$|base: $BASE\n      volsize: 1.5Q|" m10.yaml
+	run_qvm vm m10.yaml
+	expect_exit 1
+	expect_line "Error validating virtual machine: invalid volsize '1.5Q' for clone tank/images/m10: invalid numeric suffix 'Q'" err
+	expect_nothing_made m10
+}
+test_case 'a bad volsize or zvol property is refused before any change' t_bad_volume_before_change
+
 t_dry_run() {
 	disks_file m5.yaml m5
 	zfs_snapshot_state before

@@ -431,8 +431,9 @@ t_cleanup_domain_first() {
 	expect_exit 0
 	expect_match "^    and its domain, if one of UUID $uuid on test\+unix.* uses it$" out
 	expect_no_match '\(null\)' out
-	expect_lines_in_order out '^Rolling back: removing libvirt domain l1\.\.\. done$' \
-		'^Rolling back: removing seed directory ' '^Rolling back: removing zvol tank/images/l1\.\.\. done$'
+	expect_lines_in_order out '^Removing libvirt domain l1\.\.\. done$' \
+		'^Removing seed directory ' '^Removing zvol tank/images/l1\.\.\. done$'
+	expect_no_match 'Rolling back' out
 	expect_fails lv_has l1
 }
 test_case 'cleanup: a leftover'"'"'s domain is listed and removed before its disk and seed' t_cleanup_domain_first

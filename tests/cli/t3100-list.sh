@@ -89,7 +89,7 @@ t_unreachable() {
 	run_qvm list
 	expect_exit 0
 	expect_match '^l4 +unknown ' out
-	expect_match '^qvm: warning: VM l4: cannot connect to test\+unix' err
+	expect_match '^Warning: VM l4: cannot connect to test\+unix' err
 	run_qvm list --json
 	json_check out 'd[0]["state"] == "unknown" and "cannot connect" in d[0]["error"]'
 }

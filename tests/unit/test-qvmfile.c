@@ -658,6 +658,69 @@ static void test_zvol_property_errors(void **state)
 	expect_only(VM "    qvm:created: x\n" REST, "6:5: zfs property 'qvm:created' is reserved for qvm");
 }
 
+/* A new volume's size as zfs reads it (zfs_nicestrtonum), checked when the
+ * file is read: a bad one never reaches zfs create after the seed and the
+ * boot clone exist. */
+static void test_blank_volsize(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *size;
+		uint64_t bytes;
+	} good[] = {
+		{ "8M", 8 << 20 }, { "4GiB", UINT64_C(4) << 30 }, { "1.5t", UINT64_C(3) << 39 },
+		{ "512MB", 512 << 20 }, { "65536", 65536 },
+	};
+	static const struct {
+		const char *size, *msg;
+	} bad[] = {
+		{ "20X", "5:21: invalid volsize '20X': invalid numeric suffix 'X'" },
+		{ "1.5Q", "5:21: invalid volsize '1.5Q': invalid numeric suffix 'Q'" },
+		{ "0x10", "5:21: invalid volsize '0x10': invalid numeric suffix 'x10'" },
+		{ "8MBB", "5:21: invalid volsize '8MBB': invalid numeric suffix 'MBB'" },
+		{ "-5", "5:21: invalid volsize '-5': bad numeric value" },
+		{ "99999999999999999999", "5:21: invalid volsize '99999999999999999999': numeric value is too large" },
+		{ "0", "5:21: invalid volsize '0': volume size cannot be zero" },
+	};
+	char *y;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct qvm_file *f;
+		assert_true(asprintf(&y, "qvm: vm\nname: web1\ndisk:\n  - zvol: {base: tank/a/b}\n"
+				     "  - zvol: {volsize: %s, volblocksize: 64K}\n" REST, good[i].size) > 0);
+		f = parse_ok(y);
+		assert_int_equal(f->n_extra_disks, 1);
+		assert_string_equal(f->extra_disks[0].volsize, good[i].size);
+		assert_int_equal(f->extra_disks[0].volsize_bytes, good[i].bytes);
+		/* the size goes to -V, not -o */
+		assert_int_equal(strv_length(f->extra_disks[0].props), 1);
+		assert_string_equal(f->extra_disks[0].props[0], "volblocksize=64K");
+		qvm_file_free(f);
+		free(y);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_true(asprintf(&y, "qvm: vm\nname: web1\ndisk:\n  - zvol: {base: tank/a/b}\n"
+				     "  - zvol: {volsize: %s}\n" REST, bad[i].size) > 0);
+		expect_only(y, bad[i].msg);
+		free(y);
+	}
+}
+
+/* base: a dataset means its @base snapshot, for every disk alike. */
+static void test_base_snapshot_names(void **state)
+{
+	(void)state;
+	struct qvm_file *f = parse_ok("qvm: vm\nname: web1\ndisk:\n  - zvol: {base: tank/a/b}\n"
+				      "  - zvol: {base: tank/a/c, name: tank/a/x}\n"
+				      "  - zvol: {base: tank/a/d@v2, name: tank/a/y}\n" REST);
+
+	assert_string_equal(f->base_snapshot, "tank/a/b@base");
+	assert_string_equal(f->extra_disks[0].base_snapshot, "tank/a/c@base");
+	assert_string_equal(f->extra_disks[1].base_snapshot, "tank/a/d@v2");
+	assert_null(f->extra_disks[0].volsize);
+	qvm_file_free(f);
+}
+
 static void test_render_errors(void **state)
 {
 	(void)state;
@@ -816,6 +879,8 @@ int main(void)
 		cmocka_unit_test(test_clone_name_too_long),
 		cmocka_unit_test(test_zvol),
 		cmocka_unit_test(test_zvol_property_errors),
+		cmocka_unit_test(test_blank_volsize),
+		cmocka_unit_test(test_base_snapshot_names),
 		cmocka_unit_test(test_render_errors),
 		cmocka_unit_test(test_all_errors_at_once),
 		cmocka_unit_test(test_yaml_errors_in_file),

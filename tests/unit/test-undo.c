@@ -93,7 +93,7 @@ static void test_newest_first_unarmed_skipped(void **state)
 	add(&f->u, "a", 1);
 	add(&f->u, "b", 1);
 	add(&f->u, "c", 0);    /* prepared, its change never made */
-	assert_int_equal(undo_rollback_to(&f->u, &f->rep), 0);
+	assert_int_equal(undo_rollback(&f->u, &f->rep), 0);
 	assert_lines(ran, "b", "a");
 	assert_lines(f->lines, "BEGIN Rolling back: removing thing b", "DONE done",
 		     "BEGIN Rolling back: removing thing a", "DONE done");
@@ -109,7 +109,7 @@ static void test_failure_reported_rest_runs(void **state)
 	add(&f->u, "a", 1);
 	add(&f->u, "fail", 1);
 	add(&f->u, "c", 1);
-	assert_int_equal(undo_rollback_to(&f->u, &f->rep), 1);
+	assert_int_equal(undo_rollback(&f->u, &f->rep), 1);
 	assert_lines(ran, "c", "fail", "a");
 	assert_lines(f->lines, "BEGIN Rolling back: removing thing c", "DONE done",
 		     "BEGIN Rolling back: removing thing fail",
@@ -200,7 +200,7 @@ static void test_seed_dir_step(void **state)
 	touch(dir, "seed.iso");
 	assert_int_equal(undo_prepare_seed_dir(&f->u, dir), 0);
 	undo_arm(&f->u);
-	assert_int_equal(undo_rollback_to(&f->u, &f->rep), 0);
+	assert_int_equal(undo_rollback(&f->u, &f->rep), 0);
 	assert_int_equal(lstat(dir, &st), -1);
 	assert_true(asprintf(&want, "BEGIN Rolling back: removing seed directory %s", dir) > 0);
 	assert_lines(f->lines, want, "DONE done");
@@ -219,7 +219,7 @@ static void test_third_signal_abandons(void **state)
 	for (int i = 0; i < 3; i++)
 		raise(SIGINT);
 	assert_int_equal(signal_pending(), SIGINT);
-	assert_int_equal(undo_rollback_to(&f->u, &f->rep), 2);
+	assert_int_equal(undo_rollback(&f->u, &f->rep), 2);
 	assert_null(ran);
 	assert_lines(f->lines, "ERROR rolling back: stopped by a third signal; left behind: thing b; remove it with: rm b",
 		     "ERROR rolling back: stopped by a third signal; left behind: thing a; remove it with: rm a");

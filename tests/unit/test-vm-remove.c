@@ -162,7 +162,7 @@ static void test_leftovers(void **state)
 	assert_false(exists(w3));
 	char *kept, *rolling, *removed;
 	assert_true(asprintf(&kept, "STEP Kept seed directory %s of VM w2 (its disk is complete)", w2) > 0);
-	assert_true(asprintf(&rolling, "BEGIN Rolling back: removing seed directory %s", w3) > 0);
+	assert_true(asprintf(&rolling, "BEGIN Removing seed directory %s", w3) > 0);
 	assert_true(asprintf(&removed, "STEP Removed %s", w3) > 0);
 	assert_lines(lines, kept, rolling, "DONE done", removed);
 	strv_free(lines);

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/* qvm vm --count N: N VMs from one file, each all or nothing; what was
+ * made and what was not, in one summary. */
+#ifndef QVM_VMBATCH_H
+#define QVM_VMBATCH_H
+
+#include <stdbool.h>
+
+#define VM_BATCH_MAX 1000            /* the most --count makes */
+
+enum vm_outcome {
+	VM_MADE,                     /* created (or, dry run, checked) */
+	VM_NO_ADDRESS,               /* created, but --wait found no address */
+	VM_FAILED,                   /* nothing left of it */
+};
+
+/* What the summary says went wrong: the task of its error. */
+enum vm_batch_verdict {
+	VM_BATCH_OK,
+	VM_BATCH_NOT_ALL,            /* some VMs not made (dry run: not checked) */
+	VM_BATCH_NO_ADDRESS,         /* all made, some without an address */
+};
+
+struct vm_batch {
+	unsigned count;
+	bool dry_run;
+	unsigned no_address;
+	char **made, **failed;       /* names, in the order tried */
+};
+
+void vm_batch_init(struct vm_batch *b, unsigned count, bool dry_run);
+void vm_batch_clear(struct vm_batch *b);
+
+/* VM i's (1-based) suffix to the file's name: "-i". */
+void vm_batch_suffix(unsigned i, char *buf, size_t size);
+
+/* VM i's outcome; name NULL when its file could not be read (it is then
+ * named by its number). 0 or -ENOMEM. */
+int vm_batch_record(struct vm_batch *b, unsigned i, enum vm_outcome o, const char *name);
+
+/* A signal stops the batch before VM i: "interrupted by signal SIGINT: 2
+ * of 3 VMs not attempted" in *err. Returns -EINTR. */
+int vm_batch_interrupted(const struct vm_batch *b, unsigned i, int sig, char **err);
+
+/* The summary: "Created 2 of 3 VMs: a, c" in *line, and when not all went
+ * well the error in *err ("1 of 3 VMs not created: b"). 0 or -ENOMEM. */
+int vm_batch_summary(const struct vm_batch *b, char **line, char **err, enum vm_batch_verdict *verdict);
+
+#endif

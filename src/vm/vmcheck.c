@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+/* vm_plan_check: the host asked, nothing changed. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "cleanup.h"
+#include "domain.h"
+#include "inventory.h"
+#include "marks.h"
+#include "names.h"
+#include "strv.h"
+#include "vmplan.h"
+#include "zfs.h"
+#include "banned.h"
+
+/* Each check adds its problems to *errors: -1 when it found one, -ENOMEM
+ * (which ends the checks) when a message could not be kept. */
+#define problem(errors, ...) (strv_pushf((errors), __VA_ARGS__) < 0 ? -ENOMEM : -1)
+
+/* A disk qvm is to create: it must not exist, its parent must. */
+static int check_target(const char *dataset, const char *what, const char *type, const char *parent,
+			const char *parent_type, char ***errors)
+{
+	int bad = 0;
+
+	if (type) {
+		/* only qvm's own marks count, not ones inherited from a parent */
+		if (marks_leftover(dataset))
+			bad = problem(errors, "%s target %s already exists: it is left over from an "
+				      "interrupted qvm run (qvm:state=creating); remove it with: zfs destroy %s",
+				      what, dataset, dataset);
+		else
+			bad = problem(errors, "%s target %s already exists (qvm never replaces a dataset)",
+				      what, dataset);
+	}
+	if (bad == -ENOMEM)
+		return bad;
+	if (parent && !parent_type)
+		bad = problem(errors, "parent dataset %s of %s %s does not exist", parent, what, dataset);
+	else if (parent && strcmp(parent_type, "filesystem") != 0)
+		bad = problem(errors, "parent dataset %s of %s %s is a %s, not a filesystem", parent, what,
+			      dataset, parent_type);
+	return bad;
+}
+
+/* Every disk's base, target and target's parent, asked in one zfs call:
+ * names[3i..3i+2] for disk i, NULL where there is nothing to ask (a blank
+ * volume's base, a target with no parent). */
+static int check_disks(struct vm_plan *p, char ***errors)
+{
+	size_t n = 3 * vm_plan_disks(p);
+	_cleanup_free_ const char **names = calloc(n, sizeof(*names));
+	_cleanup_free_ char **types = calloc(n, sizeof(*types));
+	_cleanup_strv_free_ char **parents = NULL;
+	_cleanup_free_ char *err = NULL;
+	int bad = 0, r;
+
+	if (!names || !types)
+		return -ENOMEM;
+	for (size_t i = 0; i < vm_plan_disks(p); i++) {
+		char *parent = dataset_parent(vm_disk_dataset(p, i));
+		if (parent && strv_consume(&parents, parent) < 0)
+			return -ENOMEM;
+		names[3 * i] = vm_disk_base(p, i);
+		names[3 * i + 1] = vm_disk_dataset(p, i);
+		names[3 * i + 2] = parent;
+	}
+	r = zfs_get_types(names, n, types, &err);
+	if (r < 0)
+		return problem(errors, "cannot check the base snapshots and target datasets: %s",
+			       err ? err : strerror(-r));
+	for (size_t i = 0; i < vm_plan_disks(p) && bad != -ENOMEM; i++) {
+		const char *what = i == 0 || names[3 * i] ? "clone" : "zvol";
+		if (names[3 * i] && !types[3 * i])
+			bad = problem(errors, "base snapshot %s does not exist", names[3 * i]);
+		if (bad != -ENOMEM) {
+			r = check_target(names[3 * i + 1], what, types[3 * i + 1], names[3 * i + 2],
+					 types[3 * i + 2], errors);
+			bad = r < 0 ? r : bad;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		free(types[i]);
+	return bad;
+}
+
+/* A clone's new volsize: zfs reads it as it reads -V. */
+static int check_clone_volsizes(struct vm_plan *p, char ***errors)
+{
+	int bad = 0;
+
+	for (size_t i = 0; i < vm_plan_disks(p) && bad != -ENOMEM; i++) {
+		char *const *props = i ? p->file->extra_disks[i - 1].props : p->file->clone_props;
+		for (size_t j = 0; vm_disk_base(p, i) && props && props[j]; j++) {
+			char buf[300];
+			uint64_t bytes;
+			const char *why;
+			if (strncmp(props[j], "volsize=", 8) != 0 ||
+			    !(why = qvm_volsize_why(props[j] + 8, &bytes, buf, sizeof(buf))))
+				continue;
+			bad = problem(errors, "invalid volsize '%s' for clone %s: %s", props[j] + 8,
+				      vm_disk_dataset(p, i), why);
+		}
+	}
+	return bad;
+}
+
+/* zfs's own verdict on each new volume's size and properties: the exact
+ * zfs create a real run makes, with -n (zfs clone has no dry run). */
+static int check_blank_volumes(struct vm_plan *p, char ***errors)
+{
+	int bad = 0;
+
+	/* the new volumes' marks hold the URI: known once libvirt answered */
+	if (!p->uri)
+		return 0;
+	for (size_t i = 1; i < vm_plan_disks(p) && bad != -ENOMEM; i++) {
+		const struct qvm_disk *d = &p->file->extra_disks[i - 1];
+		_cleanup_strv_free_ char **props = NULL;
+		_cleanup_free_ char *err = NULL;
+		int r;
+
+		if (d->base_snapshot)
+			continue;
+		if (vm_disk_props(p, i, &props) < 0)
+			return -ENOMEM;
+		r = zfs_create_blank_dry_run(d->dataset, d->volsize, props, &err);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0)
+			bad = problem(errors, "zfs refuses zvol %s: %s", d->dataset, err ? err : strerror(-r));
+	}
+	return bad;
+}
+
+/* Whose is the domain of that UUID (or, for VMs made before qvm
+ * recorded UUIDs, of that name on that URI)? ", which is qvm's VM X" or
+ * ", which is not qvm's". */
+static void domain_owner(const char *uri, const char *uuid, const char *name, char *buf, size_t size)
+{
+	struct inventory inv;
+	_cleanup_free_ char *err = NULL;
+	const char *vm = NULL;
+
+	snprintf(buf, size, ", which is not qvm's");
+	if (inventory_load(&inv, &err) < 0)
+		return;
+	for (size_t i = 0; i < inv.n && !vm; i++) {
+		const struct volume *v = &inv.v[i];
+		if (!volume_is_disk_of(v, NULL) || v->disk)
+			continue;
+		if (v->uuid ? uuid && strcasecmp(v->uuid, uuid) == 0 && v->connect && strcmp(v->connect, uri) == 0
+			    : v->vm && strcmp(v->vm, name) == 0)
+			vm = v->vm;
+	}
+	if (vm)
+		snprintf(buf, size, ", which is qvm's VM %s (remove it with: qvm destroy %s)", vm, vm);
+	inventory_clear(&inv);
+}
+
+/* The libvirt the VM goes to: the URI as libvirt names it, and neither its
+ * name nor its UUID in use there. */
+static int check_domain(struct vm_plan *p, char ***errors)
+{
+	const struct qvm_file *f = p->file;
+	_cleanup_free_ char *err = NULL;
+	struct domain_clash clash;
+	char owner[512];
+	int bad = 0;
+
+	if (domains_uri(p->domains, f->connect, &p->uri, &err) < 0)
+		return problem(errors, "%s", err ? err : "cannot connect to libvirt");
+	if (domain_find(p->domains, f->connect, f->name, p->uuid, &clash, &err) < 0)
+		return problem(errors, "cannot check the domains on %s: %s", p->uri, err ? err : "unknown error");
+	if (clash.name_taken) {
+		domain_owner(p->uri, clash.name_uuid, f->name, owner, sizeof(owner));
+		bad = problem(errors, "a domain named %s already exists on %s (UUID %s)%s", f->name, p->uri,
+			      clash.name_uuid, owner);
+	}
+	if (bad != -ENOMEM && clash.uuid_taken && !(clash.name_taken && strcmp(clash.uuid_name, f->name) == 0)) {
+		domain_owner(p->uri, p->uuid, clash.uuid_name, owner, sizeof(owner));
+		bad = problem(errors, "a domain with UUID %s already exists on %s (named %s)%s", p->uuid, p->uri,
+			      clash.uuid_name, owner);
+	}
+	return bad;
+}
+
+static int check_seed_dir(struct vm_plan *p, char ***errors)
+{
+	struct stat st;
+	char live[128];
+
+	if (lstat(p->seed_dir, &st) < 0)
+		return errno == ENOENT ? 0 : problem(errors, "cannot check seed directory %s: %s", p->seed_dir,
+						     strerror(errno));
+	if (marks_seed_run(p->seed_dir, live, sizeof(live)) == 0 && marks_run_alive(live))
+		return problem(errors, "seed directory %s is being created by a qvm still running (run %s)",
+			       p->seed_dir, live);
+	return problem(errors, "seed directory %s already exists; if no VM uses it, remove it with: rm -r %s",
+		       p->seed_dir, p->seed_dir);
+}
+
+int vm_plan_check(struct vm_plan *p, char ***errors)
+{
+	static int (*const checks[])(struct vm_plan *, char ***) = {
+		check_disks, check_clone_volsizes, check_domain, check_blank_volumes, check_seed_dir,
+	};
+	int bad = 0;
+
+	*errors = NULL;
+	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+		int r = checks[i](p, errors);
+		if (r == -ENOMEM)
+			return r;
+		bad |= r;
+	}
+	return bad;
+}

@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: MIT */
+/* vm_create: the seed, the disks, one virt-install --print-xml, and the
+ * domain defined and started through the libvirt API by the UUID qvm chose
+ * (an install with a phase of its own - cdrom, location, pxe, cloud-init,
+ * unattended - is left to virt-install, with that UUID). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "device.h"
+#include "domain.h"
+#include "marks.h"
+#include "process.h"
+#include "report.h"
+#include "seed.h"
+#include "settings.h"
+#include "signals.h"
+#include "strv.h"
+#include "undo-steps.h"
+#include "vmcreate.h"
+#include "vmplan.h"
+#include "vmseed.h"
+#include "vmxml.h"
+#include "zfs.h"
+#include "banned.h"
+
+#define ENOMEM_ERROR(err) report_error((err), -ENOMEM, "%s", strerror(ENOMEM))
+
+/* mkdir -p for $QVM_STATE_DIR: infrastructure, not part of any one VM. */
+static int make_state_dir(const char *dir)
+{
+	_cleanup_free_ char *copy = strdup(dir);
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *p = copy + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(copy, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* Marks the seed directory as belonging to a run still in progress. */
+static int write_creating_marker(const char *dir)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
+	const char *id = marks_run_id();
+	size_t len = strlen(id);
+
+	if (asprintf(&path, "%s/%s", dir, SEED_CREATING_FILE) < 0)
+		return -ENOMEM;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, id, len) != (ssize_t)len)
+		return -EIO;
+	return 0;
+}
+
+/* Step 2: $QVM_STATE_DIR/<name>/seed.iso, 0711 directory, 0600 file. */
+static int create_seed(struct vm_plan *p, const struct report *rep, char **err)
+{
+	_cleanup_free_ char *why = NULL;
+	_cleanup_close_ int fd = -1;
+	struct vm_seed_docs docs = { .n = 0 };
+	int r;
+
+	report(rep, REPORT_BEGIN, "Creating cloud-init seed %s", p->seed_path);
+	r = make_state_dir(settings_state_dir());
+	if (r < 0)
+		return report_error(err, r, "cannot create state directory %s: %s", settings_state_dir(),
+				    strerror(-r));
+	if (undo_prepare_seed_dir(&p->undo, p->seed_dir) < 0)
+		return report_error(err, -ENOMEM, "cannot prepare the cloud-init seed: %s", strerror(ENOMEM));
+	if (mkdir(p->seed_dir, 0711) < 0)
+		return report_error(err, -errno, "cannot create seed directory %s: %s", p->seed_dir,
+				    strerror(errno));
+	undo_arm(&p->undo);
+	/* mkdir's mode is filtered by the umask: set exactly what qemu needs */
+	if (chmod(p->seed_dir, 0711) < 0)
+		return report_error(err, -errno, "cannot set the mode of %s: %s", p->seed_dir, strerror(errno));
+	r = write_creating_marker(p->seed_dir);
+	if (r < 0)
+		return report_error(err, r, "cannot create %s/%s: %s", p->seed_dir, SEED_CREATING_FILE,
+				    strerror(-r));
+	fd = open(p->seed_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return report_error(err, -errno, "cannot create seed image %s: %s", p->seed_path, strerror(errno));
+	if (fchmod(fd, 0600) < 0)
+		return report_error(err, -errno, "cannot set the mode of %s: %s", p->seed_path, strerror(errno));
+	r = vm_seed_docs_build(p->file, &docs);
+	if (r < 0)
+		return report_error(err, r, "cannot prepare the cloud-init seed: %s", strerror(-r));
+	r = seed_write_files(fd, docs.files, docs.n, &why);
+	vm_seed_docs_clear(&docs);
+	if (r < 0)
+		return report_error(err, r, "cannot write seed image %s: %s", p->seed_path,
+				    why ? why : strerror(-r));
+	if (close(TAKE_FD(fd)) < 0)
+		return report_error(err, -errno, "cannot write seed image %s: %s", p->seed_path, strerror(errno));
+	report(rep, REPORT_DONE, "done");
+	return 0;
+}
+
+static int wait_device(const char *device, unsigned timeout, char **err)
+{
+	int r = device_wait(device, timeout);
+
+	if (r == -EINTR)
+		return vm_interrupted(err);
+	if (r == -ETIMEDOUT)
+		return report_error(err, r, "device %s did not appear within %u seconds", device, timeout);
+	if (r < 0)
+		return report_error(err, r, "cannot find device %s: %s", device, strerror(-r));
+	return 0;
+}
+
+/* Step 3: disk i (0: the boot clone) and its device node. */
+static int create_disk(struct vm_plan *p, size_t i, const struct report *rep, char **err)
+{
+	const char *base = vm_disk_base(p, i), *dataset = vm_disk_dataset(p, i);
+	_cleanup_free_ char *why = NULL, *device = NULL;
+	_cleanup_strv_free_ char **props = NULL;
+	int r;
+
+	if (signal_pending())
+		return vm_interrupted(err);
+	if (vm_disk_props(p, i, &props) < 0 || !(device = settings_zvol_device(dataset)) ||
+	    undo_prepare_destroy(&p->undo, dataset, 0) < 0)
+		return ENOMEM_ERROR(err);
+	if (base) {
+		report(rep, REPORT_BEGIN, "Cloning %s to %s", base, dataset);
+		r = zfs_clone(base, dataset, props, &why);
+	} else {
+		const char *volsize = p->file->extra_disks[i - 1].volsize;
+		report(rep, REPORT_BEGIN, "Creating zvol %s of %s", dataset, volsize);
+		r = zfs_create_blank(dataset, volsize, props, &why);
+	}
+	if (r < 0 && i == 0)
+		return report_error(err, r, "cannot clone %s to %s: %s", base, dataset, why ? why : strerror(-r));
+	if (r < 0)
+		return report_error(err, r, "cannot create zvol %s: %s", dataset, why ? why : strerror(-r));
+	undo_arm(&p->undo);
+	r = wait_device(device, p->timeout, err);
+	if (r < 0)
+		return r;
+	report(rep, REPORT_DONE, "done");
+	return 0;
+}
+
+/* The paths the domain must use: the zvols' devices, then the seed. */
+static int domain_paths(const struct vm_plan *p, char ***paths)
+{
+	for (size_t i = 0; i < vm_plan_disks(p); i++) {
+		char *dev = settings_zvol_device(vm_disk_dataset(p, i));
+		if (!dev || strv_consume(paths, dev) < 0)
+			return -ENOMEM;
+	}
+	return strv_push(paths, p->seed_path);
+}
+
+/* The domain of qvm's UUID as libvirt has it after who (libvirt, or
+ * virt-install) defined it: checked as vm_print_xml checks the XML. */
+static int check_defined(const struct vm_plan *p, const char *who, char *const *paths, char *const *allowed,
+			 bool must_exist, char **err)
+{
+	const struct domain_ref ref = { .uri = p->file->connect, .uuid = p->uuid, .name = p->file->name };
+	_cleanup_free_ char *why = NULL;
+	int r = domain_check_defined(p->domains, &ref, paths, allowed, must_exist, &why);
+
+	if (r < 0)
+		return report_error(err, r, "refusing the domain %s defined: %s", who, why ? why : strerror(-r));
+	return 0;
+}
+
+/* Step 5, the usual way: the XML virt-install wrote, defined (and
+ * started) through the API. */
+static int define_domain(struct vm_plan *p, const char *xml, char *const *paths, char *const *allowed,
+			 const struct report *rep, char **err)
+{
+	const struct qvm_file *f = p->file;
+	_cleanup_free_ char *why = NULL;
+	unsigned flags = vm_create_flags(f);
+	int r;
+
+	report(rep, REPORT_BEGIN, "%s VM %s (UUID %s) on %s", flags & DOMAIN_TRANSIENT ? "Starting transient" :
+	       flags & DOMAIN_START ? "Defining and starting" : "Defining", f->name, p->uuid, p->uri);
+	/* from here the domain may exist: libvirt may define it and then
+	 * fail (or qvm be signalled) before it answers */
+	undo_arm(&p->undo);
+	r = domain_create(p->domains, f->connect, xml, f->name, p->uuid, flags, &why);
+	if (r < 0)
+		return report_error(err, r, "cannot create VM %s: %s", f->name, why ? why : strerror(-r));
+	/* what libvirt made of it, read back by the UUID */
+	r = check_defined(p, "libvirt", paths, allowed, true, err);
+	if (r < 0)
+		return r;
+	report(rep, REPORT_DONE, "done");
+	return 0;
+}
+
+/* Step 5, an install of its own (cdrom, location, ...): virt-install
+ * boots the installer, then defines the final domain, by qvm's UUID. */
+static int install_domain(struct vm_plan *p, char *const *paths, char *const *allowed,
+			  const struct report *rep, char **err)
+{
+	_cleanup_strv_free_ char **argv = NULL;
+	struct spawn_result res;
+	int r;
+
+	r = vm_virt_install_argv(p, NULL, p->seed_path, false, &argv, err);
+	if (r < 0)
+		return *err ? r : report_error(err, r, "%s", strerror(-r));
+	report(rep, REPORT_BEGIN, "Creating VM %s (UUID %s) with virt-install, which runs its install",
+	       p->file->name, p->uuid);
+	undo_arm(&p->undo);
+	r = spawn_run(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR, &res);
+	if (r < 0)
+		return report_error(err, r, "cannot run virt-install: %s", strerror(-r));
+	if (res.status != 0) {
+		r = signal_pending() ? vm_interrupted(err) : vm_virt_install_failed("virt-install", &res, false, err);
+		spawn_result_clear(&res);
+		return r;
+	}
+	report(rep, REPORT_DONE, "done");
+	report(rep, REPORT_CHILD, "%s", res.out ? res.out : "");
+	report(rep, REPORT_CHILD, "%s", res.err ? res.err : "");
+	spawn_result_clear(&res);
+	/* what virt-install defined, as libvirt has it now; test:///default
+	 * keeps no domain beyond the connection that made it (virt-install's):
+	 * there is nothing to read back */
+	return check_defined(p, "virt-install", paths, allowed, strcmp(p->uri, "test:///default") != 0, err);
+}
+
+/* Steps 4 and 5: the XML from virt-install, then the domain. */
+static int create_domain(struct vm_plan *p, const struct report *rep, char **err)
+{
+	_cleanup_strv_free_ char **paths = NULL, **allowed = NULL;
+	_cleanup_free_ char *xml = NULL, *warnings = NULL;
+	int phases, r;
+
+	if (signal_pending())
+		return vm_interrupted(err);
+	if (domain_paths(p, &paths) < 0 || vm_named_paths(p->file, &allowed) < 0 ||
+	    undo_prepare_domain(&p->undo, p->domains, p->uri, p->uuid, p->file->name, p->device) < 0)
+		return ENOMEM_ERROR(err);
+	report(rep, REPORT_BEGIN, "Writing VM %s's definition with virt-install --print-xml", p->file->name);
+	r = vm_print_xml(p, NULL, p->seed_path, paths, allowed, &xml, &phases, &warnings, err);
+	if (r == 0)
+		report(rep, REPORT_DONE, "done");
+	if (warnings)
+		report(rep, REPORT_CHILD, "%s", warnings);
+	if (r < 0)
+		return r;
+	if (signal_pending())
+		return vm_interrupted(err);
+	if (phases == 1)
+		return define_domain(p, xml, paths, allowed, rep, err);
+	return install_domain(p, paths, allowed, rep, err);
+}
+
+/* The last change: from here on the disks belong to a finished VM. */
+static int mark_ready(struct vm_plan *p, char **err)
+{
+	_cleanup_free_ char *marker = NULL;
+
+	if (signal_pending())
+		return vm_interrupted(err);
+	/* the boot clone last: lists show a VM once its boot disk is ready */
+	for (size_t k = 1; k <= vm_plan_disks(p); k++) {
+		const char *ds = vm_disk_dataset(p, k % vm_plan_disks(p));
+		_cleanup_free_ char *why = NULL;
+		int r = zfs_set(ds, MARK_STATE "=" MARK_STATE_READY, &why);
+		if (r < 0)
+			return report_error(err, r, "cannot mark %s as ready: %s", ds, why ? why : strerror(-r));
+	}
+	/* a signal during that last step still means "stop": roll back */
+	if (signal_pending())
+		return vm_interrupted(err);
+	if (asprintf(&marker, "%s/%s", p->seed_dir, SEED_CREATING_FILE) < 0)
+		return ENOMEM_ERROR(err);
+	if (unlink(marker) < 0)
+		return report_error(err, -errno, "cannot remove %s: %s", marker, strerror(errno));
+	return 0;
+}
+
+int vm_create(struct vm_plan *p, const struct report *rep, char **err)
+{
+	int r = create_seed(p, rep, err);
+
+	for (size_t i = 0; r == 0 && i < vm_plan_disks(p); i++)
+		r = create_disk(p, i, rep, err);
+	if (r == 0)
+		r = create_domain(p, rep, err);
+	if (r == 0)
+		r = mark_ready(p, err);
+	if (r < 0)
+		return r;
+	undo_commit(&p->undo);
+	report(rep, REPORT_STEP, "VM %s created", p->file->name);
+	return 0;
+}
+
+void vm_rollback(struct vm_plan *p, const struct report *rep)
+{
+	undo_rollback(&p->undo, rep);
+}

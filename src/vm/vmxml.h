@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* The domain XML from virt-install --print-xml --dry-run, checked before
+ * libvirt sees it. */
+#ifndef QVM_VMXML_H
+#define QVM_VMXML_H
+
+#include <stdbool.h>
+
+struct qvm_file;
+struct spawn_result;
+struct vm_plan;
+
+/*
+ * virt-install --print-xml --dry-run (it validates as --dry-run does and
+ * makes nothing, storage included): the XML(s) virt-install would create,
+ * checked - name, UUID, disks that are exactly paths, and the allowed
+ * ones the file names (vm_named_paths). disk_paths NULL: the zvols' own.
+ * *xml is the final domain; *phases 2 when the install has a phase of its
+ * own (virt-install then boots another XML first); *warnings its WARNING
+ * lines, set even when its XML is refused. Returns 0 or <0 with *err.
+ */
+int vm_print_xml(const struct vm_plan *p, char *const *disk_paths, const char *seed, char *const *paths,
+		 char *const *allowed, char **xml, int *phases, char **warnings, char **err);
+
+/* The paths the vm document's disk entries (those without a zvol) and
+ * cdrom name themselves, which exist: strv; 0 or -ENOMEM. */
+int vm_named_paths(const struct qvm_file *f, char ***allowed);
+
+/* virt-install's failure, in its own words: "<what> failed: <message>"
+ * in *err (only what it prints without --debug when debug_log). */
+int vm_virt_install_failed(const char *what, struct spawn_result *res, bool debug_log, char **err);
+
+#endif
