@@ -17,7 +17,8 @@
  * its empty parts; non-zero runs are written with one pwrite each */
 #define ZERO_BLOCK (64u << 10)
 
-int buffer_is_zero(const void *buf, size_t len)
+/* True if all len bytes of buf are zero. */
+static int buffer_is_zero(const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
 
@@ -28,7 +29,8 @@ int buffer_is_zero(const void *buf, size_t len)
 	return len <= 16 || memcmp(p, p + 16, len - 16) == 0;
 }
 
-int pwrite_all(int fd, const void *data, size_t len, uint64_t off)
+/* Writes all len bytes at off (EINTR retried). 0 or -errno. */
+static int pwrite_all(int fd, const void *data, size_t len, uint64_t off)
 {
 	const unsigned char *buf = data;
 

@@ -14,8 +14,6 @@
 #define IMGWRITE_CHUNK (4u << 20)
 #define IMGWRITE_BUFFERS 4
 
-/* Writes all len bytes at off (EINTR retried). 0 or -errno. */
-int pwrite_all(int fd, const void *data, size_t len, uint64_t off);
 /* Writes only the non-zero 64 KiB blocks of data (at file offset off), as
  * long runs, onto a file that reads as zeros where nothing is written: a
  * zvol just created, a new temporary file. Adds what it wrote to *written.
@@ -89,8 +87,5 @@ struct imgwrite_stream {
 	uint64_t pend_off;
 };
 int imgwrite_stream_fill(void *ctx, struct imgchunk *c);
-
-/* True if all len bytes of buf are zero. */
-int buffer_is_zero(const void *buf, size_t len);
 
 #endif
