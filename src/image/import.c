@@ -175,37 +175,43 @@ static int give_error(struct import *im, char **err)
 	return -1;
 }
 
-int import_check(struct import *im, const struct report *rep, char **err)
+/* Everything before the first change. */
+static int check(struct import *im)
 {
 	char sz[32];
 
-	im->rep = rep;
 	if (settings_device_timeout(&im->timeout) < 0)
-		return report_error(err, -1, "QVM_DEVICE_TIMEOUT must be a whole number of seconds (0-86400)");
-	if (im->req.size && import_size_parse(im->req.size, &im->size_opt, err) < 0)
+		return import_fail(im, "QVM_DEVICE_TIMEOUT must be a whole number of seconds (0-86400)");
+	if (im->req.size && import_size_parse(im->req.size, &im->size_opt, &im->err) < 0)
 		return -1;
 	im->name = import_source_name(im->source);
 	if (!im->name)
-		return report_error(err, -1, "%s", strerror(ENOMEM));
+		return import_fail(im, "%s", strerror(ENOMEM));
 	if (expected_digest(im) < 0)
-		return give_error(im, err);
+		return -1;
 
-	report(rep, REPORT_BEGIN, "Checking image %s and zvol %s", im->source, im->req.zvol);
+	report(im->rep, REPORT_BEGIN, "Checking image %s and zvol %s", im->source, im->req.zvol);
 	if (import_open_source(im) < 0 || check_target(im) < 0)
-		return give_error(im, err);
+		return -1;
 	if (im->expected[0] && !(im->in.hash = digest_new(im->alg)))
-		return report_error(err, -1, "%s", strerror(ENOMEM));
+		return import_fail(im, "%s", strerror(ENOMEM));
 	if (im->fmt == SOURCE_RAW && !im->is_url)
-		report(rep, REPORT_DONE, "%s", size_format(im->in.size, sz, sizeof(sz)));
+		report(im->rep, REPORT_DONE, "%s", size_format(im->in.size, sz, sizeof(sz)));
 	else if (im->in.size != INPUT_SIZE_UNKNOWN)
-		report(rep, REPORT_DONE, "%s, %s", source_format_name(im->fmt),
+		report(im->rep, REPORT_DONE, "%s, %s", source_format_name(im->fmt),
 		       size_format(im->in.size, sz, sizeof(sz)));
 	else
-		report(rep, REPORT_DONE, "%s", source_format_name(im->fmt));
+		report(im->rep, REPORT_DONE, "%s", source_format_name(im->fmt));
 	im->mark_source = im->is_url ? strdup(im->source) : realpath(im->source, NULL);
 	if (!im->mark_source && !(im->mark_source = strdup(im->source)))
-		return report_error(err, -1, "%s", strerror(ENOMEM));
-	return import_examine(im) < 0 ? give_error(im, err) : 0;
+		return import_fail(im, "%s", strerror(ENOMEM));
+	return import_examine(im);
+}
+
+int import_check(struct import *im, const struct report *rep, char **err)
+{
+	im->rep = rep;
+	return check(im) < 0 ? give_error(im, err) : 0;
 }
 
 /* qemu-img converts the image into the device. */
