@@ -59,6 +59,5 @@ const char *archive_reader_error(struct archive_reader *ar);
 int archive_reader_input_err(struct archive_reader *ar);
 
 void archive_reader_free(struct archive_reader *ar);
-static inline void archive_reader_freep(struct archive_reader **ar) { archive_reader_free(*ar); }
 
 #endif

@@ -126,12 +126,9 @@ static int setup(struct fetch *f, const char *url)
 	       cu->curl_easy_setopt(e, CURLOPT_USERAGENT, "qvm/" QVM_VERSION);
 }
 
-int fetch_open(const char *url, struct fetch **fp)
-{
-	return fetch_open_range(url, NULL, fp);
-}
-
-int fetch_open_range(const char *url, const char *range, struct fetch **fp)
+/* fetch_open() for one range of bytes ("FIRST-LAST", as in HTTP's Range), or
+ * the whole file (NULL). */
+static int fetch_open_range(const char *url, const char *range, struct fetch **fp)
 {
 	static char *load_err;
 	struct fetch *f;
@@ -166,6 +163,11 @@ int fetch_open_range(const char *url, const char *range, struct fetch **fp)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int fetch_open(const char *url, struct fetch **fp)
+{
+	return fetch_open_range(url, NULL, fp);
 }
 
 static void finish(struct fetch *f, CURLcode result)
@@ -235,7 +237,13 @@ const char *fetch_length_header(struct fetch *f)
 	return h->value;
 }
 
-int fetch_range(const char *url, uint64_t off, void *buf, size_t len, char *why, size_t why_size)
+/*
+ * Bytes [off, off + len) of url, by a range request of its own (redirects
+ * followed). 0; -EOPNOTSUPP if the server answers with anything but
+ * "206 Partial Content" (it sends the whole file); -EINTR; -EIO if the
+ * request failed or came short. why (why_size bytes) says what went wrong.
+ */
+static int fetch_range(const char *url, uint64_t off, void *buf, size_t len, char *why, size_t why_size)
 {
 	_cleanup_(fetch_freep) struct fetch *f = NULL;
 	char range[48];

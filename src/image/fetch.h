@@ -17,8 +17,6 @@ int fetch_is_url(const char *s);
 /* Starts downloading url. Returns 0 or -ENOMEM / -EINVAL (curl refused the
  * URL; fetch_error() says why, f is still returned to be freed). */
 int fetch_open(const char *url, struct fetch **f);
-/* The same, for one range of bytes ("FIRST-LAST", as in HTTP's Range). */
-int fetch_open_range(const char *url, const char *range, struct fetch **f);
 /*
  * Up to len bytes. Returns the count, 0 at the end of a complete download,
  * -EINTR if a signal is pending, or -EIO when the download failed or was
@@ -35,14 +33,6 @@ const char *fetch_length_header(struct fetch *f);
 /* Why the download failed ("HTTP 404", curl's message). */
 const char *fetch_error(struct fetch *f);
 void fetch_free(struct fetch *f);
-
-/*
- * Bytes [off, off + len) of url, by a range request of its own (redirects
- * followed). 0; -EOPNOTSUPP if the server answers with anything but
- * "206 Partial Content" (it sends the whole file); -EINTR; -EIO if the
- * request failed or came short. why (why_size bytes) says what went wrong.
- */
-int fetch_range(const char *url, uint64_t off, void *buf, size_t len, char *why, size_t why_size);
 
 /* A URL read at offsets (a source_read_at_fn): each range request fetches
  * at least `window` bytes ending where the read ends, kept for the reads

@@ -17,7 +17,8 @@
  * its empty parts; non-zero runs are written with one pwrite each */
 #define ZERO_BLOCK (64u << 10)
 
-int buffer_is_zero(const void *buf, size_t len)
+/* True if all len bytes of buf are zero. */
+static int buffer_is_zero(const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
 
@@ -28,7 +29,8 @@ int buffer_is_zero(const void *buf, size_t len)
 	return len <= 16 || memcmp(p, p + 16, len - 16) == 0;
 }
 
-int pwrite_all(int fd, const void *data, size_t len, uint64_t off)
+/* Writes all len bytes at off (EINTR retried). 0 or -errno. */
+static int pwrite_all(int fd, const void *data, size_t len, uint64_t off)
 {
 	const unsigned char *buf = data;
 
@@ -66,10 +68,9 @@ static int pread_all(int fd, unsigned char *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-/* Writes the non-zero blocks of buf (image offset off) as long runs. */
-static int write_nonzero(int fd, const unsigned char *buf, size_t len, uint64_t off,
-			 uint64_t *written)
+int imgwrite_nonzero(int fd, const void *data, size_t len, uint64_t off, uint64_t *written)
 {
+	const unsigned char *buf = data;
 	size_t pos = 0;
 
 	while (pos < len) {
@@ -129,7 +130,7 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&q->lock);
 
 		uint64_t written = 0;
-		int r = write_nonzero(q->out_fd, c.buf, c.len, c.off, &written);
+		int r = imgwrite_nonzero(q->out_fd, c.buf, c.len, c.off, &written);
 		/* start writing the chunk back now rather than at the final
 		 * fsync, so the disk works while the next chunks are copied (a
 		 * hint: not a flush, and the fsync still reports any error) */
@@ -393,16 +394,4 @@ int imgwrite_stream_fill(void *ctx, struct imgchunk *c)
 		if (c->len == c->cap || partial)
 			return 1;
 	}
-}
-
-int image_write(int in_fd, uint64_t size, int out_fd, struct imgwrite_stats *stats,
-		enum imgwrite_stage *stage, imgwrite_progress_fn progress, void *userdata)
-{
-	struct imgwrite_raw raw = { .fd = in_fd, .size = size };
-	struct imgwrite_job job = {
-		.fill = imgwrite_raw_fill, .fill_ctx = &raw, .out_fd = out_fd,
-		.total = size, .progress = progress, .userdata = userdata,
-	};
-
-	return imgwrite_run(&job, stats, stage);
 }

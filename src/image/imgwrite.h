@@ -14,8 +14,11 @@
 #define IMGWRITE_CHUNK (4u << 20)
 #define IMGWRITE_BUFFERS 4
 
-/* Writes all len bytes at off (EINTR retried). 0 or -errno. */
-int pwrite_all(int fd, const void *data, size_t len, uint64_t off);
+/* Writes only the non-zero 64 KiB blocks of data (at file offset off), as
+ * long runs, onto a file that reads as zeros where nothing is written: a
+ * zvol just created, a new temporary file. Adds what it wrote to *written.
+ * 0 or -errno. */
+int imgwrite_nonzero(int fd, const void *data, size_t len, uint64_t off, uint64_t *written);
 
 /* Which side failed, for the error message. */
 enum imgwrite_stage { IMGWRITE_READ, IMGWRITE_WRITE, IMGWRITE_FLUSH };
@@ -84,12 +87,5 @@ struct imgwrite_stream {
 	uint64_t pend_off;
 };
 int imgwrite_stream_fill(void *ctx, struct imgchunk *c);
-
-/* Compatibility: image_write() of a raw file, as imgwrite_raw_fill. */
-int image_write(int in_fd, uint64_t size, int out_fd, struct imgwrite_stats *stats,
-		enum imgwrite_stage *stage, imgwrite_progress_fn progress, void *userdata);
-
-/* True if all len bytes of buf are zero. */
-int buffer_is_zero(const void *buf, size_t len);
 
 #endif

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "input.h"
 #include "signals.h"
 #include "banned.h"
@@ -40,6 +42,10 @@ ssize_t input_read(struct input *in, void *buf, size_t len)
 
 	if (signal_pending())
 		return -EINTR;
+	if (in->stop_at && in->consumed >= in->stop_at)
+		return 0;
+	if (in->stop_at && len > in->stop_at - in->consumed)
+		len = (size_t)(in->stop_at - in->consumed);
 	if (in->fetch && in->peek_pos < in->peek_len) {
 		n = (ssize_t)(in->peek_len - in->peek_pos < len ? in->peek_len - in->peek_pos : len);
 		memcpy(buf, in->peek + in->peek_pos, (size_t)n);
@@ -114,6 +120,58 @@ int input_drain(struct input *in)
 		if (r <= 0)
 			return r;
 	}
+}
+
+/* a small file is read in steps of this, into one growing buffer */
+#define SMALL_STEP (64u << 10)
+
+int input_read_small(const char *what, size_t limit, char **text, size_t *text_len, char **why)
+{
+	struct input in = { .fd = -1, .size = INPUT_SIZE_UNKNOWN };
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, cap = 0;
+	ssize_t n;
+	int r;
+
+	if (fetch_is_url(what)) {
+		r = fetch_open(what, &in.fetch);
+		if (r < 0) {
+			*why = strdup(in.fetch ? fetch_error(in.fetch) : strerror(-r));
+			input_close(&in);
+			return r;
+		}
+	} else if ((in.fd = open(what, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
+		r = -errno;
+		*why = strdup(strerror(-r));
+		return r;
+	}
+	for (;;) {
+		if (cap - len < SMALL_STEP) {
+			if (len + SMALL_STEP + 1 > limit) {
+				input_close(&in);
+				return -EFBIG;
+			}
+			char *grown = realloc(buf, cap = len + SMALL_STEP + 1);
+			if (!grown) {
+				n = -ENOMEM;
+				break;
+			}
+			buf = grown;
+		}
+		n = input_read(&in, buf + len, cap - len - 1);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	if (n < 0)
+		*why = strdup(in.fetch && n == -EIO ? fetch_error(in.fetch) : strerror((int)-n));
+	input_close(&in);
+	if (n < 0)
+		return (int)n;
+	buf[len] = '\0';
+	*text = TAKE_PTR(buf);
+	*text_len = len;
+	return 0;
 }
 
 void input_close(struct input *in)

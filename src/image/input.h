@@ -20,6 +20,7 @@ struct input {
 	uint64_t size;               /* file size or Content-Length, or unknown */
 	struct digest *hash;         /* fed with every byte read, or NULL */
 	uint64_t consumed;           /* bytes read so far */
+	uint64_t stop_at;            /* if not 0: input_read() ends there */
 	unsigned char peek[SOURCE_PEEK];
 	size_t peek_len;             /* bytes in peek (fewer for a short source) */
 	size_t peek_pos;             /* of a download, how much read() replayed */
@@ -42,6 +43,13 @@ ssize_t input_read(struct input *in, void *buf, size_t len);
 int input_next(void *ctx, const void **data, size_t *len, uint64_t *off);
 /* Reads and discards the rest (so the checksum covers every byte). */
 int input_drain(struct input *in);
+/*
+ * The whole of a small file, local or downloaded (a checksum file): *text
+ * (malloc'd) NUL-terminated, *text_len bytes before the NUL. 0; -EFBIG if
+ * it is longer than limit; or -errno with *why (malloc'd) the reason (a
+ * download's own words).
+ */
+int input_read_small(const char *what, size_t limit, char **text, size_t *text_len, char **why);
 /* Closes the file or download and frees everything. */
 void input_close(struct input *in);
 

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <string.h>
+
+#include "marks.h"
+#include "report.h"
+#include "target.h"
+#include "banned.h"
+
+int target_check(const struct target *t, enum target_role role, char **err)
+{
+	if (t->type) {
+		/* import names what is in the way by its type, vm by what it
+		 * was to be */
+		const char *noun = role == TARGET_CLONE  ? "clone target"
+				 : role == TARGET_VOLUME ? "zvol target"
+				 : strcmp(t->type, "volume") == 0 ? "zvol" : "dataset";
+		/* only qvm's own marks count, not ones inherited from a parent;
+		 * an image's leftover may hold its @base snapshot already */
+		if (marks_leftover(t->dataset))
+			return report_error(err, -EEXIST, "%s %s already exists: it is left over from an "
+					    "interrupted qvm run (qvm:state=creating); remove it with: "
+					    "zfs destroy %s%s", noun, t->dataset,
+					    role == TARGET_IMAGE ? "-r " : "", t->dataset);
+		return report_error(err, -EEXIST, "%s %s already exists%s", noun, t->dataset,
+				    role == TARGET_IMAGE ? "" : " (qvm never replaces a dataset)");
+	}
+	if (t->pool && !t->pool_type)
+		return report_error(err, -ENOENT, "pool %s does not exist", t->pool);
+	if (t->parent && !t->parent_type)
+		return report_error(err, -ENOENT, "parent dataset %s does not exist", t->parent);
+	if (t->parent && strcmp(t->parent_type, "filesystem") != 0)
+		return report_error(err, -ENOTDIR, "parent dataset %s is a %s, not a filesystem", t->parent,
+				    t->parent_type);
+	return 0;
+}
