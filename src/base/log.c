@@ -135,6 +135,13 @@ static void log_say(void *ctx, enum report_kind kind, const char *text)
 	case REPORT_CHILD:
 		log_child_warnings(text);
 		break;
+	case REPORT_PROGRESS:
+		if (quiet)
+			break;
+		printf("\r\033[K%s", text);
+		fflush(stdout);
+		line_open = 1;
+		break;
 	case REPORT_ERROR:
 		close_line("failed");
 		fflush(stdout);

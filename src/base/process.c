@@ -259,11 +259,8 @@ char *spawn_error_text(const struct spawn_result *res)
 	char *buf = NULL;
 
 	if (!src || !*src) {
-		/* qvm's spelling of a signal, not strsignal's "Terminated" */
-		const char *abbrev = res->signal ? sigabbrev_np(res->signal) : NULL;
-		int n = abbrev ? asprintf(&buf, "killed by SIG%s", abbrev)
-			: res->signal ? asprintf(&buf, "killed by signal %d", res->signal)
-				      : asprintf(&buf, "exit status %d", res->status);
+		int n = res->signal ? asprintf(&buf, "killed by %s", signal_name(res->signal))
+				    : asprintf(&buf, "exit status %d", res->status);
 		return n < 0 ? NULL : buf;
 	}
 	/* the warnings virt-install prints before its error are noise here */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "progress.h"
+#include "report.h"
 #include "size.h"
 #include "banned.h"
 
@@ -11,9 +12,11 @@ static double since(const struct timespec *a, const struct timespec *b)
 	return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
 }
 
-void progress_start(struct progress *p, int live, const char *label, uint64_t total)
+void progress_start(struct progress *p, const struct report *rep, int live, const char *label,
+		    uint64_t total)
 {
 	memset(p, 0, sizeof(*p));
+	p->rep = rep;
 	p->live = live;
 	snprintf(p->label, sizeof(p->label), "%s", label);
 	p->total = total;
@@ -39,21 +42,18 @@ void progress_update(struct progress *p, uint64_t done)
 		snprintf(eta, sizeof(eta), ", %lu:%02lu left", left / 60, left % 60);
 	}
 	if (p->total)
-		printf("\r\033[K%s... %3u%% %s of %s, %s%s", p->label,
+		report(p->rep, REPORT_PROGRESS, "%s... %3u%% %s of %s, %s%s", p->label,
 		       (unsigned)(done >= p->total ? 100 : done * 100 / p->total),
 		       size_format(done, a, sizeof(a)), size_format(p->total, b, sizeof(b)), rate, eta);
 	else
-		printf("\r\033[K%s... %s, %s", p->label, size_format(done, a, sizeof(a)), rate);
-	fflush(stdout);
+		report(p->rep, REPORT_PROGRESS, "%s... %s, %s", p->label, size_format(done, a, sizeof(a)), rate);
 	p->drawn = 1;
 }
 
 void progress_end(struct progress *p)
 {
-	if (p->live && p->drawn) {
-		printf("\r\033[K%s... ", p->label);
-		fflush(stdout);
-	}
+	if (p->live && p->drawn)
+		report(p->rep, REPORT_PROGRESS, "%s... ", p->label);
 	p->drawn = 0;
 }
 

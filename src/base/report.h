@@ -12,6 +12,8 @@ enum report_kind {
 	REPORT_STEP,     /* one line of progress */
 	REPORT_WARNING,  /* something the user should know; not an error */
 	REPORT_CHILD,    /* a child program's own warning lines, passed through */
+	REPORT_PROGRESS, /* the open step line redrawn in place (a terminal's
+			  * live progress): the whole line's new text */
 	REPORT_ERROR,    /* an error that does not end the work (a rollback
 			  * step that failed): "<task>: <description>" */
 };

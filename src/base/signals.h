@@ -11,6 +11,11 @@
 void signals_install(void);
 /* The first signal received since signals_install(), or 0. */
 int signal_pending(void);
+
+/* qvm's one spelling of a signal: "SIGINT" (strsignal's "Interrupt" and
+ * sigabbrev_np's "INT" are not used); "SIGRTMIN+N" for a real-time one.
+ * Valid until the next call in this thread. */
+const char *signal_name(int sig);
 /* While a child runs, a signal aimed at qvm is forwarded to it. 0 = none. */
 void signals_set_child(pid_t pid);
 /* During rollback nothing is forwarded: undo steps must run to the end. */

@@ -137,7 +137,7 @@ static int spool_blocks(struct import *im, const char *label, uint64_t total, bl
 	if (spool_open(&im->tmp, im->source, &im->err) < 0)
 		return -1;
 	report(im->rep, REPORT_BEGIN, "%s", label);
-	progress_start(&pr, im->req.live, label, total);
+	progress_start(&pr, im->rep, im->req.live, label, total);
 	*end = 0;
 	for (;;) {
 		const void *data;
@@ -227,7 +227,7 @@ static int verify_local_file(struct import *im)
 		return import_fail(im, "%s", strerror(ENOMEM));
 	snprintf(label, sizeof(label), "Verifying the %s of %s", import_alg_label(im->alg), im->source);
 	report(im->rep, REPORT_BEGIN, "%s", label);
-	progress_start(&pr, im->req.live, label, im->in.size);
+	progress_start(&pr, im->rep, im->req.live, label, im->in.size);
 	while ((n = input_read(&im->in, buf, 1u << 20)) > 0)
 		progress_update(&pr, im->in.consumed);
 	progress_end(&pr);

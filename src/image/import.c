@@ -38,7 +38,7 @@ const char *import_alg_label(enum digest_alg alg)
 
 int import_interrupted(struct import *im)
 {
-	return import_fail(im, "interrupted by signal SIG%s", sigabbrev_np(signal_pending()));
+	return import_fail(im, "interrupted by signal %s", signal_name(signal_pending()));
 }
 
 static double seconds_since(const struct timespec *t0)
@@ -281,7 +281,7 @@ static int write_image(struct import *im, const char *device, int dev_fd)
 				 device);
 	}
 	report(im->rep, REPORT_BEGIN, "%s", label);
-	progress_start(&pr, im->req.live, label, im->image_size);
+	progress_start(&pr, im->rep, im->req.live, label, im->image_size);
 	job.progress = progress_cb;
 	job.userdata = &pr;
 	r = imgwrite_run(&job, &stats, &stage);

@@ -162,8 +162,8 @@ int destroy_plan_run(const struct destroy_plan *p, struct domains *d, bool keep_
 	}
 	for (size_t i = 0; !keep_disks && p->disks && p->disks[i]; i++) {
 		if (signal_pending())
-			return report_error(err, -EINTR, "%s: interrupted by signal SIG%s", p->name,
-					    sigabbrev_np(signal_pending()));
+			return report_error(err, -EINTR, "%s: interrupted by signal %s", p->name,
+					    signal_name(signal_pending()));
 		report(rep, REPORT_BEGIN, "Destroying zvol %s", p->disks[i]);
 		r = zfs_destroy(p->disks[i], 0, &why);
 		if (r < 0)

@@ -8,6 +8,7 @@
 #include "cleanup.h"
 #include "report.h"
 #include "strv.h"
+#include "signals.h"
 #include "vmbatch.h"
 #include "banned.h"
 
@@ -38,8 +39,8 @@ int vm_batch_record(struct vm_batch *b, unsigned i, enum vm_outcome o, const cha
 
 int vm_batch_interrupted(const struct vm_batch *b, unsigned i, int sig, char **err)
 {
-	return report_error(err, -EINTR, "interrupted by signal SIG%s: %u of %u VMs not attempted",
-			    sigabbrev_np(sig), b->count - i + 1, b->count);
+	return report_error(err, -EINTR, "interrupted by signal %s: %u of %u VMs not attempted",
+			    signal_name(sig), b->count - i + 1, b->count);
 }
 
 int vm_batch_summary(const struct vm_batch *b, char **line, char **err, enum vm_batch_verdict *verdict)

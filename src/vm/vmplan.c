@@ -22,7 +22,7 @@
 
 int vm_interrupted(char **err)
 {
-	return report_error(err, -EINTR, "interrupted by signal SIG%s", sigabbrev_np(signal_pending()));
+	return report_error(err, -EINTR, "interrupted by signal %s", signal_name(signal_pending()));
 }
 
 /* The reader's messages with the file's name in front; a --set's
