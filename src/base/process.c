@@ -119,7 +119,9 @@ static char **c_locale_env(void)
 	return env;
 }
 
-int spawn_run(char *const argv[], unsigned flags, struct spawn_result *res)
+/* 0 when the program ran, whatever its exit status; -errno when it could
+ * not be started. */
+static int spawn_run(char *const argv[], unsigned flags, struct spawn_result *res)
 {
 	_cleanup_free_ char **c_env = NULL;
 	posix_spawn_file_actions_t fa;

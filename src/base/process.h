@@ -28,19 +28,13 @@ struct spawn_result {
 	char *err;       /* captured stderr (NUL-terminated) or NULL */
 };
 
-/*
- * Runs argv[0] found on PATH with argv, stdin from /dev/null, in its own
- * process group (signals reach it only through qvm's forwarding, see
- * signals.h, unless SPAWN_NO_FORWARD), and waits for it. Returns 0 when the program ran (whatever
- * its exit status, see res->status), -ENOENT / -EACCES ... if it could not
- * be started, -ENOMEM. res must be released with spawn_result_clear().
- */
-int spawn_run(char *const argv[], unsigned flags, struct spawn_result *res)
-	__attribute__((warn_unused_result));
 void spawn_result_clear(struct spawn_result *res);
 
 /*
- * spawn_run, with the program's failure made an error. Returns 0 when it
+ * Runs argv[0] found on PATH with argv, stdin from /dev/null, in its own
+ * process group (signals reach it only through qvm's forwarding, see
+ * signals.h, unless SPAWN_NO_FORWARD), and waits for it: the one way qvm
+ * runs a program. Returns 0 when it
  * ran and exited 0. Otherwise *err (malloc'd) says what went wrong and the
  * return value which way:
  *   -ENOENT  not found on PATH or not executable (also a child that exits

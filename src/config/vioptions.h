@@ -16,7 +16,7 @@ struct vi_options;
 #define VI_OPTION_NAME_MAX  64            /* characters of one name */
 
 /*
- * The option names of the virt-install that spawn_run would start: argv[0]
+ * The option names of the virt-install that spawn_check would start: argv[0]
  * "virt-install" resolved over $PATH the way posix_spawnp does. Cached in
  * $QVM_CACHE_DIR (default /var/cache/qvm), file "virt-install-options",
  * keyed by that executable's absolute path, device, inode, size, mtime and

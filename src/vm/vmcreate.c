@@ -227,14 +227,9 @@ static int install_domain(struct vm_plan *p, char *const *paths, char *const *al
 	report(rep, REPORT_BEGIN, "Creating VM %s (UUID %s) with virt-install, which runs its install",
 	       p->file->name, p->uuid);
 	undo_arm(&p->undo);
-	r = spawn_run(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR, &res);
+	r = spawn_check(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR, &res, err);
 	if (r < 0)
-		return report_error(err, r, "cannot run virt-install: %s", strerror(-r));
-	if (res.status != 0) {
-		r = signal_pending() ? vm_interrupted(err) : vm_virt_install_failed("virt-install", &res, false, err);
-		spawn_result_clear(&res);
-		return r;
-	}
+		return vm_virt_install_failed("virt-install", r, &res, false, err);
 	report(rep, REPORT_DONE, "done");
 	report(rep, REPORT_CHILD, "%s", res.out ? res.out : "");
 	report(rep, REPORT_CHILD, "%s", res.err ? res.err : "");

@@ -17,18 +17,26 @@
 #include "vmxml.h"
 #include "banned.h"
 
-int vm_virt_install_failed(const char *what, struct spawn_result *res, bool debug_log, char **err)
+int vm_virt_install_failed(const char *what, int r, struct spawn_result *res, bool debug_log, char **err)
 {
 	_cleanup_free_ char *msg = NULL;
 
-	if (debug_log) {
-		/* only what it prints without --debug */
-		char *text = virtlog_filter(res->err);
-		free(res->err);
-		res->err = text;
+	if (signal_pending())
+		r = vm_interrupted(err);
+	else if (r == -EIO || r == -EINTR) {
+		/* it ran: its own words (with --debug, only what it prints
+		 * without), not spawn_check's */
+		if (debug_log) {
+			char *text = virtlog_filter(res->err);
+			free(res->err);
+			res->err = text;
+		}
+		msg = spawn_error_text(res);
+		r = report_error(err, -EIO, "%s failed: %s", what, msg ? msg : "unknown error");
 	}
-	msg = spawn_error_text(res);
-	return report_error(err, -EIO, "%s failed: %s", what, msg ? msg : "unknown error");
+	/* else it did not start: spawn_check said why */
+	spawn_result_clear(res);
+	return r;
 }
 
 /* A disk entry's own path, as virt-install would write it in the XML (it
@@ -98,15 +106,9 @@ int vm_print_xml(const struct vm_plan *p, char *const *disk_paths, const char *s
 	r = vm_virt_install_argv(p, disk_paths, seed, true, &argv, err);
 	if (r < 0)
 		return *err ? r : report_error(err, r, "%s", strerror(-r));
-	r = spawn_run(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR, &res);
+	r = spawn_check(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR, &res, err);
 	if (r < 0)
-		return report_error(err, r, "cannot run virt-install: %s", strerror(-r));
-	if (res.status != 0) {
-		r = signal_pending() ? vm_interrupted(err)
-				     : vm_virt_install_failed("virt-install --print-xml", &res, true, err);
-		spawn_result_clear(&res);
-		return r;
-	}
+		return vm_virt_install_failed("virt-install --print-xml", r, &res, true, err);
 	/* a signal virt-install took for an ending ("aborted at user request", exit 0) */
 	if (signal_pending()) {
 		spawn_result_clear(&res);

@@ -26,8 +26,10 @@ int vm_print_xml(const struct vm_plan *p, char *const *disk_paths, const char *s
  * cdrom name themselves, which exist: strv; 0 or -ENOMEM. */
 int vm_named_paths(const struct qvm_file *f, char ***allowed);
 
-/* virt-install's failure, in its own words: "<what> failed: <message>"
- * in *err (only what it prints without --debug when debug_log). */
-int vm_virt_install_failed(const char *what, struct spawn_result *res, bool debug_log, char **err);
+/* A virt-install run that spawn_check returned r < 0 for, as *err: an
+ * interruption if a signal is pending, else when it ran "<what> failed:
+ * <its own words>" (only what it prints without --debug when debug_log),
+ * else spawn_check's "cannot run". Clears res; returns a negative errno. */
+int vm_virt_install_failed(const char *what, int r, struct spawn_result *res, bool debug_log, char **err);
 
 #endif
