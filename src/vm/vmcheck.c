@@ -13,6 +13,7 @@
 #include "marks.h"
 #include "names.h"
 #include "strv.h"
+#include "target.h"
 #include "vmplan.h"
 #include "zfs.h"
 #include "banned.h"
@@ -22,31 +23,6 @@
 #define problem(errors, ...) (strv_pushf((errors), __VA_ARGS__) < 0 ? -ENOMEM : -1)
 
 /* A disk qvm is to create: it must not exist, its parent must. */
-static int check_target(const char *dataset, const char *what, const char *type, const char *parent,
-			const char *parent_type, char ***errors)
-{
-	int bad = 0;
-
-	if (type) {
-		/* only qvm's own marks count, not ones inherited from a parent */
-		if (marks_leftover(dataset))
-			bad = problem(errors, "%s target %s already exists: it is left over from an "
-				      "interrupted qvm run (qvm:state=creating); remove it with: zfs destroy %s",
-				      what, dataset, dataset);
-		else
-			bad = problem(errors, "%s target %s already exists (qvm never replaces a dataset)",
-				      what, dataset);
-	}
-	if (bad == -ENOMEM)
-		return bad;
-	if (parent && !parent_type)
-		bad = problem(errors, "parent dataset %s of %s %s does not exist", parent, what, dataset);
-	else if (parent && strcmp(parent_type, "filesystem") != 0)
-		bad = problem(errors, "parent dataset %s of %s %s is a %s, not a filesystem", parent, what,
-			      dataset, parent_type);
-	return bad;
-}
-
 /* Every disk's base, target and target's parent, asked in one zfs call:
  * names[3i..3i+2] for disk i, NULL where there is nothing to ask (a blank
  * volume's base, a target with no parent). */
@@ -74,14 +50,14 @@ static int check_disks(struct vm_plan *p, char ***errors)
 		return problem(errors, "cannot check the base snapshots and target datasets: %s",
 			       err ? err : strerror(-r));
 	for (size_t i = 0; i < vm_plan_disks(p) && bad != -ENOMEM; i++) {
-		const char *what = i == 0 || names[3 * i] ? "clone" : "zvol";
+		struct target t = { .dataset = names[3 * i + 1], .type = types[3 * i + 1],
+				    .parent = names[3 * i + 2], .parent_type = types[3 * i + 2] };
+		_cleanup_free_ char *why = NULL;
 		if (names[3 * i] && !types[3 * i])
 			bad = problem(errors, "base snapshot %s does not exist", names[3 * i]);
-		if (bad != -ENOMEM) {
-			r = check_target(names[3 * i + 1], what, types[3 * i + 1], names[3 * i + 2],
-					 types[3 * i + 2], errors);
-			bad = r < 0 ? r : bad;
-		}
+		if (bad != -ENOMEM &&
+		    target_check(&t, i == 0 || names[3 * i] ? TARGET_CLONE : TARGET_VOLUME, &why) < 0)
+			bad = why ? problem(errors, "%s", why) : -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++)
 		free(types[i]);
