@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "dirs.h"
 #include "msgtext.h"
 #include "process.h"
 #include "strv.h"
@@ -433,29 +434,6 @@ static int cache_read(const char *file, const char *key, struct vi_options **out
 	return 0;
 }
 
-/* mkdir -p dir, 0755. */
-static int mkdir_p(const char *dir)
-{
-	_cleanup_free_ char *p = strdup(dir);
-	struct stat st;
-
-	if (!p)
-		return -ENOMEM;
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	if (mkdir(p, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	if (stat(p, &st) < 0)
-		return -errno;
-	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-}
-
 static int write_all(int fd, const char *buf, size_t len)
 {
 	while (len > 0) {
@@ -483,7 +461,7 @@ static int cache_write(const char *dir, const char *file, const char *key,
 	FILE *f;
 	int r;
 
-	r = mkdir_p(dir);
+	r = mkdir_p(dir, 0755);
 	if (r < 0)
 		return r;
 	f = open_memstream(&text, &size);
