@@ -56,14 +56,13 @@ static void add_argf(struct render *R, const char *fmt, ...)
 {
 	char *s;
 	va_list ap;
-	int r;
 
 	if (!R->build || R->r < 0)
 		return;
 	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
+	s = vstrdupf(fmt, ap);
 	va_end(ap);
-	if (r < 0 || strv_consume(&R->argv, s) < 0)
+	if (strv_consume(&R->argv, s) < 0)
 		R->r = -ENOMEM;
 }
 
