@@ -29,7 +29,6 @@
  * its own reasons are kept here; those checks live elsewhere.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -44,6 +43,7 @@
 #include "dirs.h"
 #include "msgtext.h"
 #include "process.h"
+#include "report.h"
 #include "strv.h"
 #include "vioptions.h"
 #include "banned.h"
@@ -498,22 +498,6 @@ static int cache_write(const char *dir, const char *file, const char *key,
 	return r;
 }
 
-static int load_error(char **err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int load_error(char **err, int r, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(err, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		*err = NULL;
-		return -ENOMEM;
-	}
-	return r;
-}
-
 int vi_options_load(struct vi_options **out, char **err)
 {
 	_cleanup_free_ char *exe = NULL, *key = NULL, *file = NULL, *key2 = NULL;
@@ -529,11 +513,11 @@ int vi_options_load(struct vi_options **out, char **err)
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)
-		return load_error(err, r, "cannot run virt-install --help: %s",
-				  r == -ENOENT ? "virt-install not found on PATH" : strerror(-r));
+		return report_error(err, r, "cannot run virt-install --help: %s",
+				    r == -ENOENT ? "virt-install not found on PATH" : strerror(-r));
 	if (stat(exe, &st) < 0) {
 		r = -errno;
-		return load_error(err, r, "cannot run virt-install --help: %s", strerror(-r));
+		return report_error(err, r, "cannot run virt-install --help: %s", strerror(-r));
 	}
 	r = cache_key(exe, &st, &key);
 	if (r < 0)
@@ -570,17 +554,17 @@ int vi_options_load(struct vi_options **out, char **err)
 	r = spawn_check(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR | SPAWN_C_LOCALE, &res, &why);
 	if (r < 0) {
 		spawn_result_clear(&res);
-		return r == -ENOMEM ? r : load_error(err, r, "cannot run virt-install --help: %s", why);
+		return r == -ENOMEM ? r : report_error(err, r, "cannot run virt-install --help: %s", why);
 	}
 	r = vi_options_parse(res.out ? res.out : "", &o);
 	spawn_result_clear(&res);
 	if (r == -ENOMEM)
 		return r;
 	if (r == -E2BIG)
-		return load_error(err, -EPROTO, "virt-install --help listed more than %u options",
-				  VI_OPTIONS_MAX);
+		return report_error(err, -EPROTO, "virt-install --help listed more than %u options",
+				    VI_OPTIONS_MAX);
 	if (r < 0)
-		return load_error(err, -EPROTO, "virt-install --help listed no options");
+		return report_error(err, -EPROTO, "virt-install --help listed no options");
 
 	/* cached only if the program did not change while it ran (the names
 	 * are then those of the file the key describes) */
