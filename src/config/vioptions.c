@@ -41,6 +41,7 @@
 
 #include "cleanup.h"
 #include "dirs.h"
+#include "fdio.h"
 #include "msgtext.h"
 #include "process.h"
 #include "report.h"
@@ -434,21 +435,6 @@ static int cache_read(const char *file, const char *key, struct vi_options **out
 	return 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Replaces the cache file with o under key: a new file in the same
  * directory, renamed over the old one, so a reader sees the old file or
  * the new one, whole. Returns 0 or -errno (the caller goes on without). */
@@ -488,7 +474,7 @@ static int cache_write(const char *dir, const char *file, const char *key,
 		if (fd < 0 && (errno != EEXIST || attempt >= 16))
 			return -errno;
 	}
-	r = write_all(fd, text, size);
+	r = write_full(fd, text, size);
 	if (r == 0 && close(TAKE_FD(fd)) < 0)
 		r = -errno;
 	if (r == 0 && rename(tmp, file) < 0)

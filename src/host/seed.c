@@ -11,6 +11,7 @@
 #include <libisofs/libisofs.h>
 
 #include "cleanup.h"
+#include "fdio.h"
 #include "report.h"
 #include "seed.h"
 #include "banned.h"
@@ -46,22 +47,6 @@ static int add_file(IsoImage *image, const char *name, const char *data, size_t 
 	return 0;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		if (w == 0)
-			return -EIO;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Reads the image from the burn source and writes it to fd. */
 static int copy_image(struct burn_source *src, int fd, char **err)
 {
@@ -76,7 +61,7 @@ static int copy_image(struct burn_source *src, int fd, char **err)
 			return report_error(err, -EIO, "cannot build the seed image: %s", "libisofs failed to produce it");
 		if (n == 0)
 			return 0;
-		r = write_all(fd, buf, (size_t)n);
+		r = write_full(fd, buf, (size_t)n);
 		if (r < 0)
 			return report_error(err, r, "cannot write the seed image: %s", strerror(-r));
 	}
