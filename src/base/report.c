@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "report.h"
+#include "strv.h"
 #include "banned.h"
 
 void report(const struct report *r, enum report_kind kind, const char *fmt, ...)
@@ -15,8 +16,7 @@ void report(const struct report *r, enum report_kind kind, const char *fmt, ...)
 	if (!r || !r->say)
 		return;
 	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		text = NULL;
+	text = vstrdupf(fmt, ap);
 	va_end(ap);
 	r->say(r->ctx, kind, text ? text : "(out of memory)");
 	free(text);
@@ -30,8 +30,7 @@ int report_error(char **err, int r, const char *fmt, ...)
 	if (!err)
 		return r;
 	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		text = NULL;
+	text = vstrdupf(fmt, ap);
 	va_end(ap);
 	free(*err);
 	*err = text;

@@ -40,17 +40,33 @@ int strv_push(char ***v, const char *s)
 	return strv_consume(v, strdup(s));
 }
 
+char *vstrdupf(const char *fmt, va_list ap)
+{
+	char *s;
+
+	return vasprintf(&s, fmt, ap) < 0 ? NULL : s;
+}
+
+char *strdupf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = vstrdupf(fmt, ap);
+	va_end(ap);
+	return s;
+}
+
 int strv_pushf(char ***v, const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
-	int r;
 
 	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
+	s = vstrdupf(fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		return -ENOMEM;
+	/* strv_consume takes NULL as -ENOMEM */
 	return strv_consume(v, s);
 }
 

@@ -23,6 +23,10 @@ void strv_free(char **v);
 static inline void strv_freep(char ***v) { strv_free(*v); }
 #define _cleanup_strv_free_ __attribute__((cleanup(strv_freep)))
 
+/* A printf-formatted string, malloc'd; NULL on ENOMEM. */
+char *strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *vstrdupf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 /* Join with a separator; returns malloc'd string or NULL on ENOMEM. */
 char *strv_join(char *const *v, const char *sep);
 /* Join as a command line a user can paste into a shell (quoting as needed). */

@@ -12,6 +12,7 @@
 #include "inventory.h"
 #include "leftovers.h"
 #include "log.h"
+#include "output.h"
 #include "settings.h"
 #include "banned.h"
 
@@ -23,9 +24,8 @@ static int find(struct leftovers *l)
 	struct inventory inv;
 	int r;
 
-	r = inventory_load(&inv, &err);
-	if (r < 0)
-		return log_error(TASK, "cannot list zvols: %s", err ? err : strerror(-r));
+	if (inventory_load_logged(&inv, TASK) < 0)
+		return -1;
 	r = leftovers_find(l, &inv, settings_state_dir(), &err);
 	inventory_clear(&inv);
 	return r < 0 ? log_error(TASK, "%s", err) : 0;

@@ -15,6 +15,7 @@
 #include "domain.h"
 #include "inventory.h"
 #include "log.h"
+#include "output.h"
 #include "signals.h"
 #include "strv.h"
 #include "banned.h"
@@ -28,11 +29,10 @@ static int plan_all(int argc, char **argv, struct domains *d, struct destroy_pla
 {
 	_cleanup_free_ char *err = NULL;
 	struct inventory inv;
-	int r, nok = 0;
+	int nok = 0;
 
-	r = inventory_load(&inv, &err);
-	if (r < 0)
-		return log_error(TASK, "cannot list zvols: %s", err ? err : strerror(-r));
+	if (inventory_load_logged(&inv, TASK) < 0)
+		return -1;
 	for (int i = 0; i < argc; i++) {
 		bool named_before = false;
 		for (int j = 0; j < i; j++)

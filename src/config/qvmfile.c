@@ -35,21 +35,18 @@ static void err_at(struct check *c, unsigned line, unsigned col, const char *fmt
 	__attribute__((format(printf, 4, 5)));
 static void err_at(struct check *c, unsigned line, unsigned col, const char *fmt, ...)
 {
-	_cleanup_free_ char *msg = NULL;
+	char label[300];
+	const char *where = NULL;
 	va_list ap;
-	int r;
+	char *msg;
 
+	/* a node a --set made: name the argument, not a line of the file */
+	if (line == 0 && col > 0 && c->t)
+		where = template_set_label(c->t, col, label, sizeof(label));
 	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
+	msg = yerror_vformat(where, line, col, fmt, ap);
 	va_end(ap);
-	if (r >= 0 && line == 0 && col > 0 && c->t) {
-		/* a node a --set made: name the argument, not a line of the file */
-		char label[300];
-		r = strv_pushf(&c->errors, "%s: %s", template_set_label(c->t, col, label, sizeof(label)), msg);
-	} else if (r >= 0) {
-		r = strv_pushf(&c->errors, "%u:%u: %s", line, col, msg);
-	}
-	if (r < 0)
+	if (strv_consume(&c->errors, msg) < 0)
 		c->r = -ENOMEM;
 }
 

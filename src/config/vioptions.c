@@ -29,7 +29,6 @@
  * its own reasons are kept here; those checks live elsewhere.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -41,8 +40,11 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "dirs.h"
+#include "fdio.h"
 #include "msgtext.h"
 #include "process.h"
+#include "report.h"
 #include "strv.h"
 #include "vioptions.h"
 #include "banned.h"
@@ -433,44 +435,6 @@ static int cache_read(const char *file, const char *key, struct vi_options **out
 	return 0;
 }
 
-/* mkdir -p dir, 0755. */
-static int mkdir_p(const char *dir)
-{
-	_cleanup_free_ char *p = strdup(dir);
-	struct stat st;
-
-	if (!p)
-		return -ENOMEM;
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	if (mkdir(p, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	if (stat(p, &st) < 0)
-		return -errno;
-	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Replaces the cache file with o under key: a new file in the same
  * directory, renamed over the old one, so a reader sees the old file or
  * the new one, whole. Returns 0 or -errno (the caller goes on without). */
@@ -483,7 +447,7 @@ static int cache_write(const char *dir, const char *file, const char *key,
 	FILE *f;
 	int r;
 
-	r = mkdir_p(dir);
+	r = mkdir_p(dir, 0755);
 	if (r < 0)
 		return r;
 	f = open_memstream(&text, &size);
@@ -510,29 +474,13 @@ static int cache_write(const char *dir, const char *file, const char *key,
 		if (fd < 0 && (errno != EEXIST || attempt >= 16))
 			return -errno;
 	}
-	r = write_all(fd, text, size);
+	r = write_full(fd, text, size);
 	if (r == 0 && close(TAKE_FD(fd)) < 0)
 		r = -errno;
 	if (r == 0 && rename(tmp, file) < 0)
 		r = -errno;
 	if (r < 0)
 		(void)unlink(tmp);
-	return r;
-}
-
-static int load_error(char **err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int load_error(char **err, int r, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(err, fmt, ap);
-	va_end(ap);
-	if (n < 0) {
-		*err = NULL;
-		return -ENOMEM;
-	}
 	return r;
 }
 
@@ -551,11 +499,11 @@ int vi_options_load(struct vi_options **out, char **err)
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)
-		return load_error(err, r, "cannot run virt-install --help: %s",
-				  r == -ENOENT ? "virt-install not found on PATH" : strerror(-r));
+		return report_error(err, r, "cannot run virt-install --help: %s",
+				    r == -ENOENT ? "virt-install not found on PATH" : strerror(-r));
 	if (stat(exe, &st) < 0) {
 		r = -errno;
-		return load_error(err, r, "cannot run virt-install --help: %s", strerror(-r));
+		return report_error(err, r, "cannot run virt-install --help: %s", strerror(-r));
 	}
 	r = cache_key(exe, &st, &key);
 	if (r < 0)
@@ -592,17 +540,17 @@ int vi_options_load(struct vi_options **out, char **err)
 	r = spawn_check(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR | SPAWN_C_LOCALE, &res, &why);
 	if (r < 0) {
 		spawn_result_clear(&res);
-		return r == -ENOMEM ? r : load_error(err, r, "cannot run virt-install --help: %s", why);
+		return r == -ENOMEM ? r : report_error(err, r, "cannot run virt-install --help: %s", why);
 	}
 	r = vi_options_parse(res.out ? res.out : "", &o);
 	spawn_result_clear(&res);
 	if (r == -ENOMEM)
 		return r;
 	if (r == -E2BIG)
-		return load_error(err, -EPROTO, "virt-install --help listed more than %u options",
-				  VI_OPTIONS_MAX);
+		return report_error(err, -EPROTO, "virt-install --help listed more than %u options",
+				    VI_OPTIONS_MAX);
 	if (r < 0)
-		return load_error(err, -EPROTO, "virt-install --help listed no options");
+		return report_error(err, -EPROTO, "virt-install --help listed no options");
 
 	/* cached only if the program did not change while it ran (the names
 	 * are then those of the file the key describes) */

@@ -34,14 +34,13 @@ static void add_error(struct render *R, const struct ynode *at, const char *fmt,
 	__attribute__((format(printf, 3, 4)));
 static void add_error(struct render *R, const struct ynode *at, const char *fmt, ...)
 {
-	_cleanup_free_ char *msg = NULL;
 	va_list ap;
-	int r;
+	char *msg;
 
 	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
+	msg = yerror_vformat(NULL, at->line, at->col, fmt, ap);
 	va_end(ap);
-	if (r < 0 || strv_pushf(&R->errors, "%u:%u: %s", at->line, at->col, msg) < 0)
+	if (strv_consume(&R->errors, msg) < 0)
 		R->r = -ENOMEM;
 }
 
@@ -56,14 +55,13 @@ static void add_argf(struct render *R, const char *fmt, ...)
 {
 	char *s;
 	va_list ap;
-	int r;
 
 	if (!R->build || R->r < 0)
 		return;
 	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
+	s = vstrdupf(fmt, ap);
 	va_end(ap);
-	if (r < 0 || strv_consume(&R->argv, s) < 0)
+	if (strv_consume(&R->argv, s) < 0)
 		R->r = -ENOMEM;
 }
 

@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "msgtext.h"
+#include "strv.h"
 #include "yamltree.h"
 #include "banned.h"
 
@@ -303,20 +304,24 @@ static int fail_at(struct builder *b, size_t line, size_t col, const char *fmt, 
 	__attribute__((format(printf, 4, 5)));
 static int fail_at(struct builder *b, size_t line, size_t col, const char *fmt, ...)
 {
-	_cleanup_free_ char *msg = NULL;
+	char where[64];
 	va_list ap;
-	int r;
 
+	/* the parser's own errors name the place in words (ystream_parse) */
+	snprintf(where, sizeof(where), "line %zu, column %zu", line, col);
 	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
+	b->err = yerror_vformat(where, 0, 0, fmt, ap);
 	va_end(ap);
-	if (r < 0)
-		return b->r = -ENOMEM;
-	if (asprintf(&b->err, "line %zu, column %zu: %s", line, col, msg) < 0) {
-		b->err = NULL;
-		return b->r = -ENOMEM;
-	}
-	return b->r = -EINVAL;
+	return b->r = b->err ? -EINVAL : -ENOMEM;
+}
+
+char *yerror_vformat(const char *where, unsigned line, unsigned col, const char *fmt, va_list ap)
+{
+	_cleanup_free_ char *msg = vstrdupf(fmt, ap);
+
+	if (!msg)
+		return NULL;
+	return where ? strdupf("%s: %s", where, msg) : strdupf("%u:%u: %s", line, col, msg);
 }
 
 #define fail_mark(b, m, ...) fail_at((b), (m).line + 1, (m).column + 1, __VA_ARGS__)

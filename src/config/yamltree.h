@@ -5,6 +5,7 @@
 #ifndef QVM_YAMLTREE_H
 #define QVM_YAMLTREE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -68,6 +69,13 @@ struct yparse_secrecy {
 int ystream_parse_secret(const char *buf, size_t len, const struct yparse_secrecy *sec,
 			 struct ystream **out, char **err);
 void ystream_free(struct ystream *s);
+
+/* The text of an error at a place in the input: "L:C: message", or
+ * "where: message" when where names the place instead (a node --set made
+ * has no line; the parser says "line L, column C"). malloc'd; NULL on
+ * ENOMEM. */
+char *yerror_vformat(const char *where, unsigned line, unsigned col, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 
 struct ynode *ynode_new_scalar(const char *value, enum yscalar_style style);
 void ynode_free(struct ynode *n);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The NoCloud seed ISO (volume "cidata", Joliet + Rock Ridge) via libisofs. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,25 +11,13 @@
 #include <libisofs/libisofs.h>
 
 #include "cleanup.h"
+#include "fdio.h"
+#include "report.h"
 #include "seed.h"
 #include "banned.h"
 
 #define SEED_VOLUME_ID "cidata"
 #define ISO_BLOCK 2048
-
-static int set_err(char **err, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int set_err(char **err, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err)
-		return r;
-	va_start(ap, fmt);
-	if (vasprintf(err, fmt, ap) < 0)
-		*err = NULL;
-	va_end(ap);
-	return r;
-}
 
 static int iso_errno(int ret)
 {
@@ -49,29 +36,13 @@ static int add_file(IsoImage *image, const char *name, const char *data, size_t 
 	ret = iso_memory_stream_new(copy, len, &stream);
 	if (ret < 0) {
 		free(copy);
-		return set_err(err, iso_errno(ret), "cannot build the seed image: %s", iso_error_to_msg(ret));
+		return report_error(err, iso_errno(ret), "cannot build the seed image: %s", iso_error_to_msg(ret));
 	}
 	/* on success the file takes the stream's reference, and the stream owns copy */
 	ret = iso_image_add_new_file(image, iso_image_get_root(image), name, stream, NULL);
 	if (ret < 0) {
 		iso_stream_unref(stream);
-		return set_err(err, iso_errno(ret), "cannot build the seed image: %s", iso_error_to_msg(ret));
-	}
-	return 0;
-}
-
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		if (w == 0)
-			return -EIO;
-		p += w;
-		n -= (size_t)w;
+		return report_error(err, iso_errno(ret), "cannot build the seed image: %s", iso_error_to_msg(ret));
 	}
 	return 0;
 }
@@ -87,12 +58,12 @@ static int copy_image(struct burn_source *src, int fd, char **err)
 		 * lose the image's last partial chunk */
 		int n = src->read_xt(src, buf, (int)sizeof(buf));
 		if (n < 0)
-			return set_err(err, -EIO, "cannot build the seed image: %s", "libisofs failed to produce it");
+			return report_error(err, -EIO, "cannot build the seed image: %s", "libisofs failed to produce it");
 		if (n == 0)
 			return 0;
-		r = write_all(fd, buf, (size_t)n);
+		r = write_full(fd, buf, (size_t)n);
 		if (r < 0)
-			return set_err(err, r, "cannot write the seed image: %s", strerror(-r));
+			return report_error(err, r, "cannot write the seed image: %s", strerror(-r));
 	}
 }
 
@@ -105,7 +76,7 @@ static int build(int fd, const struct seed_file *files, size_t n, char **err)
 
 	ret = iso_image_new(SEED_VOLUME_ID, &image);
 	if (ret < 0)
-		return set_err(err, iso_errno(ret), "cannot build the seed image: %s", iso_error_to_msg(ret));
+		return report_error(err, iso_errno(ret), "cannot build the seed image: %s", iso_error_to_msg(ret));
 	r = 0;
 	for (size_t i = 0; i < n && r == 0; i++)
 		r = add_file(image, files[i].name, files[i].data, files[i].len, err);
@@ -137,7 +108,7 @@ static int build(int fd, const struct seed_file *files, size_t n, char **err)
 	if (ret >= 0)
 		ret = iso_image_create_burn_source(image, opts, &src);
 	if (ret < 0) {
-		r = set_err(err, iso_errno(ret), "cannot build the seed image: %s", iso_error_to_msg(ret));
+		r = report_error(err, iso_errno(ret), "cannot build the seed image: %s", iso_error_to_msg(ret));
 		goto out;
 	}
 	r = copy_image(src, fd, err);
@@ -146,7 +117,7 @@ static int build(int fd, const struct seed_file *files, size_t n, char **err)
 	src->free_data(src);
 	free(src);
 	if (r == 0 && fsync(fd) < 0)
-		r = set_err(err, -errno, "cannot write the seed image: %s", strerror(errno));
+		r = report_error(err, -errno, "cannot write the seed image: %s", strerror(errno));
 out:
 	if (opts)
 		iso_write_opts_free(opts);
@@ -174,7 +145,7 @@ int seed_write_files(int fd, const struct seed_file *files, size_t n, char **err
 	/* bit0: leave the process locale alone */
 	ret = iso_init_with_flag(1);
 	if (ret < 0)
-		return set_err(err, iso_errno(ret), "cannot initialise libisofs: %s", iso_error_to_msg(ret));
+		return report_error(err, iso_errno(ret), "cannot initialise libisofs: %s", iso_error_to_msg(ret));
 	/* libisofs prints its messages to stderr by default; qvm reports errors
 	 * itself from the return codes */
 	iso_set_msgs_severities("NEVER", "NEVER", "libisofs");

@@ -10,6 +10,7 @@
 
 #include "cleanup.h"
 #include "content.h"
+#include "fdio.h"
 #include "source.h"
 #include "banned.h"
 
@@ -56,8 +57,7 @@ int content_probe_fd(int fd, uint64_t size, char *what, size_t what_size)
 int content_probe_head(const void *head, size_t head_len, uint64_t size, char *what, size_t what_size)
 {
 	_cleanup_close_ int fd = memfd_create("qvm-probe", MFD_CLOEXEC);
-	const unsigned char *p = head;
-	size_t done = 0;
+	int r;
 
 	if (fd < 0)
 		return -errno;
@@ -67,14 +67,9 @@ int content_probe_head(const void *head, size_t head_len, uint64_t size, char *w
 		size = head_len;
 	if (ftruncate(fd, (off_t)size) < 0)
 		return -errno;
-	while (done < head_len) {
-		ssize_t n = pwrite(fd, p + done, head_len - done, (off_t)done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		done += (size_t)n;
-	}
+	r = pwrite_full(fd, head, head_len, 0);
+	if (r < 0)
+		return r;
 	return content_probe_fd(fd, size, what, what_size);
 }
 

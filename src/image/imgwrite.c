@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fdio.h"
 #include "imgwrite.h"
 #include "signals.h"
 #include "banned.h"
@@ -27,45 +28,6 @@ static int buffer_is_zero(const void *buf, size_t len)
 		if (p[i])
 			return 0;
 	return len <= 16 || memcmp(p, p + 16, len - 16) == 0;
-}
-
-/* Writes all len bytes at off (EINTR retried). 0 or -errno. */
-static int pwrite_all(int fd, const void *data, size_t len, uint64_t off)
-{
-	const unsigned char *buf = data;
-
-	while (len > 0) {
-		ssize_t n = pwrite(fd, buf, len, (off_t)off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -ENOSPC;
-		buf += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
-static int pread_all(int fd, unsigned char *buf, size_t len, uint64_t off)
-{
-	while (len > 0) {
-		ssize_t n = pread(fd, buf, len, (off_t)off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;  /* the image shrank under us */
-		buf += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
 }
 
 int imgwrite_nonzero(int fd, const void *data, size_t len, uint64_t off, uint64_t *written)
@@ -92,7 +54,7 @@ int imgwrite_nonzero(int fd, const void *data, size_t len, uint64_t off, uint64_
 			pos += b;
 		}
 		end = pos;
-		int r = pwrite_all(fd, buf + start, end - start, off + start);
+		int r = pwrite_full(fd, buf + start, end - start, off + start);
 		if (r < 0)
 			return r;
 		*written += end - start;
@@ -328,7 +290,9 @@ int imgwrite_raw_fill(void *ctx, struct imgchunk *c)
 				    POSIX_FADV_WILLNEED);
 		w->ra_end = want;
 	}
-	r = pread_all(w->fd, c->buf, c->len, c->off);
+	r = pread_full(w->fd, c->buf, c->len, c->off);
+	if (r == -ENODATA)
+		return -EIO;  /* the image shrank under us */
 	if (r < 0)
 		return r;
 	if (w->hash)

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fdio.h"
 #include "source.h"
 #include "banned.h"
 
@@ -103,24 +104,12 @@ int source_tail_is_vhd(const unsigned char *tail, size_t len)
 	       (len >= 511 && has(tail, len, len - 511, "conectix", 8));
 }
 
+/* A file that ends before the bytes its own headers promise is invalid. */
 static int pread_exact(int fd, void *buf, size_t len, uint64_t off)
 {
-	unsigned char *p = buf;
+	int r = pread_full(fd, buf, len, off);
 
-	while (len > 0) {
-		ssize_t n = pread(fd, p, len, (off_t)off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EINVAL;
-		p += n;
-		len -= (size_t)n;
-		off += (uint64_t)n;
-	}
-	return 0;
+	return r == -ENODATA ? -EINVAL : r;
 }
 
 /* ---- xz: stream footer -> index -> records ---- */

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,19 +14,6 @@
 #include "undo-steps.h"
 #include "zfs.h"
 #include "banned.h"
-
-static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int r;
-
-	va_start(ap, fmt);
-	r = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	return r < 0 ? NULL : s;
-}
 
 /* ---- zfs destroy ---- */
 
@@ -52,8 +38,8 @@ int undo_prepare_destroy(struct undo *u, const char *dataset, int recursive)
 		d->recursive = recursive;
 		memcpy(d->name, dataset, len + 1);
 	}
-	return undo_prepare(u, destroy_run, d, xasprintf("zvol %s", dataset),
-			    xasprintf("zfs destroy %s%s", recursive ? "-r " : "", dataset));
+	return undo_prepare(u, destroy_run, d, strdupf("zvol %s", dataset),
+			    strdupf("zfs destroy %s%s", recursive ? "-r " : "", dataset));
 }
 
 /* ---- seed directory ---- */
@@ -68,21 +54,21 @@ int seed_dir_remove(const char *dir, char **err)
 		if (errno == ENOENT)
 			return 0;
 		e = errno;
-		*err = xasprintf("%s: %s", dir, strerror(e));
+		*err = strdupf("%s: %s", dir, strerror(e));
 		return -e;
 	}
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		if (unlinkat(dfd, files[i], 0) < 0 && errno != ENOENT) {
 			e = errno;
 			close(dfd);
-			*err = xasprintf("%s/%s: %s", dir, files[i], strerror(e));
+			*err = strdupf("%s/%s: %s", dir, files[i], strerror(e));
 			return -e;
 		}
 	}
 	close(dfd);
 	if (rmdir(dir) < 0 && errno != ENOENT) {
 		e = errno;
-		*err = xasprintf("%s: %s", dir, strerror(e));
+		*err = strdupf("%s: %s", dir, strerror(e));
 		return -e;
 	}
 	return 0;
@@ -95,8 +81,8 @@ static int seed_dir_run(void *data, char **err)
 
 int undo_prepare_seed_dir(struct undo *u, const char *dir)
 {
-	return undo_prepare(u, seed_dir_run, strdup(dir), xasprintf("seed directory %s", dir),
-			    xasprintf("rm -r %s", dir));
+	return undo_prepare(u, seed_dir_run, strdup(dir), strdupf("seed directory %s", dir),
+			    strdupf("rm -r %s", dir));
 }
 
 /* ---- libvirt domain ---- */
@@ -170,10 +156,10 @@ int undo_prepare_domain(struct undo *u, struct domains *domains, const char *con
 	/* virsh takes a name for an ID or a UUID first: without the UUID,
 	 * the advice is to find it */
 	if (!uuid)
-		return undo_prepare_free(u, domain_run, d, domain_data_free, xasprintf("libvirt domain %s", name),
-					 xasprintf("virsh%s%s list --all --uuid --name (the UUID of the domain named %s), "
+		return undo_prepare_free(u, domain_run, d, domain_data_free, strdupf("libvirt domain %s", name),
+					 strdupf("virsh%s%s list --all --uuid --name (the UUID of the domain named %s), "
 						   "then virsh%s%s destroy UUID; virsh%s%s undefine --nvram UUID",
 						   c, q, name, c, q, c, q));
-	return undo_prepare_free(u, domain_run, d, domain_data_free, xasprintf("libvirt domain %s", name),
-				 xasprintf("virsh%s%s destroy %s; virsh%s%s undefine --nvram %s", c, q, id, c, q, id));
+	return undo_prepare_free(u, domain_run, d, domain_data_free, strdupf("libvirt domain %s", name),
+				 strdupf("virsh%s%s destroy %s; virsh%s%s undefine --nvram %s", c, q, id, c, q, id));
 }

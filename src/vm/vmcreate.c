@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "device.h"
+#include "dirs.h"
 #include "domain.h"
 #include "marks.h"
 #include "process.h"
@@ -31,26 +32,6 @@
 #include "banned.h"
 
 #define ENOMEM_ERROR(err) report_error((err), -ENOMEM, "%s", strerror(ENOMEM))
-
-/* mkdir -p for $QVM_STATE_DIR: infrastructure, not part of any one VM. */
-static int make_state_dir(const char *dir)
-{
-	_cleanup_free_ char *copy = strdup(dir);
-
-	if (!copy)
-		return -ENOMEM;
-	for (char *p = copy + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
 
 /* Marks the seed directory as belonging to a run still in progress. */
 static int write_creating_marker(const char *dir)
@@ -79,7 +60,8 @@ static int create_seed(struct vm_plan *p, const struct report *rep, char **err)
 	int r;
 
 	report(rep, REPORT_BEGIN, "Creating cloud-init seed %s", p->seed_path);
-	r = make_state_dir(settings_state_dir());
+	/* infrastructure, not part of any one VM: no undo step */
+	r = mkdir_p(settings_state_dir(), 0755);
 	if (r < 0)
 		return report_error(err, r, "cannot create state directory %s: %s", settings_state_dir(),
 				    strerror(-r));
