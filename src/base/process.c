@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "process.h"
+#include "strv.h"
 #include "report.h"
 #include "signals.h"
 #include "banned.h"
@@ -270,6 +271,12 @@ char *spawn_error_text(const struct spawn_result *res)
 	if (buf && !*buf) {
 		free(buf);
 		buf = join_lines(src, 1);
+	}
+	/* what it said before it was killed is not why it ended */
+	if (buf && res->signal) {
+		char *both = strdupf("%s (killed by %s)", buf, signal_name(res->signal));
+		free(buf);
+		buf = both;
 	}
 	return buf;
 }

@@ -42,8 +42,8 @@ void spawn_result_clear(struct spawn_result *res);
  *            synchronously, as under valgrind); *err "cannot run NAME: ..."
  *   -EIO     it ran and exited non-zero; *err its own words
  *            (spawn_error_text), "exit status N" if it said nothing
- *   -EINTR   it was killed by a signal (res->signal); *err its own words,
- *            or "killed by SIGTERM"
+ *   -EINTR   it was killed by a signal (res->signal); *err its own words
+ *            and "(killed by SIGTERM)", or "killed by SIGTERM"
  *   -ENOMEM, or another -errno when it could not be started ("cannot run
  *            NAME: <strerror>"; *err may be NULL on -ENOMEM)
  * res is filled whenever the program ran, so a caller can read its output
@@ -55,8 +55,9 @@ int spawn_check(char *const argv[], unsigned flags, struct spawn_result *res, ch
 
 /* The child's stderr (or stdout if stderr is empty) as one line for an
  * error message: lines trimmed and joined with "; ", lines starting with
- * "WARNING" left out unless there is nothing else; if it printed nothing,
- * "exit status N" or "killed by SIGTERM". malloc'd. */
+ * "WARNING" left out unless there is nothing else, and " (killed by
+ * SIGTERM)" when a signal ended it; if it printed nothing, "exit status N"
+ * or "killed by SIGTERM". malloc'd. */
 char *spawn_error_text(const struct spawn_result *res);
 
 #endif

@@ -12,6 +12,7 @@
 #include "inventory.h"
 #include "leftovers.h"
 #include "log.h"
+#include "signals.h"
 #include "output.h"
 #include "settings.h"
 #include "banned.h"
@@ -51,6 +52,10 @@ int cmd_cleanup(int argc, char **argv, const struct cmd_opts *opts)
 	 * cleanup is also run just to see what is left */
 	if (go == -ENOTTY)
 		log_warning("not removing anything without confirmation: " CONFIRM_NO_TERMINAL);
+	if (go == -EINTR) {
+		leftovers_clear(&l);
+		return log_error(TASK, "interrupted by signal %s: nothing removed", signal_name(signal_pending()));
+	}
 	if (go <= 0 && l.n > 0)
 		log_step("Nothing removed; run 'qvm cleanup --yes' to remove them");
 	for (size_t i = 0; go > 0 && i < l.n; i++) {

@@ -1,11 +1,42 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include "confirm.h"
+#include "signals.h"
 #include "banned.h"
+
+/* Waits until the terminal has an answer. qvm's handlers restart reads
+ * (SA_RESTART): fgets alone would sit through ^C. ppoll unblocks the
+ * signals only while it waits, so one that comes just before it is not
+ * missed. 0, or -EINTR when a signal came. */
+static int wait_answer(void)
+{
+	sigset_t stop, old;
+	int r = 0;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stop, &old);
+	for (;;) {
+		struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
+		if (signal_pending()) {
+			r = -EINTR;
+			break;
+		}
+		if (ppoll(&pfd, 1, NULL, &old) >= 0 || errno != EINTR)
+			break;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
 
 int confirm(bool yes, const char *fmt, ...)
 {
@@ -21,6 +52,11 @@ int confirm(bool yes, const char *fmt, ...)
 	va_end(ap);
 	fputs(" [y/N] ", stdout);
 	fflush(stdout);
+	if (wait_answer() < 0) {
+		/* the terminal shows ^C after the question */
+		putchar('\n');
+		return -EINTR;
+	}
 	if (!fgets(answer, sizeof(answer), stdin))
 		return 0;
 	return answer[0] == 'y' || answer[0] == 'Y';

@@ -11,7 +11,8 @@
 
 /* 1 when yes (--yes was given); else prints the question with " [y/N] "
  * and reads the answer: 1 yes, 0 no (or no answer), -ENOTTY when standard
- * input is not a terminal: nothing was asked. */
+ * input is not a terminal: nothing was asked; -EINTR when a signal came
+ * while it waited. */
 int confirm(bool yes, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

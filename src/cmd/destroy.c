@@ -67,6 +67,8 @@ static int confirmed(const struct destroy_plan *plans, const bool *ok, int argc,
 	r = confirm(opt_has(opts, OPT_YES), "Destroy %d VM%s?", nok, nok == 1 ? "" : "s");
 	if (r == -ENOTTY)
 		return log_error(TASK, "not destroying anything without confirmation: " CONFIRM_NO_TERMINAL);
+	if (r == -EINTR)
+		return log_error(TASK, "interrupted by signal %s: nothing destroyed", signal_name(signal_pending()));
 	if (r == 0)
 		log_step("Nothing destroyed");
 	return r > 0 ? 0 : -1;

@@ -172,7 +172,9 @@ int cmd_vm(int argc, char **argv, const struct cmd_opts *opts)
 	if (!domains)
 		return log_error(TASK, "%s", strerror(ENOMEM));
 	if (vi_options_load(&options, &err) < 0)
-		return log_error(TASK_CHECK, "cannot learn virt-install's options: %s", err ? err : strerror(ENOMEM));
+		return signal_pending() ? log_error(TASK_CHECK, "interrupted by signal %s", signal_name(signal_pending()))
+					: log_error(TASK_CHECK, "cannot learn virt-install's options: %s",
+						    err ? err : strerror(ENOMEM));
 	/* hidden from its --help, but what qvm passes the UUID with */
 	if (vi_options_add(options, "uuid") < 0)
 		return log_error(TASK_CHECK, "%s", strerror(ENOMEM));

@@ -539,8 +539,12 @@ int vi_options_load(struct vi_options **out, char **err)
 	}
 	r = spawn_check(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR | SPAWN_C_LOCALE, &res, &why);
 	if (r < 0) {
+		/* env started it, and it exited 127 without a word: not
+		 * "cannot run env" */
+		bool silent_127 = r == -ENOENT && res.status == 127;
 		spawn_result_clear(&res);
-		return r == -ENOMEM ? r : report_error(err, r, "cannot run virt-install --help: %s", why);
+		return r == -ENOMEM ? r : report_error(err, r, "cannot run virt-install --help: %s",
+						      silent_127 ? "exit status 127" : why);
 	}
 	r = vi_options_parse(res.out ? res.out : "", &o);
 	spawn_result_clear(&res);

@@ -190,6 +190,10 @@ int qemu_img_check(const char *path, const char *format, char **report)
 		r = -ENOTSUP;
 	else if (r == -EIO)
 		r = (*report = qemu_img_check_report(res.status, res.out, res.err)) ? -EBADMSG : -ENOMEM;
+	else if (r == -ENOENT)
+		r = report_error(report, r, "qemu-img not found (install qemu-utils)");
+	else if (r < 0)
+		*report = TAKE_PTR(why);
 	spawn_result_clear(&res);
 	return r;
 }

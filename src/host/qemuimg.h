@@ -30,7 +30,7 @@ int qemu_img_info(const char *path, const char *format, uint64_t *virtual_size, 
  * check, -EBADMSG with *report (qemu-img's own words: its summary and first
  * error) when the image is damaged or the check could not complete,
  * -EINTR (killed by a signal), -ENOENT (qemu-img not found), or -errno if
- * qemu-img could not be run.
+ * qemu-img could not be run; in those *report says why.
  */
 int qemu_img_check(const char *path, const char *format, char **report);
 /* Its report from the output of a check that exited with status. */

@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "process.h"
 #include "report.h"
+#include "size.h"
 #include "strv.h"
 #include "zfs.h"
 #include "banned.h"
@@ -186,9 +187,9 @@ static int zfs_run_full(char *const *argv, int missing_ok, char **out, char **er
 		r = 0;
 	else if (r == -EIO && res.err && strstr(res.err, "dataset does not exist"))
 		r = -ENOENT;
-	else if (r < 0 && r != -ENOMEM)
+	else if (r < 0 && r != -ENOMEM && r != -EIO)
 		/* zfs not found is not -ENOENT: that reads as "dataset does not exist" */
-		r = -EIO;
+		r = -ECHILD;
 	if (r == 0 && out)
 		*out = TAKE_PTR(res.out);
 	if (r < 0 && err) {
@@ -204,15 +205,18 @@ static int zfs_run(char *const *argv, char **out, char **err)
 	return zfs_run_full(argv, 0, out, err);
 }
 
-int zfs_get_types(const char *const *names, size_t n, char **types, char **err)
+int zfs_get_types(const char *const *names, size_t n, char **types, uint64_t *blocksizes, char **err)
 {
 	_cleanup_strv_free_ char **argv = NULL;
 	_cleanup_free_ char *out = NULL;
 	int r;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		types[i] = NULL;
-	r = strv_push_many(&argv, "zfs", "list", "-H", "-o", "name,type", NULL);
+		if (blocksizes)
+			blocksizes[i] = 0;
+	}
+	r = strv_push_many(&argv, "zfs", "list", "-H", "-p", "-o", "name,type,volblocksize", NULL);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		int seen = !names[i];
 		for (size_t j = 0; j < i && !seen; j++)
@@ -224,16 +228,22 @@ int zfs_get_types(const char *const *names, size_t n, char **types, char **err)
 		r = zfs_run_full(argv, 1, &out, err);
 	if (r < 0)
 		return r;
-	/* "NAME<TAB>TYPE" lines, sorted by zfs, for the names that exist */
+	/* "NAME<TAB>TYPE<TAB>VOLBLOCKSIZE" lines, sorted by zfs, for the
+	 * names that exist ("-" for what is not a volume) */
 	for (char *line = out, *next; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
-		char *tab = strchr(line, '\t');
-		if (!tab)
+		char *tab = strchr(line, '\t'), *tab2 = tab ? strchr(tab + 1, '\t') : NULL;
+		uint64_t bs = 0;
+		if (!tab2)
 			continue;
-		*tab = '\0';
+		*tab = *tab2 = '\0';
+		if (parse_u64(tab2 + 1, &bs) < 0)
+			bs = 0;
 		for (size_t i = 0; i < n; i++) {
+			if (names[i] && !types[i] && strcmp(names[i], line) == 0 && blocksizes)
+				blocksizes[i] = bs;
 			if (names[i] && !types[i] && strcmp(names[i], line) == 0 &&
 			    !(types[i] = strdup(tab + 1))) {
 				for (size_t j = 0; j < n; j++)

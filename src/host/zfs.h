@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The zfs(8) command, run with an argument vector. Builders are pure (and
- * unit-tested); runners return 0 or -errno and, on failure, *err = zfs's
- * own message. */
+ * unit-tested); runners return 0 or, with *err: -EIO when zfs refused (its
+ * own message), -ENOENT when it said the dataset does not exist, -ECHILD
+ * when zfs could not be run or did not finish (not found, killed), -ENOMEM,
+ * -EINVAL (refused by the builder, nothing run). */
 #ifndef QVM_ZFS_H
 #define QVM_ZFS_H
 
@@ -44,10 +46,12 @@ int zfs_destroy(const char *name, int recursive, char **err);
 /*
  * The types ("filesystem", "volume", "snapshot") of names[0..n) in one zfs
  * call: types[i] (malloc'd) is NULL where names[i] does not exist, or is
- * NULL itself (not asked). Returns 0, or -errno with *err when zfs fails
- * for another reason; then every types[i] is NULL.
+ * NULL itself (not asked); with blocksizes, blocksizes[i] the volblocksize
+ * of a volume (0 for anything else, or one that does not exist). Returns 0,
+ * or -errno with *err when zfs fails for another reason; then every
+ * types[i] is NULL.
  */
-int zfs_get_types(const char *const *names, size_t n, char **types, char **err);
+int zfs_get_types(const char *const *names, size_t n, char **types, uint64_t *blocksizes, char **err);
 /* zfs list -H -t volume -o name: every volume's name, a line each. */
 int zfs_list_volume_names(char **out, char **err);
 /* zfs get -H -p -t volume -o name,property,value,source PROPS (every volume

@@ -26,8 +26,6 @@
 #include "size.h"
 #include "banned.h"
 
-/* qemu_img_check says what it found, not why it could not run */
-#define QEMU_IMG_MISSING "qemu-img not found (install qemu-utils)"
 
 int import_input_failed(struct import *im, int r)
 {
@@ -454,7 +452,8 @@ static int check_qemu_image(struct import *im)
 		return -1;
 
 	r = qemu_img_info(im->qemu_path, fmt, &im->image_size, &refers, &err);
-	if (r == -EINTR)
+	/* -EINTR alone is qemu-img killed, by someone else: its failure */
+	if (signal_pending())
 		return import_interrupted(im);
 	if (r < 0)
 		return import_fail(im, "cannot read %s image '%s': %s", fmt, im->source,
@@ -468,13 +467,13 @@ static int check_qemu_image(struct import *im)
 	im->size_from = "its virtual size (qemu-img info)";
 
 	r = qemu_img_check(im->qemu_path, fmt, &check);
-	if (r == -EINTR)
+	if (signal_pending())
 		return import_interrupted(im);
 	if (r == -EBADMSG)
 		return import_fail(im, "'%s' is damaged: qemu-img check: %s", im->source, check);
 	if (r < 0 && r != -ENOTSUP)
 		return import_fail(im, "cannot check %s image '%s': %s", fmt, im->source,
-				   r == -ENOENT ? QEMU_IMG_MISSING : strerror(-r));
+				   check ? check : strerror(-r));
 	if (held_broken(im) < 0)
 		return -1;
 	/* qemu-img checks no qcow (v1) or vpc image: qvm's own reading of

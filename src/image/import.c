@@ -139,7 +139,7 @@ static int check_target(struct import *im)
 	if (!pool)
 		return import_fail(im, "%s", strerror(ENOMEM));
 
-	r = zfs_get_types((const char *[]){ zvol, parent, pool }, 3, types, &err);
+	r = zfs_get_types((const char *[]){ zvol, parent, pool }, 3, types, NULL, &err);
 	if (r < 0)
 		return import_fail(im, "cannot check whether %s exists: %s", zvol, err ? err : strerror(-r));
 	_cleanup_free_ char *zvol_type = types[0], *parent_type = types[1], *pool_type = types[2];
@@ -193,6 +193,9 @@ static int check(struct import *im)
 	report(im->rep, REPORT_BEGIN, "Checking image %s and zvol %s", im->source, im->req.zvol);
 	if (import_open_source(im) < 0 || check_target(im) < 0)
 		return -1;
+	/* a signal while zfs answered (it runs to its end) */
+	if (signal_pending())
+		return import_interrupted(im);
 	if (im->expected[0] && !(im->in.hash = digest_new(im->alg)))
 		return import_fail(im, "%s", strerror(ENOMEM));
 	if (im->fmt == SOURCE_RAW && !im->is_url)
@@ -230,7 +233,8 @@ static int convert_image(struct import *im, const char *device, int dev_fd)
 	r = qemu_img_convert(im->qemu_path, source_format_name(im->fmt), device, im->req.live, &err);
 	if (im->req.live)
 		report(im->rep, REPORT_DONE, "%s", "");
-	if (r == -EINTR || signal_pending())
+	/* -EINTR alone is qemu-img killed, by someone else: its failure */
+	if (signal_pending())
 		return import_interrupted(im);
 	if (r < 0)
 		return import_fail(im, "qemu-img could not convert '%s': %s", im->source,
@@ -404,6 +408,9 @@ static int import_into(struct import *im)
 	_cleanup_free_ char *device = NULL;
 	_cleanup_close_ int dev_fd = -1;
 
+	/* a signal during the checks (a zfs call runs to its end) */
+	if (signal_pending())
+		return import_interrupted(im);
 	if (!size_round_up(im->size_opt ? im->size_opt : im->image_size, MIB, &im->volsize))
 		return import_fail(im, "image '%s' is too large", im->source);
 	device = settings_zvol_device(im->req.zvol);

@@ -27,10 +27,13 @@ int target_check(const struct target *t, enum target_role role, char **err)
 	}
 	if (t->pool && !t->pool_type)
 		return report_error(err, -ENOENT, "pool %s does not exist", t->pool);
+	/* a VM has several disks: say whose parent it is */
+	const char *of = role == TARGET_CLONE ? " of clone " : role == TARGET_VOLUME ? " of zvol " : "";
+	const char *whose = role == TARGET_IMAGE ? "" : t->dataset;
 	if (t->parent && !t->parent_type)
-		return report_error(err, -ENOENT, "parent dataset %s does not exist", t->parent);
+		return report_error(err, -ENOENT, "parent dataset %s%s%s does not exist", t->parent, of, whose);
 	if (t->parent && strcmp(t->parent_type, "filesystem") != 0)
-		return report_error(err, -ENOTDIR, "parent dataset %s is a %s, not a filesystem", t->parent,
-				    t->parent_type);
+		return report_error(err, -ENOTDIR, "parent dataset %s%s%s is a %s, not a filesystem", t->parent,
+				    of, whose, t->parent_type);
 	return 0;
 }

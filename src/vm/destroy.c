@@ -145,6 +145,12 @@ void destroy_plan_show(const struct destroy_plan *p, bool keep_disks, const stru
 		report(rep, REPORT_STEP, "  seed directory %s", p->seed_dir);
 }
 
+/* A signal stops the removal before its next step. */
+static int interrupted(const struct destroy_plan *p, char **err)
+{
+	return report_error(err, -EINTR, "%s: interrupted by signal %s", p->name, signal_name(signal_pending()));
+}
+
 int destroy_plan_run(const struct destroy_plan *p, struct domains *d, bool keep_disks,
 		     const struct report *rep, char **err)
 {
@@ -162,8 +168,7 @@ int destroy_plan_run(const struct destroy_plan *p, struct domains *d, bool keep_
 	}
 	for (size_t i = 0; !keep_disks && p->disks && p->disks[i]; i++) {
 		if (signal_pending())
-			return report_error(err, -EINTR, "%s: interrupted by signal %s", p->name,
-					    signal_name(signal_pending()));
+			return interrupted(p, err);
 		report(rep, REPORT_BEGIN, "Destroying zvol %s", p->disks[i]);
 		r = zfs_destroy(p->disks[i], 0, &why);
 		if (r < 0)
@@ -172,6 +177,8 @@ int destroy_plan_run(const struct destroy_plan *p, struct domains *d, bool keep_
 		report(rep, REPORT_DONE, "done");
 	}
 	if (p->seed_dir) {
+		if (signal_pending())
+			return interrupted(p, err);
 		report(rep, REPORT_BEGIN, "Removing seed directory %s", p->seed_dir);
 		r = seed_dir_remove(p->seed_dir, &why);
 		if (r < 0)

@@ -12,6 +12,7 @@
 #include "inventory.h"
 #include "marks.h"
 #include "names.h"
+#include "size.h"
 #include "strv.h"
 #include "target.h"
 #include "vmplan.h"
@@ -22,66 +23,76 @@
  * (which ends the checks) when a message could not be kept. */
 #define problem(errors, ...) (strv_pushf((errors), __VA_ARGS__) < 0 ? -ENOMEM : -1)
 
-/* A disk qvm is to create: it must not exist, its parent must. */
-/* Every disk's base, target and target's parent, asked in one zfs call:
- * names[3i..3i+2] for disk i, NULL where there is nothing to ask (a blank
- * volume's base, a target with no parent). */
+/* A clone's new volsize: zfs reads it as it reads -V, and it must be a
+ * whole number of the base volume's blocks (the clone keeps them). */
+static int check_clone_volsize(struct vm_plan *p, size_t i, uint64_t blocksize, char ***errors)
+{
+	char *const *props = i ? p->file->extra_disks[i - 1].props : p->file->clone_props;
+	int bad = 0;
+
+	for (size_t j = 0; props && props[j] && bad != -ENOMEM; j++) {
+		char buf[300], bs[32];
+		uint64_t bytes;
+		const char *why;
+		if (strncmp(props[j], "volsize=", 8) != 0)
+			continue;
+		if ((why = qvm_volsize_why(props[j] + 8, &bytes, buf, sizeof(buf))))
+			bad = problem(errors, "invalid volsize '%s' for clone %s: %s", props[j] + 8,
+				      vm_disk_dataset(p, i), why);
+		else if (blocksize && bytes % blocksize)
+			bad = problem(errors, "invalid volsize '%s' for clone %s: not a multiple of the "
+				      "volume block size of %s (%s)", props[j] + 8, vm_disk_dataset(p, i),
+				      vm_disk_base(p, i), size_format(blocksize, bs, sizeof(bs)));
+	}
+	return bad;
+}
+
+/* Every disk's base snapshot, target, target's parent and base volume,
+ * asked in one zfs call: names[4i..4i+3] for disk i, NULL where there is
+ * nothing to ask (a blank volume's base, a target with no parent). */
 static int check_disks(struct vm_plan *p, char ***errors)
 {
-	size_t n = 3 * vm_plan_disks(p);
+	size_t n = 4 * vm_plan_disks(p);
 	_cleanup_free_ const char **names = calloc(n, sizeof(*names));
 	_cleanup_free_ char **types = calloc(n, sizeof(*types));
-	_cleanup_strv_free_ char **parents = NULL;
+	_cleanup_free_ uint64_t *blocksizes = calloc(n, sizeof(*blocksizes));
+	_cleanup_strv_free_ char **owned = NULL;
 	_cleanup_free_ char *err = NULL;
 	int bad = 0, r;
 
-	if (!names || !types)
+	if (!names || !types || !blocksizes)
 		return -ENOMEM;
 	for (size_t i = 0; i < vm_plan_disks(p); i++) {
+		const char *base = vm_disk_base(p, i);
 		char *parent = dataset_parent(vm_disk_dataset(p, i));
-		if (parent && strv_consume(&parents, parent) < 0)
+		char *volume = base ? strndup(base, strcspn(base, "@")) : NULL;
+		if ((parent && strv_consume(&owned, parent) < 0) || (base && strv_consume(&owned, volume) < 0))
 			return -ENOMEM;
-		names[3 * i] = vm_disk_base(p, i);
-		names[3 * i + 1] = vm_disk_dataset(p, i);
-		names[3 * i + 2] = parent;
+		names[4 * i] = base;
+		names[4 * i + 1] = vm_disk_dataset(p, i);
+		names[4 * i + 2] = parent;
+		names[4 * i + 3] = volume;
 	}
-	r = zfs_get_types(names, n, types, &err);
+	r = zfs_get_types(names, n, types, blocksizes, &err);
 	if (r < 0)
 		return problem(errors, "cannot check the base snapshots and target datasets: %s",
 			       err ? err : strerror(-r));
 	for (size_t i = 0; i < vm_plan_disks(p) && bad != -ENOMEM; i++) {
-		struct target t = { .dataset = names[3 * i + 1], .type = types[3 * i + 1],
-				    .parent = names[3 * i + 2], .parent_type = types[3 * i + 2] };
+		struct target t = { .dataset = names[4 * i + 1], .type = types[4 * i + 1],
+				    .parent = names[4 * i + 2], .parent_type = types[4 * i + 2] };
 		_cleanup_free_ char *why = NULL;
-		if (names[3 * i] && !types[3 * i])
-			bad = problem(errors, "base snapshot %s does not exist", names[3 * i]);
+		if (names[4 * i] && !types[4 * i])
+			bad = problem(errors, "base snapshot %s does not exist", names[4 * i]);
 		if (bad != -ENOMEM &&
-		    target_check(&t, i == 0 || names[3 * i] ? TARGET_CLONE : TARGET_VOLUME, &why) < 0)
+		    target_check(&t, i == 0 || names[4 * i] ? TARGET_CLONE : TARGET_VOLUME, &why) < 0)
 			bad = why ? problem(errors, "%s", why) : -ENOMEM;
+		if (bad != -ENOMEM && names[4 * i]) {
+			r = check_clone_volsize(p, i, blocksizes[4 * i + 3], errors);
+			bad = r < 0 ? r : bad;
+		}
 	}
 	for (size_t i = 0; i < n; i++)
 		free(types[i]);
-	return bad;
-}
-
-/* A clone's new volsize: zfs reads it as it reads -V. */
-static int check_clone_volsizes(struct vm_plan *p, char ***errors)
-{
-	int bad = 0;
-
-	for (size_t i = 0; i < vm_plan_disks(p) && bad != -ENOMEM; i++) {
-		char *const *props = i ? p->file->extra_disks[i - 1].props : p->file->clone_props;
-		for (size_t j = 0; vm_disk_base(p, i) && props && props[j]; j++) {
-			char buf[300];
-			uint64_t bytes;
-			const char *why;
-			if (strncmp(props[j], "volsize=", 8) != 0 ||
-			    !(why = qvm_volsize_why(props[j] + 8, &bytes, buf, sizeof(buf))))
-				continue;
-			bad = problem(errors, "invalid volsize '%s' for clone %s: %s", props[j] + 8,
-				      vm_disk_dataset(p, i), why);
-		}
-	}
 	return bad;
 }
 
@@ -107,8 +118,11 @@ static int check_blank_volumes(struct vm_plan *p, char ***errors)
 		r = zfs_create_blank_dry_run(d->dataset, d->volsize, props, &err);
 		if (r == -ENOMEM)
 			return r;
-		if (r < 0)
+		if (r == -EIO)
 			bad = problem(errors, "zfs refuses zvol %s: %s", d->dataset, err ? err : strerror(-r));
+		else if (r < 0)
+			bad = problem(errors, "cannot check zvol %s with zfs create -n: %s", d->dataset,
+				      err ? err : strerror(-r));
 	}
 	return bad;
 }
@@ -183,7 +197,7 @@ static int check_seed_dir(struct vm_plan *p, char ***errors)
 int vm_plan_check(struct vm_plan *p, char ***errors)
 {
 	static int (*const checks[])(struct vm_plan *, char ***) = {
-		check_disks, check_clone_volsizes, check_domain, check_blank_volumes, check_seed_dir,
+		check_disks, check_domain, check_blank_volumes, check_seed_dir,
 	};
 	int bad = 0;
 

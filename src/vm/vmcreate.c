@@ -276,7 +276,8 @@ static int mark_ready(struct vm_plan *p, char **err)
 
 int vm_create(struct vm_plan *p, const struct report *rep, char **err)
 {
-	int r = create_seed(p, rep, err);
+	/* a signal during the checks (a zfs call runs to its end) */
+	int r = signal_pending() ? vm_interrupted(err) : create_seed(p, rep, err);
 
 	for (size_t i = 0; r == 0 && i < vm_plan_disks(p); i++)
 		r = create_disk(p, i, rep, err);

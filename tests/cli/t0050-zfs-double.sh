@@ -107,6 +107,9 @@ t_create_errors() {
 	expect_line "cannot create 'nopool/fs': no such pool 'nopool'" err
 	zfs_fails create -V 0 tank/images/z
 	expect_line "cannot create 'tank/images/z': volume size cannot be zero" err
+	# past the largest offset (zvol_check_volsize: EOVERFLOW, strerror's words on 64-bit)
+	zfs_fails create -s -V 15E tank/images/z
+	expect_line "cannot create 'tank/images/z': Value too large for defined data type" err
 	zfs_fails create -V 1M -o volblocksize=3000 tank/images/z
 	expect_line "cannot create 'tank/images/z': 'volblocksize' must be power of 2 from 512B to 16M" err
 	zfs_fails create -V 1M -b 64M tank/images/z

@@ -151,6 +151,19 @@ t_bad_volume_before_change() {
 	expect_exit 1
 	expect_line "Error validating virtual machine: invalid volsize '1.5Q' for clone tank/images/m10: invalid numeric suffix 'Q'" err
 	expect_nothing_made m10
+	# a size zfs reads, but not a whole number of the base's blocks (16K)
+	sed -i 's/volsize: 1.5Q/volsize: 1.3G/' m10.yaml
+	zfs_log_reset
+	run_qvm vm m10.yaml
+	expect_exit 1
+	expect_line "Error validating virtual machine: invalid volsize '1.3G' for clone tank/images/m10: not a multiple of the volume block size of $BASE@base (16.0 KiB)" err
+	expect_nothing_made m10
+	expect_no_match '^(clone |create -V)' calls
+	# a whole number of them is cloned
+	sed -i 's/volsize: 1.3G/volsize: 1.25G/' m10.yaml
+	run_qvm vm m10.yaml
+	expect_exit 0
+	expect_eq 1342177280 "$(zfs get -H -p -o value volsize tank/images/m10)" "the clone's size"
 }
 test_case 'a bad volsize or zvol property is refused before any change' t_bad_volume_before_change
 

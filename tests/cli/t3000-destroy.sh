@@ -257,4 +257,47 @@ t_usage() {
 }
 test_case 'destroy: usage and invalid names' t_usage
 
+# Answers a question on a pseudo-terminal with ^C (the terminal sends
+# SIGINT to qvm): qvm must not sit at the prompt until Enter.
+t_prompt_interrupted() {
+	need_libvirtd
+	vm_file d9.yaml d9 "$LV_URI"
+	run_qvm vm d9.yaml
+	expect_exit 0
+	/usr/bin/python3 - "$QVM" destroy d9 >"$TEST_DIR/out" 2>&1 <<'PY' || true
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+seen, deadline = b'', time.time() + 30
+while b'[y/N]' not in seen and time.time() < deadline:
+    if select.select([fd], [], [], 1)[0]:
+        seen += os.read(fd, 4096)
+os.write(fd, b'\x03')                  # ^C, as a user types it
+status = None
+while time.time() < deadline + 10:
+    done, st = os.waitpid(pid, os.WNOHANG)
+    if done:
+        status = st
+        break
+    if select.select([fd], [], [], 0.2)[0]:
+        try:
+            seen += os.read(fd, 4096)
+        except OSError:
+            pass
+if status is None:
+    os.kill(pid, 9)
+    print('still waiting at the prompt')
+else:
+    print('signal', os.WTERMSIG(status) if os.WIFSIGNALED(status) else 'none', 'exit',
+          os.WEXITSTATUS(status) if os.WIFEXITED(status) else '-')
+sys.stdout.write(seen.decode(errors='replace'))
+PY
+	expect_match '^signal 2 exit -' "$TEST_DIR/out"
+	expect_match 'Error destroying VM: interrupted by signal SIGINT: nothing destroyed' "$TEST_DIR/out"
+	lv_domain_exists d9
+	zfs list -H -o name tank/images/d9 >/dev/null
+}
+test_case 'destroy: ^C at the question ends qvm at once, nothing destroyed' t_prompt_interrupted
+
 test_done

@@ -266,6 +266,8 @@ static void test_target(void **state)
 	t.type = NULL;
 	t.parent_type = "volume";
 	assert_int_equal(target_check(&t, TARGET_CLONE, &err), -ENOTDIR);
+	assert_string_equal(err, "parent dataset tank/images of clone tank/images/x is a volume, not a filesystem");
+	assert_int_equal(target_check(&t, TARGET_IMAGE, &err), -ENOTDIR);
 	assert_string_equal(err, "parent dataset tank/images is a volume, not a filesystem");
 	t.parent_type = NULL;
 	assert_int_equal(target_check(&t, TARGET_IMAGE, &err), -ENOENT);
@@ -276,7 +278,10 @@ static void test_target(void **state)
 	/* a caller that does not ask about the pool */
 	t.pool = NULL;
 	assert_int_equal(target_check(&t, TARGET_CLONE, &err), -ENOENT);
-	assert_string_equal(err, "parent dataset tank/images does not exist");
+	assert_string_equal(err, "parent dataset tank/images of clone tank/images/x does not exist");
+	/* a VM's disks each say whose parent is missing */
+	assert_int_equal(target_check(&t, TARGET_VOLUME, &err), -ENOENT);
+	assert_string_equal(err, "parent dataset tank/images of zvol tank/images/x does not exist");
 	free(err);
 }
 
@@ -328,7 +333,7 @@ static char *type_of(const char *name)
 {
 	char *type = NULL, *err = NULL;
 
-	assert_int_equal(zfs_get_types((const char *[]){ name }, 1, &type, &err), 0);
+	assert_int_equal(zfs_get_types((const char *[]){ name }, 1, &type, NULL, &err), 0);
 	free(err);
 	return type;
 }

@@ -156,8 +156,9 @@ static void test_signal(void **state)
 	assert_string_equal(text, "killed by SIGKILL");
 	free(text);
 	spawn_result_clear(&res);
-	/* what it said first is the message */
-	check_script("loud", "echo 'going down' >&2; kill -INT $$; sleep 5", 0, -EINTR, "going down", &res);
+	/* what it said first is the message, and how it ended */
+	check_script("loud", "echo 'going down' >&2; kill -INT $$; sleep 5", 0, -EINTR,
+		     "going down (killed by SIGINT)", &res);
 	assert_int_equal(res.signal, 2);
 	spawn_result_clear(&res);
 }

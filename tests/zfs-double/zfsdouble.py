@@ -647,6 +647,14 @@ def allocated(path):
     return s.st_blocks * 512
 
 
+def check_volsize_limit(size, errbuf):
+    """The kernel's zvol_check_volsize: a volume past the largest offset
+    (SPEC_MAXOFFSET_T, 2^63-1 on 64-bit) is EOVERFLOW, which libzfs reports
+    on 64-bit through zfs_standard_error: strerror's words."""
+    if size - 1 > (1 << 63) - 1:
+        raise ZError(errbuf, 'Value too large for defined data type')
+
+
 # ---------------------------------------------------------------------------
 # Devices
 
@@ -654,13 +662,24 @@ def _materialize(path, size, src):
     """Create the device file at path: sparse, size bytes, content from src."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = path + '.zfs-double-tmp'
-    if src and os.path.isfile(src):
-        copy_sparse(src, tmp)
-        with open(tmp, 'r+b') as f:
-            f.truncate(size)
-    else:
-        with open(tmp, 'wb') as f:
-            f.truncate(size)
+    try:
+        if src and os.path.isfile(src):
+            copy_sparse(src, tmp)
+            with open(tmp, 'r+b') as f:
+                f.truncate(size)
+        else:
+            with open(tmp, 'wb') as f:
+                f.truncate(size)
+    except (OSError, OverflowError) as e:
+        # a volume larger than a file here can be (zfs itself made it):
+        # no device node, as when udev fails, and said so
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        err('zfs double: no device for %s: %d bytes cannot be a file here (%s)'
+            % (path, size, e))
+        raise OSError(str(e))
     os.rename(tmp, path)
 
 
@@ -954,6 +973,7 @@ def valid_proplist(dtype, props, existing, errbuf):
                              % (name, nicebytes(bs)))
             if val == 0:
                 raise ZError(errbuf, "'%s' cannot be zero" % name)
+            check_volsize_limit(val, errbuf)
         out[p.name] = val
     return out
 
@@ -1297,6 +1317,7 @@ def zfs_create(st, name, dtype, props):
             raise ZError(errbuf, 'volume size cannot be zero')
         if size % bs:
             raise ZError(errbuf, 'volume size must be a multiple of volume block size')
+        check_volsize_limit(size, errbuf)
     ioctl(errbuf)
     if dtype == VOL:
         local = {k: v for k, v in real.items() if k not in ('volsize', 'volblocksize')}
