@@ -427,4 +427,28 @@ t_quiet() {
 }
 test_case '-q/--quiet: no output on success, errors still on stderr' t_quiet
 
+
+t_qemu_img_killed() {
+	# qemu-img killed by someone else (the OOM killer): its failure, how it
+	# ended, exit 1 - not an interruption of qvm
+	image 6
+	qemu-img convert -f raw -O qcow2 disk.raw disk.qcow2
+	mkdir -p bin
+	for step in info check convert; do
+		cat >bin/qemu-img <<-EOT
+		#!/bin/bash
+		if [ "\$1" = $step ]; then echo "qemu-img: going down" >&2; kill -KILL \$\$; fi
+		exec /usr/bin/qemu-img "\$@"
+		EOT
+		chmod +x bin/qemu-img
+		zfs_snapshot_state before
+		PATH=$PWD/bin:$PATH run_qvm import disk.qcow2 $ZV
+		expect_exit 1
+		expect_match "^Error importing cloud image: .*qemu-img: going down \(killed by SIGKILL\)$" err
+		expect_no_match 'interrupted' err
+		expect_rolled_back before
+	done
+}
+test_case 'qemu-img killed by a signal qvm did not get: its failure, rolled back' t_qemu_img_killed
+
 test_done

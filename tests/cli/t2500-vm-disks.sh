@@ -188,4 +188,24 @@ t_name_follows() {
 }
 test_case '--name: every disk follows the name' t_name_follows
 
+
+t_signal_during_checks() {
+	# a signal while zfs judges a new volume (create -n runs to its end):
+	# qvm stops before its first change, and dies of the signal
+	fault_shims
+	disks_file m11.yaml m11
+	zfs_snapshot_state before
+	zfs_log_reset
+	FAULT_DELAY=create:2 "$QVM" vm m11.yaml >out 2>err & pid=$!
+	for _ in $(seq 100); do [ -e "$FAULT_MARK" ] && break; sleep 0.1; done
+	expect_file_exists "$FAULT_MARK"
+	kill -INT $pid
+	status=0; wait $pid || status=$?
+	expect_eq 130 "$status" "exit status"
+	expect_match 'interrupted by signal SIGINT' err
+	expect_no_match 'Creating cloud-init seed' out
+	expect_nothing_made m11
+}
+test_case 'a signal during the checks: nothing made, qvm dies of it' t_signal_during_checks
+
 test_done
