@@ -77,6 +77,12 @@ int log_verror(const char *task, const char *fmt, va_list ap)
 	return -1;
 }
 
+void log_output_failed(int errnum)
+{
+	fprintf(stderr, "Error writing output: %s\n", strerror(errnum));
+	fflush(stderr);
+}
+
 int log_error(const char *task, const char *fmt, ...)
 {
 	va_list ap;

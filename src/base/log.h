@@ -25,6 +25,10 @@ int log_error(const char *task, const char *fmt, ...) __attribute__((format(prin
 #include <stdarg.h>
 int log_verror(const char *task, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
+/* "Error writing output: <strerror(errnum)>": for when stdout itself
+ * failed (it is not touched: it may be closed). */
+void log_output_failed(int errnum);
+
 /* "Warning: <description>" on stderr. */
 void log_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

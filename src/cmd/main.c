@@ -200,8 +200,7 @@ static int finish_stdout(int status)
 {
 	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0) {
 		if (errno != EPIPE)
-			/* not log_error: it flushes stdout, which may be closed */
-			fprintf(stderr, "Error writing output: %s\n", strerror(errno));
+			log_output_failed(errno);
 		return 1;
 	}
 	return status;
