@@ -136,6 +136,11 @@ static int spool_blocks(struct import *im, const char *label, uint64_t total, bl
 		return -1;
 	report(im->rep, REPORT_BEGIN, "%s", label);
 	progress_start(&pr, im->rep, im->req.live, label, total);
+	if (ctx == &im->in) {
+		/* the source itself: its bytes as they arrive */
+		im->in.on_read = progress_cb;
+		im->in.on_read_ctx = &pr;
+	}
 	*end = 0;
 	for (;;) {
 		const void *data;
@@ -146,6 +151,7 @@ static int spool_blocks(struct import *im, const char *label, uint64_t total, bl
 		if (r <= 0)
 			break;
 		if (spool_write(&im->tmp, data, len, off, &im->err) < 0) {
+			im->in.on_read = NULL;
 			progress_end(&pr);
 			return -1;
 		}
@@ -153,6 +159,7 @@ static int spool_blocks(struct import *im, const char *label, uint64_t total, bl
 			*end = off + len;
 		progress_update(&pr, *end);
 	}
+	im->in.on_read = NULL;
 	progress_end(&pr);
 	return r < 0 ? read_failed(im, r) : 0;
 }

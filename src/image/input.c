@@ -63,6 +63,8 @@ ssize_t input_read(struct input *in, void *buf, size_t len)
 		if (in->hash)
 			digest_update(in->hash, buf, (size_t)n);
 		in->consumed += (uint64_t)n;
+		if (in->on_read)
+			in->on_read(in->consumed, in->size, in->on_read_ctx);
 	}
 	return n;
 }

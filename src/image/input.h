@@ -26,6 +26,10 @@ struct input {
 	size_t peek_pos;             /* of a download, how much read() replayed */
 	unsigned char *block;        /* input_next()'s buffer */
 	uint64_t next_off;
+	/* if set: told of every read, with consumed (a download's progress
+	 * moves as its bytes arrive, not a block at a time) */
+	void (*on_read)(uint64_t consumed, uint64_t total, void *ctx);
+	void *on_read_ctx;
 };
 
 /*

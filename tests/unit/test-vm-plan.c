@@ -358,6 +358,7 @@ static void test_batch(void **state)
 	assert_string_equal(err, "1 of 2 VMs created without a known address");
 	free(line);
 	free(TAKE_PTR(err));
+	vm_batch_clear(&b);
 
 	/* a signal before the third of five */
 	vm_batch_init(&b, 5, false);
