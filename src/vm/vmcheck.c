@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* vm_plan_check: the host asked, nothing changed. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,6 @@
 #include "inventory.h"
 #include "marks.h"
 #include "names.h"
-#include "size.h"
 #include "strv.h"
 #include "target.h"
 #include "vmplan.h"
@@ -22,6 +22,19 @@
 /* Each check adds its problems to *errors: -1 when it found one, -ENOMEM
  * (which ends the checks) when a message could not be kept. */
 #define problem(errors, ...) (strv_pushf((errors), __VA_ARGS__) < 0 ? -ENOMEM : -1)
+
+/* A volume block size (a power of two) as zfs prints one: "512B", "16K",
+ * "1M". */
+static const char *block_size_text(uint64_t bs, char *buf, size_t size)
+{
+	if (bs >= (1u << 20) && bs % (1u << 20) == 0)
+		snprintf(buf, size, "%" PRIu64 "M", bs >> 20);
+	else if (bs >= 1024 && bs % 1024 == 0)
+		snprintf(buf, size, "%" PRIu64 "K", bs >> 10);
+	else
+		snprintf(buf, size, "%" PRIu64 "B", bs);
+	return buf;
+}
 
 /* A clone's new volsize: zfs reads it as it reads -V, and it must be a
  * whole number of the base volume's blocks (the clone keeps them). */
@@ -40,9 +53,10 @@ static int check_clone_volsize(struct vm_plan *p, size_t i, uint64_t blocksize, 
 			bad = problem(errors, "invalid volsize '%s' for clone %s: %s", props[j] + 8,
 				      vm_disk_dataset(p, i), why);
 		else if (blocksize && bytes % blocksize)
-			bad = problem(errors, "invalid volsize '%s' for clone %s: not a multiple of the "
-				      "volume block size of %s (%s)", props[j] + 8, vm_disk_dataset(p, i),
-				      vm_disk_base(p, i), size_format(blocksize, bs, sizeof(bs)));
+			/* zfs's words (zfs_nicebytes: "16K", "512B") */
+			bad = problem(errors, "invalid volsize '%s' for clone %s: 'volsize' must be a multiple "
+				      "of volume block size (%s)", props[j] + 8, vm_disk_dataset(p, i),
+				      block_size_text(blocksize, bs, sizeof(bs)));
 	}
 	return bad;
 }

@@ -156,7 +156,7 @@ t_bad_volume_before_change() {
 	zfs_log_reset
 	run_qvm vm m10.yaml
 	expect_exit 1
-	expect_line "Error validating virtual machine: invalid volsize '1.3G' for clone tank/images/m10: not a multiple of the volume block size of $BASE@base (16.0 KiB)" err
+	expect_line "Error validating virtual machine: invalid volsize '1.3G' for clone tank/images/m10: 'volsize' must be a multiple of volume block size (16K)" err
 	expect_nothing_made m10
 	expect_no_match '^(clone |create -V)' calls
 	# a whole number of them is cloned
