@@ -60,6 +60,13 @@ int cmd_cleanup(int argc, char **argv, const struct cmd_opts *opts)
 		log_step("Nothing removed; run 'qvm cleanup --yes' to remove them");
 	for (size_t i = 0; go > 0 && i < l.n; i++) {
 		_cleanup_free_ char *err = NULL;
+		if (signal_pending()) {
+			size_t left = l.n - i;
+			leftovers_clear(&l);
+			return log_error(TASK, "interrupted by signal %s: %zu leftover%s not removed; run "
+					 "'qvm cleanup' again", signal_name(signal_pending()), left,
+					 left == 1 ? "" : "s");
+		}
 		if (leftover_remove(&l, &l.items[i], domains, &log_report, &err) < 0) {
 			if (err)
 				log_error(TASK, "%s", err);

@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "confirm.h"
@@ -57,7 +59,11 @@ int confirm(bool yes, const char *fmt, ...)
 		putchar('\n');
 		return -EINTR;
 	}
-	if (!fgets(answer, sizeof(answer), stdin))
+	if (!fgets(answer, sizeof(answer), stdin)) {
+		/* ^D: what follows starts on a line of its own */
+		putchar('\n');
 		return 0;
-	return answer[0] == 'y' || answer[0] == 'Y';
+	}
+	answer[strcspn(answer, "\n")] = '\0';
+	return strcasecmp(answer, "y") == 0 || strcasecmp(answer, "yes") == 0;
 }

@@ -10,7 +10,8 @@
 #define CONFIRM_NO_TERMINAL "standard input is not a terminal (use --yes)"
 
 /* 1 when yes (--yes was given); else prints the question with " [y/N] "
- * and reads the answer: 1 yes, 0 no (or no answer), -ENOTTY when standard
+ * and reads the answer: 1 yes ("y" or "yes", any case), 0 anything else
+ * (or no answer), -ENOTTY when standard
  * input is not a terminal: nothing was asked; -EINTR when a signal came
  * while it waited. */
 int confirm(bool yes, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

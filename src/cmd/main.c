@@ -301,9 +301,9 @@ int main(int argc, char **argv)
 		signal(SIGPIPE, SIG_IGN);
 	r = cmd->run(nargs, operands ? operands : (char *[]){ NULL }, &opts) == 0 ? 0 : 1;
 	r = finish_stdout(r);
-	/* rolled back already; now let the caller see how qvm was stopped */
-	if (r != 0)
-		signals_reraise();
+	/* rolled back already (or the work was done before it was noticed):
+	 * now let the caller see how qvm was stopped, as a shell expects */
+	signals_reraise();
 out:
 	strv_free(operands);
 	for (int i = 0; i < OPT__MAX; i++)

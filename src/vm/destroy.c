@@ -146,9 +146,21 @@ void destroy_plan_show(const struct destroy_plan *p, bool keep_disks, const stru
 }
 
 /* A signal stops the removal before its next step. */
-static int interrupted(const struct destroy_plan *p, char **err)
+/* A signal stops the removal before its next step: what is left (disks
+ * from disk on, unless kept; the seed) is named. */
+static int interrupted(const struct destroy_plan *p, size_t disk, bool keep_disks, char **err)
 {
-	return report_error(err, -EINTR, "%s: interrupted by signal %s", p->name, signal_name(signal_pending()));
+	_cleanup_strv_free_ char **left = NULL;
+	_cleanup_free_ char *list = NULL;
+
+	for (size_t i = disk; !keep_disks && p->disks && p->disks[i]; i++)
+		if (strv_pushf(&left, "zvol %s", p->disks[i]) < 0)
+			return -ENOMEM;
+	if (p->seed_dir && strv_pushf(&left, "seed directory %s", p->seed_dir) < 0)
+		return -ENOMEM;
+	list = strv_join(left, ", ");
+	return report_error(err, -EINTR, "%s: interrupted by signal %s; left: %s; run 'qvm destroy %s' again",
+			    p->name, signal_name(signal_pending()), list ? list : "", p->name);
 }
 
 int destroy_plan_run(const struct destroy_plan *p, struct domains *d, bool keep_disks,
@@ -168,7 +180,7 @@ int destroy_plan_run(const struct destroy_plan *p, struct domains *d, bool keep_
 	}
 	for (size_t i = 0; !keep_disks && p->disks && p->disks[i]; i++) {
 		if (signal_pending())
-			return interrupted(p, err);
+			return interrupted(p, i, keep_disks, err);
 		report(rep, REPORT_BEGIN, "Destroying zvol %s", p->disks[i]);
 		r = zfs_destroy(p->disks[i], 0, &why);
 		if (r < 0)
@@ -178,7 +190,7 @@ int destroy_plan_run(const struct destroy_plan *p, struct domains *d, bool keep_
 	}
 	if (p->seed_dir) {
 		if (signal_pending())
-			return interrupted(p, err);
+			return interrupted(p, SIZE_MAX, true, err);
 		report(rep, REPORT_BEGIN, "Removing seed directory %s", p->seed_dir);
 		r = seed_dir_remove(p->seed_dir, &why);
 		if (r < 0)

@@ -97,11 +97,15 @@ static int check_disks(struct vm_plan *p, char ***errors)
 		_cleanup_free_ char *why = NULL;
 		if (names[4 * i] && !types[4 * i])
 			bad = problem(errors, "base snapshot %s does not exist", names[4 * i]);
+		else if (names[4 * i] && types[4 * i + 3] && strcmp(types[4 * i + 3], "volume") != 0)
+			bad = problem(errors, "base %s is a snapshot of a %s, not of a volume", names[4 * i],
+				      types[4 * i + 3]);
 		if (bad != -ENOMEM &&
 		    target_check(&t, i == 0 || names[4 * i] ? TARGET_CLONE : TARGET_VOLUME, &why) < 0)
 			bad = why ? problem(errors, "%s", why) : -ENOMEM;
 		if (bad != -ENOMEM && names[4 * i]) {
-			r = check_clone_volsize(p, i, blocksizes[4 * i + 3], errors);
+			/* a block size only for a base that exists */
+			r = check_clone_volsize(p, i, types[4 * i] ? blocksizes[4 * i + 3] : 0, errors);
 			bad = r < 0 ? r : bad;
 		}
 	}

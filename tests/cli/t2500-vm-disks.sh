@@ -208,4 +208,19 @@ t_signal_during_checks() {
 }
 test_case 'a signal during the checks: nothing made, qvm dies of it' t_signal_during_checks
 
+t_base_not_volume() {
+	# a snapshot of a filesystem clones, but is no disk: refused first
+	zfs create tank/images/fs
+	zfs snapshot tank/images/fs@base
+	disks_file m12.yaml m12
+	sed -i "s|base: $DATA@v1|base: tank/images/fs|" m12.yaml
+	zfs_snapshot_state before
+	zfs_log_reset
+	run_qvm vm m12.yaml
+	expect_exit 1
+	expect_line "Error validating virtual machine: base tank/images/fs@base is a snapshot of a filesystem, not of a volume" err
+	expect_nothing_made m12
+}
+test_case 'a base that is a filesystem snapshot: refused before any change' t_base_not_volume
+
 test_done

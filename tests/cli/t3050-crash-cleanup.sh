@@ -189,4 +189,23 @@ test_case 'cleanup without --yes and without a terminal removes nothing' '
 	zfs list tank/images/deb@base >/dev/null
 '
 
+test_case 'cleanup stopped by a signal between leftovers: dies of it, says what is left' '
+	for i in 1 2 3; do
+		zfs create -s -V 1M -o qvm:kind=image -o qvm:state=creating -o qvm:run=1-dead tank/images/left$i
+	done
+	rm -f "$FAULT_MARK"
+	FAULT_DELAY=destroy:1 "$QVM" cleanup --yes >out 2>err & pid=$!
+	for ((i = 0; i < 100; i++)); do [ -e "$FAULT_MARK" ] && break; sleep 0.05; done
+	kill -TERM $pid
+	status=0; wait $pid || status=$?
+	cat out err
+	expect_eq 143 "$status" "exit status"
+	expect_match "^Error cleaning up: interrupted by signal SIGTERM: 2 leftovers not removed; run .qvm cleanup. again$" err
+	expect_eq 2 "$(zfs list -H -o name -t volume | grep -c "^tank/images/left")" "leftovers left"
+	run_qvm cleanup --yes
+	expect_exit 0
+	expect_eq 0 "$(zfs list -H -o name -t volume | grep -c "^tank/images/left" || true)" "leftovers left"
+	zfs list tank/images/not-qvms >/dev/null
+'
+
 test_done

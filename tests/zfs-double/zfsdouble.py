@@ -647,14 +647,6 @@ def allocated(path):
     return s.st_blocks * 512
 
 
-def check_volsize_limit(size, errbuf):
-    """The kernel's zvol_check_volsize: a volume past the largest offset
-    (SPEC_MAXOFFSET_T, 2^63-1 on 64-bit) is EOVERFLOW, which libzfs reports
-    on 64-bit through zfs_standard_error: strerror's words."""
-    if size - 1 > (1 << 63) - 1:
-        raise ZError(errbuf, 'Value too large for defined data type')
-
-
 # ---------------------------------------------------------------------------
 # Devices
 
@@ -973,7 +965,6 @@ def valid_proplist(dtype, props, existing, errbuf):
                              % (name, nicebytes(bs)))
             if val == 0:
                 raise ZError(errbuf, "'%s' cannot be zero" % name)
-            check_volsize_limit(val, errbuf)
         out[p.name] = val
     return out
 
@@ -1317,7 +1308,6 @@ def zfs_create(st, name, dtype, props):
             raise ZError(errbuf, 'volume size cannot be zero')
         if size % bs:
             raise ZError(errbuf, 'volume size must be a multiple of volume block size')
-        check_volsize_limit(size, errbuf)
     ioctl(errbuf)
     if dtype == VOL:
         local = {k: v for k, v in real.items() if k not in ('volsize', 'volblocksize')}
@@ -2047,8 +2037,13 @@ def do_set(st, args):
                     d['volsize'] = v
                     path = device_path(n)
                     if os.path.isfile(path):
-                        with open(path, 'r+b') as f:
-                            f.truncate(v)
+                        try:
+                            with open(path, 'r+b') as f:
+                                f.truncate(v)
+                        except (OSError, OverflowError) as e:
+                            # zfs did it; the device here cannot follow
+                            err('zfs double: device %s keeps its size: %d bytes cannot be '
+                                'a file here (%s)' % (path, v, e))
                     continue
                 if v == 'auto' and k == 'refreservation':
                     v = resv_for(d['volsize'], d['volblocksize'])
