@@ -242,10 +242,11 @@ int zfs_get_types(const char *const *names, size_t n, char **types, uint64_t *bl
 		if (parse_u64(tab2 + 1, &bs) < 0)
 			bs = 0;
 		for (size_t i = 0; i < n; i++) {
-			if (names[i] && !types[i] && strcmp(names[i], line) == 0 && blocksizes)
+			if (!names[i] || types[i] || strcmp(names[i], line) != 0)
+				continue;
+			if (blocksizes)
 				blocksizes[i] = bs;
-			if (names[i] && !types[i] && strcmp(names[i], line) == 0 &&
-			    !(types[i] = strdup(tab + 1))) {
+			if (!(types[i] = strdup(tab + 1))) {
 				for (size_t j = 0; j < n; j++)
 					free(TAKE_PTR(types[j]));
 				return -ENOMEM;

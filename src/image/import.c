@@ -408,9 +408,6 @@ static int import_into(struct import *im)
 	_cleanup_free_ char *device = NULL;
 	_cleanup_close_ int dev_fd = -1;
 
-	/* a signal during the checks (a zfs call runs to its end) */
-	if (signal_pending())
-		return import_interrupted(im);
 	if (!size_round_up(im->size_opt ? im->size_opt : im->image_size, MIB, &im->volsize))
 		return import_fail(im, "image '%s' is too large", im->source);
 	device = settings_zvol_device(im->req.zvol);
