@@ -148,6 +148,33 @@ static bool param_name(const char *p, size_t len, char *out, size_t size)
 	return true;
 }
 
+/* A URI's path as libvirt reads it (xmlParseURI: after "scheme:" and any
+ * "//authority", up to '?' or '#', %XX decoded), in buf; false if it does
+ * not fit. "qemu:/embed" and "qemu:///%65mbed" are both "/embed". */
+static bool uri_path(const char *uri, char *buf, size_t size)
+{
+	const char *p = strchr(uri, ':');
+	size_t n = 0;
+
+	p = p ? p + 1 : uri;
+	if (p[0] == '/' && p[1] == '/')
+		p += 2 + strcspn(p + 2, "/?#");
+	for (; *p && *p != '?' && *p != '#'; p++) {
+		unsigned v;
+		if (n + 1 >= size)
+			return false;
+		if (p[0] == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2]) &&
+		    sscanf(p + 1, "%2x", &v) == 1) {
+			buf[n++] = (char)v;
+			p += 2;
+		} else {
+			buf[n++] = *p;
+		}
+	}
+	buf[n] = '\0';
+	return true;
+}
+
 bool libvirt_uri_safe(const char *uri, const char **why)
 {
 	static const char *const transports[] = { "unix", "ssh", "libssh", "libssh2", "tls", "tcp" };
@@ -156,6 +183,7 @@ bool libvirt_uri_safe(const char *uri, const char **why)
 	size_t scheme = strcspn(uri, ":/?");
 	const char *plus = memchr(uri, '+', scheme), *q;
 	const char *dummy;
+	char path[512];
 
 	if (!why)
 		why = &dummy;
@@ -180,24 +208,21 @@ bool libvirt_uri_safe(const char *uri, const char **why)
 			return false;
 		}
 	}
-	/* the test driver reads the file its path names: only its own model */
-	if (scheme >= 4 && strncasecmp(uri, "test", 4) == 0 && (scheme == 4 || uri[4] == '+')) {
-		const char *path = strstr(uri, "://");
-		path = path ? path + 3 + strcspn(path + 3, "/?#") : NULL;
-		if (!path || strncmp(path, "/default", 8) != 0 || (path[8] && path[8] != '?')) {
-			*why = "the test driver's URI names a file for it to read (only test:///default is allowed)";
-			return false;
-		}
+	if (!uri_path(uri, path, sizeof(path))) {
+		*why = "its path is too long to check";
+		return false;
 	}
-	/* DRIVER:///embed?root=DIR runs the driver inside the process, as root
-	 * here, on a directory the URI chooses */
-	{
-		const char *path = strstr(uri, "://");
-		path = path ? path + 3 + strcspn(path + 3, "/?#") : NULL;
-		if (path && strncasecmp(path, "/embed", 6) == 0 && (!path[6] || strchr("/?#", path[6]))) {
-			*why = "an embedded driver (/embed) runs inside qvm on a directory the URI names";
-			return false;
-		}
+	/* the test driver reads the file its path names: only its own model */
+	if (scheme >= 4 && strncasecmp(uri, "test", 4) == 0 && (scheme == 4 || uri[4] == '+') &&
+	    (!strstr(uri, "://") || strcmp(path, "/default") != 0)) {
+		*why = "the test driver's URI names a file for it to read (only test:///default is allowed)";
+		return false;
+	}
+	/* DRIVER:///embed?root=DIR (or DRIVER:/embed) runs the driver inside
+	 * the process, as root here, on a directory the URI chooses */
+	if (strncasecmp(path, "/embed", 6) == 0 && (!path[6] || path[6] == '/')) {
+		*why = "an embedded driver (/embed) runs inside qvm on a directory the URI names";
+		return false;
 	}
 	/* libvirt splits the query on '&' and ';' and decodes each name */
 	q = strchr(uri, '?');

@@ -177,7 +177,8 @@ t_connect_programs() {
 		"__virtinst_test__test:///etc/passwd" \
 		"qemu+libssh://localhost/system?known_hosts=$TEST_DIR/kh&known_hosts_verify=auto" \
 		"test:///etc/passwd" "qemu:///embed?root=$TEST_DIR/root" "QEMU:///Embed/?root=/" \
-		"lxc:///embed"; do
+		"lxc:///embed" "qemu:/embed?root=$TEST_DIR/root" "qemu:///%65mbed?root=$TEST_DIR/root" \
+		"test:/etc/passwd" "test:///%2Fetc/passwd"; do
 		vm_yaml c.yaml web1 "connect: $uri"
 		for dry in "" --dry-run; do
 			# shellcheck disable=SC2086
