@@ -68,6 +68,25 @@ int fetch_is_url(const char *s)
 	return strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0;
 }
 
+char *fetch_url_redacted(const char *url)
+{
+	const char *auth = strstr(url, "://"), *at, *colon;
+	size_t len;
+	char *out;
+
+	if (!auth)
+		return strdup(url);
+	auth += 3;
+	len = strcspn(auth, "/?#");
+	at = memrchr(auth, '@', len);
+	colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	if (!colon)
+		return strdup(url);
+	if (asprintf(&out, "%.*s***%s", (int)(colon + 1 - url), url, at) < 0)
+		return NULL;
+	return out;
+}
+
 static size_t on_data(char *data, size_t size, size_t n, void *userdata)
 {
 	struct fetch *f = userdata;

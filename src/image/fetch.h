@@ -13,6 +13,9 @@ struct fetch;
 
 /* True if s is an http:// or https:// URL (case-insensitive scheme). */
 int fetch_is_url(const char *s);
+/* url with the password of its user:password@ part (if any) as "***":
+ * what qvm prints and records. malloc'd; NULL on ENOMEM. */
+char *fetch_url_redacted(const char *url);
 
 /* Starts downloading url. Returns 0 or -ENOMEM / -EINVAL (curl refused the
  * URL; fetch_error() says why, f is still returned to be freed). */

@@ -18,7 +18,9 @@
 
 struct import {
 	struct import_request req;
-	const char *source;          /* req.source */
+	char *source;                /* req.source as messages show it: a
+				      * URL's password masked, control
+				      * characters escaped */
 	int is_url;
 	const struct report *rep;    /* of the call running */
 	char *err;                   /* what went wrong, for the caller */

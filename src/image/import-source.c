@@ -60,7 +60,7 @@ static int open_local(struct import *im)
 	uint64_t size = 0;
 
 	/* O_NONBLOCK: a FIFO must not make us wait for a writer */
-	fd = open(im->source, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	fd = open(im->req.source, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return import_fail(im, "cannot open image '%s': %s", im->source, strerror(errno));
 	if (fstat(fd, &st) < 0)
@@ -87,7 +87,7 @@ int import_open_source(struct import *im)
 	int r;
 
 	if (im->is_url) {
-		r = fetch_open(im->source, &im->in.fetch);
+		r = fetch_open(im->req.source, &im->in.fetch);
 		if (r == -EINVAL)
 			return import_fail(im, "cannot download %s: %s", im->source, fetch_error(im->in.fetch));
 		if (r < 0)
@@ -318,7 +318,7 @@ static int unpack_to_temp(struct import *im, enum source_format inner)
 static int url_xz_size(struct import *im)
 {
 	_cleanup_(fetch_ranges_release) struct fetch_ranges fr = {
-		.url = im->source, .window = 64u << 10,
+		.url = im->req.source, .window = 64u << 10,
 	};
 	int r = source_xz_size_at(fetch_ranges_read, &fr, im->in.size, &im->image_size);
 

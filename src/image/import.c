@@ -4,6 +4,7 @@
  * import-source.c), then the changes, each recorded in the undo journal:
  * the zvol, the image written into it, its @base snapshot, its mark. */
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "imgwrite.h"
 #include "import-job.h"
 #include "marks.h"
+#include "msgtext.h"
 #include "names.h"
 #include "progress.h"
 #include "qemuimg.h"
@@ -151,6 +153,23 @@ static int check_target(struct import *im)
 	return target_check(&t, TARGET_IMAGE, &im->err) < 0 ? -1 : 0;
 }
 
+/* The source as messages show it: a URL's password masked, control
+ * characters escaped (a URL or a path may hold anything). */
+static char *shown_source(const char *source, bool is_url)
+{
+	_cleanup_free_ char *redacted = is_url ? fetch_url_redacted(source) : strdup(source);
+	size_t size;
+	char *shown;
+
+	if (!redacted)
+		return NULL;
+	size = 4 * strlen(redacted) + 4;    /* each byte at most "\xNN" */
+	if (!(shown = malloc(size)))
+		return NULL;
+	msg_text(shown, size, redacted, strlen(redacted));
+	return shown;
+}
+
 struct import *import_new(const struct import_request *req)
 {
 	struct import *im = calloc(1, sizeof(*im));
@@ -158,10 +177,13 @@ struct import *import_new(const struct import_request *req)
 	if (!im)
 		return NULL;
 	im->req = *req;
-	im->source = req->source;
 	im->is_url = fetch_is_url(req->source);
 	im->in.fd = -1;
 	im->tmp.fd = -1;
+	if (!(im->source = shown_source(req->source, im->is_url))) {
+		free(im);
+		return NULL;
+	}
 	return im;
 }
 
@@ -184,7 +206,7 @@ static int check(struct import *im)
 		return import_fail(im, "QVM_DEVICE_TIMEOUT must be a whole number of seconds (0-86400)");
 	if (im->req.size && import_size_parse(im->req.size, &im->size_opt, &im->err) < 0)
 		return -1;
-	im->name = import_source_name(im->source);
+	im->name = import_source_name(im->req.source);
 	if (!im->name)
 		return import_fail(im, "%s", strerror(ENOMEM));
 	if (expected_digest(im) < 0)
@@ -205,8 +227,8 @@ static int check(struct import *im)
 		       size_format(im->in.size, sz, sizeof(sz)));
 	else
 		report(im->rep, REPORT_DONE, "%s", source_format_name(im->fmt));
-	im->mark_source = im->is_url ? strdup(im->source) : realpath(im->source, NULL);
-	if (!im->mark_source && !(im->mark_source = strdup(im->source)))
+	im->mark_source = im->is_url ? fetch_url_redacted(im->req.source) : realpath(im->req.source, NULL);
+	if (!im->mark_source && !(im->mark_source = strdup(im->req.source)))
 		return import_fail(im, "%s", strerror(ENOMEM));
 	return import_examine(im);
 }
@@ -451,6 +473,7 @@ void import_end(struct import *im)
 	spool_close(&im->tmp);
 	free(im->qemu_path);
 	free(im->mark_source);
+	free(im->source);
 	free(im->name);
 	free(im->err);
 	free(im);

@@ -545,4 +545,29 @@ t_messages() {
 }
 test_case 'messages: the zvol'"'"'s real size; a Content-Length that is not a size' t_messages
 
+t_url_secrets() {
+	# a password in the URL is neither shown nor recorded; control
+	# characters in it reach no terminal
+	image 3
+	mkdir www
+	cp disk.raw www/
+	serve www
+	local host=${URL#http://}
+	run_qvm import "http://bob:hunter2@$host/disk.raw" tank/images/cred
+	expect_exit 0
+	expect_no_match hunter2 out
+	expect_match "^Imported http://bob:\*\*\*@$host/disk\.raw as tank/images/cred@base" out
+	expect_eq "http://bob:***@$host/disk.raw" "$(zfs get -H -o value qvm:source tank/images/cred)" "qvm:source"
+	run_qvm images --json
+	expect_no_match hunter2 out
+	zfs_snapshot_state before
+	run_qvm import "$URL/disk.raw?a=$(printf '\033]0;PWN\007')" tank/images/esc
+	expect_exit 1
+	expect_no_match $'\e' out
+	expect_no_match $'\e' err
+	expect_match '\\x1b\]0;PWN\\x07' err
+	expect_rolled_back before
+}
+test_case 'a URL: its password masked in messages and in qvm:source, control characters escaped' t_url_secrets
+
 test_done

@@ -124,6 +124,25 @@ static void test_source_name(void **state)
 	}
 }
 
+/* A URL's password is masked in what is shown and recorded. */
+static void test_url_redacted(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "http://bob:hunter2@h:8080/d.raw", "http://bob:***@h:8080/d.raw" },
+		{ "https://bob@h/d.raw", "https://bob@h/d.raw" },
+		{ "https://h/d.raw?u=a:b@c", "https://h/d.raw?u=a:b@c" },
+		{ "http://a:b@c:d@h/x", "http://a:***@h/x" },
+		{ "disk.raw", "disk.raw" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *shown = fetch_url_redacted(cases[i][0]);
+		assert_string_equal(shown, cases[i][1]);
+		free(shown);
+	}
+}
+
 static void test_size(void **state)
 {
 	uint64_t v = 0;
@@ -412,6 +431,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_source_name),
+		cmocka_unit_test(test_url_redacted),
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_request),
 		cmocka_unit_test(test_spool),
