@@ -229,13 +229,18 @@ static void check_refused(struct check *c, const struct ynode *vm)
 		if (k->kind != YNODE_SCALAR || k->len < 2)
 			continue;
 		/* "--osinfo list", "--disk help", "--network ?": virt-install
-		 * prints what it knows and stops, having created nothing */
-		if (v->kind == YNODE_SCALAR &&
-		    (strcmp(v->value, "help") == 0 || strcmp(v->value, "?") == 0 ||
-		     (strcmp(v->value, "list") == 0 && (strcmp(k->value, "osinfo") == 0 ||
-							  strcmp(k->value, "os-variant") == 0))))
-			err_node(c, v, "'%s: %s' would make virt-install print what it knows and create nothing",
-				 text(t, k), v->value);
+		 * prints what it knows and stops, having created nothing; each
+		 * item of a sequence is an option of its own */
+		size_t n = v->kind == YNODE_SEQUENCE ? v->n : 1;
+		for (size_t j = 0; j < n; j++) {
+			const struct ynode *o = v->kind == YNODE_SEQUENCE ? v->items[j] : v;
+			if (o->kind == YNODE_SCALAR &&
+			    (strcmp(o->value, "help") == 0 || strcmp(o->value, "?") == 0 ||
+			     (strcmp(o->value, "list") == 0 && (strcmp(k->value, "osinfo") == 0 ||
+								  strcmp(k->value, "os-variant") == 0))))
+				err_node(c, o, "'%s: %s' would make virt-install print what it knows and create "
+					 "nothing", text(t, k), o->value);
+		}
 	}
 }
 

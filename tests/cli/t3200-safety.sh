@@ -223,7 +223,7 @@ t_no_vm_made() {
 	# options that make virt-install print and stop - qvm would call that a
 	# VM made - or wait for the guest to shut down, or rename the VM
 	for line in "help: true" "version: true" "print-step: all" "wait: 5" "autoconsole: text" \
-		"test-stub-command: true" "os-variant: list" "controller: help" "sound: '?'" \
+		"test-stub-command: true" "os-variant: list" "controller: help" "sound: '?'" "controller: [usb, help]" "os-variant: [list]" \
 		"nam: other" "na: other"; do
 		vm_yaml n.yaml web1 "$line"
 		run_qvm vm n.yaml
