@@ -30,6 +30,8 @@ void inventory_clear(struct inventory *inv)
 		free(v->sha512);
 		free(v->disk);
 		free(v->run);
+		free(v->osinfo);
+		free(v->user);
 	}
 	free(inv->v);
 	inv->v = NULL;
@@ -51,6 +53,8 @@ static char **field_of(struct volume *v, const char *prop)
 		{ "qvm:sha512", offsetof(struct volume, sha512) },
 		{ "qvm:disk", offsetof(struct volume, disk) },
 		{ "qvm:run", offsetof(struct volume, run) },
+		{ "qvm:osinfo", offsetof(struct volume, osinfo) },
+		{ "qvm:user", offsetof(struct volume, user) },
 	};
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
@@ -65,7 +69,7 @@ static char **field_of(struct volume *v, const char *prop)
  * who made the volume. */
 static const char *const props[] = { "volsize", "used", "origin", "qvm:kind", "qvm:vm", "qvm:connect", "qvm:uuid",
 				      "qvm:state", "qvm:source", "qvm:sha256", "qvm:sha512", "qvm:disk",
-				      "qvm:run", NULL };
+				      "qvm:run", "qvm:osinfo", "qvm:user", NULL };
 #define N_PROPS (sizeof(props) / sizeof(props[0]) - 1)
 
 /* One "NAME<TAB>PROPERTY<TAB>VALUE<TAB>SOURCE" line into v, which must be

@@ -22,6 +22,8 @@ struct volume {
 	char *sha512;
 	char *disk;                  /* qvm:disk: index after the boot disk (NULL on the boot disk) */
 	char *run;                   /* qvm:run */
+	char *osinfo;                /* qvm:osinfo: the image's osinfo name (image) */
+	char *user;                  /* qvm:user: its login user (image), or the VM's ssh user (boot disk) */
 };
 
 struct inventory {

@@ -13,6 +13,9 @@
  *   qvm:state  creating until the run succeeds, then ready
  *   qvm:run    an id unique to the run that created it
  *   qvm:disk   a VM disk's index after the boot disk (unset on the boot disk)
+ *   qvm:osinfo the image's osinfo-db name, the default of a VM's osinfo (image)
+ *   qvm:user   the image's default login user (image); on a VM's boot disk,
+ *              the user qvm ssh logs in as
  */
 #ifndef QVM_MARKS_H
 #define QVM_MARKS_H
@@ -29,6 +32,8 @@
 /* A VM disk after the boot disk: its index among the VM's zvol disks (1, 2,
  * ...); the boot disk has none. */
 #define MARK_DISK "qvm:disk"
+#define MARK_OSINFO "qvm:osinfo"
+#define MARK_USER "qvm:user"
 
 /* This process's run id ("<pid>-<16 hex digits>"). */
 const char *marks_run_id(void);

@@ -22,7 +22,8 @@ static void volume_lines(char ***out, const char *name, const char *volsize, con
 			 const char *origin, char *const *marks)
 {
 	static const char *const props[] = { "qvm:kind", "qvm:vm", "qvm:connect", "qvm:uuid", "qvm:state",
-					      "qvm:source", "qvm:sha256", "qvm:sha512", "qvm:disk", "qvm:run" };
+					      "qvm:source", "qvm:sha256", "qvm:sha512", "qvm:disk", "qvm:run",
+					      "qvm:osinfo", "qvm:user" };
 
 	assert_int_equal(strv_pushf(out, "%s\tvolsize\t%s\t-\n", name, volsize), 0);
 	assert_int_equal(strv_pushf(out, "%s\tused\t%s\t-\n", name, used), 0);
