@@ -42,6 +42,8 @@ int cmd_cleanup(int argc, char **argv, const struct cmd_opts *opts)
 	(void)argv;
 	if (!domains)
 		return log_error(TASK, "%s", strerror(ENOMEM));
+	/* -q: the list stays when it is asked about (or is all there is to see) */
+	log_set_quiet(opt_has(opts, OPT_QUIET) && opt_has(opts, OPT_YES));
 	if (find(&l) < 0) {
 		leftovers_clear(&l);
 		return -1;
@@ -58,6 +60,7 @@ int cmd_cleanup(int argc, char **argv, const struct cmd_opts *opts)
 	}
 	if (go <= 0 && l.n > 0)
 		log_step("Nothing removed; run 'qvm cleanup --yes' to remove them");
+	log_set_quiet(opt_has(opts, OPT_QUIET));
 	for (size_t i = 0; go > 0 && i < l.n; i++) {
 		_cleanup_free_ char *err = NULL;
 		if (signal_pending()) {

@@ -65,12 +65,16 @@ static int confirmed(const struct destroy_plan *plans, const bool *ok, int argc,
 		if (ok[i])
 			destroy_plan_show(&plans[i], keep_disks, &log_report);
 	r = confirm(opt_has(opts, OPT_YES), "Destroy %d VM%s?", nok, nok == 1 ? "" : "s");
+	/* -q: what a question is about was shown; the steps after it are not */
+	log_set_quiet(opt_has(opts, OPT_QUIET));
 	if (r == -ENOTTY)
 		return log_error(TASK, "not destroying anything without confirmation: " CONFIRM_NO_TERMINAL);
 	if (r == -EINTR)
 		return log_error(TASK, "interrupted by signal %s: nothing destroyed", signal_name(signal_pending()));
+	/* what was asked was not done: an error, as apt's "Abort." (cleanup's
+	 * no is not: listing is half of what it is for) */
 	if (r == 0)
-		log_step("Nothing destroyed");
+		return log_error(TASK, "not confirmed: nothing destroyed");
 	return r > 0 ? 0 : -1;
 }
 
@@ -85,6 +89,7 @@ int cmd_destroy(int argc, char **argv, const struct cmd_opts *opts)
 
 	if (!d || !plans || !ok)
 		return log_error(TASK, "%s", strerror(ENOMEM));
+	log_set_quiet(opt_has(opts, OPT_QUIET) && opt_has(opts, OPT_YES));
 	nok = plan_all(argc, argv, d, plans, ok, &failed);
 	if (nok > 0)
 		r = confirmed(plans, ok, argc, nok, keep_disks, opts);

@@ -43,6 +43,7 @@ struct command {
 
 static const struct option_def cleanup_options[] = {
 	{ "yes", 'y', OPT_FLAG, OPT_YES },
+	{ "quiet", 'q', OPT_FLAG, OPT_QUIET },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -62,12 +63,14 @@ static const struct option_def vm_options[] = {
 	{ "set", 0, OPT_VALUE, OPT_SET },
 	{ "count", 0, OPT_VALUE, OPT_COUNT },
 	{ "wait", 0, OPT_OPTIONAL, OPT_WAIT },
+	{ "quiet", 'q', OPT_FLAG, OPT_QUIET },
 	{ NULL, 0, 0, 0 },
 };
 
 static const struct option_def destroy_options[] = {
 	{ "yes", 'y', OPT_FLAG, OPT_YES },
 	{ "keep-disks", 0, OPT_FLAG, OPT_KEEP_DISKS },
+	{ "quiet", 'q', OPT_FLAG, OPT_QUIET },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -143,6 +146,36 @@ static void usage(FILE *f)
 	      "Exit status: 0 on success, 1 on any error; 128+N if stopped by signal N.\n", f);
 }
 
+/* What qvm help COMMAND says of each option: its value's name and what it
+ * does. Kept apart from the option tables, keyed by the long name (an
+ * option means the same for every command that takes it). */
+static const struct option_help {
+	const char *long_name, *value, *text;
+} option_help[] = {
+	{ "sha256", "HEX", "the image's expected SHA-256 digest" },
+	{ "sha512", "HEX", "the image's expected SHA-512 digest" },
+	{ "checksum-file", "SUMS", "a checksum file (path or URL) that names the image" },
+	{ "force", NULL, "import a raw image in which no disk is recognised" },
+	{ "size", "SIZE", "the zvol's size, where the image's is not known beforehand" },
+	{ "quiet", NULL, "no progress or step lines (errors and warnings still)" },
+	{ "dry-run", NULL, "check everything, print the commands, change nothing" },
+	{ "name", "NAME", "the VM's name instead of the file's" },
+	{ "set", "PATH=VALUE", "set a key of a document of the file (repeatable)" },
+	{ "count", "N", "make NAME-1 ... NAME-N" },
+	{ "wait", "SECONDS", "then wait for the VM (default 300 s); a value only as --wait=N" },
+	{ "yes", NULL, "do not ask for confirmation" },
+	{ "keep-disks", NULL, "keep the VMs' zvols" },
+	{ "json", NULL, "a JSON array instead of the table" },
+};
+
+static const struct option_help *find_option_help(const char *long_name)
+{
+	for (size_t i = 0; i < sizeof(option_help) / sizeof(option_help[0]); i++)
+		if (strcmp(option_help[i].long_name, long_name) == 0)
+			return &option_help[i];
+	return NULL;
+}
+
 /* qvm help COMMAND, qvm COMMAND --help: its synopsis, summary and options. */
 static void command_help(const struct command *c, FILE *f)
 {
@@ -159,11 +192,20 @@ static void command_help(const struct command *c, FILE *f)
 	if (c->options && c->options->long_name) {
 		fputs("Options:\n", f);
 		for (const struct option_def *o = c->options; o->long_name; o++) {
-			fputs("  ", f);
+			const struct option_help *h = find_option_help(o->long_name);
+			const char *value = h && h->value ? h->value : "VALUE";
+			char left[64];
+			int n = 0;
+
 			if (o->short_name)
-				fprintf(f, "-%c, ", o->short_name);
-			fprintf(f, "--%s%s\n", o->long_name,
-				o->arg == OPT_VALUE ? " VALUE" : o->arg == OPT_OPTIONAL ? "[=VALUE]" : "");
+				n = snprintf(left, sizeof(left), "-%c, ", o->short_name);
+			snprintf(left + n, sizeof(left) - (size_t)n, "--%s%s%s%s", o->long_name,
+				 o->arg == OPT_VALUE ? " " : o->arg == OPT_OPTIONAL ? "[=" : "",
+				 o->arg == OPT_FLAG ? "" : value, o->arg == OPT_OPTIONAL ? "]" : "");
+			if (h)
+				fprintf(f, "  %-24s %s\n", left, h->text);
+			else
+				fprintf(f, "  %s\n", left);
 		}
 	}
 	fputs("See qvm(1) and qvm-file(5).\n", f);
@@ -185,6 +227,28 @@ static int usage_error(const char *fmt, ...)
 	va_end(ap);
 	usage(stderr);
 	return 1;
+}
+
+/* "--wait 30": an option whose value is optional, followed by a number
+ * that then counts as an operand. Its name and the number, "wait\0" "30"
+ * (static), or NULL. */
+static const char *optional_value_hint(const struct command *cmd, int argc, char **argv)
+{
+	static char buf[96];
+
+	for (int i = 2; i + 1 < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *value;
+		const struct option_def *o = argv[i][0] == '-' ? find_option(cmd, argv[i], &value) : NULL;
+		const char *next = argv[i + 1];
+
+		if (!o || o->arg != OPT_OPTIONAL || value || !*next || strspn(next, "0123456789") != strlen(next) ||
+		    strlen(o->long_name) + strlen(next) + 2 > sizeof(buf))
+			continue;
+		memcpy(buf, o->long_name, strlen(o->long_name) + 1);
+		memcpy(buf + strlen(o->long_name) + 1, next, strlen(next) + 1);
+		return buf;
+	}
+	return NULL;
 }
 
 static const struct command *find_command(const char *name)
@@ -220,11 +284,16 @@ int main(int argc, char **argv)
 	    strcmp(argv[1], "help") == 0) {
 		if (argc > 2 && strcmp(argv[1], "help") == 0) {
 			cmd = find_command(argv[2]);
-			if (!cmd)
+			/* "help" is no entry of the table, but a command all the same */
+			if (!cmd && strcmp(argv[2], "help") != 0)
 				return usage_error("unknown command '%s'", argv[2]);
 			if (argc > 3)
 				return usage_error("%s", "'help' takes one command");
-			command_help(cmd, stdout);
+			if (cmd)
+				command_help(cmd, stdout);
+			else
+				fputs("Usage: qvm help COMMAND\n  show a command's synopsis and options\n"
+				      "See qvm(1) and qvm-file(5).\n", stdout);
 			return finish_stdout(0);
 		}
 		usage(stdout);
@@ -286,7 +355,13 @@ int main(int argc, char **argv)
 	}
 	nargs = (int)strv_length(operands);
 	if (nargs < cmd->min_args || (cmd->max_args >= 0 && nargs > cmd->max_args)) {
-		if (cmd->min_args == cmd->max_args)
+		const char *hint = optional_value_hint(cmd, argc, argv);
+		if (hint) {
+			log_error(TASK_USAGE, "'%s' takes %d argument%s (%s); '--%s' takes its value only after "
+				  "'=': --%s=%s", cmd->name, cmd->min_args, cmd->min_args == 1 ? "" : "s",
+				  cmd->args, hint, hint, hint + strlen(hint) + 1);
+			r = 1;
+		} else if (cmd->min_args == cmd->max_args)
 			r = usage_error("'%s' takes %d argument%s (%s)", cmd->name, cmd->min_args,
 					cmd->min_args == 1 ? "" : "s", cmd->args);
 		else

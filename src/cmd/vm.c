@@ -168,6 +168,7 @@ int cmd_vm(int argc, char **argv, const struct cmd_opts *opts)
 	unsigned count = 0;
 
 	(void)argc;
+	log_set_quiet(opt_has(opts, OPT_QUIET));
 	o.req.tmpl = &o.tmpl;
 	if (!domains)
 		return log_error(TASK, "%s", strerror(ENOMEM));

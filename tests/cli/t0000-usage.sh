@@ -86,4 +86,16 @@ test_case 'image is an alias of import' '
 	expect_first_line "^Error importing cloud image: cannot open image .nosuch\.raw.: No such file or directory$" err
 '
 
+test_case '--wait 30: a hint at --wait=30, not the whole usage' '
+	run_qvm vm -n --wait 30 web.yaml
+	expect_exit 1
+	expect_line "Error reading the command line: '"'"'vm'"'"' takes 1 argument (FILE); '"'"'--wait'"'"' takes its value only after '"'"'='"'"': --wait=30" err
+	expect_eq 1 "$(wc -l <err)" "lines on stderr"
+	expect_empty out
+	# a word that is no number gets the usage as before
+	run_qvm vm --wait web.yaml other.yaml
+	expect_exit 1
+	expect_match "^Usage:" err
+'
+
 test_done

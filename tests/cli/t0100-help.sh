@@ -16,16 +16,40 @@ t_help() {
 		expect_same help-$c out
 	done
 	run_qvm help destroy
-	expect_line '  -y, --yes' out
-	expect_line '  --keep-disks' out
+	expect_match '^  -y, --yes  +do not ask' out
+	expect_match '^  --keep-disks  +keep' out
 	run_qvm help vm
-	expect_line '  -n, --dry-run' out
-	expect_line '  --set VALUE' out
-	expect_line '  --wait[=VALUE]' out
+	expect_match '^  -n, --dry-run  +check everything' out
+	expect_match '^  --set PATH=VALUE  +set a key' out
+	expect_match '^  --count N  +make' out
+	expect_match '^  --wait\[=SECONDS\]  +.*--wait=N' out
 	run_qvm help list
-	expect_line '  --json' out
+	expect_match '^  --json  +a JSON array' out
 }
 test_case 'help COMMAND = COMMAND --help: synopsis and options' t_help
+
+t_help_descriptions() {
+	# every option of every command says what it does
+	for c in import vm destroy list images cleanup; do
+		run_qvm help $c
+		sed -n '/^Options:$/,/^See /p' out | sed '1d;$d' >opts
+		expect_nonempty opts
+		if grep -Ev '^  -[^ ]+( [^ ]+)?,? .*  +[a-z]' opts | grep -Ev '^  -., --[^ ]+( [^ ]+)?  +[a-z]' >bare; then
+			cat bare
+			_fail "options of $c without a description"
+			return 1
+		fi
+	done
+}
+test_case 'help COMMAND: each option with a description' t_help_descriptions
+
+t_help_help() {
+	run_qvm help help
+	expect_exit 0
+	expect_empty err
+	expect_first_line '^Usage: qvm help COMMAND$' out
+}
+test_case 'help help: the help command is a command too' t_help_help
 
 t_usage_lists() {
 	run_qvm --help

@@ -39,8 +39,21 @@ t_options() {
 	expect_eq --keep-disks "$(cat out)" "--k<TAB>"
 	complete_words qvm list -
 	expect_line --json out
+	for c in vm destroy cleanup; do
+		complete_words qvm $c --q
+		expect_eq --quiet "$(cat out)" "$c --q<TAB>"
+	done
 }
 test_case 'options of each command' t_options
+
+t_wait() {
+	# two candidates: bash stops at "--wait" with no space after it
+	complete_words qvm vm --wa
+	expect_eq "--wait --wait=" "$(tr '\n' ' ' <out | sed 's/ $//')" "--wa<TAB>"
+	complete_words qvm vm --wait=
+	expect_eq --wait= "$(cat out)" "--wait=<TAB>"
+}
+test_case '--wait completes without a space after it' t_wait
 
 t_files() {
 	: >web.yaml
