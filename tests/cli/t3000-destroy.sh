@@ -96,9 +96,12 @@ t_tty() {
 	expect_exit 0
 	zfs_snapshot_state before
 	# answering no on a terminal
-	echo n | script -qec "$QVM destroy d5" /dev/null >out 2>&1 || true
+	status=0
+	echo n | script -qec "$QVM destroy d5" /dev/null >out 2>&1 || status=$?
 	expect_match 'Destroy 1 VM\? \[y/N\]' out
-	expect_match 'Nothing destroyed' out
+	# what was asked was not done: exit 1 with an error, as apt does
+	expect_match 'Error destroying VM: not confirmed: nothing destroyed' out
+	expect_exit 1
 	expect_state_unchanged before
 	echo y | script -qec "$QVM destroy d5" /dev/null >out 2>&1
 	expect_match 'VM d5 destroyed' out
@@ -299,5 +302,41 @@ PY
 	zfs list -H -o name tank/images/d9 >/dev/null
 }
 test_case 'destroy: ^C at the question ends qvm at once, nothing destroyed' t_prompt_interrupted
+
+t_quiet() {
+	vm_file q1.yaml q1
+	run_qvm vm -q q1.yaml
+	expect_exit 0
+	expect_empty out
+	# warnings still show
+	expect_no_match '^Error' err
+	zfs list tank/images/q1 >/dev/null
+	# without --yes the list the question is about still shows
+	run_qvm destroy -q q1
+	expect_exit 1
+	expect_line '  zvol tank/images/q1' out
+	run_qvm destroy -q --yes q1
+	expect_exit 0
+	expect_empty out
+	expect_empty err
+	expect_file_absent "$QVM_STATE_DIR/q1"
+	# errors still print
+	run_qvm destroy -q --yes q1
+	expect_exit 1
+	expect_empty out
+	expect_match '^Error destroying VM' err
+	# cleanup: quiet removal, but listing without --yes is what it shows
+	zfs clone -o qvm:kind=vm-disk -o qvm:vm=ghost -o qvm:state=creating -o qvm:run=1-dead \
+		$BASE@base tank/images/ghost
+	run_qvm cleanup -q
+	expect_exit 0
+	expect_match 'tank/images/ghost' out
+	run_qvm cleanup -q --yes
+	expect_exit 0
+	expect_empty out
+	expect_empty err
+	expect_file_absent "$QVM_ZVOL_DIR/tank/images/ghost"
+}
+test_case 'vm, destroy and cleanup -q: no step lines, errors still' t_quiet
 
 test_done
