@@ -10,12 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "commands.h"
 #include "domain.h"
 #include "log.h"
 #include "names.h"
+#include "qvmfile.h"
 #include "signals.h"
 #include "size.h"
 #include "strv.h"
@@ -187,6 +189,16 @@ int cmd_vm(int argc, char **argv, const struct cmd_opts *opts)
 	}
 	if (count_s && option_number("--count", count_s, 1, VM_BATCH_MAX, &count) < 0)
 		return -1;
+	/* "-": standard input, read once here (--count reads the file per VM) */
+	_cleanup_free_ char *text = NULL;
+	if (strcmp(argv[0], "-") == 0) {
+		_cleanup_strv_free_ char **errors = NULL;
+		o.req.path = "<stdin>";
+		int r = qvm_file_read_fd(STDIN_FILENO, o.req.path, &text, &o.req.text_len, &errors);
+		if (r < 0)
+			return print_errors(TASK_FILE, errors, r);
+		o.req.text = text ? text : "";
+	}
 	if (wait_s && *wait_s && option_number("--wait", wait_s, 0, 86400, &o.wait_seconds) < 0)
 		return -1;
 	if (count_s)

@@ -767,23 +767,18 @@ int qvm_file_load(const char *path, struct qvm_file **out, char ***errors)
 	return qvm_file_load_template(path, NULL, out, errors);
 }
 
-int qvm_file_load_template(const char *path, const struct qvm_template *t, struct qvm_file **out,
-			   char ***errors)
+int qvm_file_read_fd(int fd, const char *shown, char **text, size_t *text_len, char ***errors)
 {
-	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap = YAML_MAX_INPUT + 1;
 	struct stat st;
 
-	*out = NULL;
-	*errors = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return load_error(errors, -errno, "open", path);
+	*text = NULL;
+	*text_len = 0;
 	if (fstat(fd, &st) < 0)
-		return load_error(errors, -errno, "read", path);
+		return load_error(errors, -errno, "read", shown);
 	if (S_ISDIR(st.st_mode))
-		return load_error(errors, -EISDIR, "read", path);
+		return load_error(errors, -EISDIR, "read", shown);
 	if (S_ISREG(st.st_mode) && st.st_size > (off_t)YAML_MAX_INPUT)
 		goto too_big;
 	/* one byte more than allowed tells a too big pipe from a full one */
@@ -795,17 +790,38 @@ int qvm_file_load_template(const char *path, const struct qvm_template *t, struc
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return load_error(errors, -errno, "read", path);
+			return load_error(errors, -errno, "read", shown);
 		if (n == 0)
 			break;
 		len += (size_t)n;
 		if (len > YAML_MAX_INPUT)
 			goto too_big;
 	}
-	return qvm_file_parse_template(buf, len, t, out, errors);
+	*text = TAKE_PTR(buf);
+	*text_len = len;
+	return 0;
 
 too_big:
-	if (strv_pushf(errors, "cannot read '%s': file larger than %u bytes", path, YAML_MAX_INPUT) < 0)
+	if (strv_pushf(errors, "cannot read '%s': file larger than %u bytes", shown, YAML_MAX_INPUT) < 0)
 		return -ENOMEM;
 	return -EFBIG;
+}
+
+int qvm_file_load_template(const char *path, const struct qvm_template *t, struct qvm_file **out,
+			   char ***errors)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r;
+
+	*out = NULL;
+	*errors = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return load_error(errors, -errno, "open", path);
+	r = qvm_file_read_fd(fd, path, &buf, &len, errors);
+	if (r < 0)
+		return r;
+	return qvm_file_parse_template(buf, len, t, out, errors);
 }

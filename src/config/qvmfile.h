@@ -61,6 +61,11 @@ int qvm_file_parse_template(const char *buf, size_t len, const struct qvm_templa
 			    struct qvm_file **out, char ***errors);
 void qvm_file_free(struct qvm_file *f);
 
+/* The whole of fd (at most YAML_MAX_INPUT bytes) into *text (malloc'd, not
+ * NUL-terminated): for a file that can be read only once, standard input.
+ * shown names it in the one message put in *errors. 0 or -errno. */
+int qvm_file_read_fd(int fd, const char *shown, char **text, size_t *text_len, char ***errors);
+
 /* Why s is no volsize zfs would take ("invalid numeric suffix 'X'",
  * "volume size cannot be zero"; in buf or static), or NULL with *bytes
  * what zfs makes of it (size_parse, zfs's own number grammar). */

@@ -74,7 +74,8 @@ int vm_plan_read(const struct vm_request *req, struct vm_plan **out, char ***err
 		return -ENOMEM;
 	p->path = req->path;
 	p->domains = req->domains;
-	r = qvm_file_load_template(req->path, req->tmpl, &p->file, &msgs);
+	r = req->text ? qvm_file_parse_template(req->text, req->text_len, req->tmpl, &p->file, &msgs)
+		      : qvm_file_load_template(req->path, req->tmpl, &p->file, &msgs);
 	if (r < 0) {
 		free(p);
 		if (r == -EINVAL)

@@ -16,7 +16,9 @@ struct qvm_template;
 struct vi_options;
 
 struct vm_request {
-	const char *path;                  /* the qvm file */
+	const char *path;                  /* the qvm file (its name in messages) */
+	const char *text;                  /* its content when read already (stdin), or NULL */
+	size_t text_len;
 	const struct qvm_template *tmpl;   /* --name, --set, --count's suffix */
 	struct domains *domains;           /* libvirt connections, the command's */
 	const struct vi_options *options;  /* the installed virt-install's option names */

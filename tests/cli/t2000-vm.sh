@@ -267,4 +267,25 @@ t_two_vms() {
 }
 test_case 'two VMs from one base image' t_two_vms
 
+t_stdin() {
+	vm_file s.yaml s
+	# read once: --count makes both VMs from the one reading
+	status=0
+	"$QVM" vm --count 2 - <s.yaml >out 2>err || status=$?
+	expect_exit 0
+	expect_match '^Reading <stdin>\.\.\. ' out
+	zfs list tank/images/s-1 tank/images/s-2 >/dev/null
+	# its errors name it <stdin>, with line and column
+	sed -i 's/^vcpus: 1$/vcpus: 1\nvcpus: 2/' s.yaml
+	status=0
+	"$QVM" vm - <s.yaml >out 2>err || status=$?
+	expect_exit 1
+	expect_match '^Error reading qvm file: <stdin>:7:1: ' err
+	status=0
+	"$QVM" vm - </dev/null >out 2>err || status=$?
+	expect_exit 1
+	expect_match '^Error reading qvm file: ' err
+}
+test_case 'qvm vm -: the file from standard input, read once' t_stdin
+
 test_done
