@@ -211,7 +211,7 @@ static int install_domain(struct vm_plan *p, char *const *paths, char *const *al
 	undo_arm(&p->undo);
 	r = spawn_check(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR, &res, err);
 	if (r < 0)
-		return vm_virt_install_failed("virt-install", r, &res, false, err);
+		return vm_virt_install_failed(p, "virt-install", r, &res, false, err);
 	report(rep, REPORT_DONE, "done");
 	report(rep, REPORT_CHILD, "%s", res.out ? res.out : "");
 	report(rep, REPORT_CHILD, "%s", res.err ? res.err : "");

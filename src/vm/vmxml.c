@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -8,6 +9,7 @@
 
 #include "cleanup.h"
 #include "domxml.h"
+#include "msgtext.h"
 #include "process.h"
 #include "report.h"
 #include "signals.h"
@@ -17,7 +19,118 @@
 #include "vmxml.h"
 #include "banned.h"
 
-int vm_virt_install_failed(const char *what, int r, struct spawn_result *res, bool debug_log, char **err)
+/* The vm document's key that became virt-install's --NAME (len bytes), or
+ * NULL; *from_set when a --set made it or its value. */
+static const struct ynode *option_key(const struct vm_plan *p, const char *name, size_t len, bool *from_set)
+{
+	const struct ynode *vm = p && p->file ? p->file->vm : NULL;
+
+	for (size_t i = 0; vm && vm->kind == YNODE_MAPPING && i < vm->n; i++)
+		if (vm->keys[i]->len == len && memcmp(vm->keys[i]->value, name, len) == 0) {
+			*from_set = vm->keys[i]->line == 0 || vm->items[i]->line == 0;
+			return vm->keys[i];
+		}
+	return NULL;
+}
+
+static bool named_before(char *const *seen, const char *key)
+{
+	for (size_t i = 0; seen && seen[i]; i++)
+		if (strcmp(seen[i], key) == 0)
+			return true;
+	return false;
+}
+
+/* Where each option virt-install's words name came from, once each:
+ * "FILE:LINE:COL: virt-install's --X comes from this key" lines. */
+static void put_option_origins(FILE *f, const struct vm_plan *p, char *const *lines)
+{
+	_cleanup_strv_free_ char **seen = NULL;
+
+	for (size_t i = 0; lines[i]; i++)
+		for (const char *s = lines[i]; (s = strstr(s, "--"));) {
+			bool starts = s == lines[i] || !(s[-1] == '-' || (s[-1] >= 'a' && s[-1] <= 'z') ||
+							 (s[-1] >= '0' && s[-1] <= '9'));
+			size_t len;
+			const struct ynode *k;
+			bool from_set = false;
+
+			s += 2;
+			len = strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-_");
+			while (len && s[len - 1] == '-')
+				len--;
+			if (!starts || !len || !(k = option_key(p, s, len, &from_set)) || named_before(seen, k->value)) {
+				s += len;
+				continue;
+			}
+			if (strv_push(&seen, k->value) < 0)
+				return;
+			if (!from_set)
+				fprintf(f, "\n  %s:%u:%u: virt-install's --%s comes from this key", p->path, k->line,
+					k->col, k->value);
+			else
+				fprintf(f, "\n  virt-install's --%s comes from a --set", k->value);
+			s += len;
+		}
+}
+
+/* virt-install's own words as lines (not joined): the lines of what it
+ * printed that are not blank, its warnings left out when it says more,
+ * control characters escaped; a level word alone on its line ("ERROR",
+ * its message on the next) joined to what follows. NULL if it said
+ * nothing or on ENOMEM. */
+static char *failure_text(const struct vm_plan *p, const struct spawn_result *res)
+{
+	const char *src = res->err && *res->err ? res->err : res->out;
+	_cleanup_strv_free_ char **lines = NULL;
+	char *buf = NULL;
+	size_t size = 0, n;
+	bool said = false;
+	FILE *f;
+
+	for (int pass = 0; src && pass < 2 && !said; pass++) {
+		strv_free(lines);
+		lines = NULL;
+		for (const char *q = src; *q;) {
+			size_t len = strcspn(q, "\n"), end = len;
+			char text[1024];
+			while (end > 0 && (q[end - 1] == ' ' || q[end - 1] == '\t' || q[end - 1] == '\r'))
+				end--;
+			if (end > 0 && (pass == 1 || strncmp(q, "WARNING", 7) != 0)) {
+				msg_text(text, sizeof(text), q, end);
+				if (strv_push(&lines, text) < 0)
+					return NULL;
+				said = true;
+			}
+			q += len + (q[len] == '\n');
+		}
+	}
+	if (!said)
+		return NULL;
+	n = strv_length(lines);
+	if (!(f = open_memstream(&buf, &size)))
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		bool level_alone = i + 1 < n && strspn(lines[i], "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == strlen(lines[i]);
+		size_t w = strlen(lines[i]);
+		fprintf(f, "%s%s", i ? "\n  " : "", lines[i]);
+		if (level_alone) {
+			i++;
+			fprintf(f, "%*s%s", (int)(w < 9 ? 9 - w : 1), "", lines[i]);
+		}
+	}
+	if (res->signal)
+		fprintf(f, " (killed by %s)", signal_name(res->signal));
+	put_option_origins(f, p, lines);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+int vm_virt_install_failed(const struct vm_plan *p, const char *what, int r, struct spawn_result *res,
+			   bool debug_log, char **err)
 {
 	_cleanup_free_ char *msg = NULL;
 
@@ -31,7 +144,9 @@ int vm_virt_install_failed(const char *what, int r, struct spawn_result *res, bo
 			free(res->err);
 			res->err = text;
 		}
-		msg = spawn_error_text(res);
+		msg = failure_text(p, res);
+		if (!msg)
+			msg = spawn_error_text(res);
 		r = report_error(err, -EIO, "%s failed: %s", what, msg ? msg : "unknown error");
 	}
 	/* else it did not start: spawn_check said why */
@@ -108,7 +223,7 @@ int vm_print_xml(const struct vm_plan *p, char *const *disk_paths, const char *s
 		return *err ? r : report_error(err, r, "%s", strerror(-r));
 	r = spawn_check(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR, &res, err);
 	if (r < 0)
-		return vm_virt_install_failed("virt-install --print-xml", r, &res, true, err);
+		return vm_virt_install_failed(p, "virt-install --print-xml", r, &res, true, err);
 	/* a signal virt-install took for an ending ("aborted at user request", exit 0) */
 	if (signal_pending()) {
 		spawn_result_clear(&res);

@@ -29,7 +29,11 @@ int vm_named_paths(const struct qvm_file *f, char ***allowed);
 /* A virt-install run that spawn_check returned r < 0 for, as *err: an
  * interruption if a signal is pending, else when it ran "<what> failed:
  * <its own words>" (only what it prints without --debug when debug_log),
- * else spawn_check's "cannot run". Clears res; returns a negative errno. */
-int vm_virt_install_failed(const char *what, int r, struct spawn_result *res, bool debug_log, char **err);
+ * one line of its own each, then "FILE:LINE:COL: virt-install's --X comes
+ * from this key" for each option they name that a key of p's vm document
+ * gave; else spawn_check's "cannot run". Clears res; returns a negative
+ * errno. */
+int vm_virt_install_failed(const struct vm_plan *p, const char *what, int r, struct spawn_result *res,
+			   bool debug_log, char **err);
 
 #endif

@@ -325,6 +325,30 @@ t_dry_run_fails() {
 }
 test_case 'virt-install --print-xml fails: its message shown (no debug lines), all undone' t_dry_run_fails
 
+t_virt_install_words() {
+	# several lines of virt-install's stay lines, not joined with "; "
+	vm_file vm.yaml web1
+	sed -i '/^osinfo:/d' vm.yaml
+	run_qvm vm -n vm.yaml
+	expect_exit 1
+	expect_first_line '^Error validating virtual machine: virt-install --print-xml failed: ERROR +--os-variant/--osinfo OS name is required' err
+	expect_no_match '; ' err
+	expect_match '^  .*virt-install --osinfo list$' err
+	# an option that a key gave: where the key is
+	vm_file vm.yaml web1 '' 'sound: frobnicate=1'
+	sed -i 's/^osinfo:.*/osinfo: nosuchos99/' vm.yaml
+	run_qvm vm -n vm.yaml
+	expect_exit 1
+	expect_first_line "^Error validating virtual machine: virt-install --print-xml failed: ERROR +Unknown OS name 'nosuchos99'" err
+	expect_line "  vm.yaml:7:1: virt-install's --osinfo comes from this key" err
+	# the same from a --set
+	vm_file vm.yaml web1
+	run_qvm vm -n --set vm.osinfo=nosuchos99 vm.yaml
+	expect_exit 1
+	expect_line "  virt-install's --osinfo comes from a --set" err
+}
+test_case "virt-install's own lines stay lines; the key an option it names came from" t_virt_install_words
+
 t_real_fails() {
 	zfs_snapshot_state before
 	vm_file vm.yaml web1
