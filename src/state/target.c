@@ -17,11 +17,12 @@ int target_check(const struct target *t, enum target_role role, char **err)
 				 : strcmp(t->type, "volume") == 0 ? "zvol" : "dataset";
 		/* only qvm's own marks count, not ones inherited from a parent;
 		 * an image's leftover may hold its @base snapshot already */
+		/* qvm cleanup finds it by the same marks, with what goes with it
+		 * (a VM's domain and seed), and lists it before removing */
 		if (marks_leftover(t->dataset))
 			return report_error(err, -EEXIST, "%s %s already exists: it is left over from an "
-					    "interrupted qvm run (qvm:state=creating); remove it with: "
-					    "zfs destroy %s%s", noun, t->dataset,
-					    role == TARGET_IMAGE ? "-r " : "", t->dataset);
+					    "interrupted qvm run (qvm:state=creating); remove what such runs "
+					    "left with: qvm cleanup --yes", noun, t->dataset);
 		return report_error(err, -EEXIST, "%s %s already exists%s", noun, t->dataset,
 				    role == TARGET_IMAGE ? "" : " (qvm never replaces a dataset)");
 	}

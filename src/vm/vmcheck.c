@@ -205,9 +205,13 @@ static int check_seed_dir(struct vm_plan *p, char ***errors)
 	if (lstat(p->seed_dir, &st) < 0)
 		return errno == ENOENT ? 0 : problem(errors, "cannot check seed directory %s: %s", p->seed_dir,
 						     strerror(errno));
-	if (marks_seed_run(p->seed_dir, live, sizeof(live)) == 0 && marks_run_alive(live))
-		return problem(errors, "seed directory %s is being created by a qvm still running (run %s)",
-			       p->seed_dir, live);
+	if (marks_seed_run(p->seed_dir, live, sizeof(live)) == 0) {
+		if (marks_run_alive(live))
+			return problem(errors, "seed directory %s is being created by a qvm still running (run %s)",
+				       p->seed_dir, live);
+		return problem(errors, "seed directory %s is left over from an interrupted qvm run; remove "
+			       "what such runs left with: qvm cleanup --yes", p->seed_dir);
+	}
 	return problem(errors, "seed directory %s already exists; if no VM uses it, remove it with: rm -r %s",
 		       p->seed_dir, p->seed_dir);
 }

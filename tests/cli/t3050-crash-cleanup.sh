@@ -79,7 +79,7 @@ import_killed_at() {	# import_killed_at ENV...
 	if zfs list tank/images/deb >/dev/null 2>&1; then
 		run_qvm import "$TEST_DIR/img" tank/images/deb
 		expect_exit 1
-		expect_match "left over from an interrupted qvm run.*zfs destroy -r tank/images/deb" err
+		expect_match "left over from an interrupted qvm run.*: qvm cleanup --yes$" err
 	fi
 	cleanup_restores
 }
@@ -106,9 +106,10 @@ vm_killed_at() {	# vm_killed_at ENV...
 	run_qvm vm "$TEST_DIR/web.yaml"
 	expect_exit 1
 	if zfs list tank/images/web1 >/dev/null 2>&1; then
-		expect_match "left over from an interrupted qvm run.*zfs destroy tank/images/web1" err
+		expect_match "clone target tank/images/web1 already exists: it is left over from an interrupted qvm run.*: qvm cleanup --yes$" err
 	fi
-	expect_match "seed directory .* already exists" err
+	expect_match "seed directory .* is left over from an interrupted qvm run; remove what such runs left with: qvm cleanup --yes$" err
+	expect_no_match "zfs destroy|rm -r" err
 	run_qvm cleanup
 	expect_exit 0
 	expect_match "Leftovers of interrupted qvm runs" out

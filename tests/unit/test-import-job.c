@@ -380,8 +380,8 @@ static void test_against_double(void **state)
 	req.zvol = "tank/images/left";
 	assert_int_equal(check(&req, &t, &err), -1);
 	assert_string_equal(err, "zvol tank/images/left already exists: it is left over from an "
-			    "interrupted qvm run (qvm:state=creating); remove it with: zfs destroy -r "
-			    "tank/images/left");
+			    "interrupted qvm run (qvm:state=creating); remove what such runs left with: "
+			    "qvm cleanup --yes");
 
 	/* a whole import: the zvol holds the image, its snapshot, marked ready */
 	req.zvol = "tank/images/disk";
