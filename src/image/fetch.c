@@ -63,6 +63,16 @@ struct fetch {
 	char message[CURL_ERROR_SIZE + 64];
 };
 
+size_t fetch_scheme_len(const char *s)
+{
+	size_t n;
+
+	if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+		return 0;
+	n = 1 + strspn(s + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
+	return strncmp(s + n, "://", 3) == 0 ? n : 0;
+}
+
 int fetch_is_url(const char *s)
 {
 	return strncasecmp(s, "http://", 7) == 0 || strncasecmp(s, "https://", 8) == 0;

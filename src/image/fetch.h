@@ -13,6 +13,11 @@ struct fetch;
 
 /* True if s is an http:// or https:// URL (case-insensitive scheme). */
 int fetch_is_url(const char *s);
+/* The length of s's URL scheme when s starts with one and "://" (RFC 3986:
+ * a letter, then letters, digits, '+', '-', '.'), else 0: a source that
+ * looks like a URL of a scheme qvm does not fetch ("htps://", "ftp://") is
+ * told from a missing file by it. */
+size_t fetch_scheme_len(const char *s);
 /* url with the password of its user:password@ part (if any) as "***":
  * what qvm prints and records. malloc'd; NULL on ENOMEM. */
 char *fetch_url_redacted(const char *url);

@@ -61,6 +61,10 @@ static int open_local(struct import *im)
 
 	/* O_NONBLOCK: a FIFO must not make us wait for a writer */
 	fd = open(im->req.source, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 && errno == ENOENT && fetch_scheme_len(im->req.source))
+		return import_fail(im, "cannot open image '%s': no such file, and not a URL qvm fetches: "
+				   "unknown scheme '%.*s' (only http:// and https://)", im->source,
+				   (int)fetch_scheme_len(im->req.source), im->req.source);
 	if (fd < 0)
 		return import_fail(im, "cannot open image '%s': %s", im->source, strerror(errno));
 	if (fstat(fd, &st) < 0)

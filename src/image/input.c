@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "input.h"
 #include "signals.h"
+#include "strv.h"
 #include "banned.h"
 
 int input_peek(struct input *in)
@@ -144,7 +145,11 @@ int input_read_small(const char *what, size_t limit, char **text, size_t *text_l
 		}
 	} else if ((in.fd = open(what, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
 		r = -errno;
-		*why = strdup(strerror(-r));
+		if (r == -ENOENT && fetch_scheme_len(what))
+			*why = strdupf("no such file, and not a URL qvm fetches: unknown scheme '%.*s' (only "
+				       "http:// and https://)", (int)fetch_scheme_len(what), what);
+		else
+			*why = strdup(strerror(-r));
 		return r;
 	}
 	for (;;) {

@@ -166,6 +166,23 @@ t_image_missing() {
 }
 test_case 'image not found' t_image_missing
 
+t_unknown_scheme() {
+	zfs_snapshot_state before
+	# a typo'd scheme reads as neither a missing file nor a download
+	run_qvm import htps://example.com/a.raw $ZV
+	expect_failed "cannot open image 'htps://example\.com/a\.raw': no such file, and not a URL qvm fetches: unknown scheme 'htps' \(only http:// and https://\)$"
+	make_image disk.raw 1M
+	run_qvm import --checksum-file ftp://example.com/SHA256SUMS disk.raw $ZV
+	expect_failed "cannot read checksum file 'ftp://example\.com/SHA256SUMS': no such file, and not a URL qvm fetches: unknown scheme 'ftp' .*$"
+	expect_state_unchanged before
+	# a local file of that name is still a file
+	mkdir -p htps:/example.com
+	make_image htps:/example.com/a.raw 1M
+	run_qvm import htps://example.com/a.raw $ZV
+	expect_exit 0
+}
+test_case 'a source with a scheme qvm does not fetch: said so' t_unknown_scheme
+
 t_image_kinds() {
 	zfs_snapshot_state before
 	mkdir adir
