@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "report.h"
@@ -14,6 +16,13 @@ static int quiet;
 void log_set_quiet(int q)
 {
 	quiet = q;
+}
+
+int log_can_redraw(void)
+{
+	const char *term = getenv("TERM");
+
+	return isatty(STDOUT_FILENO) && term && *term && strcmp(term, "dumb") != 0;
 }
 
 static void close_line(const char *word)

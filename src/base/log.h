@@ -9,6 +9,11 @@
 /* Quiet: the step lines below print nothing (errors still do). */
 void log_set_quiet(int quiet);
 
+/* Whether stdout is a terminal a progress line can be redrawn on (with
+ * "\r" and an erase-line escape): not with TERM unset, empty or "dumb"
+ * (Emacs' shell, some CI logs), where step lines alone are printed. */
+int log_can_redraw(void);
+
 /* One progress line on stdout, flushed at once. */
 void log_step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

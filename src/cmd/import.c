@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cleanup.h"
 #include "commands.h"
@@ -24,7 +23,7 @@ int cmd_import(int argc, char **argv, const struct cmd_opts *opts)
 		.sha512 = opt_last(opts, OPT_SHA512),
 		.checksum_file = opt_last(opts, OPT_CHECKSUM_FILE),
 		.force = opt_has(opts, OPT_FORCE),
-		.live = !opt_has(opts, OPT_QUIET) && isatty(STDOUT_FILENO),
+		.live = !opt_has(opts, OPT_QUIET) && log_can_redraw(),
 	};
 	_cleanup_free_ char *err = NULL;
 	struct import *im;

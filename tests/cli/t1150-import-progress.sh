@@ -16,13 +16,15 @@ setup() {
 	qemu-img convert -f raw -O qcow2 disk.raw www/disk.qcow2
 }
 
-# on_tty ARGS...: runs qvm ARGS... with stdout and stderr on a terminal;
+# on_tty ARGS...: runs qvm ARGS... with stdout and stderr on a terminal
+# of type $TTY_TERM (default xterm: the tests' own TERM may be anything);
 # what it wrote is in ./tty, its exit status in $status
 on_tty() {
 	local cmd
 	printf -v cmd '%q ' "$QVM" "$@"
 	status=0
-	timeout -k 5 60 script -qefc "$cmd" /dev/null >"$TEST_DIR/tty" 2>&1 </dev/null || status=$?
+	TERM=${TTY_TERM-xterm} timeout -k 5 60 script -qefc "$cmd" /dev/null >"$TEST_DIR/tty" 2>&1 </dev/null ||
+		status=$?
 }
 
 # frames NAME: the progress frames of the line that starts with NAME, one per
@@ -96,6 +98,19 @@ t_not_tty() {
 		'^Imported .* as tank/images/d@base$'
 }
 test_case 'not a terminal: one plain line per step, no redraws' t_not_tty
+
+t_dumb_tty() {
+	serve www
+	# a terminal that cannot erase a line (Emacs' shell): steps as on a pipe
+	TTY_TERM=dumb on_tty import "$URL/throttle/disk.raw" tank/images/d
+	expect_eq 0 "$status" "exit status"
+	expect_eq 0 "$(tr -cd '\033' <tty | wc -c)" "escapes with TERM=dumb"
+	expect_match '^Writing image .*\.\.\. wrote [0-9.]+ [KM]iB of data in [0-9.]+ s.?$' tty
+	TTY_TERM= on_tty import "$URL/throttle/disk.raw" tank/images/e
+	expect_eq 0 "$status" "exit status"
+	expect_eq 0 "$(tr -cd '\033' <tty | wc -c)" "escapes with TERM empty"
+}
+test_case 'TERM=dumb on a terminal: no escape codes, no redraws' t_dumb_tty
 
 t_quiet_tty() {
 	serve www
