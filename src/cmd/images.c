@@ -69,7 +69,8 @@ static int image_row(struct table *t, size_t i, const void *ctx)
 
 int cmd_images(int argc, char **argv, const struct cmd_opts *opts)
 {
-	static const char *const headers[] = { "DATASET", ">SIZE", ">USED", ">CLONES", "SOURCE", "CHECKSUM" };
+	/* VOLSIZE: the column zfs list shows it under, the JSON's "volsize" */
+	static const char *const headers[] = { "DATASET", ">VOLSIZE", ">USED", ">CLONES", "SOURCE", "CHECKSUM" };
 	struct inventory inv;
 	int r;
 

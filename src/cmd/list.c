@@ -37,7 +37,7 @@ static int vm_json(json_object *o, size_t i, const void *ctx)
 	json_object_object_add(o, "vcpus", row->info.defined ? json_object_new_int64(row->info.vcpus) : NULL);
 	json_object_object_add(o, "memory",
 			       row->info.defined ? json_object_new_int64((int64_t)(row->info.memory_kib * 1024)) : NULL);
-	json_object_object_add(o, "disk", json_object_new_string(row->boot->name));
+	/* the boot disk first (no "disk" beside it: one name, one meaning) */
 	json_object_object_add(o, "disks", disks);
 	json_object_object_add(o, "base", json_str(row->boot->origin));
 	json_object_object_add(o, "used", json_object_new_int64((int64_t)row->used));
@@ -67,6 +67,29 @@ static int vm_table_row(struct table *t, size_t i, const void *ctx)
 	return table_add(t, cells);
 }
 
+/* One warning per distinct problem, naming every VM it touches: an
+ * unreachable libvirt is one line, not one a VM. */
+static void warn_rows(const struct vm_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_strv_free_ char **names = NULL;
+		_cleanup_free_ char *joined = NULL;
+		bool told = false;
+
+		for (size_t j = 0; j < i && !told && rows[i].error; j++)
+			told = rows[j].error && strcmp(rows[j].error, rows[i].error) == 0;
+		if (!rows[i].error || told)
+			continue;
+		for (size_t j = i; j < n; j++)
+			if (rows[j].error && strcmp(rows[j].error, rows[i].error) == 0 &&
+			    strv_push(&names, rows[j].name) < 0)
+				break;
+		joined = strv_join(names, ", ");
+		log_warning("VM%s %s: %s", strv_length(names) > 1 ? "s" : "", joined ? joined : rows[i].name,
+			    rows[i].error);
+	}
+}
+
 int cmd_list(int argc, char **argv, const struct cmd_opts *opts)
 {
 	static const char *const headers[] = { "NAME", "STATE", ">VCPUS", ">MEMORY", "DISK", "BASE",
@@ -84,9 +107,7 @@ int cmd_list(int argc, char **argv, const struct cmd_opts *opts)
 	if (r == 0) {
 		_cleanup_(domains_freep) struct domains *d = domains_new(true);
 		vm_rows_ask(rows, n, d);
-		for (size_t i = 0; i < n; i++)
-			if (rows[i].error)
-				log_warning("VM %s: %s", rows[i].name, rows[i].error);
+		warn_rows(rows, n);
 		r = opt_has(opts, OPT_JSON) ? print_json_rows(n, vm_json, rows)
 					    : print_table_rows(8, headers, n, vm_table_row, rows);
 	}

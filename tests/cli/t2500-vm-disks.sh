@@ -64,7 +64,7 @@ t_disks() {
 	expect_eq - "$(zfs get -H -o value qvm:disk tank/images/m1)" "the boot disk has no index"
 	expect_match " --disk path=$QVM_ZVOL_DIR/tank/images/m1,bus=virtio --disk path=$QVM_ZVOL_DIR/tank/images/m1-disk1,bus=virtio --disk path=$QVM_ZVOL_DIR/tank/images/m1-data --uuid [0-9a-f-]{36} --noautoconsole " "$VIRT_INSTALL_LOG"
 	run_qvm list --json
-	json_check out 'd[0]["disk"] == "tank/images/m1" and sorted(d[0]["disks"]) == ["tank/images/m1", "tank/images/m1-data", "tank/images/m1-disk1"]'
+	json_check out 'd[0]["disks"][0] == "tank/images/m1" and sorted(d[0]["disks"]) == ["tank/images/m1", "tank/images/m1-data", "tank/images/m1-disk1"]'
 	json_check out 'd[0]["disks"][0] == "tank/images/m1" and d[0]["base"] == "tank/images/debian12@base"'
 	run_qvm destroy --yes m1
 	expect_exit 0

@@ -44,7 +44,7 @@ t_undefined() {
 	run_qvm list --json
 	expect_exit 0
 	json_check out 'len(d) == 1 and d[0]["name"] == "l1" and d[0]["state"] == "undefined"'
-	json_check out 'd[0]["disk"] == "tank/images/l1" and d[0]["disks"] == ["tank/images/l1"]'
+	json_check out '"disk" not in d[0] and d[0]["disks"] == ["tank/images/l1"]'
 	json_check out 'd[0]["base"] == "tank/images/debian12@base" and d[0]["vcpus"] is None'
 	json_check out 'd[0]["ip"] is None and d[0]["connect"] == "test:///default"'
 	json_check out 'isinstance(d[0]["used"], int)'
@@ -92,6 +92,15 @@ t_unreachable() {
 	expect_match '^Warning: VM l4: cannot connect to test\+unix' err
 	run_qvm list --json
 	json_check out 'd[0]["state"] == "unknown" and "cannot connect" in d[0]["error"]'
+	# two VMs on that URI: one warning naming both
+	vm_file l5.yaml l5
+	run_qvm vm l5.yaml
+	expect_exit 0
+	zfs set "qvm:connect=test+unix:///default?socket=$TEST_DIR/nope" tank/images/l5
+	run_qvm list
+	expect_exit 0
+	expect_eq 1 "$(grep -c '^Warning' err)" "warnings"
+	expect_match '^Warning: VMs l4, l5: cannot connect to test\+unix' err
 }
 test_case 'list: an unreachable libvirt is a per-VM warning, not a failure' t_unreachable
 
@@ -113,7 +122,7 @@ t_images() {
 	run_qvm images
 	expect_exit 0
 	expect_empty err
-	expect_first_line '^DATASET +SIZE +USED +CLONES +SOURCE +CHECKSUM$' out
+	expect_first_line '^DATASET +VOLSIZE +USED +CLONES +SOURCE +CHECKSUM$' out
 	expect_match '^tank/images/debian12 +2\.0 MiB +[0-9.]+ [KMG]?i?B +2 +/srv/debian12\.raw +sha256:0123abcd$' out
 	expect_eq 2 "$(wc -l <out)" "lines"
 	run_qvm images --json
