@@ -166,6 +166,11 @@ static const struct option_help {
 	{ "yes", NULL, "do not ask for confirmation" },
 	{ "keep-disks", NULL, "keep the VMs' zvols" },
 	{ "json", NULL, "a JSON array instead of the table" },
+	/* options of issue 14's other changes, described here ahead of them */
+	{ "skip-existing", NULL, "with --count: make only the VMs whose names are free" },
+	{ "osinfo", "NAME", "the image's osinfo name (recorded as qvm:osinfo)" },
+	{ "user", "USER", "the login user, where the VM and its image name none" },
+	{ "available", NULL, "the images the catalog offers, not the imported ones" },
 };
 
 static const struct option_help *find_option_help(const char *long_name)
