@@ -184,6 +184,18 @@ struct import *import_new(const struct import_request *req)
 		free(im);
 		return NULL;
 	}
+	/* a catalog entry: its name first, then where it is */
+	if (req->label) {
+		_cleanup_free_ char *label = shown_source(req->label, false);
+		char *both = NULL;
+		if (!label || asprintf(&both, "%s (%s)", label, im->source) < 0) {
+			free(im->source);
+			free(im);
+			return NULL;
+		}
+		free(im->source);
+		im->source = both;
+	}
 	return im;
 }
 
@@ -354,7 +366,7 @@ static int create_zvol(struct import *im, const char *device, int *dev_fd)
 	char sz[32], sz2[32];
 	int r;
 
-	if (marks_image(im->mark_source, &marks) < 0 ||
+	if (marks_image(im->mark_source, im->req.osinfo, im->req.user, &marks) < 0 ||
 	    (im->expected[0] && strv_pushf(&marks, "qvm:%s=%s", digest_name(im->alg), im->expected) < 0) ||
 	    undo_prepare_destroy(&im->undo, zvol, 1) < 0)
 		return import_fail(im, "%s", strerror(ENOMEM));
