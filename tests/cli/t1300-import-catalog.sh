@@ -115,6 +115,48 @@ t_fedora() {
 }
 test_case 'Fedora-style clear-signed BSD CHECKSUM of a qcow2' t_fedora
 
+# Alpine publishes NAME.sha512 holding the digest alone; Arch's "latest"
+# NAME.SHA256 names the build's own file. Either is NAME's one digest.
+t_per_file() {
+	publish
+	make_image www/nocloud_alpine-3.23.4-x86_64-bios-cloudinit-r0.raw 2M 4
+	sha512sum www/nocloud_alpine-3.23.4-x86_64-bios-cloudinit-r0.raw | cut -d' ' -f1 \
+		>www/nocloud_alpine-3.23.4-x86_64-bios-cloudinit-r0.raw.sha512
+	make_image www/Arch-Linux-x86_64-cloudimg.raw 2M 5
+	printf '%s  Arch-Linux-x86_64-cloudimg-20261201.470000.raw\n' \
+		"$(sha256sum www/Arch-Linux-x86_64-cloudimg.raw | cut -d' ' -f1)" >www/Arch-Linux-x86_64-cloudimg.raw.SHA256
+	cat >>catalog.yaml <<-EOF
+	  alpine-3.23:
+	    url: $URL/nocloud_alpine-3.23.4-x86_64-bios-cloudinit-r0.raw
+	    checksum: $URL/nocloud_alpine-3.23.4-x86_64-bios-cloudinit-r0.raw.sha512
+	    osinfo: [alpinelinux3.23, linux2022]
+	    user: alpine
+	    arch: $(uname -m)
+	  arch:
+	    url: $URL/Arch-Linux-x86_64-cloudimg.raw
+	    checksum: $URL/Arch-Linux-x86_64-cloudimg.raw.SHA256
+	    osinfo: [archlinux, linux2022]
+	    user: arch
+	    arch: $(uname -m)
+	EOF
+	run_qvm import alpine-3.23 tank/images/alpine
+	expect_exit 0
+	expect_holds www/nocloud_alpine-3.23.4-x86_64-bios-cloudinit-r0.raw tank/images/alpine
+	expect_eq "$(cat www/nocloud_alpine-3.23.4-x86_64-bios-cloudinit-r0.raw.sha512)" \
+		"$(zfs get -H -o value qvm:sha512 tank/images/alpine)" "qvm:sha512"
+	expect_marks tank/images/alpine linux2022 alpine
+	run_qvm import arch tank/images/arch
+	expect_exit 0
+	expect_holds www/Arch-Linux-x86_64-cloudimg.raw tank/images/arch
+	expect_marks tank/images/arch linux2022 arch
+	# a per-file checksum file with more than one digest names no file here
+	printf '%s  a.raw\n%s  b.raw\n' "$(printf '%064d' 1)" "$(printf '%064d' 2)" >www/Arch-Linux-x86_64-cloudimg.raw.SHA256
+	run_qvm import arch tank/images/arch2
+	expect_exit 1
+	expect_line "${ERR}checksum file '$URL/Arch-Linux-x86_64-cloudimg.raw.SHA256' has no entry for 'Arch-Linux-x86_64-cloudimg.raw'" err
+}
+test_case "per-file checksum files: Alpine's bare .sha512, Arch's .SHA256 naming the build" t_per_file
+
 t_wrong_digest() {
 	publish
 	# the published file changed after its checksum file was made
