@@ -109,6 +109,12 @@ static int resolve(const char *source, struct catalog *cat, const struct catalog
 
 	*entry = NULL;
 	r = catalog_load(cat, &err);
+	/* a broken catalog does not stop the import of a file that is there */
+	if (r < 0 && r != -ENOMEM && is_file) {
+		log_warning("cannot read the image catalog (%s): '%s' is taken as the file",
+			    err ? err : strerror(-r), source);
+		return 0;
+	}
 	if (r < 0)
 		return log_error(TASK, "cannot read the image catalog: %s", err ? err : strerror(-r));
 	*entry = catalog_find(cat, source);

@@ -299,6 +299,11 @@ t_bad_catalog() {
 	# a path is never looked up in the catalog
 	QVM_IMAGES=$TEST_DIR/bad.yaml run_qvm import ./disk.raw $ZV
 	expect_exit 0
+	expect_empty err
+	# a bare file name still imports the file, with a warning
+	QVM_IMAGES=$TEST_DIR/bad.yaml run_qvm import disk.raw tank/images/other
+	expect_exit 0
+	expect_first_line "^Warning: cannot read the image catalog \($TEST_DIR/bad.yaml:[0-9]+:[0-9]+: .*\): 'disk.raw' is taken as the file$" err
 }
 test_case 'a wrong catalog: FILE:LINE:COL and what is wrong' t_bad_catalog
 
