@@ -447,10 +447,15 @@ static int load_file(struct catalog *c, const char *path, char **err)
 	return catalog_parse(c, path, buf, len, err);
 }
 
+/* A directory's catalog files: NAME.yaml, not hidden, and no control
+ * character in the name (it is shown in messages and in `where`). */
 static bool yaml_name(const char *n)
 {
 	size_t len = strlen(n);
 
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)n[i] < 0x20 || (unsigned char)n[i] == 0x7f)
+			return false;
 	return n[0] != '.' && len > 5 && strcmp(n + len - 5, ".yaml") == 0;
 }
 
