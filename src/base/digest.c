@@ -304,3 +304,39 @@ int digest_find_in_sums(const char *text, const char *name, enum digest_alg *alg
 	*alg = best.alg;
 	return parse_hex_n(best.alg, best.hex, best.hex_len, out);
 }
+
+int digest_single_in_sums(const char *text, enum digest_alg *alg, char out[DIGEST_HEX_MAX + 1])
+{
+	struct entry e, one;
+	size_t n = 0;
+
+	for (const char *p = text; *p;) {
+		size_t len = strcspn(p, "\n");
+		const char *line = p;
+
+		p += len + (p[len] == '\n');
+		while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
+			len--;
+		if (len == 0 || line[0] == '#')
+			continue;
+		memset(&e, 0, sizeof(e));
+		if (!parse_bsd(line, len, &e) && !parse_gnu(line, len, &e)) {
+			/* a bare digest: hex digits alone on the line */
+			size_t h = 0;
+			while (h < len && is_hex(line[h]))
+				h++;
+			if (h != len)
+				return -ENOENT;
+			e.hex = line;
+			e.hex_len = len;
+			e.alg = len == 64 ? DIGEST_SHA256 : len == 128 ? DIGEST_SHA512 : DIGEST_NONE;
+		}
+		if (e.alg == DIGEST_NONE || ++n > 1)
+			return -ENOENT;
+		one = e;
+	}
+	if (n != 1 || parse_hex_n(one.alg, one.hex, one.hex_len, out) < 0)
+		return -ENOENT;
+	*alg = one.alg;
+	return 0;
+}

@@ -46,4 +46,14 @@ int digest_parse_hex(enum digest_alg alg, const char *s, char out[DIGEST_HEX_MAX
 int digest_find_in_sums(const char *text, const char *name, enum digest_alg *alg,
 			char out[DIGEST_HEX_MAX + 1], const char **other);
 
+/*
+ * A checksum file published for one file (NAME.sha256, NAME.SHA256,
+ * NAME.sha512 beside NAME): its one digest, whatever file name its line
+ * gives (a "latest" link's file names the build it points to) or none (a
+ * bare digest, as Alpine's cloud images have). Returns 0 with *alg and out
+ * set; -ENOENT if the text is not exactly one digest or one GNU/BSD line
+ * of SHA-256 or SHA-512 (comments and blank lines aside).
+ */
+int digest_single_in_sums(const char *text, enum digest_alg *alg, char out[DIGEST_HEX_MAX + 1]);
+
 #endif

@@ -24,6 +24,9 @@ enum opt_id {
 	OPT_FORCE,        /* --force (import): a raw image in which no disk is recognised */
 	OPT_SIZE,         /* --size SIZE: the zvol's size */
 	OPT_QUIET,        /* --quiet, -q: no progress output */
+	OPT_OSINFO,       /* --osinfo NAME (import): recorded as the image's qvm:osinfo */
+	OPT_USER,         /* --user NAME (import): recorded as the image's qvm:user */
+	OPT_AVAILABLE,    /* --available (images): the catalog, not what was imported */
 	OPT__MAX
 };
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* qvm images [--json]: the images qvm imported (qvm:kind=image), with
- * their size, space used, source file, checksum (SHA-256 or SHA-512, as
- * verified at import) and number of clones. */
+ * their size, space used, number of clones, osinfo name and login user,
+ * source file and checksum (SHA-256 or SHA-512, as verified at import).
+ * qvm images --available [--json]: the images of the catalog (catalog.h),
+ * by name, for qvm import NAME ZVOL. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -9,6 +11,7 @@
 #include <string.h>
 #include <json-c/json.h>
 
+#include "catalog.h"
 #include "cleanup.h"
 #include "commands.h"
 #include "inventory.h"
@@ -16,6 +19,7 @@
 #include "msgtext.h"
 #include "output.h"
 #include "size.h"
+#include "strv.h"
 #include "table.h"
 #include "banned.h"
 
@@ -35,6 +39,8 @@ static int image_json(json_object *o, size_t i, const void *ctx)
 	json_object_object_add(o, "sha256", json_str(v->sha256));
 	json_object_object_add(o, "sha512", json_str(v->sha512));
 	json_object_object_add(o, "clones", json_object_new_int64((int64_t)inventory_clones(inv, v->name)));
+	json_object_object_add(o, "osinfo", json_str(v->osinfo));
+	json_object_object_add(o, "user", json_str(v->user));
 	json_object_object_add(o, "state", json_str(v->state));
 	return 0;
 }
@@ -43,7 +49,7 @@ static int image_row(struct table *t, size_t i, const void *ctx)
 {
 	const struct inventory *inv = ctx;
 	const struct volume *v = &inv->v[i];
-	char size[32], used[32], clones[24], source[512];
+	char size[32], used[32], clones[24], source[512], osinfo[96], user[96];
 	_cleanup_free_ char *name = NULL, *sum = NULL;
 
 	if (!volume_is_image(v))
@@ -63,23 +69,91 @@ static int image_row(struct table *t, size_t i, const void *ctx)
 	/* a path may hold anything: no control character reaches the terminal */
 	if (v->source)
 		msg_text(source, sizeof(source), v->source, strlen(v->source));
-	const char *cells[] = { name ? name : v->name, size, used, clones, v->source ? source : NULL, sum };
+	/* marks are anyone's to set: escaped like the source */
+	if (v->osinfo)
+		msg_text(osinfo, sizeof(osinfo), v->osinfo, strlen(v->osinfo));
+	if (v->user)
+		msg_text(user, sizeof(user), v->user, strlen(v->user));
+	const char *cells[] = { name ? name : v->name, size, used, clones, v->osinfo ? osinfo : NULL,
+				v->user ? user : NULL, v->source ? source : NULL, sum };
 	return table_add(t, cells);
+}
+
+static int available_json(json_object *o, size_t i, const void *ctx)
+{
+	const struct catalog_entry *e = &((const struct catalog *)ctx)->e[i];
+	json_object *os = json_object_new_array();
+
+	if (!os)
+		return -ENOMEM;
+	for (size_t k = 0; e->osinfo[k]; k++)
+		json_object_array_add(os, json_object_new_string(e->osinfo[k]));
+	json_object_object_add(o, "name", json_object_new_string(e->name));
+	json_object_object_add(o, "osinfo", os);
+	json_object_object_add(o, "user", json_object_new_string(e->user));
+	json_object_object_add(o, "arch", json_object_new_string(e->arch));
+	json_object_object_add(o, "url", json_object_new_string(e->url));
+	json_object_object_add(o, "checksum", json_object_new_string(e->checksum));
+	json_object_object_add(o, "defined", json_object_new_string(e->where));
+	return 0;
+}
+
+static int available_row(struct table *t, size_t i, const void *ctx)
+{
+	const struct catalog_entry *e = &((const struct catalog *)ctx)->e[i];
+	/* the candidates in order: the first the host knows is recorded */
+	_cleanup_free_ char *os = strv_join(e->osinfo, ",");
+	const char *cells[] = { e->name, os, e->user, e->arch, e->url };
+
+	return os ? table_add(t, cells) : -ENOMEM;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct catalog_entry *)a)->name, ((const struct catalog_entry *)b)->name);
+}
+
+/* The catalog, by name. Its values were checked when it was read: names,
+ * osinfo names, users and machine names of a few plain characters, URLs
+ * without control characters or white space. */
+static int list_available(const struct cmd_opts *opts)
+{
+	static const char *const headers[] = { "NAME", "OSINFO", "USER", "ARCH", "URL" };
+	_cleanup_free_ char *err = NULL;
+	struct catalog cat;
+	int r;
+
+	r = catalog_load(&cat, &err);
+	if (r < 0) {
+		catalog_clear(&cat);
+		return log_error(TASK, "cannot read the image catalog: %s", err ? err : strerror(-r));
+	}
+	if (cat.n)
+		qsort(cat.e, cat.n, sizeof(cat.e[0]), cmp_entry);
+	r = opt_has(opts, OPT_JSON) ? print_json_rows(cat.n, available_json, &cat)
+				    : print_table_rows(5, headers, cat.n, available_row, &cat);
+	catalog_clear(&cat);
+	if (r < 0)
+		return log_error(TASK, "%s", strerror(-r));
+	return 0;
 }
 
 int cmd_images(int argc, char **argv, const struct cmd_opts *opts)
 {
 	/* VOLSIZE: the column zfs list shows it under, the JSON's "volsize" */
-	static const char *const headers[] = { "DATASET", ">VOLSIZE", ">USED", ">CLONES", "SOURCE", "CHECKSUM" };
+	static const char *const headers[] = { "DATASET", ">VOLSIZE", ">USED", ">CLONES", "OSINFO", "USER",
+					       "SOURCE", "CHECKSUM" };
 	struct inventory inv;
 	int r;
 
 	(void)argc;
 	(void)argv;
+	if (opt_has(opts, OPT_AVAILABLE))
+		return list_available(opts);
 	if (inventory_load_logged(&inv, TASK) < 0)
 		return -1;
 	r = opt_has(opts, OPT_JSON) ? print_json_rows(inv.n, image_json, &inv)
-				    : print_table_rows(6, headers, inv.n, image_row, &inv);
+				    : print_table_rows(8, headers, inv.n, image_row, &inv);
 	inventory_clear(&inv);
 	if (r < 0)
 		return log_error(TASK, "%s", strerror(-r));

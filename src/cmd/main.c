@@ -53,7 +53,15 @@ static const struct option_def import_options[] = {
 	{ "checksum-file", 0, OPT_VALUE, OPT_CHECKSUM_FILE },
 	{ "force", 0, OPT_FLAG, OPT_FORCE },
 	{ "size", 0, OPT_VALUE, OPT_SIZE },
+	{ "osinfo", 0, OPT_VALUE, OPT_OSINFO },
+	{ "user", 0, OPT_VALUE, OPT_USER },
 	{ "quiet", 'q', OPT_FLAG, OPT_QUIET },
+	{ NULL, 0, 0, 0 },
+};
+
+static const struct option_def images_options[] = {
+	{ "json", 0, OPT_FLAG, OPT_JSON },
+	{ "available", 0, OPT_FLAG, OPT_AVAILABLE },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -81,10 +89,12 @@ static const struct option_def list_options[] = {
 
 static const struct command commands[] = {
 	{ "import", cmd_import, 2, 2, MUTATES, "IMAGE ZVOL",
-	  "import a cloud image (file or URL; raw, qcow2, vmdk, vhdx, vdi, vhd,\n"
+	  "import a cloud image (a catalog name such as debian-12,\n"
+	  "                             a file or a URL; raw, qcow2, vmdk, vhdx, vdi, vhd,\n"
 	  "                             xz/zstd/gzip/bzip2, tar) into a new zvol and ZVOL@base;\n"
 	  "                             options: --sha256 HEX, --sha512 HEX, --checksum-file SUMS,\n"
-	  "                             --size SIZE, --force, -q/--quiet", import_options },
+	  "                             --size SIZE, --force, --osinfo NAME, --user NAME, -q/--quiet",
+	  import_options },
 	{ "image", cmd_import, 2, 2, MUTATES | ALIAS, "IMAGE ZVOL", "alias of import", import_options },
 	{ "vm", cmd_vm, 1, 1, MUTATES, "FILE", "provision a new VM from a qvm file;\n"
 	  "                             options: -n/--dry-run, --name NAME, --set PATH=VALUE,\n"
@@ -93,7 +103,9 @@ static const struct command commands[] = {
 	  "stop and undefine VMs qvm made, destroy their disks and seeds;\n"
 	  "                             options: -y/--yes, --keep-disks", destroy_options },
 	{ "list", cmd_list, 0, 0, 0, "[--json]", "list the VMs qvm made", list_options },
-	{ "images", cmd_images, 0, 0, 0, "[--json]", "list the images qvm imported", list_options },
+	{ "images", cmd_images, 0, 0, 0, "[--available]",
+	  "list the images qvm imported, or the catalog's (qvm import\n"
+	  "                             NAME ZVOL); option: --json", images_options },
 	{ "cleanup", cmd_cleanup, 0, 0, MUTATES, "[--yes]",
 	  "list and remove leftovers of interrupted runs", cleanup_options },
 };
@@ -142,7 +154,8 @@ static void usage(FILE *f)
 	fprintf(f, "  qvm %-22s %s\n", "--version", "show the version");
 	fputs("\nEnvironment: QVM_ZVOL_DIR (default /dev/zvol), QVM_STATE_DIR (default\n"
 	      "/var/lib/qvm), QVM_DEVICE_TIMEOUT (seconds, default 30), QVM_CACHE_DIR\n"
-	      "(default /var/cache/qvm).\n"
+	      "(default /var/cache/qvm), QVM_IMAGES (the image catalog's files and directories,\n"
+	      "':'-separated).\n"
 	      "Exit status: 0 on success, 1 on any error; 128+N if stopped by signal N.\n", f);
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,6 +74,21 @@ int import_size_parse(const char *s, uint64_t *bytes, char **err)
 	return 0;
 }
 
+/* A checksum file published for this one file: NAME.sha256, NAME.SHA512
+ * ... beside NAME. Its one digest is NAME's even where its line names
+ * another file (Arch's "latest" links name the build's file) or none
+ * (Alpine's cloud images have a bare digest). */
+static bool per_file_sums(const char *sums, const char *name)
+{
+	_cleanup_free_ char *base = import_source_name(sums);
+	size_t n = strlen(name);
+
+	if (!base || strncmp(base, name, n) != 0 || base[n] != '.')
+		return false;
+	return strcasecmp(base + n + 1, "sha256") == 0 || strcasecmp(base + n + 1, "sha512") == 0 ||
+	       strcasecmp(base + n + 1, "sha256sum") == 0 || strcasecmp(base + n + 1, "sha512sum") == 0;
+}
+
 /* --sha256 / --sha512 / --checksum-file: the digest to verify, before
  * anything. */
 static int expected_digest(struct import *im)
@@ -112,6 +128,8 @@ static int expected_digest(struct import *im)
 	if (strlen(text) != text_len)
 		return import_fail(im, "checksum file '%s' holds a NUL byte: it is no checksum file", sums);
 	r = digest_find_in_sums(text, im->name, &im->alg, im->expected, &other);
+	if (r == -ENOENT && per_file_sums(sums, im->name))
+		r = digest_single_in_sums(text, &im->alg, im->expected);
 	if (r == -ENOENT)
 		return import_fail(im, "checksum file '%s' has no entry for '%s'", sums, im->name);
 	if (r == -EPROTONOSUPPORT)
@@ -183,6 +201,18 @@ struct import *import_new(const struct import_request *req)
 	if (!(im->source = shown_source(req->source, im->is_url))) {
 		free(im);
 		return NULL;
+	}
+	/* a catalog entry: its name first, then where it is */
+	if (req->label) {
+		_cleanup_free_ char *label = shown_source(req->label, false);
+		char *both = NULL;
+		if (!label || asprintf(&both, "%s (%s)", label, im->source) < 0) {
+			free(im->source);
+			free(im);
+			return NULL;
+		}
+		free(im->source);
+		im->source = both;
 	}
 	return im;
 }
@@ -354,7 +384,7 @@ static int create_zvol(struct import *im, const char *device, int *dev_fd)
 	char sz[32], sz2[32];
 	int r;
 
-	if (marks_image(im->mark_source, &marks) < 0 ||
+	if (marks_image(im->mark_source, im->req.osinfo, im->req.user, &marks) < 0 ||
 	    (im->expected[0] && strv_pushf(&marks, "qvm:%s=%s", digest_name(im->alg), im->expected) < 0) ||
 	    undo_prepare_destroy(&im->undo, zvol, 1) < 0)
 		return import_fail(im, "%s", strerror(ENOMEM));

@@ -20,6 +20,10 @@ struct import_request {
 	const char *sha256;          /* the digest to verify, or NULL */
 	const char *sha512;
 	const char *checksum_file;   /* a SHA256SUMS-style file (path or URL) with it */
+	const char *osinfo;          /* recorded as qvm:osinfo, or NULL (checked by the caller) */
+	const char *user;            /* recorded as qvm:user, or NULL (checked by the caller) */
+	const char *label;           /* what messages call the source (a catalog
+				      * entry: "debian-12 (URL)"), or NULL: the source */
 	bool force;                  /* a raw image with no disk signature in it */
 	bool live;                   /* progress drawn on a terminal */
 };

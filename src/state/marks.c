@@ -54,12 +54,16 @@ static int marks_common(char ***props)
 	return r < 0 ? r : strv_pushf(props, MARK_RUN "=%s", marks_run_id());
 }
 
-int marks_image(const char *source, char ***props)
+int marks_image(const char *source, const char *osinfo, const char *user, char ***props)
 {
 	int r = strv_push(props, "qvm:kind=image");
 
 	if (r == 0)
 		r = push_mark(props, "qvm:source", source);
+	if (r == 0 && osinfo)
+		r = push_mark(props, MARK_OSINFO, osinfo);
+	if (r == 0 && user)
+		r = push_mark(props, MARK_USER, user);
 	return r < 0 ? r : marks_common(props);
 }
 

@@ -37,8 +37,9 @@
 
 /* This process's run id ("<pid>-<16 hex digits>"). */
 const char *marks_run_id(void);
-/* "-o" values for an imported image. strv; 0 or -ENOMEM. */
-int marks_image(const char *source, char ***props);
+/* "-o" values for an imported image; osinfo and user (qvm:osinfo,
+ * qvm:user) may be NULL. strv; 0 or -ENOMEM. */
+int marks_image(const char *source, const char *osinfo, const char *user, char ***props);
 /* "-o" values for a VM's disk clone. connect and uuid may be NULL. */
 int marks_vm_disk(const char *vm, const char *connect, const char *uuid, char ***props);
 

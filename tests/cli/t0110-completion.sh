@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# bash completion (completion/qvm): commands, options, qvm files, VM names.
+# bash completion (completion/qvm): commands, options, qvm files, VM names,
+# the catalog's image names and osinfo names.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=vmlib.sh
@@ -77,5 +78,19 @@ t_vm_names() {
 	expect_eq comp2 "$(cat out)" "after an option"
 }
 test_case 'qvm destroy completes the names of the VMs qvm made' t_vm_names
+
+t_import() {
+	printf 'images:\n  debian-12:\n    url: /d.raw\n    checksum: /SUMS\n    osinfo: linux2022\n    user: debian\n    arch: x86_64\n' >cat.yaml
+	: >debian.raw
+	QVM_IMAGES=$TEST_DIR/cat.yaml complete_words qvm import deb
+	expect_eq $'debian-12\ndebian.raw' "$(cat out)" "catalog names and files"
+	complete_words qvm import --osinfo linux20
+	expect_line linux2022 out
+	complete_words qvm import --os
+	expect_eq --osinfo "$(cat out)" "--os<TAB>"
+	complete_words qvm images --a
+	expect_eq --available "$(cat out)" "--a<TAB>"
+}
+test_case 'qvm import completes catalog names, files and osinfo names' t_import
 
 test_done

@@ -122,8 +122,8 @@ t_images() {
 	run_qvm images
 	expect_exit 0
 	expect_empty err
-	expect_first_line '^DATASET +VOLSIZE +USED +CLONES +SOURCE +CHECKSUM$' out
-	expect_match '^tank/images/debian12 +2\.0 MiB +[0-9.]+ [KMG]?i?B +2 +/srv/debian12\.raw +sha256:0123abcd$' out
+	expect_first_line '^DATASET +VOLSIZE +USED +CLONES +OSINFO +USER +SOURCE +CHECKSUM$' out
+	expect_match '^tank/images/debian12 +2\.0 MiB +[0-9.]+ [KMG]?i?B +2 +- +- +/srv/debian12\.raw +sha256:0123abcd$' out
 	expect_eq 2 "$(wc -l <out)" "lines"
 	run_qvm images --json
 	expect_exit 0

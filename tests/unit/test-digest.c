@@ -157,12 +157,36 @@ static void test_pgp(void **state)
 			      "-----BEGIN PGP SIGNATURE-----\n", "disk.raw", got), -ENOENT);
 }
 
+/* A checksum file published for one file: its one digest, whatever name. */
+static void test_single(void **state)
+{
+	char hex[DIGEST_HEX_MAX + 1];
+	enum digest_alg alg = DIGEST_NONE;
+
+	(void)state;
+	assert_int_equal(digest_single_in_sums(ABC512 "\n", &alg, hex), 0);
+	assert_int_equal(alg, DIGEST_SHA512);
+	assert_string_equal(hex, ABC512);
+	assert_int_equal(digest_single_in_sums(ABC256 "  Arch-Linux-x86_64-cloudimg-20260101.1.qcow2\n", &alg, hex), 0);
+	assert_int_equal(alg, DIGEST_SHA256);
+	assert_string_equal(hex, ABC256);
+	assert_int_equal(digest_single_in_sums("# c\n\nSHA256 (x.qcow2) = " ABC256 "\r\n", &alg, hex), 0);
+	assert_int_equal(alg, DIGEST_SHA256);
+	/* two digests, an MD5, a word, nothing: not one digest */
+	assert_int_equal(digest_single_in_sums(ABC256 "  a\n" ABC256 "  b\n", &alg, hex), -ENOENT);
+	assert_int_equal(digest_single_in_sums("900150983cd24fb0d6963f7d28e17f72  a\n", &alg, hex), -ENOENT);
+	assert_int_equal(digest_single_in_sums("<html>\n", &alg, hex), -ENOENT);
+	assert_int_equal(digest_single_in_sums("", &alg, hex), -ENOENT);
+	assert_int_equal(digest_single_in_sums("SHA512 (x) = " ABC256 "\n", &alg, hex), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hash),
 		cmocka_unit_test(test_sums),
 		cmocka_unit_test(test_pgp),
+		cmocka_unit_test(test_single),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
