@@ -540,6 +540,16 @@ int catalog_load(struct catalog *c, char **err)
 		}
 		return catalog_load_paths(c, paths, false, err);
 	}
+	/* the shipped file must be there: without it a qvm run from its
+	 * build tree would see an empty catalog and not say why */
+	if (access(QVM_CATALOG_FILE, F_OK) < 0 && errno == ENOENT) {
+		if (strv_push(&c->searched, QVM_CATALOG_FILE) < 0)
+			return -ENOMEM;
+		if (asprintf(err, "the image catalog %s is not installed (meson install -C build), "
+			     "or set QVM_IMAGES to a catalog file such as qvm's data/images.yaml", QVM_CATALOG_FILE) < 0)
+			*err = NULL;
+		return -1;
+	}
 	if (strv_push_many(&paths, QVM_CATALOG_FILE, QVM_CATALOG_DIR, NULL) < 0)
 		return -ENOMEM;
 	return catalog_load_paths(c, paths, true, err);
