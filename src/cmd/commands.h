@@ -24,6 +24,7 @@ enum opt_id {
 	OPT_FORCE,        /* --force (import): a raw image in which no disk is recognised */
 	OPT_SIZE,         /* --size SIZE: the zvol's size */
 	OPT_QUIET,        /* --quiet, -q: no progress output */
+	OPT_USER,         /* --user USER: a user name (ssh: the one to log in as) */
 	OPT__MAX
 };
 
@@ -43,5 +44,6 @@ int cmd_cleanup(int argc, char **argv, const struct cmd_opts *opts);
 int cmd_destroy(int argc, char **argv, const struct cmd_opts *opts);
 int cmd_list(int argc, char **argv, const struct cmd_opts *opts);
 int cmd_images(int argc, char **argv, const struct cmd_opts *opts);
+int cmd_ssh(int argc, char **argv, const struct cmd_opts *opts);
 
 #endif

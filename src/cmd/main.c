@@ -71,6 +71,11 @@ static const struct option_def destroy_options[] = {
 	{ NULL, 0, 0, 0 },
 };
 
+static const struct option_def ssh_options[] = {
+	{ "user", 0, OPT_VALUE, OPT_USER },
+	{ NULL, 0, 0, 0 },
+};
+
 static const struct option_def list_options[] = {
 	{ "json", 0, OPT_FLAG, OPT_JSON },
 	{ NULL, 0, 0, 0 },
@@ -89,6 +94,9 @@ static const struct command commands[] = {
 	{ "destroy", cmd_destroy, 1, -1, MUTATES, "NAME...",
 	  "stop and undefine VMs qvm made, destroy their disks and seeds;\n"
 	  "                             options: -y/--yes, --keep-disks", destroy_options },
+	{ "ssh", cmd_ssh, 1, -1, 0, "NAME [-- COMMAND...]",
+	  "log in to a VM qvm made, or run COMMAND there, with ssh (its address,\n"
+	  "                             user and host keys found by qvm); options: --user USER", ssh_options },
 	{ "list", cmd_list, 0, 0, 0, "[--json]", "list the VMs qvm made", list_options },
 	{ "images", cmd_images, 0, 0, 0, "[--json]", "list the images qvm imported", list_options },
 	{ "cleanup", cmd_cleanup, 0, 0, MUTATES, "[--yes]",
@@ -132,7 +140,11 @@ static void usage(FILE *f)
 		if (c->flags & ALIAS)
 			continue;
 		snprintf(left, sizeof(left), "%s %s", c->name, c->args);
-		fprintf(f, "  qvm %-22s %s\n", left, c->summary);
+		/* a synopsis wider than its column: the summary below it */
+		if (strlen(left) > 22)
+			fprintf(f, "  qvm %s\n  %-26s %s\n", left, "", c->summary);
+		else
+			fprintf(f, "  qvm %-22s %s\n", left, c->summary);
 	}
 	fprintf(f, "  qvm %-22s %s\n", "help COMMAND", "show a command's options");
 	fprintf(f, "  qvm %-22s %s\n", "--help | -h", "show this help");
