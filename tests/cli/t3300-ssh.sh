@@ -316,6 +316,27 @@ t_names_not_ids() {
 }
 test_case "VMs named like a domain's UUID or ID: qvm's own domain, never the other" t_names_not_ids
 
+t_real_ssh() {
+	need_libvirtd
+	real=$(PATH=${PATH#"$TEST_DIR/bin:"} command -v ssh) || skip "no ssh installed"
+	make_vm s12 debian
+	# OpenSSH's own reading of the argv (-G: print the configuration, do
+	# not connect), without the user's or the system's ssh_config
+	cat >"$TEST_DIR/bin/ssh" <<-EOF
+	#!/bin/bash
+	exec "$real" -G -F /dev/null "\$@"
+	EOF
+	run_qvm ssh s12 -- ls -la
+	expect_exit 0
+	expect_line 'user debian' <(tr 'A-Z' 'a-z' <out)
+	expect_line "hostname $(address s12)" out
+	expect_line 'hostkeyalias qvm-s12' out
+	expect_line 'stricthostkeychecking accept-new' out
+	expect_line "userknownhostsfile $QVM_STATE_DIR/s12/known_hosts" out
+	expect_line 'globalknownhostsfile /dev/null' out
+}
+test_case 'OpenSSH reads the argv as meant (ssh -G)' t_real_ssh
+
 t_exit_status() {
 	need_libvirtd
 	make_vm s9 debian
