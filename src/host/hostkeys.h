@@ -10,7 +10,7 @@
  *   ssh-ed25519 AAAA... root@host
  *   -----END SSH HOST KEY KEYS-----
  *
- * each line possibly behind a prefix that what passed it on added ("<14>Dec
+ * each line possibly behind a prefix added by what passed it on ("<14>Dec
  * 5 10:00:00 ec2: " from logger, "[  12.3] cloud-init[400]: " from the
  * journal) and ending in "\r\n". */
 #ifndef QVM_HOSTKEYS_H
