@@ -325,7 +325,7 @@ static char *pick_address(virDomainInterfacePtr *ifaces, int n)
 				continue;
 			/* the guest agent reports the loopback too */
 			if (strncmp(a->addr, "127.", 4) == 0 || strcmp(a->addr, "::1") == 0 ||
-			    strncmp(a->addr, "fe80:", 5) == 0)
+			    strncasecmp(a->addr, "fe80:", 5) == 0)
 				continue;
 			if (a->type == VIR_IP_ADDR_TYPE_IPV4)
 				return strdup(a->addr);
