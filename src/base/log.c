@@ -131,6 +131,19 @@ void log_warning(const char *fmt, ...)
 	fflush(stderr);
 }
 
+void log_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	close_line("");
+	fflush(stdout);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+}
+
 static void log_say(void *ctx, enum report_kind kind, const char *text)
 {
 	(void)ctx;

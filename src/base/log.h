@@ -37,6 +37,10 @@ void log_output_failed(int errnum);
 /* "Warning: <description>" on stderr. */
 void log_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* One line on stderr, as it is: what a command says whose stdout is not
+ * its own (qvm ssh's is the remote command's). */
+void log_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* The report the commands hand to the layers below: BEGIN/DONE/STEP as
  * log_begin/log_done/log_step, WARNING as log_warning, CHILD lines as
  * log_child_warnings, ERROR as "Error <text>". */

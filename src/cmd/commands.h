@@ -25,7 +25,7 @@ enum opt_id {
 	OPT_SIZE,         /* --size SIZE: the zvol's size */
 	OPT_QUIET,        /* --quiet, -q: no progress output */
 	OPT_OSINFO,       /* --osinfo NAME (import): recorded as the image's qvm:osinfo */
-	OPT_USER,         /* --user NAME (import): recorded as the image's qvm:user */
+	OPT_USER,         /* --user NAME: import: recorded as the image's qvm:user; ssh: the user to log in as */
 	OPT_AVAILABLE,    /* --available (images): the catalog, not what was imported */
 	OPT__MAX
 };
@@ -46,5 +46,6 @@ int cmd_cleanup(int argc, char **argv, const struct cmd_opts *opts);
 int cmd_destroy(int argc, char **argv, const struct cmd_opts *opts);
 int cmd_list(int argc, char **argv, const struct cmd_opts *opts);
 int cmd_images(int argc, char **argv, const struct cmd_opts *opts);
+int cmd_ssh(int argc, char **argv, const struct cmd_opts *opts);
 
 #endif

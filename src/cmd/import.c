@@ -109,6 +109,9 @@ static int resolve(const char *source, struct catalog *cat, const struct catalog
 
 	*entry = NULL;
 	r = catalog_load(cat, &err);
+	/* no catalog installed: a bare word can only be a file */
+	if (r == -ENOENT && (is_file || file_like(source)))
+		return 0;
 	/* a broken catalog does not stop the import of a file that is there */
 	if (r < 0 && r != -ENOMEM && is_file) {
 		log_warning("cannot read the image catalog (%s): '%s' is taken as the file",

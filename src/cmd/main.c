@@ -82,6 +82,11 @@ static const struct option_def destroy_options[] = {
 	{ NULL, 0, 0, 0 },
 };
 
+static const struct option_def ssh_options[] = {
+	{ "user", 0, OPT_VALUE, OPT_USER },
+	{ NULL, 0, 0, 0 },
+};
+
 static const struct option_def list_options[] = {
 	{ "json", 0, OPT_FLAG, OPT_JSON },
 	{ NULL, 0, 0, 0 },
@@ -102,6 +107,9 @@ static const struct command commands[] = {
 	{ "destroy", cmd_destroy, 1, -1, MUTATES, "NAME...",
 	  "stop and undefine VMs qvm made, destroy their disks and seeds;\n"
 	  "                             options: -y/--yes, --keep-disks", destroy_options },
+	{ "ssh", cmd_ssh, 1, -1, 0, "NAME [-- COMMAND...]",
+	  "log in to a VM qvm made, or run COMMAND there, with ssh (its address,\n"
+	  "                             user and host keys found by qvm); options: --user NAME", ssh_options },
 	{ "list", cmd_list, 0, 0, 0, "[--json]", "list the VMs qvm made", list_options },
 	{ "images", cmd_images, 0, 0, 0, "[--available]",
 	  "list the images qvm imported, or the catalog's (qvm import\n"
@@ -147,7 +155,11 @@ static void usage(FILE *f)
 		if (c->flags & ALIAS)
 			continue;
 		snprintf(left, sizeof(left), "%s %s", c->name, c->args);
-		fprintf(f, "  qvm %-22s %s\n", left, c->summary);
+		/* a synopsis wider than its column: the summary below it */
+		if (strlen(left) > 22)
+			fprintf(f, "  qvm %s\n  %-26s %s\n", left, "", c->summary);
+		else
+			fprintf(f, "  qvm %-22s %s\n", left, c->summary);
 	}
 	fprintf(f, "  qvm %-22s %s\n", "help COMMAND", "show a command's options");
 	fprintf(f, "  qvm %-22s %s\n", "--help | -h", "show this help");
@@ -179,10 +191,10 @@ static const struct option_help {
 	{ "yes", NULL, "do not ask for confirmation" },
 	{ "keep-disks", NULL, "keep the VMs' zvols" },
 	{ "json", NULL, "a JSON array instead of the table" },
-	/* options of issue 14's other changes, described here ahead of them */
+	/* issue 14: catalog, templates, ssh */
 	{ "skip-existing", NULL, "with --count: make only the VMs whose names are free" },
 	{ "osinfo", "NAME", "the image's osinfo name (recorded as qvm:osinfo)" },
-	{ "user", "USER", "the login user, where the VM and its image name none" },
+	{ "user", "NAME", "a login user (import: recorded as qvm:user; ssh: the one to log in as)" },
 	{ "available", NULL, "the images the catalog offers, not the imported ones" },
 };
 

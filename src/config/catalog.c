@@ -548,7 +548,7 @@ int catalog_load(struct catalog *c, char **err)
 		if (asprintf(err, "the image catalog %s is not installed (meson install -C build), "
 			     "or set QVM_IMAGES to a catalog file such as qvm's data/images.yaml", QVM_CATALOG_FILE) < 0)
 			*err = NULL;
-		return -1;
+		return -ENOENT;
 	}
 	if (strv_push_many(&paths, QVM_CATALOG_FILE, QVM_CATALOG_DIR, NULL) < 0)
 		return -ENOMEM;

@@ -50,9 +50,10 @@ struct catalog {
 
 /*
  * Loads the catalog from $QVM_IMAGES or the default places. A file or
- * directory QVM_IMAGES names must exist; the default ones may be missing.
- * Returns 0, or -1 with *err (malloc'd) "FILE:LINE:COL: what is wrong" or
- * why a file could not be read.
+ * directory QVM_IMAGES names must exist; of the default ones the shipped
+ * file must (-ENOENT with *err saying it is not installed), the
+ * directory may be missing. Returns 0, or -1 with *err (malloc'd)
+ * "FILE:LINE:COL: what is wrong" or why a file could not be read.
  */
 int catalog_load(struct catalog *c, char **err);
 /* The same from an explicit list of files and directories (required: each

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* libvirt domains through the libvirt C API (never by parsing virsh). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -308,19 +309,23 @@ int domain_info_get(struct domains *d, const struct domain_ref *ref, char *const
 	return r;
 }
 
-/* The first IPv4 address of the interfaces, else the first IPv6 one. */
+/* The first IPv4 address of the interfaces, else the first IPv6 one. The
+ * guest agent's answer is the guest's word: only an IP literal of the type
+ * it claims is an address (what qvm prints, and gives ssh). */
 static char *pick_address(virDomainInterfacePtr *ifaces, int n)
 {
 	const char *v6 = NULL;
+	unsigned char bin[16];
 
 	for (int i = 0; i < n; i++) {
 		for (unsigned j = 0; j < ifaces[i]->naddrs; j++) {
 			const virDomainIPAddress *a = &ifaces[i]->addrs[j];
-			if (!a->addr)
+			if (!a->addr ||
+			    inet_pton(a->type == VIR_IP_ADDR_TYPE_IPV4 ? AF_INET : AF_INET6, a->addr, bin) != 1)
 				continue;
 			/* the guest agent reports the loopback too */
 			if (strncmp(a->addr, "127.", 4) == 0 || strcmp(a->addr, "::1") == 0 ||
-			    strncmp(a->addr, "fe80:", 5) == 0)
+			    strncasecmp(a->addr, "fe80:", 5) == 0)
 				continue;
 			if (a->type == VIR_IP_ADDR_TYPE_IPV4)
 				return strdup(a->addr);

@@ -49,7 +49,8 @@ int domain_info_get(struct domains *d, const struct domain_ref *ref, char *const
 enum { DOMAIN_IP_LEASE = 1u << 0, DOMAIN_IP_AGENT = 1u << 1 };
 
 /*
- * The guest's first IPv4 address (else IPv6) from the sources asked for, in
+ * The guest's first IPv4 address (else IPv6; IP literals only: the guest
+ * agent's answer is the guest's) from the sources asked for, in
  * *ip (malloc'd), or *ip NULL when none is known. Returns 0, or -EIO with
  * *err when the domain cannot be looked up.
  */

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 t_help() {
-	for c in import vm destroy list images cleanup; do
+	for c in import vm destroy ssh list images cleanup; do
 		run_qvm help $c
 		expect_exit 0
 		expect_empty err
@@ -25,6 +25,9 @@ t_help() {
 	expect_match '^  --wait\[=SECONDS\]  +.*--wait=N' out
 	run_qvm help list
 	expect_match '^  --json  +a JSON array' out
+	run_qvm help ssh
+	expect_first_line '^Usage: qvm ssh NAME \[-- COMMAND\.\.\.\]$' out
+	expect_match '^  --user NAME  +' out
 }
 test_case 'help COMMAND = COMMAND --help: synopsis and options' t_help
 
@@ -54,7 +57,7 @@ test_case 'help help: the help command is a command too' t_help_help
 t_usage_lists() {
 	run_qvm --help
 	expect_exit 0
-	for c in import vm destroy list images cleanup 'help COMMAND'; do
+	for c in import vm destroy ssh list images cleanup 'help COMMAND'; do
 		expect_match "^  qvm $c" out
 	done
 }

@@ -22,7 +22,7 @@ complete_words() {
 
 t_commands() {
 	complete_words qvm ''
-	for c in import vm destroy list images cleanup help; do
+	for c in import vm destroy ssh list images cleanup help; do
 		expect_line "$c" out
 	done
 	complete_words qvm de
@@ -92,5 +92,26 @@ t_import() {
 	expect_eq --available "$(cat out)" "--a<TAB>"
 }
 test_case 'qvm import completes catalog names, files and osinfo names' t_import
+
+t_ssh() {
+	base_image
+	vm_file c1.yaml comp1
+	run_qvm vm c1.yaml
+	expect_exit 0
+	complete_words qvm ssh co
+	expect_eq comp1 "$(cat out)" "VM names"
+	complete_words qvm ssh --user admin co
+	expect_eq comp1 "$(cat out)" "after --user USER"
+	complete_words qvm ssh --u
+	expect_eq --user "$(cat out)" "--u<TAB>"
+	complete_words qvm ssh --user ''
+	expect_eq '' "$(cat out)" "--user <TAB>"
+	# after the name: the remote command's words, not qvm's
+	complete_words qvm ssh comp1 -- co
+	expect_eq '' "$(cat out)" "after --"
+	complete_words qvm ssh comp1 co
+	expect_eq '' "$(cat out)" "after the name"
+}
+test_case 'qvm ssh completes VM names and --user, nothing after the name' t_ssh
 
 test_done

@@ -350,4 +350,23 @@ t_shipped() {
 }
 test_case 'the shipped data/images.yaml: every image complete' t_shipped
 
+t_not_installed() {
+	shipped=$(strings "$QVM" | grep -m1 '/qvm/images\.yaml$')
+	[ -n "$shipped" ] || { echo "no catalog path in $QVM" >&2; return 1; }
+	[ ! -e "$shipped" ] || skip "qvm is installed here ($shipped)"
+	unset QVM_IMAGES
+	run_qvm images --available
+	expect_exit 1
+	expect_line "Error listing images: cannot read the image catalog: the image catalog $shipped is not installed (meson install -C build), or set QVM_IMAGES to a catalog file such as qvm's data/images.yaml" err
+	run_qvm import debian-12 $ZV
+	expect_exit 1
+	expect_match "^Error importing cloud image: cannot read the image catalog: the image catalog .* is not installed" err
+	# a bare word that is a file needs no catalog, and gets no warning about it
+	dd if=/dev/zero of=disk.raw bs=1M count=1 status=none
+	run_qvm import --force disk.raw $ZV
+	expect_exit 0
+	expect_empty err
+}
+test_case 'an uninstalled qvm says where its catalog should be; files still import without it' t_not_installed
+
 test_done
