@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "vmconsole.h"
+#include "vmwait.h"
 
 #define FINAL "Cloud-init v. 22.4.2 finished at Sat, 05 Dec 2026 02:00:00 +0000. Datasource " \
 	"DataSourceNoCloud [seed=/dev/sr0][dsmode=net].  Up 61.32 seconds"
@@ -265,6 +266,21 @@ static void test_rotation(void **state)
 	remove_all(path);
 }
 
+/* Where libvirt writes the log: on this machine, unless the URI names a
+ * host. */
+static void test_uri_remote(void **state)
+{
+	(void)state;
+	assert_false(vm_uri_remote("qemu:///system"));
+	assert_false(vm_uri_remote("qemu+unix:///system?socket=/run/x"));
+	assert_false(vm_uri_remote("test:///default"));
+	assert_false(vm_uri_remote(NULL));
+	assert_false(vm_uri_remote("qemu:"));
+	assert_true(vm_uri_remote("qemu+ssh://root@host/system"));
+	assert_true(vm_uri_remote("qemu+tcp://10.0.0.1:16509/system"));
+	assert_true(vm_uri_remote("test+ssh://root@127.0.0.1:22/default?socket=/x"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -275,6 +291,7 @@ int main(void)
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_poll),
 		cmocka_unit_test(test_rotation),
+		cmocka_unit_test(test_uri_remote),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
