@@ -105,6 +105,13 @@ static int read_log(struct waiter *w, const struct report *rep)
 
 	if (r == -ENOMEM)
 		return r;
+	/* a log virtlogd (root) wrote, read by a qvm that is not root */
+	if (r == -EACCES) {
+		report(rep, REPORT_STEP, "VM %s: %s; waiting for its address instead", w->p->file->name, why);
+		console_log_clear(&w->log);
+		w->follow = false;
+		return 0;
+	}
 	if (r < 0) {
 		end(w, VM_WAIT_ERROR, strdupf("VM %s: %s (the VM stays created)", w->p->file->name, why));
 		return 0;

@@ -178,6 +178,17 @@ t_own_serial() {
 }
 test_case "--wait follows the file's own serial console file" t_own_serial
 
+t_unreadable() {
+	need_libvirtd
+	mkdir not-a-file
+	vm_file wu.yaml wu "$LV_URI" "serial: {type: file, path: $TEST_DIR/not-a-file}"
+	run_qvm vm --wait=30 wu.yaml
+	expect_exit 1
+	expect_line "Error waiting for virtual machine: VM wu: cannot read $TEST_DIR/not-a-file: not a regular file (the VM stays created)" err
+	lv_domain_exists wu
+}
+test_case '--wait: a console log that cannot be read is an error; the VM stays' t_unreadable
+
 t_unfollowable() {
 	need_libvirtd
 	vm_file w8.yaml w8 "$LV_URI" "serial: pty"
