@@ -155,7 +155,12 @@ t_interrupt() {
 	need_libvirtd
 	vm_file wi.yaml wi "$LV_URI"
 	status=0
-	timeout --preserve-status -s INT 3 "$QVM" vm --wait=60 wi.yaml >out 2>err </dev/null || status=$?
+	"$QVM" vm --wait=60 wi.yaml >out 2>err </dev/null &
+	pid=$!
+	# once it waits (a signal before would roll the VM back)
+	for _ in $(seq 1200); do grep -q 'Waiting up to' out && break; sleep 0.05; done
+	kill -INT "$pid"
+	wait "$pid" || status=$?
 	expect_eq 130 "$status"
 	expect_line 'VM wi created' out
 	expect_line 'Error waiting for virtual machine: VM wi: interrupted by signal SIGINT; the VM stays created' err
