@@ -197,6 +197,7 @@ static int wait_all(struct waiter *ws, size_t n, unsigned seconds, const struct 
 
 	for (;;) {
 		size_t pending = 0;
+		bool more = false;           /* a log has more to read: no pause */
 		double t = now();
 		bool check = t >= next_check;
 		int r;
@@ -212,8 +213,9 @@ static int wait_all(struct waiter *ws, size_t n, unsigned seconds, const struct 
 				r = read_log(w, rep);
 			else if (check)
 				read_address(w, rep);
+			more |= r == 1;
 			/* the state once a second: libvirt calls are not free */
-			if (r == 0 && check && w->res->outcome == VM_WAIT_PENDING)
+			if (r >= 0 && check && w->res->outcome == VM_WAIT_PENDING)
 				r = check_running(w, rep);
 			if (r < 0)
 				return r;
@@ -235,7 +237,8 @@ static int wait_all(struct waiter *ws, size_t n, unsigned seconds, const struct 
 		}
 		if (t >= deadline)
 			break;
-		nanosleep(&(struct timespec){ .tv_nsec = POLL_NS }, NULL);
+		if (!more)
+			nanosleep(&(struct timespec){ .tv_nsec = POLL_NS }, NULL);
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct waiter *w = &ws[i];

@@ -75,6 +75,20 @@ t_ready_no_network() {
 }
 test_case '--wait: works with no network (no address: no ssh hint)' t_ready_no_network
 
+t_huge_log() {
+	need_libvirtd
+	vm_file wh.yaml wh "$LV_URI"
+	# 24 MiB of random bytes (NULs, escapes, endless lines), then the message
+	head -c 25165824 /dev/urandom >garbage
+	( for _ in $(seq 1200); do grep -q 'Waiting up to .* VM wh ' out 2>/dev/null && break; sleep 0.05; done
+	  { cat garbage; printf '\r\n%s\r\n' "$FINAL"; } >>"$QVM_STATE_DIR/wh/console.log" ) &
+	run_qvm vm --wait=60 wh.yaml
+	wait
+	expect_exit 0
+	expect_match '^VM wh ready in ' out
+}
+test_case '--wait: a huge log of garbage is read through, bounded' t_huge_log
+
 t_failures() {
 	need_libvirtd
 	vm_file w2.yaml w2 "$LV_URI"
