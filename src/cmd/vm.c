@@ -77,13 +77,15 @@ static int plan(const struct vm_opts *o, struct vm_plan **p, char **name)
 }
 
 /* One VM, all or nothing. *name (malloc'd) is its name once the file was
- * read. */
-static enum vm_outcome vm_one(const struct vm_opts *o, char **name)
+ * read; *made its plan once it was created (not in a dry run), for
+ * --wait. */
+static enum vm_outcome vm_one(const struct vm_opts *o, char **name, struct vm_plan **made)
 {
 	_cleanup_(vm_plan_freep) struct vm_plan *p = NULL;
 	_cleanup_free_ char *err = NULL;
 
 	*name = NULL;
+	*made = NULL;
 	if (plan(o, &p, name) < 0)
 		return VM_FAILED;
 	if (o->dry_run && vm_dry_run(p, &log_report, &err) < 0) {
@@ -98,11 +100,37 @@ static enum vm_outcome vm_one(const struct vm_opts *o, char **name)
 		vm_rollback(p, &log_report);
 		return VM_FAILED;
 	}
-	if (o->wait && vm_wait_address(p, o->wait_seconds, &log_report, &err) < 0) {
-		log_error(TASK_WAIT, "%s", err);
-		return VM_NO_ADDRESS;
-	}
+	*made = TAKE_PTR(p);
 	return VM_MADE;
+}
+
+/* --wait for the VMs made, all at once; each one's error printed. The
+ * number not ready, or -1 (out of memory, said). */
+static int wait_made(const struct vm_opts *o, struct vm_plan *const *made, size_t n, struct vm_batch *b)
+{
+	_cleanup_free_ struct vm_wait_result *res = calloc(n ? n : 1, sizeof(*res));
+	int r = res ? vm_wait_ready(made, n, o->wait_seconds, &log_report, res) : -ENOMEM;
+
+	if (r < 0) {
+		if (res)
+			vm_wait_results_clear(res, n);
+		return log_error(TASK_WAIT, "%s", strerror(-r));
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (res[i].err)
+			log_error(TASK_WAIT, "%s", res[i].err);
+		if (b && vm_batch_waited(b, made[i]->file->name, res[i].outcome) < 0)
+			r = -1;
+	}
+	vm_wait_results_clear(res, n);
+	return r < 0 ? log_error(TASK_WAIT, "%s", strerror(ENOMEM)) : r;
+}
+
+static void plans_free(struct vm_plan **plans, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		vm_plan_free(plans[i]);
+	free(plans);
 }
 
 /* A whole number in [min, max] from an option. */
@@ -117,13 +145,16 @@ static int option_number(const char *opt, const char *s, unsigned min, unsigned 
 	return 0;
 }
 
-/* --count: every VM tried (until a signal), then one summary. */
+/* --count: every VM tried (until a signal), then, with --wait, all the
+ * VMs made waited for at once, then one summary. */
 static int vm_batch(struct vm_opts *o, unsigned count)
 {
 	struct vm_batch b;
 	_cleanup_free_ char *line = NULL, *err = NULL;
+	struct vm_plan **made = calloc(count, sizeof(*made));
+	size_t n_made = 0;
 	enum vm_batch_verdict verdict;
-	int r = 0;
+	int r = made ? 0 : -ENOMEM;
 
 	vm_batch_init(&b, count, o->dry_run);
 	for (unsigned i = 1; i <= count && r == 0; i++) {
@@ -138,9 +169,15 @@ static int vm_batch(struct vm_opts *o, unsigned count)
 		}
 		vm_batch_suffix(i, suffix, sizeof(suffix));
 		o->tmpl.suffix = suffix;
-		outcome = vm_one(o, &name);
+		outcome = vm_one(o, &name, &made[n_made]);
+		n_made += made[n_made] != NULL;
 		r = vm_batch_record(&b, i, outcome, name);
 	}
+	/* not after a signal: the VMs made stay; the summary says so */
+	if (r == 0 && o->wait && n_made && !signal_pending() && wait_made(o, made, n_made, &b) < 0)
+		r = -ENOMEM;
+	if (made)
+		plans_free(made, n_made);
 	if (r == 0)
 		r = vm_batch_summary(&b, &line, &err, &verdict);
 	vm_batch_clear(&b);
@@ -149,7 +186,7 @@ static int vm_batch(struct vm_opts *o, unsigned count)
 	log_step("%s", line);
 	if (verdict == VM_BATCH_NOT_ALL)
 		return log_error(o->dry_run ? TASK_CHECK : TASK, "%s", err);
-	if (verdict == VM_BATCH_NO_ADDRESS)
+	if (verdict == VM_BATCH_NOT_READY)
 		return log_error(TASK_WAIT, "%s", err);
 	return 0;
 }
@@ -205,6 +242,11 @@ int cmd_vm(int argc, char **argv, const struct cmd_opts *opts)
 		return vm_batch(&o, count);
 	{
 		_cleanup_free_ char *name = NULL;
-		return vm_one(&o, &name) == VM_MADE ? 0 : -1;
+		_cleanup_(vm_plan_freep) struct vm_plan *made = NULL;
+		if (vm_one(&o, &name, &made) != VM_MADE)
+			return -1;
+		if (!o.wait || !made)
+			return 0;
+		return wait_made(&o, &made, 1, NULL) == 0 ? 0 : -1;
 	}
 }

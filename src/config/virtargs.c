@@ -368,6 +368,16 @@ int virt_install_argv_paths(const struct qvm_file *f, char *const *disk_paths, c
 	add_arg(&R, "--noautoconsole");
 	add_arg(&R, "--disk");
 	add_arg(&R, seed);
+	/* a console libvirt (virtlogd) also writes to a file: virsh console
+	 * keeps working, and qvm vm --wait reads cloud-init's progress */
+	if (run->console_log) {
+		_cleanup_free_ char *serial = subopt_path(run->console_log, NULL, NULL);
+		add_arg(&R, "--serial");
+		if (!serial)
+			R.r = -ENOMEM;
+		else
+			add_argf(&R, "pty,log.file=%s", serial + strlen("path="));
+	}
 	/* the XML only, nothing made (storage included); --debug brings back
 	 * the warnings --print-xml silences (see virtlog.h) */
 	if (run->print_xml) {
@@ -387,4 +397,86 @@ int virt_install_argv_paths(const struct qvm_file *f, char *const *disk_paths, c
 	}
 	*argv = R.argv;
 	return 0;
+}
+
+/* One sub-option of a console's "k=v,..." text: its value, or NULL. A
+ * text with quotes or backslashes is not read (virt-install's shlex
+ * would): *quoted is set instead. */
+static char *subopt_value(const char *text, const char *key, bool *quoted)
+{
+	size_t klen = strlen(key);
+
+	if (strpbrk(text, "\"'\\")) {
+		*quoted = true;
+		return NULL;
+	}
+	for (const char *s = text; *s;) {
+		size_t n = strcspn(s, ",");
+		if (n > klen && strncmp(s, key, klen) == 0 && s[klen] == '=')
+			return strndup(s + klen + 1, n - klen - 1);
+		s += n + (s[n] == ',');
+	}
+	return NULL;
+}
+
+/* A scalar of the mapping m at key ("log.file" also as log: {file:}). */
+static const char *map_scalar(const struct ynode *m, const char *key, const char *sub)
+{
+	const struct ynode *v = ymap_get(m, key);
+
+	if (!v && sub) {
+		const struct ynode *outer = ymap_get(m, sub);
+		v = outer && outer->kind == YNODE_MAPPING ? ymap_get(outer, key + strlen(sub) + 1) : NULL;
+	}
+	return v && v->kind == YNODE_SCALAR && strlen(v->value) == v->len ? v->value : NULL;
+}
+
+int virt_args_console(const struct ynode *vm, char **path, const char **why)
+{
+	const struct ynode *c = ymap_get(vm, "serial");
+	_cleanup_free_ char *type = NULL, *file = NULL, *log = NULL;
+	bool quoted = false;
+
+	*path = NULL;
+	*why = NULL;
+	if (!c)
+		c = ymap_get(vm, "console");
+	if (!c)
+		return 0;
+	if (c->kind == YNODE_SEQUENCE)
+		c = c->n ? c->items[0] : NULL;
+	if (c && c->kind == YNODE_MAPPING) {
+		const char *t = map_scalar(c, "type", NULL), *p = map_scalar(c, "path", NULL);
+		const char *l = map_scalar(c, "log.file", "log");
+		if (!p)
+			p = map_scalar(c, "source.path", "source");
+		if ((t && !(type = strdup(t))) || (p && !(file = strdup(p))) || (l && !(log = strdup(l))))
+			return -ENOMEM;
+	} else if (c && c->kind == YNODE_SCALAR && strlen(c->value) == c->len && !yscalar_is_null(c)) {
+		const char *v = c->value;
+		size_t n = strcspn(v, ",");
+		/* "file,path=X": the type first, or as type=file */
+		type = memchr(v, '=', n) ? subopt_value(v, "type", &quoted) : strndup(v, n);
+		file = subopt_value(v, "path", &quoted);
+		if (!file)
+			file = subopt_value(v, "source.path", &quoted);
+		log = subopt_value(v, "log.file", &quoted);
+		if (!type && !memchr(v, '=', n))
+			return -ENOMEM;
+	}
+	if (quoted) {
+		*why = "its serial console's options are quoted";
+		return 2;
+	}
+	if (log || (type && strcmp(type, "file") == 0 && file)) {
+		const char *p = log ? log : file;
+		if (p[0] != '/') {
+			*why = "its serial console's file is not an absolute path";
+			return 2;
+		}
+		*path = strdup(p);
+		return *path ? 1 : -ENOMEM;
+	}
+	*why = "its serial console writes to no file";
+	return 2;
 }

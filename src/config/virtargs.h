@@ -11,14 +11,26 @@ struct vi_run {
 	const char *connect;         /* --connect URI when the file has none, or NULL */
 	const char *uuid;            /* --uuid UUID when the file has none, or NULL */
 	bool print_xml;              /* --print-xml --dry-run --debug: the XML, nothing made */
+	/* --serial pty,log.file=PATH when the file defines no serial or
+	 * console (virt_args_console 0), or NULL */
+	const char *console_log;
 };
+
+/*
+ * The guest's serial console as the vm document defines it (its first
+ * serial, else its first console): 0 when it defines none; 1 with *path
+ * (malloc'd) when it writes to a file qvm can read (a file serial's path,
+ * a log.file); 2 with *why (static) when it defines one qvm cannot follow.
+ * -ENOMEM.
+ */
+int virt_args_console(const struct ynode *vm, char **path, const char **why);
 
 /*
  * Builds argv[0]="virt-install" then one or more arguments per key of f->vm,
  * in file order. The boot disk gets "path=<zvol_dir>/<clone>" as its first
  * sub-option, and each extra zvol disk "path=<zvol_dir>/<dataset>". Then
  * run's --connect and --uuid, "--noautoconsole", "--disk"
- * "path=<seed_path>,device=cdrom", and run's --print-xml. Returns 0, -ENOMEM, or -EINVAL with *err
+ * "path=<seed_path>,device=cdrom", run's --serial, and run's --print-xml. Returns 0, -ENOMEM, or -EINVAL with *err
  * a malloc'd message (a value that cannot be rendered).
  */
 int virt_install_argv(const struct qvm_file *f, const char *zvol_dir, const char *seed_path,

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,33 +46,101 @@ int undo_prepare_destroy(struct undo *u, const char *dataset, int recursive)
 
 /* ---- seed directory ---- */
 
+/* virtlogd's rotated console logs: console.log.1, console.log.2, ... */
+static bool rotated_log(const char *name)
+{
+	const char *n = strncmp(name, "console.log.", 12) == 0 ? name + 12 : NULL;
+
+	return n && *n && strspn(n, "0123456789") == strlen(n);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* What else dir holds (it was not removed): "a, b" (the first five in
+ * order) or NULL. */
+static char *other_files(int dfd)
+{
+	_cleanup_strv_free_ char **names = NULL;
+	int fd = dup(dfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *e;
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	rewinddir(d);
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 && strv_push(&names, e->d_name) < 0)
+			break;
+	closedir(d);
+	if (!names)
+		return NULL;
+	qsort(names, strv_length(names), sizeof(*names), cmp_names);
+	if (strv_length(names) > 5) {
+		free(names[5]);
+		names[5] = strdup("...");
+		for (size_t i = 6; names[i]; i++)
+			free(TAKE_PTR(names[i]));
+	}
+	return strv_join(names, ", ");
+}
+
 int seed_dir_remove(const char *dir, char **err)
 {
-	static const char *const files[] = { "seed.iso", SEED_CREATING_FILE };
+	/* what qvm and libvirt put there: the seed, the marker of a run in
+	 * progress, the console log virtlogd writes, qvm ssh's known hosts */
+	static const char *const files[] = { "seed.iso", SEED_CREATING_FILE, "console.log", "known_hosts" };
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	int e;
+	struct dirent *e;
+	DIR *d;
+	int e_;
 
 	if (dfd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		e = errno;
-		*err = strdupf("%s: %s", dir, strerror(e));
-		return -e;
+		e_ = errno;
+		*err = strdupf("%s: %s", dir, strerror(e_));
+		return -e_;
 	}
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		if (unlinkat(dfd, files[i], 0) < 0 && errno != ENOENT) {
-			e = errno;
+			e_ = errno;
 			close(dfd);
-			*err = strdupf("%s/%s: %s", dir, files[i], strerror(e));
-			return -e;
+			*err = strdupf("%s/%s: %s", dir, files[i], strerror(e_));
+			return -e_;
 		}
 	}
-	close(dfd);
-	if (rmdir(dir) < 0 && errno != ENOENT) {
-		e = errno;
-		*err = strdupf("%s: %s", dir, strerror(e));
-		return -e;
+	e_ = dup(dfd);
+	d = e_ >= 0 ? fdopendir(e_) : NULL;
+	if (!d && e_ >= 0)
+		close(e_);
+	while (d && (e = readdir(d))) {
+		if (rotated_log(e->d_name) && unlinkat(dfd, e->d_name, 0) < 0 && errno != ENOENT) {
+			e_ = errno;
+			*err = strdupf("%s/%s: %s", dir, e->d_name, strerror(e_));
+			closedir(d);
+			close(dfd);
+			return -e_;
+		}
 	}
+	if (d)
+		closedir(d);
+	if (rmdir(dir) < 0 && errno != ENOENT) {
+		_cleanup_free_ char *others = NULL;
+		e_ = errno;
+		if (e_ == ENOTEMPTY || e_ == EEXIST)
+			others = other_files(dfd);
+		close(dfd);
+		*err = others ? strdupf("%s: %s (it holds %s)", dir, strerror(e_), others)
+			      : strdupf("%s: %s", dir, strerror(e_));
+		return -e_;
+	}
+	close(dfd);
 	return 0;
 }
 

@@ -9,10 +9,13 @@
 /* zfs destroy [-r] DATASET ("zvol DATASET"). */
 int undo_prepare_destroy(struct undo *u, const char *dataset, int recursive)
 	__attribute__((warn_unused_result));
-/* Removes DIR/seed.iso, DIR/.qvm-creating and DIR; what is already gone
- * is fine. 0, or -errno with *err "PATH: reason" (malloc'd). */
+/* Removes DIR/seed.iso, DIR/.qvm-creating, DIR/console.log (and virtlogd's
+ * rotated console.log.N), DIR/known_hosts and DIR; what is already gone is
+ * fine. Anything else stays, and so does DIR: -ENOTEMPTY with *err "DIR:
+ * reason (it holds NAME, ...)". 0, or -errno with *err "PATH: reason"
+ * (malloc'd). */
 int seed_dir_remove(const char *dir, char **err);
-/* Removes DIR/seed.iso, DIR/.qvm-creating and DIR ("seed directory DIR"). */
+/* seed_dir_remove(DIR) as an undo step ("seed directory DIR"). */
 int undo_prepare_seed_dir(struct undo *u, const char *dir)
 	__attribute__((warn_unused_result));
 struct domains;

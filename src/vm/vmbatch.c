@@ -21,7 +21,9 @@ void vm_batch_clear(struct vm_batch *b)
 {
 	strv_free(b->made);
 	strv_free(b->failed);
-	b->made = b->failed = NULL;
+	strv_free(b->ready);
+	strv_free(b->not_ready);
+	b->made = b->failed = b->ready = b->not_ready = NULL;
 }
 
 void vm_batch_suffix(unsigned i, char *buf, size_t size)
@@ -33,8 +35,24 @@ int vm_batch_record(struct vm_batch *b, unsigned i, enum vm_outcome o, const cha
 {
 	char ***list = o == VM_FAILED ? &b->failed : &b->made;
 
-	b->no_address += o == VM_NO_ADDRESS;
 	return name ? strv_push(list, name) : strv_pushf(list, "%u", i);
+}
+
+int vm_batch_waited(struct vm_batch *b, const char *name, enum vm_wait_outcome o)
+{
+	static const char *const why[] = {
+		[VM_WAIT_PENDING] = "not waited for",
+		[VM_WAIT_READY] = "ready",
+		[VM_WAIT_FAILED] = "cloud-init failed",
+		[VM_WAIT_TIMEOUT] = "timed out",
+		[VM_WAIT_STOPPED] = "stopped",
+		[VM_WAIT_ERROR] = "wait failed",
+	};
+
+	b->waited = true;
+	if (o == VM_WAIT_READY)
+		return strv_push(&b->ready, name);
+	return strv_pushf(&b->not_ready, "%s (%s)", name, why[o]);
 }
 
 int vm_batch_interrupted(const struct vm_batch *b, unsigned i, int sig, char **err)
@@ -46,28 +64,36 @@ int vm_batch_interrupted(const struct vm_batch *b, unsigned i, int sig, char **e
 int vm_batch_summary(const struct vm_batch *b, char **line, char **err, enum vm_batch_verdict *verdict)
 {
 	_cleanup_free_ char *made = strv_join(b->made, ", "), *failed = strv_join(b->failed, ", ");
-	size_t n_made = strv_length(b->made);
-	int r;
+	_cleanup_free_ char *ready = strv_join(b->ready, ", "), *not_ready = strv_join(b->not_ready, ", ");
+	_cleanup_free_ char *e1 = NULL, *e2 = NULL;
+	size_t n_made = strv_length(b->made), n_not_ready = strv_length(b->not_ready);
 
 	*line = NULL;
+	*err = NULL;
 	*verdict = VM_BATCH_OK;
-	if ((b->made && !made) || (b->failed && !failed))
+	if ((b->made && !made) || (b->failed && !failed) || (b->ready && !ready) || (b->not_ready && !not_ready))
 		return -ENOMEM;
-	if (asprintf(line, "%s %zu of %u VMs%s%s", b->dry_run ? "Checked" : "Created", n_made, b->count,
-		     n_made ? ": " : "", n_made ? made : "") < 0) {
-		*line = NULL;
+	*line = strdupf("%s %zu of %u VMs%s%s%s%s", b->dry_run ? "Checked" : "Created", n_made, b->count,
+			n_made ? ": " : "", n_made ? made : "", !b->waited ? "" : b->ready ? "; ready: " : "; none ready",
+			b->waited && b->ready ? ready : "");
+	if (!*line)
 		return -ENOMEM;
-	}
 	if (n_made != b->count) {
 		*verdict = VM_BATCH_NOT_ALL;
-		r = report_error(err, 0, "%zu of %u VMs %s%s%s", (size_t)b->count - n_made, b->count,
-				 b->dry_run ? "failed the checks" : "not created", failed ? ": " : "",
-				 failed ? failed : "");
-	} else if (b->no_address) {
-		*verdict = VM_BATCH_NO_ADDRESS;
-		r = report_error(err, 0, "%u of %u VMs created without a known address", b->no_address, b->count);
-	} else {
-		return 0;
+		e1 = strdupf("%zu of %u VMs %s%s%s", (size_t)b->count - n_made, b->count,
+			     b->dry_run ? "failed the checks" : "not created", failed ? ": " : "", failed ? failed : "");
+		if (!e1)
+			return -ENOMEM;
 	}
-	return r == 0 && !*err ? -ENOMEM : 0;
+	if (n_not_ready) {
+		if (*verdict == VM_BATCH_OK)
+			*verdict = VM_BATCH_NOT_READY;
+		e2 = strdupf("%zu of %u VMs not ready: %s", n_not_ready, b->count, not_ready);
+		if (!e2)
+			return -ENOMEM;
+	}
+	if (!e1 && !e2)
+		return 0;
+	*err = e1 && e2 ? strdupf("%s; %s", e1, e2) : strdup(e1 ? e1 : e2);
+	return *err ? 0 : -ENOMEM;
 }

@@ -8,9 +8,10 @@
 
 #define VM_BATCH_MAX 1000            /* the most --count makes */
 
+#include "vmwait.h"
+
 enum vm_outcome {
 	VM_MADE,                     /* created (or, dry run, checked) */
-	VM_NO_ADDRESS,               /* created, but --wait found no address */
 	VM_FAILED,                   /* nothing left of it */
 };
 
@@ -18,14 +19,15 @@ enum vm_outcome {
 enum vm_batch_verdict {
 	VM_BATCH_OK,
 	VM_BATCH_NOT_ALL,            /* some VMs not made (dry run: not checked) */
-	VM_BATCH_NO_ADDRESS,         /* all made, some without an address */
+	VM_BATCH_NOT_READY,          /* all made, some not ready (--wait) */
 };
 
 struct vm_batch {
 	unsigned count;
 	bool dry_run;
-	unsigned no_address;
+	bool waited;                 /* --wait: the VMs made were waited for */
 	char **made, **failed;       /* names, in the order tried */
+	char **ready, **not_ready;   /* --wait: names; "name (why)" */
 };
 
 void vm_batch_init(struct vm_batch *b, unsigned count, bool dry_run);
@@ -38,12 +40,17 @@ void vm_batch_suffix(unsigned i, char *buf, size_t size);
  * named by its number). 0 or -ENOMEM. */
 int vm_batch_record(struct vm_batch *b, unsigned i, enum vm_outcome o, const char *name);
 
+/* --wait's outcome for VM name (one made). 0 or -ENOMEM. */
+int vm_batch_waited(struct vm_batch *b, const char *name, enum vm_wait_outcome o);
+
 /* A signal stops the batch before VM i: "interrupted by signal SIGINT: 2
  * of 3 VMs not attempted" in *err. Returns -EINTR. */
 int vm_batch_interrupted(const struct vm_batch *b, unsigned i, int sig, char **err);
 
-/* The summary: "Created 2 of 3 VMs: a, c" in *line, and when not all went
- * well the error in *err ("1 of 3 VMs not created: b"). 0 or -ENOMEM. */
+/* The summary: "Created 2 of 3 VMs: a, c" (with --wait "; ready: a") in
+ * *line, and when not all went well the error in *err ("1 of 3 VMs not
+ * created: b", "1 of 3 VMs not ready: c (timed out)", or both joined by
+ * "; "). 0 or -ENOMEM. */
 int vm_batch_summary(const struct vm_batch *b, char **line, char **err, enum vm_batch_verdict *verdict);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -32,6 +33,15 @@
 #include "banned.h"
 
 #define ENOMEM_ERROR(err) report_error((err), -ENOMEM, "%s", strerror(ENOMEM))
+
+/* The moment the domain started: --wait's "ready in N s" counts from it. */
+static void note_started(struct vm_plan *p)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	p->started = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* Marks the seed directory as belonging to a run still in progress. */
 static int write_creating_marker(const char *dir)
@@ -186,6 +196,7 @@ static int define_domain(struct vm_plan *p, const char *xml, char *const *paths,
 	r = domain_create(p->domains, f->connect, xml, f->name, p->uuid, flags, &why);
 	if (r < 0)
 		return report_error(err, r, "cannot create VM %s: %s", f->name, why ? why : strerror(-r));
+	note_started(p);
 	/* what libvirt made of it, read back by the UUID */
 	r = check_defined(p, "libvirt", paths, allowed, true, err);
 	if (r < 0)
@@ -209,6 +220,7 @@ static int install_domain(struct vm_plan *p, char *const *paths, char *const *al
 	report(rep, REPORT_BEGIN, "Creating VM %s (UUID %s) with virt-install, which runs its install",
 	       p->file->name, p->uuid);
 	undo_arm(&p->undo);
+	note_started(p);
 	r = spawn_check(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR, &res, err);
 	if (r < 0)
 		return vm_virt_install_failed(p, "virt-install", r, &res, false, err);

@@ -130,6 +130,8 @@ static int say_real_run(const struct vm_plan *p, int phases, const struct report
 		if (flags & DOMAIN_AUTOSTART)
 			report(rep, REPORT_STEP, "  mark it to start when the host boots");
 	}
+	if (p->console_ours)
+		report(rep, REPORT_STEP, "  (libvirt then logs its serial console to %s)", p->console_log);
 	for (size_t k = 1; k <= vm_plan_disks(p); k++)
 		report(rep, REPORT_STEP, "  run: zfs set %s=%s %s", MARK_STATE, MARK_STATE_READY,
 		       vm_disk_dataset(p, k % vm_plan_disks(p)));

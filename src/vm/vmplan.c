@@ -101,6 +101,22 @@ int vm_plan_prepare(struct vm_plan *p, char **err)
 	    asprintf(&p->seed_path, "%s/seed.iso", p->seed_dir) < 0 ||
 	    !(p->device = settings_zvol_device(p->file->clone)))
 		return report_error(err, -ENOMEM, "%s", strerror(ENOMEM));
+	/* the file's own console if it writes to a file, else one qvm adds
+	 * whose log libvirt writes into the seed directory */
+	switch (virt_args_console(p->file->vm, &p->console_log, &p->console_why)) {
+	case 0:
+		p->console_ours = true;
+		if (asprintf(&p->console_log, "%s/console.log", p->seed_dir) < 0) {
+			p->console_log = NULL;
+			return report_error(err, -ENOMEM, "%s", strerror(ENOMEM));
+		}
+		break;
+	case 1:
+	case 2:
+		break;
+	default:
+		return report_error(err, -ENOMEM, "%s", strerror(ENOMEM));
+	}
 	return 0;
 }
 
@@ -113,6 +129,7 @@ void vm_plan_free(struct vm_plan *p)
 	free(p->seed_dir);
 	free(p->seed_path);
 	free(p->device);
+	free(p->console_log);
 	free(p);
 }
 
@@ -173,7 +190,8 @@ unsigned vm_create_flags(const struct qvm_file *f)
 int vm_virt_install_argv(const struct vm_plan *p, char *const *disk_paths, const char *seed, bool print_xml,
 			 char ***argv, char **err)
 {
-	const struct vi_run vr = { .connect = p->uri, .uuid = p->uuid, .print_xml = print_xml };
+	const struct vi_run vr = { .connect = p->uri, .uuid = p->uuid, .print_xml = print_xml,
+				   .console_log = p->console_ours ? p->console_log : NULL };
 
 	if (disk_paths)
 		return virt_install_argv_paths(p->file, disk_paths, seed, &vr, argv, err);

@@ -34,6 +34,10 @@ struct vm_plan {
 	char *seed_dir;              /* $QVM_STATE_DIR/<name> */
 	char *seed_path;             /* .../seed.iso */
 	char *device;                /* $QVM_ZVOL_DIR/<clone> */
+	char *console_log;           /* the console's log file --wait reads, or NULL */
+	const char *console_why;     /* why there is none (static) */
+	bool console_ours;           /* qvm adds it: .../console.log */
+	double started;              /* CLOCK_MONOTONIC seconds when the domain was started */
 	struct undo undo;            /* vm_create's changes */
 };
 
@@ -81,8 +85,9 @@ int vm_disk_argv(const struct vm_plan *p, size_t i, char ***argv);
  * (DOMAIN_START ...). */
 unsigned vm_create_flags(const struct qvm_file *f);
 
-/* virt-install's argv: the file's options, the URI and UUID qvm uses;
- * disk_paths NULL: the zvols' own. */
+/* virt-install's argv: the file's options, the URI and UUID qvm uses, the
+ * serial console qvm adds when the file defines none; disk_paths NULL: the
+ * zvols' own. */
 int vm_virt_install_argv(const struct vm_plan *p, char *const *disk_paths, const char *seed, bool print_xml,
 			 char ***argv, char **err);
 

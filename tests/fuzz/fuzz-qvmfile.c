@@ -26,6 +26,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (virt_install_argv(f, "/dev/zvol", "/var/lib/qvm/x/seed.iso", &run, &argv, &err) == 0)
 			strv_free(argv);
 		free(err);
+		const char *why;
+		if (virt_args_console(f->vm, &text, &why) >= 0)
+			free(text);
 		if (cloudinit_user_data(f, &text, &len) == 0)
 			free(text);
 		if (cloudinit_meta_data(f, &text, &len) == 0)

@@ -170,6 +170,11 @@ static void test_seed_dir_remove(void **state)
 
 	touch(dir, "seed.iso");
 	touch(dir, SEED_CREATING_FILE);
+	/* libvirt's console log, virtlogd's rotated ones, qvm ssh's known hosts */
+	touch(dir, "console.log");
+	touch(dir, "console.log.1");
+	touch(dir, "console.log.12");
+	touch(dir, "known_hosts");
 	assert_int_equal(seed_dir_remove(dir, &err), 0);
 	assert_null(err);
 	assert_int_equal(lstat(dir, &st), -1);
@@ -178,12 +183,20 @@ static void test_seed_dir_remove(void **state)
 	/* a file qvm did not put there stays, and so does the directory */
 	assert_int_equal(mkdir(dir, 0700), 0);
 	touch(dir, "other");
+	touch(dir, "console.log.x");
+	touch(dir, "console.log");
 	assert_int_equal(seed_dir_remove(dir, &err), -ENOTEMPTY);
-	assert_true(asprintf(&want, "%s: %s", dir, strerror(ENOTEMPTY)) > 0);
+	assert_true(asprintf(&want, "%s: %s (it holds console.log.x, other)", dir, strerror(ENOTEMPTY)) > 0);
 	assert_string_equal(err, want);
 	free(want);
 	free(err);
 	char *other;
+	assert_true(asprintf(&other, "%s/console.log", dir) > 0);
+	assert_int_equal(access(other, F_OK), -1);
+	free(other);
+	assert_true(asprintf(&other, "%s/console.log.x", dir) > 0);
+	unlink(other);
+	free(other);
 	assert_true(asprintf(&other, "%s/other", dir) > 0);
 	unlink(other);
 	rmdir(dir);

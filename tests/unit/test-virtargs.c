@@ -311,6 +311,66 @@ static void test_paths_quoted(void **state)
 	qvm_file_free(f);
 }
 
+/* The console qvm adds: a pty whose log libvirt writes, quoted like any
+ * path. */
+static void test_console_log(void **state)
+{
+	(void)state;
+	struct qvm_file *f = load(VM REST);
+	char **argv = NULL, *err = NULL;
+	const char *const exp[] = {
+		"virt-install", "--name", "web1", "--disk", "path=/dev/zvol/tank/images/web1",
+		"--noautoconsole", "--disk", "path=" SEED ",device=cdrom",
+		"--serial", "pty,log.file=\"/var/lib/q,vm/web1/console.log\"", NULL };
+
+	assert_int_equal(virt_install_argv(f, ZVOL_DIR, SEED,
+					   &(struct vi_run){ .console_log = "/var/lib/q,vm/web1/console.log" }, &argv,
+					   &err), 0);
+	assert_argv(argv, exp);
+	strv_free(argv);
+	qvm_file_free(f);
+}
+
+/* What the file's own console says: a file qvm can follow, or not. */
+static void check_console(const char *extra, int want, const char *want_path)
+{
+	char *yaml = NULL, *path = NULL;
+	const char *why = NULL;
+	struct qvm_file *f;
+
+	assert_true(asprintf(&yaml, VM "%s" REST, extra) > 0);
+	f = load(yaml);
+	assert_int_equal(virt_args_console(f->vm, &path, &why), want);
+	if (want_path)
+		assert_string_equal(path, want_path);
+	else
+		assert_null(path);
+	assert_true(want == 2 ? why != NULL : why == NULL);
+	free(path);
+	free(yaml);
+	qvm_file_free(f);
+}
+
+static void test_console_own(void **state)
+{
+	(void)state;
+	check_console("", 0, NULL);
+	check_console("serial: {type: file, path: /var/log/g.log}\n", 1, "/var/log/g.log");
+	check_console("serial: file,path=/var/log/g.log\n", 1, "/var/log/g.log");
+	check_console("serial: type=file,path=/var/log/g.log\n", 1, "/var/log/g.log");
+	check_console("serial: pty,log.file=/var/log/p.log\n", 1, "/var/log/p.log");
+	check_console("serial: {type: pty, log: {file: /var/log/p.log}}\n", 1, "/var/log/p.log");
+	check_console("serial: {type: pty, log.file: /var/log/p.log}\n", 1, "/var/log/p.log");
+	check_console("serial:\n  - file,path=/a.log\n  - pty\n", 1, "/a.log");
+	check_console("console: {type: file, path: /c.log}\n", 1, "/c.log");
+	/* defined, but nothing qvm can read */
+	check_console("serial: pty\n", 2, NULL);
+	check_console("console: pty,target_type=virtio\n", 2, NULL);
+	check_console("serial: {type: file, path: rel.log}\n", 2, NULL);
+	check_console("serial: 'file,path=\"/a,b.log\"'\n", 2, NULL);
+	check_console("serial: {type: tcp, path: /x}\n", 2, NULL);
+}
+
 static void test_render_error_from_tree(void **state)
 {
 	(void)state;
@@ -346,6 +406,8 @@ int main(void)
 		cmocka_unit_test(test_boot_disk_only_zvol),
 		cmocka_unit_test(test_paths_quoted),
 		cmocka_unit_test(test_render_error_from_tree),
+		cmocka_unit_test(test_console_log),
+		cmocka_unit_test(test_console_own),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -348,14 +348,31 @@ static void test_batch(void **state)
 	free(TAKE_PTR(err));
 	vm_batch_clear(&b);
 
-	/* made, but --wait found no address: counted as made */
-	vm_batch_init(&b, 2, false);
-	assert_int_equal(vm_batch_record(&b, 1, VM_NO_ADDRESS, "w-1"), 0);
+	/* made, then waited for: one ready, one timed out */
+	vm_batch_init(&b, 3, false);
+	assert_int_equal(vm_batch_record(&b, 1, VM_MADE, "w-1"), 0);
 	assert_int_equal(vm_batch_record(&b, 2, VM_MADE, "w-2"), 0);
+	assert_int_equal(vm_batch_record(&b, 3, VM_MADE, "w-3"), 0);
+	assert_int_equal(vm_batch_waited(&b, "w-2", VM_WAIT_READY), 0);
+	assert_int_equal(vm_batch_waited(&b, "w-1", VM_WAIT_TIMEOUT), 0);
+	assert_int_equal(vm_batch_waited(&b, "w-3", VM_WAIT_FAILED), 0);
 	assert_int_equal(vm_batch_summary(&b, &line, &err, &v), 0);
-	assert_int_equal(v, VM_BATCH_NO_ADDRESS);
-	assert_string_equal(line, "Created 2 of 2 VMs: w-1, w-2");
-	assert_string_equal(err, "1 of 2 VMs created without a known address");
+	assert_int_equal(v, VM_BATCH_NOT_READY);
+	assert_string_equal(line, "Created 3 of 3 VMs: w-1, w-2, w-3; ready: w-2");
+	assert_string_equal(err, "2 of 3 VMs not ready: w-1 (timed out), w-3 (cloud-init failed)");
+	free(line);
+	free(TAKE_PTR(err));
+	vm_batch_clear(&b);
+
+	/* one not made, the other not ready: both said */
+	vm_batch_init(&b, 2, false);
+	assert_int_equal(vm_batch_record(&b, 1, VM_FAILED, "w-1"), 0);
+	assert_int_equal(vm_batch_record(&b, 2, VM_MADE, "w-2"), 0);
+	assert_int_equal(vm_batch_waited(&b, "w-2", VM_WAIT_STOPPED), 0);
+	assert_int_equal(vm_batch_summary(&b, &line, &err, &v), 0);
+	assert_int_equal(v, VM_BATCH_NOT_ALL);
+	assert_string_equal(line, "Created 1 of 2 VMs: w-2; none ready");
+	assert_string_equal(err, "1 of 2 VMs not created: w-1; 1 of 2 VMs not ready: w-2 (stopped)");
 	free(line);
 	free(TAKE_PTR(err));
 	vm_batch_clear(&b);
