@@ -11,11 +11,19 @@ struct vi_run {
 	const char *connect;         /* --connect URI when the file has none, or NULL */
 	const char *uuid;            /* --uuid UUID when the file has none, or NULL */
 	bool print_xml;              /* --print-xml --dry-run --debug: the XML, nothing made */
+	const char *osinfo;          /* --osinfo NAME when the file names none (the image's), or NULL */
 };
+
+/* Whether the vm document names an install source (import, install,
+ * location, cdrom, pxe): without one qvm passes --import. */
+bool virt_args_has_install(const struct ynode *vm);
+/* Whether it names the OS (osinfo, or its alias os-variant). */
+bool virt_args_has_osinfo(const struct ynode *vm);
 
 /*
  * Builds argv[0]="virt-install" then one or more arguments per key of f->vm,
- * in file order. The boot disk gets "path=<zvol_dir>/<clone>" as its first
+ * in file order, then --import when the file names no install source and
+ * run's --osinfo when it names no osinfo. The boot disk gets "path=<zvol_dir>/<clone>" as its first
  * sub-option, and each extra zvol disk "path=<zvol_dir>/<dataset>". Then
  * run's --connect and --uuid, "--noautoconsole", "--disk"
  * "path=<seed_path>,device=cdrom", and run's --print-xml. Returns 0, -ENOMEM, or -EINVAL with *err

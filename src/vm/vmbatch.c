@@ -21,7 +21,8 @@ void vm_batch_clear(struct vm_batch *b)
 {
 	strv_free(b->made);
 	strv_free(b->failed);
-	b->made = b->failed = NULL;
+	strv_free(b->skipped);
+	b->made = b->failed = b->skipped = NULL;
 }
 
 void vm_batch_suffix(unsigned i, char *buf, size_t size)
@@ -31,7 +32,7 @@ void vm_batch_suffix(unsigned i, char *buf, size_t size)
 
 int vm_batch_record(struct vm_batch *b, unsigned i, enum vm_outcome o, const char *name)
 {
-	char ***list = o == VM_FAILED ? &b->failed : &b->made;
+	char ***list = o == VM_FAILED ? &b->failed : o == VM_SKIPPED ? &b->skipped : &b->made;
 
 	b->no_address += o == VM_NO_ADDRESS;
 	return name ? strv_push(list, name) : strv_pushf(list, "%u", i);
@@ -45,22 +46,26 @@ int vm_batch_interrupted(const struct vm_batch *b, unsigned i, int sig, char **e
 
 int vm_batch_summary(const struct vm_batch *b, char **line, char **err, enum vm_batch_verdict *verdict)
 {
-	_cleanup_free_ char *made = strv_join(b->made, ", "), *failed = strv_join(b->failed, ", ");
-	size_t n_made = strv_length(b->made);
+	_cleanup_free_ char *made = strv_join(b->made, ", "), *failed = strv_join(b->failed, ", "),
+			    *skipped = strv_join(b->skipped, ", "), *skip_text = NULL;
+	size_t n_made = strv_length(b->made), n_skipped = strv_length(b->skipped);
 	int r;
 
 	*line = NULL;
 	*verdict = VM_BATCH_OK;
-	if ((b->made && !made) || (b->failed && !failed))
+	if ((b->made && !made) || (b->failed && !failed) || (b->skipped && !skipped))
 		return -ENOMEM;
-	if (asprintf(line, "%s %zu of %u VMs%s%s", b->dry_run ? "Checked" : "Created", n_made, b->count,
-		     n_made ? ": " : "", n_made ? made : "") < 0) {
+	if (asprintf(&skip_text, "; skipped %zu that exist%s: %s", n_skipped, n_skipped == 1 ? "s" : "",
+		     skipped ? skipped : "") < 0)
+		return -ENOMEM;
+	if (asprintf(line, "%s %zu of %u VMs%s%s%s", b->dry_run ? "Checked" : "Created", n_made, b->count,
+		     n_made ? ": " : "", n_made ? made : "", n_skipped ? skip_text : "") < 0) {
 		*line = NULL;
 		return -ENOMEM;
 	}
-	if (n_made != b->count) {
+	if (n_made + n_skipped != b->count) {
 		*verdict = VM_BATCH_NOT_ALL;
-		r = report_error(err, 0, "%zu of %u VMs %s%s%s", (size_t)b->count - n_made, b->count,
+		r = report_error(err, 0, "%zu of %u VMs %s%s%s", (size_t)b->count - n_made - n_skipped, b->count,
 				 b->dry_run ? "failed the checks" : "not created", failed ? ": " : "",
 				 failed ? failed : "");
 	} else if (b->no_address) {

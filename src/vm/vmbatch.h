@@ -12,6 +12,7 @@ enum vm_outcome {
 	VM_MADE,                     /* created (or, dry run, checked) */
 	VM_NO_ADDRESS,               /* created, but --wait found no address */
 	VM_FAILED,                   /* nothing left of it */
+	VM_SKIPPED,                  /* it exists already (--skip-existing): left as it is */
 };
 
 /* What the summary says went wrong: the task of its error. */
@@ -26,6 +27,7 @@ struct vm_batch {
 	bool dry_run;
 	unsigned no_address;
 	char **made, **failed;       /* names, in the order tried */
+	char **skipped;              /* names of the instances that existed (--skip-existing) */
 };
 
 void vm_batch_init(struct vm_batch *b, unsigned count, bool dry_run);
@@ -42,7 +44,8 @@ int vm_batch_record(struct vm_batch *b, unsigned i, enum vm_outcome o, const cha
  * of 3 VMs not attempted" in *err. Returns -EINTR. */
 int vm_batch_interrupted(const struct vm_batch *b, unsigned i, int sig, char **err);
 
-/* The summary: "Created 2 of 3 VMs: a, c" in *line, and when not all went
+/* The summary: "Created 2 of 3 VMs: a, c" (and "; skipped 1 that
+ * exists: b") in *line, and when not all went
  * well the error in *err ("1 of 3 VMs not created: b"). 0 or -ENOMEM. */
 int vm_batch_summary(const struct vm_batch *b, char **line, char **err, enum vm_batch_verdict *verdict);
 

@@ -86,7 +86,7 @@ static void test_set(void **state)
 	(void)state;
 	assert_string_equal(args, "virt-install --name web --memory 512 "
 			    "--disk path=/dev/zvol/tank/images/web --cpu mode=host-passthrough --noreboot "
-			    "--noautoconsole --disk path=/s/seed.iso,device=cdrom");
+			    "--import --noautoconsole --disk path=/s/seed.iso,device=cdrom");
 	assert_string_equal(f->clone_props[0], "volsize=20G");
 	assert_non_null(strstr(meta, "local-hostname: db1\n"));
 	assert_string_equal(ymap_get(ymap_get(f->user_data, "users")->items[0], "name")->value, "bob");
@@ -265,7 +265,7 @@ static void test_extra_disks(void **state)
 	assert_string_equal(args, "virt-install --name db "
 			    "--disk path=/dev/zvol/tank/a/db,bus=virtio --disk path=/x.iso,device=cdrom "
 			    "--disk path=/dev/zvol/tank/a/db-disk1 --disk path=/dev/zvol/tank/b/db-data,cache=none "
-			    "--noautoconsole --disk path=/s/seed.iso,device=cdrom");
+			    "--import --noautoconsole --disk path=/s/seed.iso,device=cdrom");
 	free(args);
 	qvm_file_free(f);
 }
