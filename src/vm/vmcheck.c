@@ -113,10 +113,10 @@ static int check_disks(struct vm_plan *p, char ***errors)
 	_cleanup_free_ const char **names = calloc(n, sizeof(*names));
 	_cleanup_free_ char **types = calloc(n, sizeof(*types));
 	_cleanup_free_ uint64_t *blocksizes = calloc(n, sizeof(*blocksizes));
-	/* the image's defaults, read with the types: a snapshot inherits its
-	 * volume's user properties */
-	static const char *const props[] = { MARK_OSINFO, MARK_USER, NULL };
-	_cleanup_free_ char **values = calloc(2 * n, sizeof(*values));
+	/* the image's defaults, read with the types (a snapshot inherits its
+	 * volume's user properties); and whose VM a dataset is (qvm:vm) */
+	static const char *const props[] = { MARK_OSINFO, MARK_USER, "qvm:vm", NULL };
+	_cleanup_free_ char **values = calloc(3 * n, sizeof(*values));
 	_cleanup_strv_free_ char **owned = NULL;
 	_cleanup_free_ char *err = NULL;
 	int bad = 0, r;
@@ -143,7 +143,10 @@ static int check_disks(struct vm_plan *p, char ***errors)
 	/* the boot disk's base is names[0] */
 	p->image_osinfo = TAKE_PTR(values[0]);
 	p->image_user = TAKE_PTR(values[1]);
-	if (types[1])
+	/* the boot clone (names[1]) of a VM of this name: qvm destroy removes
+	 * it; any other dataset there is not qvm's to advise on */
+	bool own_clone = types[1] && values[3 + 2] && strcmp(values[3 + 2], p->file->name) == 0;
+	if (own_clone)
 		p->exists |= VM_EXISTS_CLONE;
 	for (size_t i = 0; i < vm_plan_disks(p) && bad != -ENOMEM; i++) {
 		struct target t = { .dataset = names[4 * i + 1], .type = types[4 * i + 1],
@@ -155,7 +158,7 @@ static int check_disks(struct vm_plan *p, char ***errors)
 			bad = problem(errors, "base %s is a snapshot of a %s, not of a volume", names[4 * i],
 				      types[4 * i + 3]);
 		/* an existing boot clone is said with the rest of the VM (vm_plan_check) */
-		if (bad != -ENOMEM && !(i == 0 && types[1]) &&
+		if (bad != -ENOMEM && !(i == 0 && own_clone) &&
 		    target_check(&t, i == 0 || names[4 * i] ? TARGET_CLONE : TARGET_VOLUME, &why) < 0)
 			bad = why ? problem(errors, "%s", why) : -ENOMEM;
 		if (bad != -ENOMEM && names[4 * i]) {
@@ -170,7 +173,7 @@ static int check_disks(struct vm_plan *p, char ***errors)
 	}
 	for (size_t i = 0; i < n; i++)
 		free(types[i]);
-	for (size_t i = 0; i < 2 * n; i++)
+	for (size_t i = 0; i < 3 * n; i++)
 		free(values[i]);
 	return bad;
 }

@@ -123,13 +123,15 @@ test_case '--count N: NAME-1..NAME-N, a summary' t_count
 
 t_count_partial() {
 	vm_file c.yaml web
-	zfs clone $BASE@base tank/images/web-2
-	run_qvm vm --count 3 c.yaml
+	# instance 4's copies=4 is refused by zfs clone: that VM alone fails
+	run_qvm vm --count 4 --name y --set 'vm.disk.zvol.copies={n}' c.yaml
 	expect_exit 1
-	expect_match '^Error validating virtual machine: clone target tank/images/web-2 already exists' err
-	expect_line 'Created 2 of 3 VMs: web-1, web-3' out
-	expect_line 'Error provisioning virtual machine: 1 of 3 VMs not created: web-2' err
-	expect_file_absent "$QVM_STATE_DIR/web-2"
+	expect_match "^Error provisioning virtual machine: .*copies" err
+	expect_line 'Created 3 of 4 VMs: y-1, y-2, y-3' out
+	expect_line 'Error provisioning virtual machine: 1 of 4 VMs not created: y-4' err
+	expect_eq 3 "$(zfs get -H -o value copies tank/images/y-3)" "y-3's copies={n}"
+	expect_eq '' "$(zfs list -H -o name tank/images/y-4 2>/dev/null)" "y-4 rolled back"
+	expect_file_absent "$QVM_STATE_DIR/y-4"
 	# each all or nothing: web-2's failure left nothing of web-2
 	VIRT_INSTALL_FAIL=dry-run run_qvm vm --count 2 --name x c.yaml
 	expect_exit 1
@@ -137,6 +139,38 @@ t_count_partial() {
 	expect_eq '' "$(zfs list -H -o name tank/images/x-1 tank/images/x-2 2>/dev/null)" "rolled back"
 }
 test_case '--count: each VM all or nothing, failures summed up, exit 1' t_count_partial
+
+t_count_existing() {
+	vm_file c.yaml web
+	zfs clone $BASE@base tank/images/web-2
+	mkdir -p "$QVM_STATE_DIR/web-3"
+	zfs_snapshot_state before
+	run_qvm vm --count 3 c.yaml
+	expect_exit 1
+	expect_line 'Error validating virtual machine: 2 of 3 VMs exist: web-2, web-3; nothing made (qvm destroy them, or add --skip-existing to make only the others)' err
+	expect_state_unchanged before
+	expect_file_absent "$QVM_STATE_DIR/web-1"
+	# a dry run says the same
+	run_qvm vm --count 3 --dry-run c.yaml
+	expect_exit 1
+	expect_contains '2 of 3 VMs exist: web-2, web-3' err
+	# --skip-existing: the rest made, the others left alone
+	run_qvm vm --count 3 --skip-existing c.yaml
+	expect_exit 0
+	expect_lines_in_order out 'VM web-1 created' 'Skipping VM web-2: it exists' 'Skipping VM web-3: it exists' \
+		'^Created 1 of 3 VMs: web-1; skipped 2 that exist: web-2, web-3$'
+	expect_eq '-' "$(zfs get -H -o value qvm:vm tank/images/web-2)" "web-2 left as it was"
+	expect_file_absent "$QVM_STATE_DIR/web-3/seed.iso"
+	# again: all exist now, nothing to make, still a success
+	run_qvm vm --count 3 --skip-existing c.yaml
+	expect_exit 0
+	expect_line 'Created 0 of 3 VMs; skipped 3 that exist: web-1, web-2, web-3' out
+	# --skip-existing alone
+	run_qvm vm --skip-existing c.yaml
+	expect_exit 1
+	expect_contains '--skip-existing goes with --count' err
+}
+test_case '--count: instances that exist stop it before any change, --skip-existing makes the rest' t_count_existing
 
 t_option_errors() {
 	vm_file o.yaml o

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "cloudinit.h"
 #include "qvmfile.h"
 #include "strv.h"
 #include "yamltree.h"
@@ -744,6 +746,65 @@ static void test_render_errors(void **state)
 	expect_only(VM "  driver: {}\n" REST, "6:11: 'disk.driver' is an empty mapping");
 }
 
+/* The ssh user: the first of user-data's 'users'; "default" is the
+ * image's. Its text is user-data's: messages never quote it. */
+static void check_first_user(const char *users, const char *want, bool want_default)
+{
+	char *yaml = NULL;
+	struct qvm_file *f;
+
+	assert_true(asprintf(&yaml, VM "---\nqvm: user-data\n%s", users) > 0);
+	f = parse_ok(yaml);
+	if (want)
+		assert_string_equal(f->first_user, want);
+	else
+		assert_null(f->first_user);
+	assert_int_equal(f->first_user_default, want_default);
+	qvm_file_free(f);
+	free(yaml);
+}
+
+static void test_first_user(void **state)
+{
+	(void)state;
+	check_first_user("", NULL, false);
+	check_first_user("users:\n", NULL, false);
+	check_first_user("users: []\n", NULL, false);
+	check_first_user("users:\n  - name: admin\n    sudo: ALL\n  - bob\n", "admin", false);
+	check_first_user("users:\n  - ops\n  - name: admin\n", "ops", false);
+	check_first_user("users:\n  - default\n  - name: admin\n", NULL, true);
+	check_first_user("users: default\n", NULL, true);
+	check_first_user("users: ' ops , default'\n", "ops", false);
+	check_first_user("users: 'default, ops'\n", NULL, true);
+	/* not a login name: refused where it is, never quoted */
+	expect_only(VM "---\nqvm: user-data\nusers:\n  - name: -oProxyCommand=x\n",
+		    "9:11: the first user in user-data's 'users' is not a login name qvm ssh can use (letters, "
+		    "digits, '.', '_', '-', not starting with '-' or '.'; at most 32)");
+	expect_only(VM "---\nqvm: user-data\nusers:\n  - 'a b'\n",
+		    "9:5: the first user in user-data's 'users' is not a login name qvm ssh can use (letters, "
+		    "digits, '.', '_', '-', not starting with '-' or '.'; at most 32)");
+	expect_only(VM "---\nqvm: user-data\nusers:\n  - sudo: ALL\n",
+		    "9:5: the first user in user-data's 'users' is not a login name qvm ssh can use (letters, "
+		    "digits, '.', '_', '-', not starting with '-' or '.'; at most 32)");
+	/* a later user is cloud-init's business */
+	check_first_user("users:\n  - ok\n  - -x\n", "ok", false);
+}
+
+/* meta-data is optional: instance-id and local-hostname are the name. */
+static void test_meta_data_optional(void **state)
+{
+	(void)state;
+	struct qvm_file *f = parse_ok(VM "---\nqvm: user-data\n");
+	char *out = NULL;
+	size_t len;
+
+	assert_non_null(f->meta_data);
+	assert_int_equal(cloudinit_meta_data(f, &out, &len), 0);
+	assert_string_equal(out, "instance-id: web1\nlocal-hostname: web1\n");
+	free(out);
+	qvm_file_free(f);
+}
+
 static void test_all_errors_at_once(void **state)
 {
 	(void)state;
@@ -880,6 +941,8 @@ int main(void)
 		cmocka_unit_test(test_base_snapshot_names),
 		cmocka_unit_test(test_render_errors),
 		cmocka_unit_test(test_all_errors_at_once),
+		cmocka_unit_test(test_first_user),
+		cmocka_unit_test(test_meta_data_optional),
 		cmocka_unit_test(test_yaml_errors_in_file),
 		cmocka_unit_test(test_load),
 	};
