@@ -144,8 +144,11 @@ static int check_disks(struct vm_plan *p, char ***errors)
 	p->image_osinfo = TAKE_PTR(values[0]);
 	p->image_user = TAKE_PTR(values[1]);
 	/* the boot clone (names[1]) of a VM of this name: qvm destroy removes
-	 * it; any other dataset there is not qvm's to advise on */
-	bool own_clone = types[1] && values[3 + 2] && strcmp(values[3 + 2], p->file->name) == 0;
+	 * it; any other dataset there is not qvm's to advise on
+	 * (the same value on its parent, names[2]: inherited, not the clone's
+	 * own) */
+	bool own_clone = types[1] && values[3 + 2] && strcmp(values[3 + 2], p->file->name) == 0 &&
+			 !(values[6 + 2] && strcmp(values[6 + 2], values[3 + 2]) == 0);
 	if (own_clone)
 		p->exists |= VM_EXISTS_CLONE;
 	for (size_t i = 0; i < vm_plan_disks(p) && bad != -ENOMEM; i++) {
