@@ -121,6 +121,44 @@ t_count() {
 }
 test_case '--count N: NAME-1..NAME-N, a summary' t_count
 
+t_instance_values() {
+	vm_file c.yaml web
+	run_qvm vm --count 2 --name 'node{n}' --set 'meta-data.local-hostname={name}.lan' \
+		--set 'vm.metadata.description=VM {n} of 2 {{n}}' c.yaml
+	expect_exit 0
+	expect_line 'Created 2 of 2 VMs: node1, node2' out
+	for i in 1 2; do
+		expect_eq "node$i.lan" "$(meta node$i local-hostname)" "hostname of node$i"
+		expect_eq "node$i" "$(zfs get -H -o value qvm:vm tank/images/node$i)" "clone of node$i"
+	done
+	expect_contains "--metadata 'description=VM 2 of 2 {n}' " "$VIRT_INSTALL_LOG"
+	# without --count: {n} is 1
+	run_qvm vm --name 'solo{n}' --set 'user-data.hostname={name}' c.yaml
+	expect_exit 0
+	expect_line 'VM solo1 created' out
+	# mistakes: said before anything is read, naming the option
+	zfs_snapshot_state before
+	run_qvm vm --name 'a{name}' c.yaml
+	expect_exit 1
+	expect_line "Error validating virtual machine: --name: {name} is the VM's final name: it cannot be part of that name" err
+	run_qvm vm --count 2 --name 'a{x}' c.yaml
+	expect_exit 1
+	expect_line "Error validating virtual machine: --name: unknown placeholder (expected {n} or {name}; {{ and }} for literal braces)" err
+	run_qvm vm --set 'vm.memory={mem}' c.yaml
+	expect_exit 1
+	expect_line "Error reading qvm file: --set vm.memory={mem}: unknown placeholder (expected {n} or {name}; {{ and }} for literal braces)" err
+	# a secret document's value is not quoted
+	run_qvm vm --set 'user-data.password=s3cret{x}' c.yaml
+	expect_exit 1
+	expect_line "Error reading qvm file: --set #1 (user-data): unknown placeholder (expected {n} or {name}; {{ and }} for literal braces)" err
+	expect_no_match s3cret err
+	run_qvm vm --set 'vm.name=x{name}' c.yaml
+	expect_exit 1
+	expect_contains "--set vm.name=x{name}: {name} is the VM's final name" err
+	expect_state_unchanged before
+}
+test_case '{n} and {name}: per-instance values in --name and --set' t_instance_values
+
 t_count_partial() {
 	vm_file c.yaml web
 	# instance 4's copies=4 is refused by zfs clone: that VM alone fails
