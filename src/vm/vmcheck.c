@@ -148,7 +148,9 @@ static int check_disks(struct vm_plan *p, char ***errors)
 	 * (the same value on its parent, names[2]: inherited, not the clone's
 	 * own) */
 	bool own_clone = types[1] && values[3 + 2] && strcmp(values[3 + 2], p->file->name) == 0 &&
-			 !(values[6 + 2] && strcmp(values[6 + 2], values[3 + 2]) == 0);
+			 !(values[6 + 2] && strcmp(values[6 + 2], values[3 + 2]) == 0) &&
+			 /* a leftover of an interrupted run: target_check says so */
+			 !marks_leftover(names[1]);
 	if (own_clone)
 		p->exists |= VM_EXISTS_CLONE;
 	for (size_t i = 0; i < vm_plan_disks(p) && bad != -ENOMEM; i++) {
@@ -275,9 +277,14 @@ static int check_seed_dir(struct vm_plan *p, char ***errors)
 	if (lstat(p->seed_dir, &st) < 0)
 		return errno == ENOENT ? 0 : problem(errors, "cannot check seed directory %s: %s", p->seed_dir,
 						     strerror(errno));
-	if (marks_seed_run(p->seed_dir, live, sizeof(live)) == 0 && marks_run_alive(live))
-		return problem(errors, "seed directory %s is being created by a qvm still running (run %s)",
-			       p->seed_dir, live);
+	if (marks_seed_run(p->seed_dir, live, sizeof(live)) == 0) {
+		if (marks_run_alive(live))
+			return problem(errors, "seed directory %s is being created by a qvm still running (run %s)",
+				       p->seed_dir, live);
+		/* a run that never finished: a leftover, not a VM */
+		return problem(errors, "seed directory %s already exists; if no VM uses it, remove it with: rm -r %s",
+			       p->seed_dir, p->seed_dir);
+	}
 	p->exists |= VM_EXISTS_SEED;
 	return 0;
 }
@@ -302,6 +309,7 @@ int vm_plan_exists(struct vm_plan *p, char **what)
 	char *type = NULL;
 	struct domain_clash clash;
 	struct stat st;
+	char run[128];
 	int r;
 
 	*what = NULL;
@@ -315,10 +323,12 @@ int vm_plan_exists(struct vm_plan *p, char **what)
 	r = zfs_get_types(names, 1, &type, NULL, what);
 	if (r < 0)
 		return r == -ENOMEM ? r : -1;
-	if (type)
+	/* leftovers of an interrupted run are no VM: making the instance
+	 * says what they are */
+	if (type && !marks_leftover(p->file->clone))
 		p->exists |= VM_EXISTS_CLONE;
 	free(type);
-	if (lstat(p->seed_dir, &st) == 0)
+	if (lstat(p->seed_dir, &st) == 0 && marks_seed_run(p->seed_dir, run, sizeof(run)) < 0)
 		p->exists |= VM_EXISTS_SEED;
 	if (p->exists && !(*what = exists_text(p)))
 		return -ENOMEM;

@@ -73,7 +73,8 @@ int vm_plan_check(struct vm_plan *p, char ***errors);
 
 /*
  * Only whether a VM by the plan's name is there already (a --count asks it
- * of every instance before making any): sets p->exists and, when it is
+ * of every instance before making any; the leftovers of an interrupted run
+ * are not a VM): sets p->exists and, when it is
  * not 0, *what ("domain on URI, clone tank/images/web1, seed directory
  * /var/lib/qvm/web1"). Returns 0, or -1 with *what an error (the libvirt
  * or zfs that could not be asked), or -ENOMEM.

@@ -203,6 +203,14 @@ t_count_existing() {
 	run_qvm vm --count 3 --skip-existing c.yaml
 	expect_exit 0
 	expect_line 'Created 0 of 3 VMs; skipped 3 that exist: web-1, web-2, web-3' out
+	# an interrupted run's seed directory is a leftover, not a VM: that
+	# instance is tried, and fails saying what it is
+	mkdir -p "$QVM_STATE_DIR/lo-2"
+	echo 999999-0123456789abcdef >"$QVM_STATE_DIR/lo-2/.qvm-creating"
+	run_qvm vm --count 2 --name lo --skip-existing c.yaml
+	expect_exit 1
+	expect_match "^Error validating virtual machine: seed directory .*/lo-2 already exists" err
+	expect_line 'Created 1 of 2 VMs: lo-1' out
 	# --skip-existing alone
 	run_qvm vm --skip-existing c.yaml
 	expect_exit 1
