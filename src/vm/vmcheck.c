@@ -277,11 +277,12 @@ static int check_seed_dir(struct vm_plan *p, char ***errors)
 	if (lstat(p->seed_dir, &st) < 0)
 		return errno == ENOENT ? 0 : problem(errors, "cannot check seed directory %s: %s", p->seed_dir,
 						     strerror(errno));
-	if (marks_seed_run(p->seed_dir, live, sizeof(live)) == 0) {
-		if (marks_run_alive(live))
+	/* a leftover of a run that never finished, or not a directory (which
+	 * qvm destroy would not take for a seed): no VM */
+	if (!S_ISDIR(st.st_mode) || marks_seed_run(p->seed_dir, live, sizeof(live)) == 0) {
+		if (S_ISDIR(st.st_mode) && marks_run_alive(live))
 			return problem(errors, "seed directory %s is being created by a qvm still running (run %s)",
 				       p->seed_dir, live);
-		/* a run that never finished: a leftover, not a VM */
 		return problem(errors, "seed directory %s already exists; if no VM uses it, remove it with: rm -r %s",
 			       p->seed_dir, p->seed_dir);
 	}
@@ -328,7 +329,7 @@ int vm_plan_exists(struct vm_plan *p, char **what)
 	if (type && !marks_leftover(p->file->clone))
 		p->exists |= VM_EXISTS_CLONE;
 	free(type);
-	if (lstat(p->seed_dir, &st) == 0 && marks_seed_run(p->seed_dir, run, sizeof(run)) < 0)
+	if (lstat(p->seed_dir, &st) == 0 && S_ISDIR(st.st_mode) && marks_seed_run(p->seed_dir, run, sizeof(run)) < 0)
 		p->exists |= VM_EXISTS_SEED;
 	if (p->exists && !(*what = exists_text(p)))
 		return -ENOMEM;
