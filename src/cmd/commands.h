@@ -18,6 +18,7 @@ enum opt_id {
 	OPT_SET,          /* --set PATH=VALUE (vm), repeatable */
 	OPT_COUNT,        /* --count N (vm) */
 	OPT_WAIT,         /* --wait[=SECONDS] (vm) */
+	OPT_SKIP_EXISTING, /* --skip-existing (vm --count): make only the instances not there */
 	OPT_SHA256,       /* --sha256 HEX: the image's expected SHA-256 */
 	OPT_SHA512,       /* --sha512 HEX: the image's expected SHA-512 */
 	OPT_CHECKSUM_FILE, /* --checksum-file FILE|URL: a SHA256SUMS/SHA512SUMS file naming it */

@@ -17,6 +17,7 @@
 #include "import.h"
 #include "log.h"
 #include "msgtext.h"
+#include "names.h"
 #include "osinfo.h"
 #include "strv.h"
 #include "banned.h"
@@ -168,11 +169,12 @@ int cmd_import(int argc, char **argv, const struct cmd_opts *opts)
 
 	(void)argc;
 	log_set_quiet(opt_has(opts, OPT_QUIET));
-	if (req.user && !user_name_valid(req.user)) {
+	const char *why;
+	if (req.user && !login_name_valid(req.user, &why)) {
 		char shown[96];
 		msg_text(shown, sizeof(shown), req.user, strlen(req.user));
-		return log_error(TASK, "invalid --user '%s': expected a login name (1-%d of a-z 0-9 _ -, "
-				 "starting with a letter or _)", shown, CATALOG_USER_MAX);
+		return log_error(TASK, "invalid --user '%s': %s (a login name: 1-%d of A-Z a-z 0-9 . _ -)", shown,
+				 why, LOGIN_NAME_MAX_LEN);
 	}
 	if (req.osinfo && check_osinfo(req.osinfo) < 0)
 		return -1;

@@ -72,6 +72,7 @@ static const struct option_def vm_options[] = {
 	{ "count", 0, OPT_VALUE, OPT_COUNT },
 	{ "wait", 0, OPT_OPTIONAL, OPT_WAIT },
 	{ "quiet", 'q', OPT_FLAG, OPT_QUIET },
+	{ "skip-existing", 0, OPT_FLAG, OPT_SKIP_EXISTING },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -103,7 +104,7 @@ static const struct command commands[] = {
 	{ "image", cmd_import, 2, 2, MUTATES | ALIAS, "IMAGE ZVOL", "alias of import", import_options },
 	{ "vm", cmd_vm, 1, 1, MUTATES, "FILE", "provision a new VM from a qvm file;\n"
 	  "                             options: -n/--dry-run, --name NAME, --set PATH=VALUE,\n"
-	  "                             --count N, --wait[=SECONDS]", vm_options },
+	  "                             --count N, --skip-existing, --wait[=SECONDS]", vm_options },
 	{ "destroy", cmd_destroy, 1, -1, MUTATES, "NAME...",
 	  "stop and undefine VMs qvm made, destroy their disks and seeds;\n"
 	  "                             options: -y/--yes, --keep-disks", destroy_options },

@@ -41,6 +41,7 @@ struct vm_opts {
 	struct vm_request req;
 	bool dry_run;
 	bool wait;
+	bool skip_existing;
 	unsigned wait_seconds;
 	struct qvm_template tmpl;
 };
@@ -145,17 +146,78 @@ static int option_number(const char *opt, const char *s, unsigned min, unsigned 
 	return 0;
 }
 
-/* --count: every VM tried (until a signal), then, with --wait, all the
- * VMs made waited for at once, then one summary. */
+/* Instance i's template: its number, and the "-i" suffix its name gets
+ * unless the name says where the number goes ({n}). */
+static void instance(struct vm_opts *o, unsigned i, char *suffix, size_t size)
+{
+	vm_batch_suffix(i, suffix, size);
+	o->tmpl.suffix = suffix;
+	o->tmpl.n = i;
+}
+
+/* Before any VM is made: which instances exist already (a domain of that
+ * name, the boot clone, the seed directory) into exists[1..count], their
+ * names into *names. An instance whose file cannot be read or whose host
+ * cannot be asked counts as not existing: making it reports why. */
+static int existing_instances(struct vm_opts *o, unsigned count, bool *exists, char ***names)
+{
+	for (unsigned i = 1; i <= count; i++) {
+		_cleanup_(vm_plan_freep) struct vm_plan *p = NULL;
+		_cleanup_strv_free_ char **errors = NULL;
+		_cleanup_free_ char *err = NULL, *what = NULL;
+		char suffix[16];
+		int r;
+
+		if (signal_pending())
+			return -EINTR;
+		instance(o, i, suffix, sizeof(suffix));
+		r = vm_plan_read(&o->req, &p, &errors);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0 || vm_plan_prepare(p, &err) < 0)
+			continue;
+		r = vm_plan_exists(p, &what);
+		if (r == -ENOMEM)
+			return r;
+		if (r == 0 && p->exists) {
+			exists[i] = true;
+			if (strv_push(names, p->file->name) < 0)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/* --count: which instances exist, checked first; every VM tried (until a
+ * signal), then, with --wait, all the VMs made waited for at once, then
+ * one summary. */
 static int vm_batch(struct vm_opts *o, unsigned count)
 {
 	struct vm_batch b;
-	_cleanup_free_ char *line = NULL, *err = NULL;
-	struct vm_plan **made = calloc(count, sizeof(*made));
+	_cleanup_free_ char *line = NULL, *err = NULL, *names_text = NULL;
+	_cleanup_free_ bool *exists = calloc(count + 1, sizeof(*exists));
+	_cleanup_strv_free_ char **existing = NULL;
+	struct vm_plan **made = NULL;
 	size_t n_made = 0;
 	enum vm_batch_verdict verdict;
-	int r = made ? 0 : -ENOMEM;
+	int r;
 
+	if (!exists)
+		return log_error(TASK_CHECK, "%s", strerror(ENOMEM));
+	r = existing_instances(o, count, exists, &existing);
+	if (r == -EINTR)
+		return log_error(TASK_CHECK, "interrupted by signal %s", signal_name(signal_pending()));
+	if (r < 0)
+		return log_error(TASK_CHECK, "%s", strerror(-r));
+	if (existing && !o->skip_existing) {
+		if (!(names_text = strv_join(existing, ", ")))
+			return log_error(TASK_CHECK, "%s", strerror(ENOMEM));
+		return log_error(TASK_CHECK, "%zu of %u VMs exist: %s; nothing made (qvm destroy them, or add "
+				 "--skip-existing to make only the others)", strv_length(existing), count, names_text);
+	}
+	made = calloc(count, sizeof(*made));
+	if (!made)
+		return log_error(TASK, "%s", strerror(ENOMEM));
 	vm_batch_init(&b, count, o->dry_run);
 	for (unsigned i = 1; i <= count && r == 0; i++) {
 		_cleanup_free_ char *name = NULL;
@@ -167,8 +229,16 @@ static int vm_batch(struct vm_opts *o, unsigned count)
 			log_error(TASK, "%s", err);
 			break;
 		}
-		vm_batch_suffix(i, suffix, sizeof(suffix));
-		o->tmpl.suffix = suffix;
+		instance(o, i, suffix, sizeof(suffix));
+		if (exists[i]) {
+			/* named as the check found it */
+			size_t k = 0;
+			for (unsigned j = 1; j < i; j++)
+				k += exists[j];
+			log_step("Skipping VM %s: it exists", existing[k]);
+			r = vm_batch_record(&b, i, VM_SKIPPED, existing[k]);
+			continue;
+		}
 		outcome = vm_one(o, &name, &made[n_made]);
 		n_made += made[n_made] != NULL;
 		r = vm_batch_record(&b, i, outcome, name);
@@ -197,6 +267,7 @@ int cmd_vm(int argc, char **argv, const struct cmd_opts *opts)
 		.req = { .path = argv[0] },
 		.dry_run = opt_has(opts, OPT_DRY_RUN),
 		.wait = opt_has(opts, OPT_WAIT),
+		.skip_existing = opt_has(opts, OPT_SKIP_EXISTING),
 		.wait_seconds = DEFAULT_WAIT,
 		.tmpl = { .name = opt_last(opts, OPT_NAME), .sets = opts->values[OPT_SET] },
 	};
@@ -219,11 +290,6 @@ int cmd_vm(int argc, char **argv, const struct cmd_opts *opts)
 	if (vi_options_add(options, "uuid") < 0)
 		return log_error(TASK_CHECK, "%s", strerror(ENOMEM));
 	o.req.options = options;
-	if (o.tmpl.name) {
-		const char *why;
-		if (!vm_name_valid(o.tmpl.name, &why))
-			return log_error(TASK_CHECK, "invalid VM name '%s' for --name: %s", o.tmpl.name, why);
-	}
 	if (count_s && option_number("--count", count_s, 1, VM_BATCH_MAX, &count) < 0)
 		return -1;
 	/* "-": standard input, read once here (--count reads the file per VM) */
@@ -236,6 +302,23 @@ int cmd_vm(int argc, char **argv, const struct cmd_opts *opts)
 			return print_errors(TASK_FILE, errors, r);
 		o.req.text = text ? text : "";
 	}
+	if (o.tmpl.name) {
+		/* each instance's name: {n} filled in (checked for the first and
+		 * the last: the number's digits are the only difference) */
+		for (unsigned n = 1; n <= (count > 1 ? 2 : 1); n++) {
+			_cleanup_free_ char *name = NULL;
+			const char *why;
+			int r = template_expand(o.tmpl.name, n == 1 ? 1 : count, NULL, &name, NULL, &why);
+			if (r == -ENOMEM)
+				return log_error(TASK_CHECK, "%s", strerror(ENOMEM));
+			if (r < 0)
+				return log_error(TASK_CHECK, "--name: %s", why);
+			if (!vm_name_valid(name, &why))
+				return log_error(TASK_CHECK, "invalid VM name '%s' for --name: %s", name, why);
+		}
+	}
+	if (o.skip_existing && !count_s)
+		return log_error(TASK_CHECK, "--skip-existing goes with --count (one VM that exists is an error)");
 	if (wait_s && *wait_s && option_number("--wait", wait_s, 0, 86400, &o.wait_seconds) < 0)
 		return -1;
 	if (count_s)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "names.h"
 #include "cleanup.h"
 #include "msgtext.h"
 #include "strv.h"
@@ -39,33 +40,6 @@ bool catalog_name_valid(const char *name)
 		return false;
 	for (size_t i = 1; i < n; i++)
 		if (!lower_or_digit(name[i]) && !strchr("._-", name[i]))
-			return false;
-	return true;
-}
-
-bool osinfo_name_valid(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (n == 0 || n > CATALOG_OSINFO_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-		bool alnum = lower_or_digit(c) || (c >= 'A' && c <= 'Z');
-		if (!alnum && (i == 0 || !strchr("._+-", c)))
-			return false;
-	}
-	return true;
-}
-
-bool user_name_valid(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (n == 0 || n > CATALOG_USER_MAX || !((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_'))
-		return false;
-	for (size_t i = 1; i < n; i++)
-		if (!lower_or_digit(name[i]) && name[i] != '_' && name[i] != '-')
 			return false;
 	return true;
 }
@@ -265,9 +239,9 @@ static int parse_entry(struct parse *p, const struct ynode *k, const struct ynod
 			return fail_at(p, val, "invalid url of image '%s': %s", e->name, why);
 		if (strcmp(ks, "checksum") == 0 && !location_valid(e->checksum, &why))
 			return fail_at(p, val, "invalid checksum of image '%s': %s", e->name, why);
-		if (strcmp(ks, "user") == 0 && !user_name_valid(e->user))
-			return fail_at(p, val, "invalid user of image '%s': expected a login name "
-				       "(1-%d of a-z 0-9 _ -, starting with a letter or _)", e->name, CATALOG_USER_MAX);
+		if (strcmp(ks, "user") == 0 && !login_name_valid(e->user, &why))
+			return fail_at(p, val, "invalid user of image '%s': %s (a login name: 1-%d of "
+				       "A-Z a-z 0-9 . _ -)", e->name, why, LOGIN_NAME_MAX_LEN);
 		if (strcmp(ks, "arch") == 0 && !arch_valid(e->arch))
 			return fail_at(p, val, "invalid arch of image '%s': expected a machine name as "
 				       "uname -m prints it (x86_64, aarch64 ...)", e->name);

@@ -29,7 +29,6 @@
 
 #define CATALOG_NAME_MAX 64
 #define CATALOG_OSINFO_MAX 64       /* characters of one osinfo name */
-#define CATALOG_USER_MAX 32
 
 struct catalog_entry {
 	char *name;
@@ -72,11 +71,5 @@ char *catalog_sources(const struct catalog *c);
 
 /* A catalog name: 1-64 of a-z 0-9 . _ -, starting with a letter or digit. */
 bool catalog_name_valid(const char *name);
-/* An osinfo-db short id as virt-install --osinfo takes it: 1-64 of
- * a-z A-Z 0-9 . _ + -, starting with a letter or digit. */
-bool osinfo_name_valid(const char *name);
-/* A POSIX portable login name, as useradd takes it: 1-32 of a-z 0-9 _ -,
- * starting with a letter or '_'. */
-bool user_name_valid(const char *name);
 
 #endif

@@ -289,3 +289,48 @@ int uuid_generate(char out[37])
 		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 	return 0;
 }
+
+bool login_name_valid(const char *name, const char **why)
+{
+	size_t len = name ? strlen(name) : 0;
+	const char *unused;
+
+	if (!why)
+		why = &unused;
+	if (len == 0) {
+		*why = "empty";
+		return false;
+	}
+	if (len > LOGIN_NAME_MAX_LEN) {
+		*why = "longer than 32 characters";
+		return false;
+	}
+	if (name[0] == '-' || name[0] == '.') {
+		*why = name[0] == '-' ? "starts with '-'" : "starts with '.'";
+		return false;
+	}
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+		      c == '_' || c == '-')) {
+			*why = "invalid character (allowed: A-Z a-z 0-9 . _ -)";
+			return false;
+		}
+	}
+	return true;
+}
+
+bool osinfo_name_valid(const char *name)
+{
+	size_t len = name ? strlen(name) : 0;
+
+	if (len == 0 || len > 64)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+		if (!alnum && (i == 0 || !strchr("._-+", c)))
+			return false;
+	}
+	return true;
+}

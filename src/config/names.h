@@ -22,6 +22,19 @@ bool dataset_name_valid(const char *name, bool allow_snapshot, const char **why)
 /* 1 to 64 characters of A-Z a-z 0-9 _ . -, not starting with '.' or '-'. */
 bool vm_name_valid(const char *name, const char **why);
 
+/* A login name as POSIX's portable user names (letters, digits, '.', '_',
+ * '-'), not starting with '-' (ssh would read it as an option) or '.', and
+ * at most 32 characters (useradd's limit): an image's or a VM's user, and
+ * qvm ssh --user. *why (static; why may be NULL) says what is wrong. */
+#define LOGIN_NAME_MAX_LEN 32
+bool login_name_valid(const char *name, const char **why);
+
+/* An osinfo-db short-id ("debian12", "ubuntu24.04", "win2k22"): lower case
+ * letters, digits, '.', '_', '-', '+', starting with a letter or digit, at
+ * most 64 characters: nothing virt-install could read as an option or as
+ * sub-options (',' '='). */
+bool osinfo_name_valid(const char *name);
+
 /*
  * Whether qvm may hand a libvirt URI (a qvm file's connect:, a volume's
  * qvm:connect) to libvirt or virt-install: libvirt's "ext" transport and a

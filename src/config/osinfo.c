@@ -6,6 +6,7 @@
 
 #include "catalog.h"
 #include "cleanup.h"
+#include "names.h"
 #include "osinfo.h"
 #include "process.h"
 #include "report.h"

@@ -57,6 +57,8 @@ void qvm_file_free(struct qvm_file *f)
 	if (!f)
 		return;
 	ystream_free(f->stream);
+	ynode_free(f->own_meta_data);
+	free(f->own_first_user);
 	free(f->base_snapshot);
 	free(f->clone);
 	strv_free(f->clone_props);
@@ -91,8 +93,8 @@ const struct yparse_secrecy qvm_file_secrecy = { .label_key = "qvm", .secret_lab
 
 enum doc_type { DOC_VM, DOC_USER_DATA, DOC_META_DATA, DOC_NETWORK_CONFIG, DOC_VENDOR_DATA,
 	N_DOC_TYPES };
-/* the first ones are required */
-#define N_REQUIRED_DOCS 3
+/* vm and user-data are required; a file without meta-data gets an empty
+ * one (cloudinit_meta_data fills in instance-id and local-hostname) */
 
 static const char *const doc_names[N_DOC_TYPES] = { "vm", "user-data", "meta-data",
 						    "network-config", "vendor-data" };
@@ -159,9 +161,20 @@ static void split_documents(struct check *c)
 		docs[type] = root;
 		first_key[type] = qk;
 	}
-	for (int i = 0; i < N_REQUIRED_DOCS; i++)
-		if (!docs[i])
-			err_at(c, 1, 1, "missing %s document", doc_names[i]);
+	if (!docs[DOC_VM])
+		err_at(c, 1, 1, "missing vm document");
+	if (!docs[DOC_USER_DATA])
+		err_at(c, 1, 1, "missing user-data document (an empty one is enough: a document holding "
+		       "only 'qvm: user-data')");
+	if (!docs[DOC_META_DATA]) {
+		f->own_meta_data = calloc(1, sizeof(*f->own_meta_data));
+		if (!f->own_meta_data) {
+			c->r = -ENOMEM;
+			return;
+		}
+		f->own_meta_data->kind = YNODE_MAPPING;
+		docs[DOC_META_DATA] = f->own_meta_data;
+	}
 	for (int i = 0; i < N_DOC_TYPES; i++)
 		ymap_remove(docs[i], "qvm");
 	f->vm = docs[DOC_VM];
@@ -686,6 +699,59 @@ static void check_network_config(struct check *c)
 		err_node(c, v, "network-config 'version' must be 1 or 2");
 }
 
+/* The first user of user-data's 'users' (cloud-init's list: a name, a
+ * mapping with 'name', or "default", the image's own user; a string may
+ * list several, comma-separated): the user qvm ssh logs in as. user-data
+ * is secret: messages name positions, never its text. */
+static void check_first_user(struct check *c)
+{
+	struct qvm_file *f = c->f;
+	const struct ynode *users = f->user_data && f->user_data->kind == YNODE_MAPPING ?
+				    ymap_get(f->user_data, "users") : NULL;
+	const struct ynode *first = users, *name;
+	static char *const msg = "the first user in user-data's 'users' is not a login name qvm ssh can use "
+				 "(letters, digits, '.', '_', '-', not starting with '-' or '.'; at most 32)";
+
+	if (!users || yscalar_is_null(users))
+		return;
+	if (users->kind == YNODE_SEQUENCE) {
+		if (users->n == 0)
+			return;
+		first = users->items[0];
+	}
+	if (first->kind == YNODE_MAPPING) {
+		name = ymap_get(first, "name");
+		if (!name || name->kind != YNODE_SCALAR || scalar_has_nul(name) || !login_name_valid(name->value, NULL)) {
+			err_node(c, name && name->kind == YNODE_SCALAR ? name : first, "%s", msg);
+			return;
+		}
+		f->first_user = name->value;
+		return;
+	}
+	if (first->kind != YNODE_SCALAR || scalar_has_nul(first)) {
+		err_node(c, first, "%s", msg);
+		return;
+	}
+	/* "default" or "default, ops": the first name, spaces around it dropped */
+	const char *v = first->value + strspn(first->value, " ");
+	size_t len = strcspn(v, ",");
+	while (len && v[len - 1] == ' ')
+		len--;
+	if (len == 7 && strncmp(v, "default", 7) == 0) {
+		f->first_user_default = true;
+		return;
+	}
+	if (!(f->own_first_user = strndup(v, len))) {
+		c->r = -ENOMEM;
+		return;
+	}
+	if (!login_name_valid(f->own_first_user, NULL)) {
+		err_node(c, first, "%s", msg);
+		return;
+	}
+	f->first_user = f->own_first_user;
+}
+
 /* "line L, column C: text" from the YAML reader -> "L:C: invalid YAML: text" */
 static int yaml_error(char ***errors, const char *msg)
 {
@@ -743,6 +809,8 @@ int qvm_file_parse_template(const char *buf, size_t len, const struct qvm_templa
 		check_vm(&c);
 	if (c.r == 0)
 		check_network_config(&c);
+	if (c.r == 0)
+		check_first_user(&c);
 	if (c.r < 0) {
 		strv_free(c.errors);
 		return c.r;

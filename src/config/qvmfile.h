@@ -23,7 +23,7 @@ struct qvm_file {
 	struct ystream *stream;      /* owns every node below */
 	struct ynode *vm;            /* the documents, with the "qvm" key removed */
 	struct ynode *user_data;
-	struct ynode *meta_data;
+	struct ynode *meta_data;     /* the file's, or an empty mapping of qvm's (own_meta_data) */
 	struct ynode *network_config;  /* optional documents, or NULL */
 	struct ynode *vendor_data;
 
@@ -37,6 +37,12 @@ struct qvm_file {
 	struct qvm_disk *extra_disks; /* later zvol disks, in file order (default name:
 				       * the boot clone's parent + "/<name>-diskN") */
 	size_t n_extra_disks;
+	struct ynode *own_meta_data; /* the empty meta-data of a file that has none */
+	const char *first_user;      /* user-data's first user (users: [NAME | {name: NAME}]),
+				      * checked by login_name_valid; NULL when none, and also
+				      * when it is "default" (first_user_default) */
+	char *own_first_user;        /* first_user when cut from a string */
+	bool first_user_default;     /* the first user is cloud-init's "default": the image's */
 };
 
 /*

@@ -7,11 +7,65 @@
 #include <string.h>
 #include <strings.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "cleanup.h"
 #include "strv.h"
 #include "template.h"
 #include "banned.h"
+
+int template_expand(const char *s, unsigned n, const char *name, char **out, bool *has_n, const char **why)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t size = 0;
+	FILE *f;
+	bool used_n = false;
+
+	*out = NULL;
+	*why = NULL;
+	f = open_memstream(&buf, &size);
+	if (!f)
+		return -ENOMEM;
+	for (const char *p = s; *p;) {
+		size_t id = 0;
+		if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
+			fputc(p[0], f);
+			p += 2;
+			continue;
+		}
+		if (p[0] == '{') {
+			id = strspn(p + 1, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+			if (id == 0 || p[1 + id] != '}')
+				id = 0;    /* not a placeholder: flow YAML, kept */
+		}
+		if (id == 0) {
+			fputc(*p++, f);
+			continue;
+		}
+		if (id == 1 && p[1] == 'n') {
+			fprintf(f, "%u", n ? n : 1);
+			used_n = true;
+		} else if (id == 4 && strncmp(p + 1, "name", 4) == 0) {
+			if (!name) {
+				*why = "{name} is the VM's final name: it cannot be part of that name";
+				break;
+			}
+			fputs(name, f);
+		} else {
+			*why = "unknown placeholder (expected {n} or {name}; {{ and }} for literal braces)";
+			break;
+		}
+		p += id + 2;
+	}
+	if (fclose(f) != 0)
+		return -ENOMEM;
+	if (*why)
+		return -EINVAL;
+	if (has_n)
+		*has_n = used_n;
+	*out = TAKE_PTR(buf);
+	return 0;
+}
 
 static struct ynode *new_mapping(void)
 {
@@ -292,42 +346,98 @@ static int rename_vm(struct template_docs *d, const char *new)
 	return 0;
 }
 
+/* Whether the assignment sets vm.name. */
+static bool sets_name(const char *a)
+{
+	return strncmp(a, "vm.name=", 8) == 0;
+}
+
+static int set_error(char ***errors, const struct qvm_template *t, size_t i, const char *why)
+{
+	char label[300];
+
+	return strv_pushf(errors, "%s: %s", template_set_label(t, (unsigned)i + 1, label, sizeof(label)),
+			  why ? why : "invalid") < 0 ? -ENOMEM : -EINVAL;
+}
+
+/* Whether vm.name (after the --sets) differs from name. */
+static bool final_name_changed(const struct template_docs *d, const char *name)
+{
+	return !scalar_is(ymap_get(d->vm, "name"), name);
+}
+
+/* The index-th --set with its value's placeholders filled in (name NULL:
+ * {name} refused). 0, -EINVAL (message added), or -ENOMEM. */
+static int apply_set(struct template_docs *d, const struct qvm_template *t, size_t i, const char *name,
+		     bool *has_n, char ***errors)
+{
+	_cleanup_free_ char *why = NULL, *value = NULL, *assignment = NULL;
+	const char *eq = strchr(t->sets[i], '='), *ewhy;
+	int r;
+
+	if (eq) {
+		r = template_expand(eq + 1, t->n, name, &value, has_n, &ewhy);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0)
+			return set_error(errors, t, i, ewhy);
+		if (asprintf(&assignment, "%.*s=%s", (int)(eq - t->sets[i]), t->sets[i], value) < 0)
+			return -ENOMEM;
+	}
+	r = set_one(d, assignment ? assignment : t->sets[i], (unsigned)i + 1, &why);
+	if (r == -ENOMEM)
+		return r;
+	return r < 0 ? set_error(errors, t, i, why) : 0;
+}
+
 int template_apply(struct template_docs *d, const struct qvm_template *t, char ***errors)
 {
 	_cleanup_free_ char *name = NULL;
-	bool bad = false;
+	const struct ynode *vname;
+	const char *why;
+	bool bad = false, has_n = false;
 	int r;
 
+	/* vm.name first ({n} only: {name} is what it makes), then the final
+	 * name, then every other --set, which may use {name} */
 	for (size_t i = 0; t->sets && t->sets[i]; i++) {
-		_cleanup_free_ char *why = NULL;
-		char label[300];
-		r = set_one(d, t->sets[i], (unsigned)i + 1, &why);
+		if (!sets_name(t->sets[i]))
+			continue;
+		r = apply_set(d, t, i, NULL, &has_n, errors);
 		if (r == -ENOMEM)
 			return r;
-		if (r < 0) {
-			bad = true;
-			if (strv_pushf(errors, "%s: %s", template_set_label(t, (unsigned)i + 1, label, sizeof(label)),
-				       why ? why : "invalid") < 0)
-				return -ENOMEM;
-		}
+		bad |= r < 0;
 	}
-	if (bad || !d->vm || (!t->name && !t->suffix))
-		return bad ? -EINVAL : 0;
-	if (t->name && !(name = strdup(t->name)))
-		return -ENOMEM;
-	if (!name) {
-		const struct ynode *n = ymap_get(d->vm, "name");
-		if (!n || n->kind != YNODE_SCALAR)
-			return 0;    /* reported when the vm document is checked */
-		if (!(name = strdup(n->value)))
+	if (t->name) {
+		r = template_expand(t->name, t->n, NULL, &name, &has_n, &why);
+		if (r == -ENOMEM)
+			return r;
+		if (r < 0 && strv_pushf(errors, "--name: %s", why) < 0)
 			return -ENOMEM;
+		bad |= r < 0;
+	} else if (!bad && d->vm && (vname = ymap_get(d->vm, "name")) && vname->kind == YNODE_SCALAR &&
+		   !(name = strdup(vname->value))) {
+		return -ENOMEM;
 	}
-	if (t->suffix) {
+	if (name && t->suffix && !has_n) {
 		char *s;
 		if (asprintf(&s, "%s%s", name, t->suffix) < 0)
 			return -ENOMEM;
 		free(name);
 		name = s;
 	}
+	for (size_t i = 0; t->sets && t->sets[i]; i++) {
+		if (sets_name(t->sets[i]))
+			continue;
+		r = apply_set(d, t, i, name ? name : "", NULL, errors);
+		if (r == -ENOMEM)
+			return r;
+		bad |= r < 0;
+	}
+	if (bad || !d->vm || !name)
+		return bad ? -EINVAL : 0;
+	/* the file's name unchanged: nothing to rename */
+	if (!final_name_changed(d, name))
+		return 0;
 	return rename_vm(d, name);
 }

@@ -5,13 +5,27 @@
 #ifndef QVM_TEMPLATE_H
 #define QVM_TEMPLATE_H
 
+#include <stdbool.h>
+
 #include "yamltree.h"
 
 struct qvm_template {
 	const char *name;            /* --name, or NULL */
-	const char *suffix;          /* appended to the name ("-2" for --count), or NULL */
+	const char *suffix;          /* appended to the name ("-2" for --count) unless the name
+				      * says where its number goes ({n}), or NULL */
 	char *const *sets;           /* --set PATH=VALUE, in command-line order; may be NULL */
+	unsigned n;                  /* the instance's number ({n}): 0 reads as 1 */
 };
+
+/*
+ * Per-instance values: in --name and in each --set's VALUE, "{n}" is the
+ * instance's number and "{name}" its final name (not in --name itself, nor
+ * in a --set of vm.name); "{{" and "}}" are literal braces. Other braces
+ * are kept as written, so flow YAML ("{a: b}") passes. out (malloc'd) is
+ * the text, *has_n whether it used {n}. Returns 0, -EINVAL with *why
+ * (static text; quotes nothing of s), or -ENOMEM.
+ */
+int template_expand(const char *s, unsigned n, const char *name, char **out, bool *has_n, const char **why);
 
 /* The documents a template may change, by the names --set uses for them. */
 struct template_docs {

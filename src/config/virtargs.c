@@ -201,11 +201,33 @@ static void render_mapping(struct render *R, const char *opt, const struct ynode
 	add_arg(R, buf);
 }
 
+/* virt-install's options that take no value (argparse store_true and
+ * store_const, virt-install 4.x): "import: 'true'" would pass "--import
+ * true", and argparse would call "true" an unrecognized argument. */
+static bool option_is_flag(const char *opt)
+{
+	static const char *const flags[] = {
+		"import", "pxe", "livecd", "nodisks", "nonetworks", "vnc", "sdl", "nographics", "accelerate",
+		"noapic", "noacpi", "autostart", "transient", "destroy-on-exit", "prompt", "force", "noreboot",
+		"replace", "dry-run", "quiet", "debug", "check-cpu", "noautoconsole", "hvm", "paravirt",
+		"container", "reinstall", NULL,
+	};
+
+	for (size_t i = 0; flags[i]; i++)
+		if (strcmp(flags[i], opt) == 0)
+			return true;
+	return false;
+}
+
 /* A top-level value or one item of a top-level sequence. */
 static void render_value(struct render *R, const char *opt, const struct ynode *v)
 {
 	if (v->kind == YNODE_MAPPING) {
 		render_mapping(R, opt, v);
+		return;
+	}
+	if (option_is_flag(opt) && !yscalar_is_true(v) && !yscalar_is_false(v) && !yscalar_is_null(v)) {
+		add_error(R, v, "'%s' is a flag: write true or false without quotes", opt);
 		return;
 	}
 	/* the name is a name, whatever it looks like: "off" as a boolean would
@@ -285,6 +307,26 @@ static char *subopt_path(const char *dir, const char *name, const char *extra)
 	return buf;
 }
 
+/* virt-install's build_installer (virtinstall.py, 4.x): --install,
+ * --location, --cdrom and --pxe each give the VM an install phase, and
+ * --import says there is none. The other options it reads there (--boot,
+ * --cloud-init, --unattended) lead to the same "no install" as --import,
+ * so an --import qvm adds beside them changes nothing. */
+bool virt_args_has_install(const struct ynode *vm)
+{
+	static const char *const keys[] = { "import", "install", "location", "cdrom", "pxe", NULL };
+
+	for (size_t i = 0; keys[i]; i++)
+		if (ymap_index(vm, keys[i]) >= 0)
+			return true;
+	return false;
+}
+
+bool virt_args_has_osinfo(const struct ynode *vm)
+{
+	return ymap_index(vm, "osinfo") >= 0 || ymap_index(vm, "os-variant") >= 0;
+}
+
 int virt_args_check(const struct ynode *vm, const struct ynode *const *zvol_disks, size_t n,
 		    char ***errors)
 {
@@ -356,6 +398,14 @@ int virt_install_argv_paths(const struct qvm_file *f, char *const *disk_paths, c
 	R.nz = f->n_extra_disks + 1;
 	add_arg(&R, "virt-install");
 	render_vm(&R, f->vm);
+	/* a cloud image boots from its disk: no install phase (what --import
+	 * says) unless the file names an install source */
+	if (!virt_args_has_install(f->vm))
+		add_arg(&R, "--import");
+	if (run->osinfo && !virt_args_has_osinfo(f->vm)) {
+		add_arg(&R, "--osinfo");
+		add_arg(&R, run->osinfo);
+	}
 	/* the URI qvm itself talks to, and the UUID it knows the domain by */
 	if (run->connect && !ymap_get(f->vm, "connect")) {
 		add_arg(&R, "--connect");

@@ -14,7 +14,14 @@ struct vi_run {
 	/* --serial pty,log.file=PATH when the file defines no serial or
 	 * console (virt_args_console 0), or NULL */
 	const char *console_log;
+	const char *osinfo;          /* --osinfo NAME when the file names none (the image's), or NULL */
 };
+
+/* Whether the vm document names an install source (import, install,
+ * location, cdrom, pxe): without one qvm passes --import. */
+bool virt_args_has_install(const struct ynode *vm);
+/* Whether it names the OS (osinfo, or its alias os-variant). */
+bool virt_args_has_osinfo(const struct ynode *vm);
 
 /*
  * The guest's serial console as the vm document defines it (its first
@@ -27,7 +34,8 @@ int virt_args_console(const struct ynode *vm, char **path, const char **why);
 
 /*
  * Builds argv[0]="virt-install" then one or more arguments per key of f->vm,
- * in file order. The boot disk gets "path=<zvol_dir>/<clone>" as its first
+ * in file order, then --import when the file names no install source and
+ * run's --osinfo when it names no osinfo. The boot disk gets "path=<zvol_dir>/<clone>" as its first
  * sub-option, and each extra zvol disk "path=<zvol_dir>/<dataset>". Then
  * run's --connect and --uuid, "--noautoconsole", "--disk"
  * "path=<seed_path>,device=cdrom", run's --serial, and run's --print-xml. Returns 0, -ENOMEM, or -EINVAL with *err

@@ -207,16 +207,46 @@ static int zfs_run(char *const *argv, char **out, char **err)
 
 int zfs_get_types(const char *const *names, size_t n, char **types, uint64_t *blocksizes, char **err)
 {
+	return zfs_get_types_props(names, n, NULL, types, blocksizes, NULL, err);
+}
+
+static void free_results(size_t n, size_t nprops, char **types, char **values)
+{
+	for (size_t j = 0; j < n; j++)
+		free(TAKE_PTR(types[j]));
+	for (size_t j = 0; values && j < n * nprops; j++)
+		free(TAKE_PTR(values[j]));
+}
+
+int zfs_get_types_props(const char *const *names, size_t n, const char *const *props, char **types,
+			uint64_t *blocksizes, char **values, char **err)
+{
 	_cleanup_strv_free_ char **argv = NULL;
-	_cleanup_free_ char *out = NULL;
+	_cleanup_free_ char *out = NULL, *columns = NULL;
+	size_t nprops = 0;
 	int r;
 
+	while (props && props[nprops])
+		nprops++;
+	if (nprops > VM_PROPS_MAX)
+		return -E2BIG;
 	for (size_t i = 0; i < n; i++) {
 		types[i] = NULL;
 		if (blocksizes)
 			blocksizes[i] = 0;
+		for (size_t j = 0; values && j < nprops; j++)
+			values[i * nprops + j] = NULL;
 	}
-	r = strv_push_many(&argv, "zfs", "list", "-H", "-p", "-o", "name,type,volblocksize", NULL);
+	if (!(columns = strdup("name,type,volblocksize")))
+		return -ENOMEM;
+	for (size_t j = 0; j < nprops; j++) {
+		char *c;
+		if (asprintf(&c, "%s,%s", columns, props[j]) < 0)
+			return -ENOMEM;
+		free(columns);
+		columns = c;
+	}
+	r = strv_push_many(&argv, "zfs", "list", "-H", "-p", "-o", columns, NULL);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		int seen = !names[i];
 		for (size_t j = 0; j < i && !seen; j++)
@@ -228,32 +258,52 @@ int zfs_get_types(const char *const *names, size_t n, char **types, uint64_t *bl
 		r = zfs_run_full(argv, 1, &out, err);
 	if (r < 0)
 		return r;
-	/* "NAME<TAB>TYPE<TAB>VOLBLOCKSIZE" lines, sorted by zfs, for the
-	 * names that exist ("-" for what is not a volume) */
+	/* "NAME<TAB>TYPE<TAB>VOLBLOCKSIZE[<TAB>PROP...]" lines, sorted by zfs,
+	 * for the names that exist ("-" for what is not a volume, or a
+	 * property not set) */
 	for (char *line = out, *next; line && *line; line = next) {
+		char *field[3 + VM_PROPS_MAX];
+		size_t nf = 0;
+		uint64_t bs = 0;
+		bool matched = false;
+
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
-		char *tab = strchr(line, '\t'), *tab2 = tab ? strchr(tab + 1, '\t') : NULL;
-		uint64_t bs = 0;
-		if (!tab2)
+		for (char *f = line; f && nf < 3 + nprops; nf++) {
+			field[nf] = f;
+			f = strchr(f, '\t');
+			if (f)
+				*f++ = '\0';
+		}
+		if (nf < 3 + nprops)
 			continue;
-		*tab = *tab2 = '\0';
-		if (parse_u64(tab2 + 1, &bs) < 0)
+		if (parse_u64(field[2], &bs) < 0)
 			bs = 0;
 		for (size_t i = 0; i < n; i++) {
-			if (!names[i] || types[i] || strcmp(names[i], line) != 0)
+			if (!names[i] || strcmp(names[i], field[0]) != 0)
 				continue;
+			/* a second line for a name: a value holding a newline
+			 * made it up; believe none of the output */
+			if (types[i] && !matched) {
+				free_results(n, nprops, types, values);
+				return report_error(err, -EIO, "zfs list printed %s twice (a property value "
+						    "holds a newline?)", field[0]);
+			}
+			matched = true;
 			if (blocksizes)
 				blocksizes[i] = bs;
-			if (!(types[i] = strdup(tab + 1))) {
-				for (size_t j = 0; j < n; j++)
-					free(TAKE_PTR(types[j]));
-				return -ENOMEM;
-			}
+			if (!(types[i] = strdup(field[1])))
+				goto nomem;
+			for (size_t j = 0; values && j < nprops; j++)
+				if (strcmp(field[3 + j], "-") != 0 && !(values[i * nprops + j] = strdup(field[3 + j])))
+					goto nomem;
 		}
 	}
 	return 0;
+nomem:
+	free_results(n, nprops, types, values);
+	return -ENOMEM;
 }
 
 /* Runs what a builder made of its arguments (r: the builder's result). */

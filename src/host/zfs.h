@@ -52,6 +52,15 @@ int zfs_destroy(const char *name, int recursive, char **err);
  * types[i] is NULL.
  */
 int zfs_get_types(const char *const *names, size_t n, char **types, uint64_t *blocksizes, char **err);
+/* The same, with the values of the (user) properties props (NULL-ended, at
+ * most VM_PROPS_MAX) in the same call: values[i * nprops + j] (malloc'd)
+ * the value of props[j] on names[i] as zfs gives it (a snapshot inherits
+ * its dataset's user properties), NULL when not set. A name listed twice
+ * in zfs's output (a value holding a newline would forge a line) is -EIO:
+ * nothing is believed. */
+#define VM_PROPS_MAX 4
+int zfs_get_types_props(const char *const *names, size_t n, const char *const *props, char **types,
+			uint64_t *blocksizes, char **values, char **err);
 /* zfs list -H -t volume -o name: every volume's name, a line each. */
 int zfs_list_volume_names(char **out, char **err);
 /* zfs get -H -p -t volume -o name,property,value,source PROPS (every volume

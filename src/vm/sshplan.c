@@ -22,7 +22,6 @@
 
 #define KNOWN_HOSTS "known_hosts"
 #define CONSOLE_LOG "console.log"
-#define LOGIN_NAME_MAX_LEN 255
 
 static const char *uri_text(const char *uri)
 {
@@ -33,33 +32,6 @@ static const char *uri_text(const char *uri)
 static bool same_text(const char *a, const char *b, bool any_case)
 {
 	return a == b || (a && b && (any_case ? strcasecmp(a, b) : strcmp(a, b)) == 0);
-}
-
-bool login_name_valid(const char *user, const char **why)
-{
-	size_t len = user ? strlen(user) : 0;
-
-	if (len == 0) {
-		*why = "empty";
-		return false;
-	}
-	if (len > LOGIN_NAME_MAX_LEN) {
-		*why = "longer than 255 characters";
-		return false;
-	}
-	if (user[0] == '-') {
-		*why = "starts with '-'";
-		return false;
-	}
-	for (size_t i = 0; i < len; i++) {
-		char c = user[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-		      c == '_' || c == '-')) {
-			*why = "invalid character (allowed: A-Z a-z 0-9 . _ -)";
-			return false;
-		}
-	}
-	return true;
 }
 
 char *ssh_host_alias(const char *vm)

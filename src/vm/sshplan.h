@@ -45,10 +45,6 @@ int ssh_plan_make(struct ssh_plan *p, const char *name, const char *user, char *
 		  const struct inventory *inv, struct domains *d, char **err);
 void ssh_plan_clear(struct ssh_plan *p);
 
-/* A login name as POSIX has them (the portable filename characters, no '-'
- * first), at most 255 of them: ssh reads no option in it and the remote
- * shell no word splitting. */
-bool login_name_valid(const char *user, const char **why);
 
 /* The name ssh looks up the VM's keys by in its known_hosts: "qvm-" and the
  * VM's name in lowercase (ssh matches known_hosts names in lowercase).

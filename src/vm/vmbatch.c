@@ -23,7 +23,8 @@ void vm_batch_clear(struct vm_batch *b)
 	strv_free(b->failed);
 	strv_free(b->ready);
 	strv_free(b->not_ready);
-	b->made = b->failed = b->ready = b->not_ready = NULL;
+	strv_free(b->skipped);
+	b->made = b->failed = b->ready = b->not_ready = b->skipped = NULL;
 }
 
 void vm_batch_suffix(unsigned i, char *buf, size_t size)
@@ -33,7 +34,7 @@ void vm_batch_suffix(unsigned i, char *buf, size_t size)
 
 int vm_batch_record(struct vm_batch *b, unsigned i, enum vm_outcome o, const char *name)
 {
-	char ***list = o == VM_FAILED ? &b->failed : &b->made;
+	char ***list = o == VM_FAILED ? &b->failed : o == VM_SKIPPED ? &b->skipped : &b->made;
 
 	return name ? strv_push(list, name) : strv_pushf(list, "%u", i);
 }
@@ -65,22 +66,29 @@ int vm_batch_summary(const struct vm_batch *b, char **line, char **err, enum vm_
 {
 	_cleanup_free_ char *made = strv_join(b->made, ", "), *failed = strv_join(b->failed, ", ");
 	_cleanup_free_ char *ready = strv_join(b->ready, ", "), *not_ready = strv_join(b->not_ready, ", ");
+	_cleanup_free_ char *skipped = strv_join(b->skipped, ", "), *skip_text = NULL;
 	_cleanup_free_ char *e1 = NULL, *e2 = NULL;
 	size_t n_made = strv_length(b->made), n_not_ready = strv_length(b->not_ready);
+	size_t n_skipped = strv_length(b->skipped);
 
 	*line = NULL;
 	*err = NULL;
 	*verdict = VM_BATCH_OK;
-	if ((b->made && !made) || (b->failed && !failed) || (b->ready && !ready) || (b->not_ready && !not_ready))
+	if ((b->made && !made) || (b->failed && !failed) || (b->ready && !ready) || (b->not_ready && !not_ready) ||
+	    (b->skipped && !skipped))
 		return -ENOMEM;
-	*line = strdupf("%s %zu of %u VMs%s%s%s%s", b->dry_run ? "Checked" : "Created", n_made, b->count,
+	skip_text = strdupf("; skipped %zu that exist%s: %s", n_skipped, n_skipped == 1 ? "s" : "",
+			    skipped ? skipped : "");
+	if (!skip_text)
+		return -ENOMEM;
+	*line = strdupf("%s %zu of %u VMs%s%s%s%s%s", b->dry_run ? "Checked" : "Created", n_made, b->count,
 			n_made ? ": " : "", n_made ? made : "", !b->waited ? "" : b->ready ? "; ready: " : "; none ready",
-			b->waited && b->ready ? ready : "");
+			b->waited && b->ready ? ready : "", n_skipped ? skip_text : "");
 	if (!*line)
 		return -ENOMEM;
-	if (n_made != b->count) {
+	if (n_made + n_skipped != b->count) {
 		*verdict = VM_BATCH_NOT_ALL;
-		e1 = strdupf("%zu of %u VMs %s%s%s", (size_t)b->count - n_made, b->count,
+		e1 = strdupf("%zu of %u VMs %s%s%s", (size_t)b->count - n_made - n_skipped, b->count,
 			     b->dry_run ? "failed the checks" : "not created", failed ? ": " : "", failed ? failed : "");
 		if (!e1)
 			return -ENOMEM;

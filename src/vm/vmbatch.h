@@ -13,6 +13,7 @@
 enum vm_outcome {
 	VM_MADE,                     /* created (or, dry run, checked) */
 	VM_FAILED,                   /* nothing left of it */
+	VM_SKIPPED,                  /* it exists already (--skip-existing): left as it is */
 };
 
 /* What the summary says went wrong: the task of its error. */
@@ -28,6 +29,7 @@ struct vm_batch {
 	bool waited;                 /* --wait: the VMs made were waited for */
 	char **made, **failed;       /* names, in the order tried */
 	char **ready, **not_ready;   /* --wait: names; "name (why)" */
+	char **skipped;              /* names of the instances that existed (--skip-existing) */
 };
 
 void vm_batch_init(struct vm_batch *b, unsigned count, bool dry_run);
@@ -47,10 +49,10 @@ int vm_batch_waited(struct vm_batch *b, const char *name, enum vm_wait_outcome o
  * of 3 VMs not attempted" in *err. Returns -EINTR. */
 int vm_batch_interrupted(const struct vm_batch *b, unsigned i, int sig, char **err);
 
-/* The summary: "Created 2 of 3 VMs: a, c" (with --wait "; ready: a") in
- * *line, and when not all went well the error in *err ("1 of 3 VMs not
- * created: b", "1 of 3 VMs not ready: c (timed out)", or both joined by
- * "; "). 0 or -ENOMEM. */
+/* The summary: "Created 2 of 3 VMs: a, c" (with --wait "; ready: a",
+ * with --skip-existing "; skipped 1 that exists: b") in *line, and when
+ * not all went well the error in *err ("1 of 3 VMs not created: b", "1 of
+ * 3 VMs not ready: c (timed out)", or both joined by "; "). 0 or -ENOMEM. */
 int vm_batch_summary(const struct vm_batch *b, char **line, char **err, enum vm_batch_verdict *verdict);
 
 #endif

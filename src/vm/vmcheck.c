@@ -12,9 +12,11 @@
 #include "domain.h"
 #include "inventory.h"
 #include "marks.h"
+#include "msgtext.h"
 #include "names.h"
 #include "strv.h"
 #include "target.h"
+#include "virtargs.h"
 #include "vmplan.h"
 #include "zfs.h"
 #include "banned.h"
@@ -61,6 +63,47 @@ static int check_clone_volsize(struct vm_plan *p, size_t i, uint64_t blocksize, 
 	return bad;
 }
 
+/* The image's qvm:osinfo and qvm:user as the VM's defaults: --osinfo when
+ * the vm document names none, and the ssh user when user-data names none
+ * (or names cloud-init's "default"). Both come from the image, which is
+ * untrusted: the osinfo goes into virt-install's argv, the user into
+ * zfs's and later ssh's. */
+static int check_image_defaults(struct vm_plan *p, char ***errors)
+{
+	const struct qvm_file *f = p->file;
+	char t[160];
+	int bad = 0;
+
+	if (!virt_args_has_osinfo(f->vm)) {
+		if (!p->image_osinfo)
+			bad = problem(errors, "the vm document names no osinfo and image %s records none: add "
+				      "'osinfo: NAME' (virt-install --osinfo list) or re-import with qvm import --osinfo",
+				      f->base_snapshot);
+		else if (!osinfo_name_valid(p->image_osinfo)) {
+			msg_text(t, sizeof(t), p->image_osinfo, strlen(p->image_osinfo));
+			bad = problem(errors, "image %s records " MARK_OSINFO " '%s', which is not an osinfo "
+				      "short-id: add 'osinfo: NAME' to the vm document (virt-install --osinfo list)",
+				      f->base_snapshot, t);
+		}
+		else
+			p->osinfo = p->image_osinfo;
+	}
+	if (bad == -ENOMEM)
+		return bad;
+	if (f->first_user) {
+		p->ssh_user = f->first_user;
+	} else if (p->image_user) {
+		if (login_name_valid(p->image_user, NULL))
+			p->ssh_user = p->image_user;
+		else {
+			msg_text(t, sizeof(t), p->image_user, strlen(p->image_user));
+			bad = problem(errors, "image %s records " MARK_USER " '%s', which is not a login name",
+				      f->base_snapshot, t);
+		}
+	}
+	return bad;
+}
+
 /* Every disk's base snapshot, target, target's parent and base volume,
  * asked in one zfs call: names[4i..4i+3] for disk i, NULL where there is
  * nothing to ask (a blank volume's base, a target with no parent). */
@@ -70,11 +113,15 @@ static int check_disks(struct vm_plan *p, char ***errors)
 	_cleanup_free_ const char **names = calloc(n, sizeof(*names));
 	_cleanup_free_ char **types = calloc(n, sizeof(*types));
 	_cleanup_free_ uint64_t *blocksizes = calloc(n, sizeof(*blocksizes));
+	/* the image's defaults, read with the types (a snapshot inherits its
+	 * volume's user properties); and whose VM a dataset is (qvm:vm) */
+	static const char *const props[] = { MARK_OSINFO, MARK_USER, "qvm:vm", NULL };
+	_cleanup_free_ char **values = calloc(3 * n, sizeof(*values));
 	_cleanup_strv_free_ char **owned = NULL;
 	_cleanup_free_ char *err = NULL;
 	int bad = 0, r;
 
-	if (!names || !types || !blocksizes)
+	if (!names || !types || !blocksizes || !values)
 		return -ENOMEM;
 	for (size_t i = 0; i < vm_plan_disks(p); i++) {
 		const char *base = vm_disk_base(p, i);
@@ -87,10 +134,25 @@ static int check_disks(struct vm_plan *p, char ***errors)
 		names[4 * i + 2] = parent;
 		names[4 * i + 3] = volume;
 	}
-	r = zfs_get_types(names, n, types, blocksizes, &err);
+	r = zfs_get_types_props(names, n, props, types, blocksizes, values, &err);
+	if (r == -ENOMEM)
+		return r;
 	if (r < 0)
 		return problem(errors, "cannot check the base snapshots and target datasets: %s",
 			       err ? err : strerror(-r));
+	/* the boot disk's base is names[0] */
+	p->image_osinfo = TAKE_PTR(values[0]);
+	p->image_user = TAKE_PTR(values[1]);
+	/* the boot clone (names[1]) of a VM of this name: qvm destroy removes
+	 * it; any other dataset there is not qvm's to advise on
+	 * (the same value on its parent, names[2]: inherited, not the clone's
+	 * own) */
+	bool own_clone = types[1] && values[3 + 2] && strcmp(values[3 + 2], p->file->name) == 0 &&
+			 !(values[6 + 2] && strcmp(values[6 + 2], values[3 + 2]) == 0) &&
+			 /* a leftover of an interrupted run: target_check says so */
+			 !marks_leftover(names[1]);
+	if (own_clone)
+		p->exists |= VM_EXISTS_CLONE;
 	for (size_t i = 0; i < vm_plan_disks(p) && bad != -ENOMEM; i++) {
 		struct target t = { .dataset = names[4 * i + 1], .type = types[4 * i + 1],
 				    .parent = names[4 * i + 2], .parent_type = types[4 * i + 2] };
@@ -100,7 +162,8 @@ static int check_disks(struct vm_plan *p, char ***errors)
 		else if (names[4 * i] && types[4 * i + 3] && strcmp(types[4 * i + 3], "volume") != 0)
 			bad = problem(errors, "base %s is a snapshot of a %s, not of a volume", names[4 * i],
 				      types[4 * i + 3]);
-		if (bad != -ENOMEM &&
+		/* an existing boot clone is said with the rest of the VM (vm_plan_check) */
+		if (bad != -ENOMEM && !(i == 0 && own_clone) &&
 		    target_check(&t, i == 0 || names[4 * i] ? TARGET_CLONE : TARGET_VOLUME, &why) < 0)
 			bad = why ? problem(errors, "%s", why) : -ENOMEM;
 		if (bad != -ENOMEM && names[4 * i]) {
@@ -109,8 +172,14 @@ static int check_disks(struct vm_plan *p, char ***errors)
 			bad = r < 0 ? r : bad;
 		}
 	}
+	if (bad != -ENOMEM && types[0]) {
+		r = check_image_defaults(p, errors);
+		bad = r < 0 ? r : bad;
+	}
 	for (size_t i = 0; i < n; i++)
 		free(types[i]);
+	for (size_t i = 0; i < 3 * n; i++)
+		free(values[i]);
 	return bad;
 }
 
@@ -148,7 +217,7 @@ static int check_blank_volumes(struct vm_plan *p, char ***errors)
 /* Whose is the domain of that UUID (or, for VMs made before qvm
  * recorded UUIDs, of that name on that URI)? ", which is qvm's VM X" or
  * ", which is not qvm's". */
-static void domain_owner(const char *uri, const char *uuid, const char *name, char *buf, size_t size)
+static bool domain_owner(const char *uri, const char *uuid, const char *name, char *buf, size_t size)
 {
 	struct inventory inv;
 	_cleanup_free_ char *err = NULL;
@@ -156,7 +225,7 @@ static void domain_owner(const char *uri, const char *uuid, const char *name, ch
 
 	snprintf(buf, size, ", which is not qvm's");
 	if (inventory_load(&inv, &err) < 0)
-		return;
+		return false;
 	for (size_t i = 0; i < inv.n && !vm; i++) {
 		const struct volume *v = &inv.v[i];
 		if (!volume_is_disk_of(v, NULL) || v->disk)
@@ -168,6 +237,7 @@ static void domain_owner(const char *uri, const char *uuid, const char *name, ch
 	if (vm)
 		snprintf(buf, size, ", which is qvm's VM %s (remove it with: qvm destroy %s)", vm, vm);
 	inventory_clear(&inv);
+	return vm != NULL;
 }
 
 /* The libvirt the VM goes to: the URI as libvirt names it, and neither its
@@ -184,11 +254,13 @@ static int check_domain(struct vm_plan *p, char ***errors)
 		return problem(errors, "%s", err ? err : "cannot connect to libvirt");
 	if (domain_find(p->domains, f->connect, f->name, p->uuid, &clash, &err) < 0)
 		return problem(errors, "cannot check the domains on %s: %s", p->uri, err ? err : "unknown error");
-	if (clash.name_taken) {
-		domain_owner(p->uri, clash.name_uuid, f->name, owner, sizeof(owner));
-		bad = problem(errors, "a domain named %s already exists on %s (UUID %s)%s", f->name, p->uri,
-			      clash.name_uuid, owner);
-	}
+	/* a domain of the VM's name: said with the rest of the VM, unless
+	 * it is not qvm's (then qvm destroy is no advice) */
+	if (clash.name_taken && domain_owner(p->uri, clash.name_uuid, f->name, owner, sizeof(owner)))
+		p->exists |= VM_EXISTS_DOMAIN;
+	else if (clash.name_taken)
+		bad = problem(errors, "a domain named %s already exists on %s (UUID %s)%s: pick another --name",
+			      f->name, p->uri, clash.name_uuid, owner);
 	if (bad != -ENOMEM && clash.uuid_taken && !(clash.name_taken && strcmp(clash.uuid_name, f->name) == 0)) {
 		domain_owner(p->uri, p->uuid, clash.uuid_name, owner, sizeof(owner));
 		bad = problem(errors, "a domain with UUID %s already exists on %s (named %s)%s", p->uuid, p->uri,
@@ -205,6 +277,10 @@ static int check_seed_dir(struct vm_plan *p, char ***errors)
 	if (lstat(p->seed_dir, &st) < 0)
 		return errno == ENOENT ? 0 : problem(errors, "cannot check seed directory %s: %s", p->seed_dir,
 						     strerror(errno));
+	/* not a directory: qvm destroy would not take it for a seed, so no VM */
+	if (!S_ISDIR(st.st_mode))
+		return problem(errors, "seed directory %s already exists; if no VM uses it, remove it with: rm -r %s",
+			       p->seed_dir, p->seed_dir);
 	if (marks_seed_run(p->seed_dir, live, sizeof(live)) == 0) {
 		if (marks_run_alive(live))
 			return problem(errors, "seed directory %s is being created by a qvm still running (run %s)",
@@ -212,8 +288,54 @@ static int check_seed_dir(struct vm_plan *p, char ***errors)
 		return problem(errors, "seed directory %s is left over from an interrupted qvm run; remove "
 			       "what such runs left with: qvm cleanup --yes", p->seed_dir);
 	}
-	return problem(errors, "seed directory %s already exists; if no VM uses it, remove it with: rm -r %s",
-		       p->seed_dir, p->seed_dir);
+	p->exists |= VM_EXISTS_SEED;
+	return 0;
+}
+
+/* "domain on URI, clone X, seed directory Y": what p->exists says. */
+static char *exists_text(const struct vm_plan *p)
+{
+	_cleanup_strv_free_ char **parts = NULL;
+
+	if ((p->exists & VM_EXISTS_DOMAIN) && strv_pushf(&parts, "domain on %s", p->uri) < 0)
+		return NULL;
+	if ((p->exists & VM_EXISTS_CLONE) && strv_pushf(&parts, "clone %s", p->file->clone) < 0)
+		return NULL;
+	if ((p->exists & VM_EXISTS_SEED) && strv_pushf(&parts, "seed directory %s", p->seed_dir) < 0)
+		return NULL;
+	return strv_join(parts, ", ");
+}
+
+int vm_plan_exists(struct vm_plan *p, char **what)
+{
+	const char *names[1] = { p->file->clone };
+	char *type = NULL;
+	struct domain_clash clash;
+	struct stat st;
+	char run[128];
+	int r;
+
+	*what = NULL;
+	p->exists = 0;
+	if (!p->uri && domains_uri(p->domains, p->file->connect, &p->uri, what) < 0)
+		return -1;
+	if (domain_find(p->domains, p->file->connect, p->file->name, NULL, &clash, what) < 0)
+		return -1;
+	if (clash.name_taken)
+		p->exists |= VM_EXISTS_DOMAIN;
+	r = zfs_get_types(names, 1, &type, NULL, what);
+	if (r < 0)
+		return r == -ENOMEM ? r : -1;
+	/* leftovers of an interrupted run are no VM: making the instance
+	 * says what they are */
+	if (type && !marks_leftover(p->file->clone))
+		p->exists |= VM_EXISTS_CLONE;
+	free(type);
+	if (lstat(p->seed_dir, &st) == 0 && S_ISDIR(st.st_mode) && marks_seed_run(p->seed_dir, run, sizeof(run)) < 0)
+		p->exists |= VM_EXISTS_SEED;
+	if (p->exists && !(*what = exists_text(p)))
+		return -ENOMEM;
+	return 0;
 }
 
 int vm_plan_check(struct vm_plan *p, char ***errors)
@@ -224,11 +346,20 @@ int vm_plan_check(struct vm_plan *p, char ***errors)
 	int bad = 0;
 
 	*errors = NULL;
+	p->exists = 0;
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
 		int r = checks[i](p, errors);
 		if (r == -ENOMEM)
 			return r;
 		bad |= r;
+	}
+	if (p->exists) {
+		_cleanup_free_ char *what = exists_text(p);
+		const char *name = p->file->name;
+		if (!what || problem(errors, "VM %s exists (%s): qvm destroy %s, or pick another --name", name, what,
+				     name) == -ENOMEM)
+			return -ENOMEM;
+		bad = -1;
 	}
 	return bad;
 }

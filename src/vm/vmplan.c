@@ -130,6 +130,8 @@ void vm_plan_free(struct vm_plan *p)
 	free(p->seed_path);
 	free(p->device);
 	free(p->console_log);
+	free(p->image_osinfo);
+	free(p->image_user);
 	free(p);
 }
 
@@ -149,6 +151,9 @@ int vm_disk_props(const struct vm_plan *p, size_t i, char ***props)
 	    marks_vm_disk(p->file->name, p->uri, p->uuid, props) < 0)
 		return -ENOMEM;
 	if (i > 0 && strv_pushf(props, MARK_DISK "=%zu", i) < 0)
+		return -ENOMEM;
+	/* the user qvm ssh logs in as (checked by login_name_valid) */
+	if (i == 0 && p->ssh_user && strv_pushf(props, MARK_USER "=%s", p->ssh_user) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -191,7 +196,7 @@ int vm_virt_install_argv(const struct vm_plan *p, char *const *disk_paths, const
 			 char ***argv, char **err)
 {
 	const struct vi_run vr = { .connect = p->uri, .uuid = p->uuid, .print_xml = print_xml,
-				   .console_log = p->console_ours ? p->console_log : NULL };
+				   .console_log = p->console_ours ? p->console_log : NULL, .osinfo = p->osinfo };
 
 	if (disk_paths)
 		return virt_install_argv_paths(p->file, disk_paths, seed, &vr, argv, err);

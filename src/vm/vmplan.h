@@ -39,7 +39,17 @@ struct vm_plan {
 	bool console_ours;           /* qvm adds it: .../console.log */
 	double started;              /* CLOCK_MONOTONIC seconds when the domain was started */
 	struct undo undo;            /* vm_create's changes */
+	/* what vm_plan_check learnt */
+	char *image_osinfo;          /* the boot disk's base's qvm:osinfo, qvm:user (NULL: none) */
+	char *image_user;
+	const char *osinfo;          /* the --osinfo qvm adds (the image's), NULL when the file names one */
+	const char *ssh_user;        /* the boot clone's qvm:user: user-data's first user, else the image's */
+	unsigned exists;             /* VM_EXISTS_*: what of a VM by this name is already there */
 };
+
+#define VM_EXISTS_DOMAIN 1u          /* a domain of that name on the file's libvirt */
+#define VM_EXISTS_CLONE 2u           /* the boot disk's clone */
+#define VM_EXISTS_SEED 4u            /* the seed directory */
 
 /*
  * Reads the file (SPEC §3) and checks its vm document's keys against
@@ -66,6 +76,16 @@ int vm_plan_prepare(struct vm_plan *p, char **err);
  * -1 with *errors (task "validating virtual machine"), or -ENOMEM.
  */
 int vm_plan_check(struct vm_plan *p, char ***errors);
+
+/*
+ * Only whether a VM by the plan's name is there already (a --count asks it
+ * of every instance before making any; the leftovers of an interrupted run
+ * are not a VM): sets p->exists and, when it is
+ * not 0, *what ("domain on URI, clone tank/images/web1, seed directory
+ * /var/lib/qvm/web1"). Returns 0, or -1 with *what an error (the libvirt
+ * or zfs that could not be asked), or -ENOMEM.
+ */
+int vm_plan_exists(struct vm_plan *p, char **what);
 
 void vm_plan_free(struct vm_plan *p);
 static inline void vm_plan_freep(struct vm_plan **p) { vm_plan_free(*p); }

@@ -11,6 +11,9 @@ setup() {
 	zfs create tank/vms
 	make_image img 4M
 	"$QVM" import img tank/images/debian12 >/dev/null
+	# what qvm import --osinfo (or the catalog) records: the minimal file
+	# names no osinfo; linux2022 is in Debian 12's osinfo-db
+	zfs set qvm:osinfo=linux2022 qvm:user=debian tank/images/debian12
 	zfs_log_reset
 }
 
@@ -21,14 +24,27 @@ test_case 'examples/minimal.yaml provisions web1' '
 	expect_eq "volume tank/images/debian12@base ready" \
 		"$(zfs list -H -o type,origin,qvm:state tank/images/web1 | tr "\t" " ")" "the clone"
 	real=$(sed -n 1p "$VIRT_INSTALL_LOG")
-	# the file names no URI: qvm passes the one it resolved, and its UUID
-	expect_eq "--name web1 --memory 1024 --vcpus 2 --import --osinfo linux2022 --graphics none --network network=default,model=virtio --disk path=$QVM_ZVOL_DIR/tank/images/web1,bus=virtio --connect test:///default --noautoconsole" \
+	# the file names no URI, no install source, no osinfo: qvm passes the
+	# URI it resolved and its UUID, --import, and the image'"'"'s osinfo
+	expect_eq "--name web1 --memory 1024 --disk path=$QVM_ZVOL_DIR/tank/images/web1 --import --osinfo linux2022 --connect test:///default --noautoconsole" \
 		"$(printf "%s\n" "$real" | sed "s/ --uuid [^ ]*//; s/ --disk path=[^ ]*seed.iso.*//")" "virt-install arguments"
+	# the ssh user: user-data'"'"'s first
+	expect_eq admin "$(zfs get -H -o value qvm:user tank/images/web1)" "qvm:user of the clone"
 	mkdir seed
 	xorriso -osirrox on -indev "$QVM_STATE_DIR/web1/seed.iso" -extract / seed >/dev/null 2>&1
 	expect_first_line "^#cloud-config$" seed/user-data
-	expect_contains "echo provisioned > /root/qvm-ok" seed/user-data
-	expect_line "local-hostname: web1" seed/meta-data
+	expect_contains "ReplaceMe" seed/user-data
+	# no meta-data document: qvm writes instance-id and local-hostname
+	expect_eq "instance-id: web1
+local-hostname: web1" "$(cat seed/meta-data)" "meta-data"
+	# it says its key is a placeholder
+	expect_match "^# The key below is a placeholder" "$TEST_REPO/examples/minimal.yaml"
+	# and is the smallest: no import, osinfo or meta-data
+	expect_no_match "^(import|osinfo|os-variant):|^qvm: meta-data" "$TEST_REPO/examples/minimal.yaml"
+	# qvm-file(5) starts with it, as written
+	sed -n "/^\.SH DESCRIPTION/,/^\.fi/p" "$TEST_REPO/man/qvm-file.5" | sed "1,/^\.nf/d; \$d" |
+		sed "s/\\\\-/-/g" >man-minimal.yaml
+	expect_eq "$(sed "/^#/d" "$TEST_REPO/examples/minimal.yaml")" "$(cat man-minimal.yaml)" "qvm-file(5)'"'"'s first example"
 '
 
 test_case 'examples/full.yaml: two NICs, nested sub-options, volsize, named clone' '

@@ -121,15 +121,55 @@ t_count() {
 }
 test_case '--count N: NAME-1..NAME-N, a summary' t_count
 
+t_instance_values() {
+	vm_file c.yaml web
+	run_qvm vm --count 2 --name 'node{n}' --set 'meta-data.local-hostname={name}.lan' \
+		--set 'vm.metadata.description=VM {n} of 2 {{n}}' c.yaml
+	expect_exit 0
+	expect_line 'Created 2 of 2 VMs: node1, node2' out
+	for i in 1 2; do
+		expect_eq "node$i.lan" "$(meta node$i local-hostname)" "hostname of node$i"
+		expect_eq "node$i" "$(zfs get -H -o value qvm:vm tank/images/node$i)" "clone of node$i"
+	done
+	expect_contains "--metadata 'description=VM 2 of 2 {n}' " "$VIRT_INSTALL_LOG"
+	# without --count: {n} is 1
+	run_qvm vm --name 'solo{n}' --set 'user-data.hostname={name}' c.yaml
+	expect_exit 0
+	expect_line 'VM solo1 created' out
+	# mistakes: said before anything is read, naming the option
+	zfs_snapshot_state before
+	run_qvm vm --name 'a{name}' c.yaml
+	expect_exit 1
+	expect_line "Error validating virtual machine: --name: {name} is the VM's final name: it cannot be part of that name" err
+	run_qvm vm --count 2 --name 'a{x}' c.yaml
+	expect_exit 1
+	expect_line "Error validating virtual machine: --name: unknown placeholder (expected {n} or {name}; {{ and }} for literal braces)" err
+	run_qvm vm --set 'vm.memory={mem}' c.yaml
+	expect_exit 1
+	expect_line "Error reading qvm file: --set vm.memory={mem}: unknown placeholder (expected {n} or {name}; {{ and }} for literal braces)" err
+	# a secret document's value is not quoted
+	run_qvm vm --set 'user-data.password=s3cret{x}' c.yaml
+	expect_exit 1
+	expect_line "Error reading qvm file: --set #1 (user-data): unknown placeholder (expected {n} or {name}; {{ and }} for literal braces)" err
+	expect_no_match s3cret err
+	run_qvm vm --set 'vm.name=x{name}' c.yaml
+	expect_exit 1
+	expect_contains "--set vm.name=x{name}: {name} is the VM's final name" err
+	expect_state_unchanged before
+}
+test_case '{n} and {name}: per-instance values in --name and --set' t_instance_values
+
 t_count_partial() {
 	vm_file c.yaml web
-	zfs clone $BASE@base tank/images/web-2
-	run_qvm vm --count 3 c.yaml
+	# instance 4's copies=4 is refused by zfs clone: that VM alone fails
+	run_qvm vm --count 4 --name y --set 'vm.disk.zvol.copies={n}' c.yaml
 	expect_exit 1
-	expect_match '^Error validating virtual machine: clone target tank/images/web-2 already exists' err
-	expect_line 'Created 2 of 3 VMs: web-1, web-3' out
-	expect_line 'Error provisioning virtual machine: 1 of 3 VMs not created: web-2' err
-	expect_file_absent "$QVM_STATE_DIR/web-2"
+	expect_match "^Error provisioning virtual machine: .*copies" err
+	expect_line 'Created 3 of 4 VMs: y-1, y-2, y-3' out
+	expect_line 'Error provisioning virtual machine: 1 of 4 VMs not created: y-4' err
+	expect_eq 3 "$(zfs get -H -o value copies tank/images/y-3)" "y-3's copies={n}"
+	expect_eq '' "$(zfs list -H -o name tank/images/y-4 2>/dev/null)" "y-4 rolled back"
+	expect_file_absent "$QVM_STATE_DIR/y-4"
 	# each all or nothing: web-2's failure left nothing of web-2
 	VIRT_INSTALL_FAIL=dry-run run_qvm vm --count 2 --name x c.yaml
 	expect_exit 1
@@ -137,6 +177,46 @@ t_count_partial() {
 	expect_eq '' "$(zfs list -H -o name tank/images/x-1 tank/images/x-2 2>/dev/null)" "rolled back"
 }
 test_case '--count: each VM all or nothing, failures summed up, exit 1' t_count_partial
+
+t_count_existing() {
+	vm_file c.yaml web
+	zfs clone $BASE@base tank/images/web-2
+	mkdir -p "$QVM_STATE_DIR/web-3"
+	zfs_snapshot_state before
+	run_qvm vm --count 3 c.yaml
+	expect_exit 1
+	expect_line 'Error validating virtual machine: 2 of 3 VMs exist: web-2, web-3; nothing made (qvm destroy them, or add --skip-existing to make only the others)' err
+	expect_state_unchanged before
+	expect_file_absent "$QVM_STATE_DIR/web-1"
+	# a dry run says the same
+	run_qvm vm --count 3 --dry-run c.yaml
+	expect_exit 1
+	expect_contains '2 of 3 VMs exist: web-2, web-3' err
+	# --skip-existing: the rest made, the others left alone
+	run_qvm vm --count 3 --skip-existing c.yaml
+	expect_exit 0
+	expect_lines_in_order out 'VM web-1 created' 'Skipping VM web-2: it exists' 'Skipping VM web-3: it exists' \
+		'^Created 1 of 3 VMs: web-1; skipped 2 that exist: web-2, web-3$'
+	expect_eq '-' "$(zfs get -H -o value qvm:vm tank/images/web-2)" "web-2 left as it was"
+	expect_file_absent "$QVM_STATE_DIR/web-3/seed.iso"
+	# again: all exist now, nothing to make, still a success
+	run_qvm vm --count 3 --skip-existing c.yaml
+	expect_exit 0
+	expect_line 'Created 0 of 3 VMs; skipped 3 that exist: web-1, web-2, web-3' out
+	# an interrupted run's seed directory is a leftover, not a VM: that
+	# instance is tried, and fails saying what it is
+	mkdir -p "$QVM_STATE_DIR/lo-2"
+	echo 999999-0123456789abcdef >"$QVM_STATE_DIR/lo-2/.qvm-creating"
+	run_qvm vm --count 2 --name lo --skip-existing c.yaml
+	expect_exit 1
+	expect_match "^Error validating virtual machine: seed directory .*/lo-2 is left over from an interrupted qvm run; remove what such runs left with: qvm cleanup --yes" err
+	expect_line 'Created 1 of 2 VMs: lo-1' out
+	# --skip-existing alone
+	run_qvm vm --skip-existing c.yaml
+	expect_exit 1
+	expect_contains '--skip-existing goes with --count' err
+}
+test_case '--count: instances that exist stop it before any change, --skip-existing makes the rest' t_count_existing
 
 t_option_errors() {
 	vm_file o.yaml o

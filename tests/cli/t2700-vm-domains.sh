@@ -102,7 +102,7 @@ t_name_taken() {
 	for dry in --dry-run ''; do
 		run_qvm vm $dry w.yaml
 		expect_exit 1
-		expect_match "^Error validating virtual machine: a domain named web1 already exists on test\+unix:///default\?socket=.* \(UUID $(lv_uuid web1)\), which is not qvm's$" err
+		expect_match "^Error validating virtual machine: a domain named web1 already exists on test\+unix:///default\?socket=.* \(UUID $(lv_uuid web1)\), which is not qvm's: pick another --name$" err
 		expect_state_unchanged before
 		expect_file_absent "$QVM_STATE_DIR/web1"
 	done
@@ -113,7 +113,17 @@ t_name_taken() {
 	expect_exit 0
 	run_qvm vm --name q1 w.yaml
 	expect_exit 1
-	expect_match "a domain named q1 already exists on .*, which is qvm's VM q1 \(remove it with: qvm destroy q1\)" err
+	expect_match "^Error validating virtual machine: VM q1 exists \(domain on test\+unix:///default\?socket=[^ ]*, clone tank/images/q1, seed directory $QVM_STATE_DIR/q1\): qvm destroy q1, or pick another --name$" err
+	expect_eq 1 "$(grep -c . err)" "one message for the VM"
+	# --count: a domain of an instance's name (qvm's or not) stops it first
+	run_qvm vm --count 2 --name 'web{n}' w.yaml
+	expect_exit 1
+	expect_line "Error validating virtual machine: 1 of 2 VMs exist: web1; nothing made (qvm destroy them, or add --skip-existing to make only the others)" err
+	expect_eq '' "$(zfs list -H -o name tank/images/web2 2>/dev/null)" "web2 not made"
+	run_qvm vm --count 2 --name 'q{n}' --skip-existing w.yaml
+	expect_exit 0
+	expect_line 'Created 1 of 2 VMs: q2; skipped 1 that exists: q1' out
+	expect_eq q2 "$(zfs get -H -o value qvm:vm tank/images/q2)" "q2 made"
 	# a UUID in use, by another name
 	vm_file u.yaml u1 "$LV_URI" "uuid: $(lv_uuid web1)"
 	run_qvm vm u.yaml

@@ -264,6 +264,42 @@ static void test_uuid(void **state)
 	assert_string_not_equal(out, again);
 }
 
+static void test_login_and_osinfo_names(void **state)
+{
+	(void)state;
+	static const char *const logins[] = { "debian", "ubuntu", "ec2-user", "a", "_svc", "Admin.2",
+					      "abcdefghijklmnopqrstuvwxyz012345", NULL };
+	static const char *const bad_logins[] = { "", "-oProxyCommand=x", "-l", ".hidden", "a b", "a;b", "a/b",
+						  "a\nb", "root@host", "abcdefghijklmnopqrstuvwxyz0123456", "a=b",
+						  "\xc3\xa9", NULL };
+	static const char *const osinfos[] = { "debian12", "ubuntu24.04", "win2k22", "fedora-rawhide",
+					       "alpinelinux3.19", "rhel9.4", "centos-stream9", "opensuse15.5",
+					       "generic", "c++os", NULL };
+	static const char *const bad_osinfos[] = { "", "--foo", "-x", "x,y=z", "detect=on", "Debian12",
+						   "debian 12", "http://debian.org/debian/12", ".x", "a\tb", NULL };
+
+	for (size_t i = 0; logins[i]; i++)
+		if (!login_name_valid(logins[i], NULL))
+			fail_msg("login '%s' refused", logins[i]);
+	for (size_t i = 0; bad_logins[i]; i++)
+		if (login_name_valid(bad_logins[i], NULL))
+			fail_msg("login '%s' taken", bad_logins[i]);
+	for (size_t i = 0; osinfos[i]; i++)
+		if (!osinfo_name_valid(osinfos[i]))
+			fail_msg("osinfo '%s' refused", osinfos[i]);
+	for (size_t i = 0; bad_osinfos[i]; i++)
+		if (osinfo_name_valid(bad_osinfos[i]))
+			fail_msg("osinfo '%s' taken", bad_osinfos[i]);
+	assert_false(login_name_valid(NULL, NULL));
+	assert_false(osinfo_name_valid(NULL));
+	char long_id[70];
+	memset(long_id, 'a', sizeof(long_id) - 1);
+	long_id[sizeof(long_id) - 1] = '\0';
+	assert_false(osinfo_name_valid(long_id));
+	long_id[64] = '\0';
+	assert_true(osinfo_name_valid(long_id));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -276,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_parse_u64),
 		cmocka_unit_test(test_size_format),
 		cmocka_unit_test(test_uuid),
+		cmocka_unit_test(test_login_and_osinfo_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "cloudinit.h"
 #include "qvmfile.h"
 #include "strv.h"
 #include "yamltree.h"
@@ -423,8 +425,7 @@ static void test_document_errors(void **state)
 	expect_error("qvm: VM\n" REST,
 		     "1:6: unknown document type 'VM' (expected qvm: vm, user-data or meta-data; optional: network-config, vendor-data)");
 	expect_error("qvm: [vm]\n" REST, "1:6: 'qvm' is not a scalar (expected qvm: vm, user-data or meta-data; optional: network-config, vendor-data)");
-	expect_only(VM "---\nqvm: user-data\n", "1:1: missing meta-data document");
-	expect_only(VM "---\nqvm: meta-data\n", "1:1: missing user-data document");
+	expect_only(VM "---\nqvm: meta-data\n", "1:1: missing user-data document (an empty one is enough: a document holding only 'qvm: user-data')");
 	expect_only(REST, "1:1: missing vm document");
 	expect_only(VM REST "---\nqvm: vm\nname: x\n", "11:1: duplicate vm document (first at line 1)");
 	expect_only(VM REST "---\nqvm: userdata\n", "11:1: duplicate user-data document (first at line 7)");
@@ -432,10 +433,9 @@ static void test_document_errors(void **state)
 
 	/* an empty file misses everything */
 	char **errors = parse_bad_len("", 0);
-	assert_int_equal(strv_length(errors), 3);
+	assert_int_equal(strv_length(errors), 2);
 	assert_string_equal(errors[0], "1:1: missing vm document");
-	assert_string_equal(errors[1], "1:1: missing user-data document");
-	assert_string_equal(errors[2], "1:1: missing meta-data document");
+	assert_string_equal(errors[1], "1:1: missing user-data document (an empty one is enough: a document holding only 'qvm: user-data')");
 	strv_free(errors);
 }
 
@@ -746,6 +746,65 @@ static void test_render_errors(void **state)
 	expect_only(VM "  driver: {}\n" REST, "6:11: 'disk.driver' is an empty mapping");
 }
 
+/* The ssh user: the first of user-data's 'users'; "default" is the
+ * image's. Its text is user-data's: messages never quote it. */
+static void check_first_user(const char *users, const char *want, bool want_default)
+{
+	char *yaml = NULL;
+	struct qvm_file *f;
+
+	assert_true(asprintf(&yaml, VM "---\nqvm: user-data\n%s", users) > 0);
+	f = parse_ok(yaml);
+	if (want)
+		assert_string_equal(f->first_user, want);
+	else
+		assert_null(f->first_user);
+	assert_int_equal(f->first_user_default, want_default);
+	qvm_file_free(f);
+	free(yaml);
+}
+
+static void test_first_user(void **state)
+{
+	(void)state;
+	check_first_user("", NULL, false);
+	check_first_user("users:\n", NULL, false);
+	check_first_user("users: []\n", NULL, false);
+	check_first_user("users:\n  - name: admin\n    sudo: ALL\n  - bob\n", "admin", false);
+	check_first_user("users:\n  - ops\n  - name: admin\n", "ops", false);
+	check_first_user("users:\n  - default\n  - name: admin\n", NULL, true);
+	check_first_user("users: default\n", NULL, true);
+	check_first_user("users: ' ops , default'\n", "ops", false);
+	check_first_user("users: 'default, ops'\n", NULL, true);
+	/* not a login name: refused where it is, never quoted */
+	expect_only(VM "---\nqvm: user-data\nusers:\n  - name: -oProxyCommand=x\n",
+		    "9:11: the first user in user-data's 'users' is not a login name qvm ssh can use (letters, "
+		    "digits, '.', '_', '-', not starting with '-' or '.'; at most 32)");
+	expect_only(VM "---\nqvm: user-data\nusers:\n  - 'a b'\n",
+		    "9:5: the first user in user-data's 'users' is not a login name qvm ssh can use (letters, "
+		    "digits, '.', '_', '-', not starting with '-' or '.'; at most 32)");
+	expect_only(VM "---\nqvm: user-data\nusers:\n  - sudo: ALL\n",
+		    "9:5: the first user in user-data's 'users' is not a login name qvm ssh can use (letters, "
+		    "digits, '.', '_', '-', not starting with '-' or '.'; at most 32)");
+	/* a later user is cloud-init's business */
+	check_first_user("users:\n  - ok\n  - -x\n", "ok", false);
+}
+
+/* meta-data is optional: instance-id and local-hostname are the name. */
+static void test_meta_data_optional(void **state)
+{
+	(void)state;
+	struct qvm_file *f = parse_ok(VM "---\nqvm: user-data\n");
+	char *out = NULL;
+	size_t len;
+
+	assert_non_null(f->meta_data);
+	assert_int_equal(cloudinit_meta_data(f, &out, &len), 0);
+	assert_string_equal(out, "instance-id: web1\nlocal-hostname: web1\n");
+	free(out);
+	qvm_file_free(f);
+}
+
 static void test_all_errors_at_once(void **state)
 {
 	(void)state;
@@ -763,15 +822,14 @@ static void test_all_errors_at_once(void **state)
 		"- 1\n";                     /* 11 */
 	char **errors = parse_bad_len(y, strlen(y));
 
-	if (strv_length(errors) != 6)
+	if (strv_length(errors) != 5)
 		print_errors(errors);
-	assert_int_equal(strv_length(errors), 6);
+	assert_int_equal(strv_length(errors), 5);
 	assert_string_equal(errors[0], "11:1: document is not a mapping");
-	assert_string_equal(errors[1], "1:1: missing meta-data document");
-	assert_string_equal(errors[2], "2:7: invalid VM name 'a b': invalid character (allowed: A-Z a-z 0-9 _ . -)");
-	assert_string_equal(errors[3], "3:1: 'dry-run' is not allowed in the vm document (qvm runs virt-install --dry-run itself)");
-	assert_string_equal(errors[4], "6:5: 'zvol' has no 'base'");
-	assert_string_equal(errors[5], "7:18: 'network.model' is a sequence; sequences are not allowed inside a mapping");
+	assert_string_equal(errors[1], "2:7: invalid VM name 'a b': invalid character (allowed: A-Z a-z 0-9 _ . -)");
+	assert_string_equal(errors[2], "3:1: 'dry-run' is not allowed in the vm document (qvm runs virt-install --dry-run itself)");
+	assert_string_equal(errors[3], "6:5: 'zvol' has no 'base'");
+	assert_string_equal(errors[4], "7:18: 'network.model' is a sequence; sequences are not allowed inside a mapping");
 	strv_free(errors);
 }
 
@@ -839,7 +897,7 @@ static void test_load(void **state)
 
 	path = write_temp("qvm: vm\n", 8);
 	assert_int_equal(qvm_file_load(path, &f, &errors), -EINVAL);
-	assert_int_equal(strv_length(errors), 4);
+	assert_int_equal(strv_length(errors), 3);
 	strv_free(errors);
 	unlink(path);
 	free(path);
@@ -883,6 +941,8 @@ int main(void)
 		cmocka_unit_test(test_base_snapshot_names),
 		cmocka_unit_test(test_render_errors),
 		cmocka_unit_test(test_all_errors_at_once),
+		cmocka_unit_test(test_first_user),
+		cmocka_unit_test(test_meta_data_optional),
 		cmocka_unit_test(test_yaml_errors_in_file),
 		cmocka_unit_test(test_load),
 	};

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "names.h"
 #include "sshplan.h"
 #include "strv.h"
 
@@ -30,11 +31,11 @@ static void test_login_names(void **state)
 	assert_false(login_name_valid(NULL, &why));
 	assert_false(login_name_valid("-x", &why));
 	assert_string_equal(why, "starts with '-'");
-	memset(longest, 'a', 255);
-	longest[255] = '\0';
+	memset(longest, 'a', 32);
+	longest[32] = '\0';
 	assert_true(login_name_valid(longest, &why));
-	longest[255] = 'a';
-	longest[256] = '\0';
+	longest[32] = 'a';
+	longest[33] = '\0';
 	assert_false(login_name_valid(longest, &why));
 }
 

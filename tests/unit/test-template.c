@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -86,7 +87,7 @@ static void test_set(void **state)
 	(void)state;
 	assert_string_equal(args, "virt-install --name web --memory 512 "
 			    "--disk path=/dev/zvol/tank/images/web --cpu mode=host-passthrough --noreboot "
-			    "--noautoconsole --disk path=/s/seed.iso,device=cdrom");
+			    "--import --noautoconsole --disk path=/s/seed.iso,device=cdrom");
 	assert_string_equal(f->clone_props[0], "volsize=20G");
 	assert_non_null(strstr(meta, "local-hostname: db1\n"));
 	assert_string_equal(ymap_get(ymap_get(f->user_data, "users")->items[0], "name")->value, "bob");
@@ -265,15 +266,156 @@ static void test_extra_disks(void **state)
 	assert_string_equal(args, "virt-install --name db "
 			    "--disk path=/dev/zvol/tank/a/db,bus=virtio --disk path=/x.iso,device=cdrom "
 			    "--disk path=/dev/zvol/tank/a/db-disk1 --disk path=/dev/zvol/tank/b/db-data,cache=none "
-			    "--noautoconsole --disk path=/s/seed.iso,device=cdrom");
+			    "--import --noautoconsole --disk path=/s/seed.iso,device=cdrom");
 	free(args);
 	qvm_file_free(f);
+}
+
+static void expand_ok(const char *in, unsigned n, const char *name, const char *want, bool want_n)
+{
+	char *out = NULL;
+	const char *why = NULL;
+	bool has_n = !want_n;
+
+	assert_int_equal(template_expand(in, n, name, &out, &has_n, &why), 0);
+	assert_string_equal(out, want);
+	assert_int_equal(has_n, want_n);
+	free(out);
+}
+
+static void expand_bad(const char *in, const char *name, const char *want)
+{
+	char *out = NULL;
+	const char *why = NULL;
+
+	assert_int_equal(template_expand(in, 2, name, &out, NULL, &why), -EINVAL);
+	assert_null(out);
+	assert_string_equal(why, want);
+}
+
+static void test_expand(void **state)
+{
+	(void)state;
+	expand_ok("web{n}", 3, "x", "web3", true);
+	expand_ok("web-{n}-{n}", 12, NULL, "web-12-12", true);
+	expand_ok("{n}", 0, NULL, "1", true);           /* without --count: 1 */
+	expand_ok("{name}.example.com", 2, "db-2", "db-2.example.com", false);
+	expand_ok("plain", 2, NULL, "plain", false);
+	expand_ok("", 2, NULL, "", false);
+	/* literal braces; flow YAML passes untouched */
+	expand_ok("{{n}}", 2, NULL, "{n}", false);
+	expand_ok("{{name}}={name}", 2, "a", "{name}=a", false);
+	expand_ok("{a: b, c: [1]}", 2, NULL, "{a: b, c: [1]}", false);
+	expand_ok("{}", 2, NULL, "{}", false);
+	expand_ok("{ n }", 2, NULL, "{ n }", false);
+	expand_ok("{n", 2, NULL, "{n", false);
+	expand_ok("n}", 2, NULL, "n}", false);
+	/* {name} is put in once, never read again: a name holding "{n}" stays */
+	expand_ok("{name}", 2, "{n}{name}", "{n}{name}", false);
+	expand_bad("{x}", "a", "unknown placeholder (expected {n} or {name}; {{ and }} for literal braces)");
+	expand_bad("{N}", "a", "unknown placeholder (expected {n} or {name}; {{ and }} for literal braces)");
+	expand_bad("{names}", "a", "unknown placeholder (expected {n} or {name}; {{ and }} for literal braces)");
+	expand_bad("web{name}", NULL, "{name} is the VM's final name: it cannot be part of that name");
+}
+
+/* {n} and {name} per instance, in --name and --set values. */
+static void test_instance_values(void **state)
+{
+	(void)state;
+	char *sets[] = { "meta-data.local-hostname={name}", "user-data.hostname=h{n}", "vm.memory={n}00",
+			 "vm.description='{{n}} of {name}'", NULL };
+	struct qvm_template t = { .name = "db{n}", .sets = sets, .suffix = "-3", .n = 3 };
+	struct qvm_file *f = parse_t(VM UD MD, &t);
+	char *meta = meta_of(f), *args = args_of(f);
+
+	/* {n} in --name: no "-3" suffix */
+	assert_string_equal(f->name, "db3");
+	assert_string_equal(f->clone, "tank/images/db3");
+	assert_non_null(strstr(meta, "local-hostname: db3\n"));
+	assert_non_null(strstr(meta, "instance-id: db3\n"));
+	assert_string_equal(ymap_get(f->user_data, "hostname")->value, "h3");
+	assert_non_null(strstr(args, "--memory 300 "));
+	assert_non_null(strstr(args, "--description {n} of db3 "));
+	free(meta);
+	free(args);
+	qvm_file_free(f);
+
+	/* --name without {n}: the suffix stays; {name} is the suffixed name */
+	t.name = "db";
+	f = parse_t(VM UD MD, &t);
+	meta = meta_of(f);
+	assert_string_equal(f->name, "db-3");
+	assert_non_null(strstr(meta, "local-hostname: db-3\n"));
+	free(meta);
+	qvm_file_free(f);
+
+	/* no --name: the file's name (+ suffix); vm.name by --set with {n} */
+	t.name = NULL;
+	f = parse_t(VM UD MD, &t);
+	assert_string_equal(f->name, "web-3");
+	qvm_file_free(f);
+	char *sets2[] = { "vm.name=node{n}", "meta-data.local-hostname={name}", NULL };
+	t.sets = sets2;
+	f = parse_t(VM UD MD, &t);
+	meta = meta_of(f);
+	assert_string_equal(f->name, "node3");
+	assert_non_null(strstr(meta, "local-hostname: node3\n"));
+	free(meta);
+	qvm_file_free(f);
+
+	/* without --count: {n} is 1 */
+	t = (struct qvm_template){ .sets = sets };
+	f = parse_t(VM UD MD, &t);
+	assert_string_equal(f->name, "web");
+	assert_string_equal(ymap_get(f->user_data, "hostname")->value, "h1");
+	qvm_file_free(f);
+}
+
+static void test_instance_value_errors(void **state)
+{
+	(void)state;
+	char *sets[] = { "vm.memory={x}", "user-data.password={secret}", "vm.name={name}1", NULL };
+	struct qvm_template t = { .sets = sets, .n = 2 };
+	char **errors = parse_t_bad(VM UD MD, &t);
+
+	/* vm.name first (it makes {name}), then the others in order; the
+	 * secret document's value is never quoted */
+	assert_int_equal(strv_length(errors), 3);
+	assert_string_equal(errors[0], "--set vm.name={name}1: {name} is the VM's final name: it cannot be part "
+			    "of that name");
+	assert_string_equal(errors[1], "--set vm.memory={x}: unknown placeholder (expected {n} or {name}; {{ and }} "
+			    "for literal braces)");
+	assert_string_equal(errors[2], "--set #2 (user-data): unknown placeholder (expected {n} or {name}; {{ and "
+			    "}} for literal braces)");
+	strv_free(errors);
+
+	struct qvm_template tn = { .name = "a{name}" };
+	errors = parse_t_bad(VM UD MD, &tn);
+	assert_string_equal(errors[0], "--name: {name} is the VM's final name: it cannot be part of that name");
+	assert_null(errors[1]);
+	strv_free(errors);
+
+	/* {n} where it makes an invalid name: the name check says so */
+	char *sets3[] = { "vm.name={n}", NULL };
+	struct qvm_template t3 = { .sets = sets3, .n = 2 };
+	struct qvm_file *f = parse_t(VM UD MD, &t3);
+	assert_string_equal(f->name, "2");
+	qvm_file_free(f);
+	/* a placeholder in a PATH is no placeholder: an unknown key */
+	char *sets4[] = { "vm.{n}=1", NULL };
+	struct qvm_template t4 = { .sets = sets4 };
+	errors = parse_t_bad(VM UD MD, &t4);
+	assert_non_null(strstr(errors[0], "invalid option name '{n}'"));
+	strv_free(errors);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_no_template),
+		cmocka_unit_test(test_expand),
+		cmocka_unit_test(test_instance_values),
+		cmocka_unit_test(test_instance_value_errors),
 		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_set_quoted),
 		cmocka_unit_test(test_set_errors),

@@ -81,6 +81,10 @@ static void check_extra(const char *extra, ...)
 	while ((s = va_arg(ap, const char *)) && n < 60)
 		exp[n++] = s;
 	va_end(ap);
+	/* no install source named: qvm adds --import */
+	if (!strstr(extra, "import") && !strstr(extra, "location") && !strstr(extra, "cdrom:") &&
+	    !strstr(extra, "pxe") && !strstr(extra, "install"))
+		exp[n++] = "--import";
 	exp[n++] = "--noautoconsole";
 	exp[n++] = "--disk";
 	exp[n++] = "path=" SEED ",device=cdrom";
@@ -138,6 +142,49 @@ static void test_spec_example(void **state)
 	check_file(y, true, exp_dry);
 }
 
+/* What the image knows: --import when the file names no install source,
+ * the image's osinfo when the file names none. */
+static void check_defaults(const char *extra, const char *osinfo, const char *const *exp)
+{
+	char *yaml = NULL, **argv = NULL, *err = NULL;
+	struct qvm_file *f;
+	const struct vi_run run = { .osinfo = osinfo };
+
+	assert_true(asprintf(&yaml, VM "%s" "---\nqvm: user-data\n", extra) > 0);
+	f = load(yaml);
+	assert_int_equal(virt_install_argv(f, ZVOL_DIR, SEED, &run, &argv, &err), 0);
+	assert_argv(argv, exp);
+	strv_free(argv);
+	qvm_file_free(f);
+	free(yaml);
+}
+
+static void test_image_defaults(void **state)
+{
+	(void)state;
+#define HEAD "virt-install", "--name", "web1", "--disk", "path=/dev/zvol/tank/images/web1"
+#define TAIL "--noautoconsole", "--disk", "path=" SEED ",device=cdrom", NULL
+	check_defaults("", "debian12", (const char *const[]){ HEAD, "--import", "--osinfo", "debian12", TAIL });
+	check_defaults("", NULL, (const char *const[]){ HEAD, "--import", TAIL });
+	/* the file's own osinfo (or its alias) wins */
+	check_defaults("osinfo: alpinelinux3.19\n", "debian12",
+		       (const char *const[]){ HEAD, "--osinfo", "alpinelinux3.19", "--import", TAIL });
+	check_defaults("os-variant: debian11\n", "debian12",
+		       (const char *const[]){ HEAD, "--os-variant", "debian11", "--import", TAIL });
+	/* an install source of the file's: no --import */
+	check_defaults("cdrom: /iso/d.iso\n", NULL, (const char *const[]){ HEAD, "--cdrom", "/iso/d.iso", TAIL });
+	check_defaults("location: http://x/\n", NULL,
+		       (const char *const[]){ HEAD, "--location", "http://x/", TAIL });
+	check_defaults("pxe: true\n", NULL, (const char *const[]){ HEAD, "--pxe", TAIL });
+	check_defaults("install: debian12\n", NULL, (const char *const[]){ HEAD, "--install", "debian12", TAIL });
+	check_defaults("import: false\n", NULL, (const char *const[]){ HEAD, TAIL });
+	/* direct kernel boot is no install source: --import still */
+	check_defaults("boot:\n  kernel: /k\n", NULL,
+		       (const char *const[]){ HEAD, "--boot", "kernel=/k", "--import", TAIL });
+#undef HEAD
+#undef TAIL
+}
+
 static void test_true_booleans(void **state)
 {
 	(void)state;
@@ -164,15 +211,36 @@ static void test_false_booleans(void **state)
 	}
 }
 
+/* A quoted boolean is a string: for an option that takes a value it is
+ * that value; for one of virt-install's flags it is an error of qvm's (it
+ * would be "--import true", an unrecognized argument to virt-install). */
+static void check_flag_refused(const char *extra, const char *want)
+{
+	struct qvm_file *f = NULL;
+	char **errors = NULL, *yaml = NULL;
+
+	assert_true(asprintf(&yaml, VM "%s" REST, extra) > 0);
+	assert_int_equal(qvm_file_parse(yaml, strlen(yaml), &f, &errors), -EINVAL);
+	assert_non_null(errors);
+	assert_string_equal(errors[0], want);
+	assert_null(errors[1]);
+	strv_free(errors);
+	free(yaml);
+}
+
 static void test_quoted_booleans_are_values(void **state)
 {
 	(void)state;
-	check_extra("autostart: 'yes'\n", "--autostart", "yes", NULL);
-	check_extra("autostart: \"no\"\n", "--autostart", "no", NULL);
-	check_extra("autostart: !!str true\n", "--autostart", "true", NULL);
+	check_extra("description: 'yes'\n", "--description", "yes", NULL);
+	check_extra("description: !!str true\n", "--description", "true", NULL);
+	check_flag_refused("autostart: 'yes'\n", "6:12: 'autostart' is a flag: write true or false without quotes");
+	check_flag_refused("import: \"true\"\n", "6:9: 'import' is a flag: write true or false without quotes");
+	check_flag_refused("noreboot: !!str true\n", "6:11: 'noreboot' is a flag: write true or false without quotes");
 	/* YAML 1.1's y/n are not booleans for qvm */
-	check_extra("autostart: y\n", "--autostart", "y", NULL);
-	check_extra("autostart: n\n", "--autostart", "n", NULL);
+	check_flag_refused("autostart: y\n", "6:12: 'autostart' is a flag: write true or false without quotes");
+	check_flag_refused("transient: 1\n", "6:12: 'transient' is a flag: write true or false without quotes");
+	check_extra("autostart: true\n", "--autostart", NULL);
+	check_extra("autostart: off\n", NULL);
 }
 
 static void test_empty_values(void **state)
@@ -285,7 +353,7 @@ static void test_key_order_and_disks(void **state)
 		"--disk", "path=/dev/zvol/tank/images/db1,bus=virtio,cache=none,driver.discard=unmap",
 		"--disk", "size=10",
 		"--name", "db1", "--memory", "512", "--connect", "test:///default",
-		"--noautoconsole", "--disk", "path=" SEED ",device=cdrom", NULL };
+		"--import", "--noautoconsole", "--disk", "path=" SEED ",device=cdrom", NULL };
 
 	check_file(y, false, exp);
 }
@@ -303,7 +371,7 @@ static void test_paths_quoted(void **state)
 	char **argv = NULL, *err = NULL;
 	const char *const exp[] = {
 		"virt-install", "--name", "web1", "--disk", "path=\"/dev/z,vol/tank/images/web1\"",
-		"--noautoconsole", "--disk", "path=\"/var/lib/q,vm/seed.iso\",device=cdrom", NULL };
+		"--import", "--noautoconsole", "--disk", "path=\"/var/lib/q,vm/seed.iso\",device=cdrom", NULL };
 
 	assert_int_equal(virt_install_argv(f, "/dev/z,vol", "/var/lib/q,vm/seed.iso", &(struct vi_run){ 0 }, &argv, &err), 0);
 	assert_argv(argv, exp);
@@ -319,7 +387,7 @@ static void test_console_log(void **state)
 	struct qvm_file *f = load(VM REST);
 	char **argv = NULL, *err = NULL;
 	const char *const exp[] = {
-		"virt-install", "--name", "web1", "--disk", "path=/dev/zvol/tank/images/web1",
+		"virt-install", "--name", "web1", "--disk", "path=/dev/zvol/tank/images/web1", "--import",
 		"--noautoconsole", "--disk", "path=" SEED ",device=cdrom",
 		"--serial", "pty,log.file=\"/var/lib/q,vm/web1/console.log\"", NULL };
 
@@ -397,6 +465,7 @@ int main(void)
 		cmocka_unit_test(test_true_booleans),
 		cmocka_unit_test(test_false_booleans),
 		cmocka_unit_test(test_quoted_booleans_are_values),
+		cmocka_unit_test(test_image_defaults),
 		cmocka_unit_test(test_empty_values),
 		cmocka_unit_test(test_scalars_as_written),
 		cmocka_unit_test(test_mappings),

@@ -244,8 +244,6 @@ static void test_create_flags(void **state)
 		{ "noreboot: on\nautostart: on\n", DOMAIN_AUTOSTART },
 		/* a transient domain has no boot to start at */
 		{ "transient: on\nautostart: on\n", DOMAIN_TRANSIENT | DOMAIN_START },
-		/* quoted: a string, not a flag */
-		{ "noreboot: \"true\"\n", DOMAIN_START },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

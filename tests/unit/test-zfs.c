@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "strv.h"
@@ -142,6 +144,110 @@ static void test_refused_not_run(void **state)
 	free(err);
 }
 
+/* A zfs on PATH that records its arguments and prints the given output. */
+static char *fake_zfs(const char *output, char **dir_out)
+{
+	char tmpl[] = "/tmp/qvm-test-zfs-XXXXXX", *dir, *path, *out, *old_path;
+	FILE *f;
+
+	dir = strdup(mkdtemp(tmpl));
+	assert_non_null(dir);
+	assert_true(asprintf(&out, "%s/out", dir) > 0);
+	f = fopen(out, "w");
+	assert_non_null(f);
+	fputs(output, f);
+	fclose(f);
+	assert_true(asprintf(&path, "%s/zfs", dir) > 0);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	/* an earlier test leaves PATH without /bin: cat by its path */
+	fprintf(f, "#!/bin/sh\nprintf '%%s\\n' \"$@\" >'%s/args'\nexec /bin/cat '%s'\n", dir, out);
+	fclose(f);
+	assert_int_equal(chmod(path, 0755), 0);
+	old_path = strdup(getenv("PATH"));
+	free(path);
+	assert_true(asprintf(&path, "%s:%s", dir, old_path) > 0);
+	assert_int_equal(setenv("PATH", path, 1), 0);
+	free(path);
+	free(out);
+	*dir_out = dir;
+	return old_path;
+}
+
+static void fake_zfs_done(char *dir, char *old_path)
+{
+	char *cmd;
+
+	assert_int_equal(setenv("PATH", old_path, 1), 0);
+	assert_true(asprintf(&cmd, "%s/args", dir) > 0);
+	unlink(cmd);
+	free(cmd);
+	assert_true(asprintf(&cmd, "%s/out", dir) > 0);
+	unlink(cmd);
+	free(cmd);
+	assert_true(asprintf(&cmd, "%s/zfs", dir) > 0);
+	unlink(cmd);
+	free(cmd);
+	rmdir(dir);
+	free(dir);
+	free(old_path);
+}
+
+/* Types and user properties in one zfs list; a name printed twice (a
+ * value holding a newline) makes all of it unbelieved. */
+static void test_types_props(void **state)
+{
+	(void)state;
+	static const char *const props[] = { "qvm:osinfo", "qvm:user", NULL };
+	const char *names[] = { "tank/i/d@base", "tank/i/web", "tank/i", "tank/i/d@base" };
+	char *types[4], *values[8], *err = NULL, *dir, *old;
+	uint64_t bs[4];
+
+	old = fake_zfs("tank/i\tfilesystem\t-\t-\t-\n"
+		       "tank/i/d@base\tsnapshot\t16384\tdebian12\tdebian\n", &dir);
+	assert_int_equal(zfs_get_types_props(names, 4, props, types, bs, values, &err), 0);
+	assert_string_equal(types[0], "snapshot");
+	assert_null(types[1]);
+	assert_string_equal(types[2], "filesystem");
+	assert_string_equal(types[3], "snapshot");
+	assert_int_equal(bs[0], 16384);
+	assert_string_equal(values[0], "debian12");
+	assert_string_equal(values[1], "debian");
+	assert_null(values[2]);
+	assert_null(values[3]);
+	assert_null(values[4]);     /* "-": not set */
+	assert_null(values[5]);
+	assert_string_equal(values[6], "debian12");
+	/* one zfs list, each name once, the properties as columns */
+	char *args_path, buf[512] = { 0 };
+	assert_true(asprintf(&args_path, "%s/args", dir) > 0);
+	FILE *a = fopen(args_path, "r");
+	assert_non_null(a);
+	assert_true(fread(buf, 1, sizeof(buf) - 1, a) > 0);
+	fclose(a);
+	free(args_path);
+	assert_string_equal(buf, "list\n-H\n-p\n-o\nname,type,volblocksize,qvm:osinfo,qvm:user\ntank/i/d@base\n"
+			    "tank/i/web\ntank/i\n");
+	for (size_t i = 0; i < 4; i++)
+		free(types[i]);
+	for (size_t i = 0; i < 8; i++)
+		free(values[i]);
+	fake_zfs_done(dir, old);
+
+	/* "debian12\ntank/i/web\tvolume..." in a value: web would seem to exist */
+	old = fake_zfs("tank/i/d@base\tsnapshot\t16384\tx\n"
+		       "tank/i/web\tvolume\t16384\t-\t-\n"
+		       "tank/i/web\tvolume\t16384\t-\t-\n", &dir);
+	assert_int_equal(zfs_get_types_props(names, 4, props, types, bs, values, &err), -EIO);
+	assert_string_equal(err, "zfs list printed tank/i/web twice (a property value holds a newline?)");
+	for (size_t i = 0; i < 4; i++)
+		assert_null(types[i]);
+	for (size_t i = 0; i < 8; i++)
+		assert_null(values[i]);
+	free(err);
+	fake_zfs_done(dir, old);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -149,6 +255,7 @@ int main(void)
 		cmocka_unit_test(test_small_commands),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_refused_not_run),
+		cmocka_unit_test(test_types_props),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
