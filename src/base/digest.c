@@ -243,7 +243,8 @@ int digest_find_in_sums(const char *text, const char *name, enum digest_alg *alg
 	/* (where the text holds a signed message, nothing outside it counts:
 	 * not before it, and not after its signature begins, whatever follows) */
 	int best_match = 0, best_rank = -1, other_match = 0;
-	struct entry e, best;
+	bool conflict = false;
+	struct entry e, best = { 0 };
 
 	*other = NULL;
 	for (const char *p = text; *p;) {
@@ -297,10 +298,17 @@ int digest_find_in_sums(const char *text, const char *name, enum digest_alg *alg
 			best_match = m;
 			best_rank = rank(e.alg);
 			best = e;
+			conflict = false;
+		} else if (m == best_match && rank(e.alg) == best_rank &&
+			   (e.hex_len != best.hex_len || strncasecmp(e.hex, best.hex, e.hex_len) != 0)) {
+			/* two digests for one file: which is right cannot be told */
+			conflict = true;
 		}
 	}
 	if (!best_match)
 		return *other ? -EPROTONOSUPPORT : -ENOENT;
+	if (conflict)
+		return -ENOTUNIQ;
 	*alg = best.alg;
 	return parse_hex_n(best.alg, best.hex, best.hex_len, out);
 }

@@ -41,7 +41,8 @@ int digest_parse_hex(enum digest_alg alg, const char *s, char out[DIGEST_HEX_MAX
  * PGP clear-signed message only the signed text counts (the signature is
  * not checked). Returns 0 with *alg and out set; -ENOENT if no line names
  * it; -EINVAL if the line that does has no valid digest; -EPROTONOSUPPORT
- * if only other algorithms name it (*other: "MD5", "SHA1", ...).
+ * if only other algorithms name it (*other: "MD5", "SHA1", ...);
+ * -ENOTUNIQ if two lines give it different digests of the same algorithm.
  */
 int digest_find_in_sums(const char *text, const char *name, enum digest_alg *alg,
 			char out[DIGEST_HEX_MAX + 1], const char **other);

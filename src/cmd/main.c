@@ -21,6 +21,9 @@
 enum {
 	MUTATES = 1u << 0,   /* changes the host: roll back on signals */
 	ALIAS = 1u << 1,     /* accepted, but not listed in the usage */
+	/* options only before the first operand: what follows it is another
+	 * program's (qvm ssh NAME ls -l), whether or not "--" comes first */
+	OPTIONS_FIRST = 1u << 2,
 };
 
 /* An option a command accepts. */
@@ -108,7 +111,7 @@ static const struct command commands[] = {
 	{ "destroy", cmd_destroy, 1, -1, MUTATES, "NAME...",
 	  "stop and undefine VMs qvm made, destroy their disks and seeds;\n"
 	  "                             options: -y/--yes, --keep-disks", destroy_options },
-	{ "ssh", cmd_ssh, 1, -1, 0, "NAME [-- COMMAND...]",
+	{ "ssh", cmd_ssh, 1, -1, OPTIONS_FIRST, "NAME [-- COMMAND...]",
 	  "log in to a VM qvm made, or run COMMAND there, with ssh (its address,\n"
 	  "                             user and host keys found by qvm); options: --user NAME", ssh_options },
 	{ "list", cmd_list, 0, 0, 0, "[--json]", "list the VMs qvm made", list_options },
@@ -357,6 +360,11 @@ int main(int argc, char **argv)
 			if (strv_push(&operands, a) < 0) {
 				r = usage_error("%s", strerror(ENOMEM));
 				goto out;
+			}
+			if ((cmd->flags & OPTIONS_FIRST) && !dashdash) {
+				dashdash = 1;
+				if (i + 1 < argc && strcmp(argv[i + 1], "--") == 0)
+					i++;
 			}
 			continue;
 		}

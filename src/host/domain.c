@@ -13,6 +13,7 @@
 #include "domain.h"
 #include "domxml.h"
 #include "dynlib.h"
+#include "ipaddr.h"
 #include "msgtext.h"
 #include "names.h"
 #include "banned.h"
@@ -310,30 +311,26 @@ int domain_info_get(struct domains *d, const struct domain_ref *ref, char *const
 }
 
 /* The first IPv4 address of the interfaces, else the first IPv6 one. The
- * guest agent's answer is the guest's word: only an IP literal of the type
- * it claims is an address (what qvm prints, and gives ssh). */
+ * guest agent's answer is the guest's word: only a unicast address of
+ * another host, of the type it claims, is an address (ipaddr.h: what qvm
+ * prints, and gives ssh, in its canonical spelling). */
 static char *pick_address(virDomainInterfacePtr *ifaces, int n)
 {
-	const char *v6 = NULL;
-	unsigned char bin[16];
+	char v6[IPADDR_TEXT_MAX] = "", text[IPADDR_TEXT_MAX];
 
 	for (int i = 0; i < n; i++) {
 		for (unsigned j = 0; j < ifaces[i]->naddrs; j++) {
 			const virDomainIPAddress *a = &ifaces[i]->addrs[j];
-			if (!a->addr ||
-			    inet_pton(a->type == VIR_IP_ADDR_TYPE_IPV4 ? AF_INET : AF_INET6, a->addr, bin) != 1)
+			bool ipv6 = a->type != VIR_IP_ADDR_TYPE_IPV4;
+			if (!ipaddr_guest_usable(a->addr, ipv6, text))
 				continue;
-			/* the guest agent reports the loopback too */
-			if (strncmp(a->addr, "127.", 4) == 0 || strcmp(a->addr, "::1") == 0 ||
-			    strncasecmp(a->addr, "fe80:", 5) == 0)
-				continue;
-			if (a->type == VIR_IP_ADDR_TYPE_IPV4)
-				return strdup(a->addr);
-			if (!v6)
-				v6 = a->addr;
+			if (!ipv6)
+				return strdup(text);
+			if (!*v6)
+				memcpy(v6, text, sizeof(v6));
 		}
 	}
-	return v6 ? strdup(v6) : NULL;
+	return *v6 ? strdup(v6) : NULL;
 }
 
 int domain_ip(struct domains *d, const struct domain_ref *ref, unsigned sources, char **ip, char **err)

@@ -135,6 +135,9 @@ static curl_socket_t open_socket(void *userdata, curlsocktype purpose, struct cu
 static int setup(struct fetch *f, const char *url)
 {
 	CURL *e = f->easy;
+	/* an https URL stays https: a redirect must not drop TLS (the
+	 * checksum file, fetched the same way, is what vouches for the image) */
+	const char *redirects = strncasecmp(url, "https:", 6) == 0 ? "https" : "http,https";
 
 	return cu->curl_easy_setopt(e, CURLOPT_URL, url) ||
 	       cu->curl_easy_setopt(e, CURLOPT_ERRORBUFFER, f->errbuf) ||
@@ -144,7 +147,7 @@ static int setup(struct fetch *f, const char *url)
 	       cu->curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L) ||
 	       cu->curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L) ||
 	       cu->curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https") ||
-	       cu->curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") ||
+	       cu->curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, redirects) ||
 	       cu->curl_easy_setopt(e, CURLOPT_FAILONERROR, 1L) ||
 	       cu->curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) ||
 	       cu->curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 512L * 1024) ||

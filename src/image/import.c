@@ -132,6 +132,9 @@ static int expected_digest(struct import *im)
 		r = digest_single_in_sums(text, &im->alg, im->expected);
 	if (r == -ENOENT)
 		return import_fail(im, "checksum file '%s' has no entry for '%s'", sums, im->name);
+	if (r == -ENOTUNIQ)
+		return import_fail(im, "checksum file '%s' gives '%s' two different digests: which is right "
+				   "cannot be told", sums, im->name);
 	if (r == -EPROTONOSUPPORT)
 		return import_fail(im, "checksum file '%s' has only a %s digest for '%s': qvm verifies "
 				   "SHA-256 and SHA-512", sums, other, im->name);

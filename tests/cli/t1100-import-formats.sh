@@ -284,6 +284,10 @@ t_checksum_file() {
 	expect_failed "checksum mismatch for 'disk\.raw': expected sha512 0{128}, got $(sha512sum disk.raw | cut -d' ' -f1)$"
 	run_qvm import --checksum-file nosuch disk.raw $ZV
 	expect_failed "cannot read checksum file 'nosuch': No such file or directory$"
+	# the right digest and a wrong one for the same file: neither is trusted
+	printf '%s  disk.raw\n%064d  disk.raw\n' "$sum" 0 >SUMS.twice
+	run_qvm import --checksum-file SUMS.twice disk.raw $ZV
+	expect_failed "checksum file 'SUMS\.twice' gives 'disk\.raw' two different digests: which is right cannot be told$"
 	printf '%064d  disk.raw\n' 5 >SUMS.wrong
 	run_qvm import --checksum-file SUMS.wrong disk.raw $ZV
 	expect_failed "checksum mismatch for 'disk\.raw'"

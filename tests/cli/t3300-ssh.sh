@@ -81,6 +81,17 @@ t_argv() {
 	expect_eq timeout "$(tr -d ' ' <"$TEST_DIR/ssh.parent")" "ssh's parent"
 	mask=$(cat "$TEST_DIR/ssh.sigign")
 	expect_eq 0 $(((0x$mask >> 12) & 1)) "SIGPIPE ignored in ssh"
+	# without "--", the words after NAME are the command's too: qvm takes
+	# no option from among them (--user=root would log in as root)
+	run_qvm ssh s1 cat --user=root -x -- y
+	expect_exit 0
+	expect_args -o "UserKnownHostsFile=$QVM_STATE_DIR/s1/known_hosts" -o GlobalKnownHostsFile=/dev/null \
+		-o HostKeyAlias=qvm-s1 -o StrictHostKeyChecking=accept-new -l debian -- "$ip" cat --user=root -x -- y
+	# "--" after NAME ends nothing more: a second one is the command's
+	run_qvm ssh s1 -- -- y
+	expect_exit 0
+	expect_args -o "UserKnownHostsFile=$QVM_STATE_DIR/s1/known_hosts" -o GlobalKnownHostsFile=/dev/null \
+		-o HostKeyAlias=qvm-s1 -o StrictHostKeyChecking=accept-new -l debian -- "$ip" -- y
 	# no command: a login
 	run_qvm ssh s1
 	expect_exit 0

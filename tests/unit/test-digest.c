@@ -115,6 +115,19 @@ static void test_sums(void **state)
 			 -EPROTONOSUPPORT);
 	assert_string_equal(got, "SHA1");
 	assert_int_equal(find("SHA256 (disk.raw) = 12zz\n", "disk.raw", got), -EINVAL);
+	/* two different digests of one algorithm for the file: neither is
+	 * taken, in either order, also under a stronger one; the same one
+	 * twice (GNU and BSD lines, either case) is no conflict */
+	assert_int_equal(find(H1 "  disk.raw\n" H2 "  disk.raw\n", "disk.raw", got), -ENOTUNIQ);
+	assert_int_equal(find(S5 "  disk.raw\n" S6 "  disk.raw\n" H1 "  disk.raw\n", "disk.raw", got), -ENOTUNIQ);
+	assert_int_equal(find(H1 "  disk.raw\nSHA256 (disk.raw) = " H1 "\n", "disk.raw", got), 0);
+	assert_string_equal(got, "sha256:" H1);
+	/* a conflict among weaker matches does not count against the exact one */
+	assert_int_equal(find(H1 "  sub/disk.raw\n" H2 "  other/disk.raw\n" H3 "  disk.raw\n", "disk.raw", got), 0);
+	assert_string_equal(got, "sha256:" H3);
+	/* a SHA-256 disagreeing with a SHA-512 cannot be told apart: the SHA-512 wins */
+	assert_int_equal(find(H1 "  disk.raw\n" H2 "  disk.raw\n" S5 "  disk.raw\n", "disk.raw", got), 0);
+	assert_string_equal(got, "sha512:" S5);
 }
 
 static void test_pgp(void **state)
