@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The qvm file: split into its documents and checked (SPEC §3, §3.4 step 1). */
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include "msgtext.h"
 #include "names.h"
 #include "qvmfile.h"
+#include "signals.h"
 #include "size.h"
 #include "strv.h"
 #include "template.h"
@@ -855,8 +857,16 @@ int qvm_file_read_fd(int fd, const char *shown, char **text, size_t *text_len, c
 		return -ENOMEM;
 	for (;;) {
 		ssize_t n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR && !signal_pending())
 			continue;
+		/* a non-blocking stdin (left so by the shell's last program):
+		 * wait for the writer, as a blocking read would */
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+			if (poll(&pfd, 1, -1) < 0 && errno == EINTR && signal_pending())
+				return load_error(errors, -EINTR, "read", shown);
+			continue;
+		}
 		if (n < 0)
 			return load_error(errors, -errno, "read", shown);
 		if (n == 0)

@@ -285,6 +285,22 @@ t_stdin() {
 	"$QVM" vm - </dev/null >out 2>err || status=$?
 	expect_exit 1
 	expect_match '^Error reading qvm file: ' err
+	# a non-blocking pipe whose writer is late: waited for, not EAGAIN
+	sed -i '/^vcpus: 2$/d' s.yaml
+	status=0
+	/usr/bin/python3 - "$QVM" s.yaml >out 2>err <<-'PY' || status=$?
+	import os, subprocess, sys, time
+	r, w = os.pipe()
+	os.set_blocking(r, False)
+	p = subprocess.Popen([sys.argv[1], "vm", "--dry-run", "-"], stdin=r)
+	os.close(r)
+	time.sleep(0.5)
+	os.write(w, open(sys.argv[2], "rb").read())
+	os.close(w)
+	sys.exit(p.wait())
+	PY
+	expect_exit 0
+	expect_match '^Reading <stdin>\.\.\. ' out
 }
 test_case 'qvm vm -: the file from standard input, read once' t_stdin
 
