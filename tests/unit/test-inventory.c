@@ -156,7 +156,8 @@ static void test_forged_lines_refused(void **state)
 
 	/* a volume cut short */
 	volume_lines(&lines, "tank/a", "1", "1", NULL, NULL);
-	free(lines[12]);
+	for (size_t i = 12; lines[i]; i++)
+		free(lines[i]);
 	lines[12] = NULL;
 	expect_refused(lines, "tank/a\n");
 	strv_free(lines);
