@@ -324,7 +324,8 @@ bool osinfo_name_valid(const char *name)
 {
 	size_t len = name ? strlen(name) : 0;
 
-	if (len == 0 || len > 64)
+	/* words virt-install's --osinfo takes for a question, not an OS */
+	if (len == 0 || len > 64 || strcmp(name, "list") == 0 || strcmp(name, "help") == 0)
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		char c = name[i];

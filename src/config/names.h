@@ -32,7 +32,7 @@ bool login_name_valid(const char *name, const char **why);
 /* An osinfo-db short-id ("debian12", "ubuntu24.04", "win2k22"): lower case
  * letters, digits, '.', '_', '-', '+', starting with a letter or digit, at
  * most 64 characters: nothing virt-install could read as an option or as
- * sub-options (',' '='). */
+ * sub-options (',' '='), and not "list" or "help" (its questions). */
 bool osinfo_name_valid(const char *name);
 
 /*

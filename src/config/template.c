@@ -28,8 +28,10 @@ int template_expand(const char *s, unsigned n, const char *name, char **out, boo
 		return -ENOMEM;
 	for (const char *p = s; *p;) {
 		size_t id = 0;
-		if ((p[0] == '{' && p[1] == '{') || (p[0] == '}' && p[1] == '}')) {
-			fputc(p[0], f);
+		/* "{{" is a literal "{"; a "}" is never special, so flow YAML
+		 * ending in "}}" ({a: {b: c}}) is kept as written */
+		if (p[0] == '{' && p[1] == '{') {
+			fputc('{', f);
 			p += 2;
 			continue;
 		}
@@ -52,7 +54,7 @@ int template_expand(const char *s, unsigned n, const char *name, char **out, boo
 			}
 			fputs(name, f);
 		} else {
-			*why = "unknown placeholder (expected {n} or {name}; {{ and }} for literal braces)";
+			*why = "unknown placeholder (expected {n} or {name}; {{ for a literal brace)";
 			break;
 		}
 		p += id + 2;

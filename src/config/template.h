@@ -20,8 +20,9 @@ struct qvm_template {
 /*
  * Per-instance values: in --name and in each --set's VALUE, "{n}" is the
  * instance's number and "{name}" its final name (not in --name itself, nor
- * in a --set of vm.name); "{{" and "}}" are literal braces. Other braces
- * are kept as written, so flow YAML ("{a: b}") passes. out (malloc'd) is
+ * in a --set of vm.name); "{{" is a literal "{" ("{{n}" is "{n}"). Other
+ * braces are kept as written, "}" always, so flow YAML ("{a: {b: c}}")
+ * passes. out (malloc'd) is
  * the text, *has_n whether it used {n}. Returns 0, -EINVAL with *why
  * (static text; quotes nothing of s), or -ENOMEM.
  */

@@ -524,6 +524,12 @@ int virt_args_console(const struct ynode *vm, char **path, const char **why)
 			*why = "its serial console's file is not an absolute path";
 			return 2;
 		}
+		/* virt-install 4.1 escapes these twice in the XML: libvirt
+		 * would write to a file of another name */
+		if (strpbrk(p, "&<>'\"")) {
+			*why = "its serial console's file name holds & < > ' or \" (which virt-install escapes twice)";
+			return 2;
+		}
 		*path = strdup(p);
 		return *path ? 1 : -ENOMEM;
 	}

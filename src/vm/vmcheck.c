@@ -308,11 +308,10 @@ static char *exists_text(const struct vm_plan *p)
 
 int vm_plan_exists(struct vm_plan *p, char **what)
 {
-	const char *names[1] = { p->file->clone };
-	char *type = NULL;
+	struct inventory inv;
 	struct domain_clash clash;
 	struct stat st;
-	char run[128];
+	char run[128], owner[512];
 	int r;
 
 	*what = NULL;
@@ -321,16 +320,20 @@ int vm_plan_exists(struct vm_plan *p, char **what)
 		return -1;
 	if (domain_find(p->domains, p->file->connect, p->file->name, NULL, &clash, what) < 0)
 		return -1;
-	if (clash.name_taken)
+	/* only what qvm made is an instance that exists: a domain or a
+	 * dataset of that name that is not qvm's is no VM qvm destroy would
+	 * remove (making the instance says what it is) */
+	if (clash.name_taken && domain_owner(p->uri, clash.name_uuid, p->file->name, owner, sizeof(owner)))
 		p->exists |= VM_EXISTS_DOMAIN;
-	r = zfs_get_types(names, 1, &type, NULL, what);
+	r = inventory_load(&inv, what);
 	if (r < 0)
 		return r == -ENOMEM ? r : -1;
-	/* leftovers of an interrupted run are no VM: making the instance
-	 * says what they are */
-	if (type && !marks_leftover(p->file->clone))
-		p->exists |= VM_EXISTS_CLONE;
-	free(type);
+	/* nor are leftovers of an interrupted run */
+	for (size_t i = 0; i < inv.n; i++)
+		if (strcmp(inv.v[i].name, p->file->clone) == 0 && volume_is_disk_of(&inv.v[i], p->file->name) &&
+		    !volume_is_leftover(&inv.v[i]))
+			p->exists |= VM_EXISTS_CLONE;
+	inventory_clear(&inv);
 	if (lstat(p->seed_dir, &st) == 0 && S_ISDIR(st.st_mode) && marks_seed_run(p->seed_dir, run, sizeof(run)) < 0)
 		p->exists |= VM_EXISTS_SEED;
 	if (p->exists && !(*what = exists_text(p)))

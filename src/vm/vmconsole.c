@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -58,19 +60,36 @@ static bool is_failure(const char *s, size_t n)
 	return has(s, n, "cloud-init") && (has(s, n, "[ERROR]") || has(s, n, "[CRITICAL]"));
 }
 
-/* Bytes a terminal could take for a control: C1 controls (U+0080..U+009F,
- * which some terminals obey as ESC [ ...) and bytes that are not UTF-8
- * (a lone 0x9b is CSI to a terminal in an 8-bit mode) become '?'.
- * msg_text escapes the C0 ones. */
+/* Bytes a terminal could take for a control, or that could make the line
+ * read as other text, become '?': C1 controls (U+0080..U+009F, which some
+ * terminals obey as ESC [ ...), bytes that are not well-formed UTF-8 (a
+ * lone 0x9b is CSI to a terminal in an 8-bit mode; overlong forms,
+ * surrogates, code points past U+10FFFF), and the bidirectional controls
+ * (U+061C, U+200E/F, U+202A..U+202E, U+2066..U+2069), which reorder what
+ * is shown. msg_text escapes the C0 ones. */
+static bool bidi_control(uint32_t cp)
+{
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
 static void scrub(unsigned char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		size_t len = s[i] < 0x80 ? 1 : s[i] >= 0xc2 && s[i] <= 0xdf ? 2 : s[i] >= 0xe0 && s[i] <= 0xef ? 3
 			   : s[i] >= 0xf0 && s[i] <= 0xf4 ? 4 : 0;
 		bool ok = len > 0 && i + len <= n;
-		for (size_t k = 1; ok && k < len; k++)
+		uint32_t cp = len == 1 ? s[i] : len == 2 ? s[i] & 0x1fu : len == 3 ? s[i] & 0x0fu : s[i] & 0x07u;
+
+		for (size_t k = 1; ok && k < len; k++) {
 			ok = (s[i + k] & 0xc0) == 0x80;
-		if (ok && s[i] == 0xc2 && s[i + 1] < 0xa0)
+			cp = (cp << 6) | (s[i + k] & 0x3fu);
+		}
+		/* the shortest form only, no surrogate, nothing past U+10FFFF */
+		if (ok && ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || (cp >= 0xd800 && cp <= 0xdfff) ||
+			   cp > 0x10ffff))
+			ok = false;
+		if (ok && ((cp >= 0x80 && cp < 0xa0) || bidi_control(cp)))
 			ok = false;
 		if (!ok) {
 			s[i] = '?';
@@ -101,8 +120,17 @@ static int end_line(struct console_log *c)
 	free(c->last);
 	if (!(c->last = strdup(text)))
 		return -ENOMEM;
-	if (!c->final && is_final(c->line, n) && !(c->final = strdup(text)))
-		return -ENOMEM;
+	if (!c->final && is_final(c->line, n)) {
+		if (!(c->final = strdup(text)))
+			return -ENOMEM;
+		/* the fallback datasource: cloud-init never read qvm's seed,
+		 * so nothing of the user-data was done */
+		if (has(c->line, n, "Datasource DataSourceNone")) {
+			if (c->n_failures < CONSOLE_FAILURES_MAX && strv_push(&c->failures, text) < 0)
+				return -ENOMEM;
+			c->n_failures++;
+		}
+	}
 	if (is_failure(c->line, n)) {
 		if (c->n_failures < CONSOLE_FAILURES_MAX)
 			r = strv_push(&c->failures, text);
@@ -115,13 +143,21 @@ int console_log_feed(struct console_log *c, const char *buf, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		char ch = buf[i];
+		int r = 0;
+
+		/* a \r not followed by \n ended its line (the pair may be
+		 * split between two reads) */
+		if (c->cr && ch != '\n')
+			r = end_line(c);
+		c->cr = false;
+		if (r < 0)
+			return r;
 		if (ch == '\n') {
-			int r = end_line(c);
+			r = end_line(c);
 			if (r < 0)
 				return r;
 		} else if (ch == '\r') {
-			/* "\r\n" from the serial line; a lone \r would redraw the
-			 * line on a terminal: dropped either way */
+			c->cr = true;
 		} else if (c->len < sizeof(c->line)) {
 			c->line[c->len++] = ch;
 		} else {
@@ -131,12 +167,32 @@ int console_log_feed(struct console_log *c, const char *buf, size_t n)
 	return 0;
 }
 
+void console_log_skip_existing(struct console_log *c, dev_t dev, ino_t ino, uint64_t size,
+			       const unsigned char *tail, size_t tail_len)
+{
+	c->skip = true;
+	c->skip_dev = dev;
+	c->skip_ino = ino;
+	c->skip_size = size;
+	c->skip_tail_len = tail_len < CONSOLE_TAIL_MAX ? tail_len : CONSOLE_TAIL_MAX;
+	memcpy(c->skip_tail, tail, c->skip_tail_len);
+}
+
+size_t console_log_tail(int fd, uint64_t size, unsigned char tail[CONSOLE_TAIL_MAX])
+{
+	size_t n = size < CONSOLE_TAIL_MAX ? (size_t)size : CONSOLE_TAIL_MAX;
+	ssize_t got = n ? pread(fd, tail, n, (off_t)(size - n)) : 0;
+
+	return got == (ssize_t)n ? n : 0;
+}
+
 /* Reads again from the start of the file (truncated, or a new one). */
 static void restart(struct console_log *c)
 {
 	c->offset = 0;
 	c->len = 0;
 	c->cut = false;
+	c->cr = false;
 }
 
 static int fail(char **err, int e, const char *what, const char *path)
@@ -167,6 +223,16 @@ static int open_log(struct console_log *c, char **err)
 	c->fd = fd;
 	c->dev = st.st_dev;
 	c->ino = st.st_ino;
+	/* the file as it was before the domain started: an earlier boot's
+	 * lines (its final message too) are not this one's */
+	if (c->skip && st.st_dev == c->skip_dev && st.st_ino == c->skip_ino && c->offset == 0 &&
+	    (uint64_t)st.st_size >= c->skip_size) {
+		unsigned char tail[CONSOLE_TAIL_MAX];
+		if (console_log_tail(fd, c->skip_size, tail) == c->skip_tail_len &&
+		    memcmp(tail, c->skip_tail, c->skip_tail_len) == 0)
+			c->offset = c->skip_size;
+	}
+	c->skip = false;
 	return 1;
 }
 

@@ -25,6 +25,7 @@
 #include "signals.h"
 #include "strv.h"
 #include "undo-steps.h"
+#include "vmconsole.h"
 #include "vmcreate.h"
 #include "vmplan.h"
 #include "vmseed.h"
@@ -33,6 +34,29 @@
 #include "banned.h"
 
 #define ENOMEM_ERROR(err) report_error((err), -ENOMEM, "%s", strerror(ENOMEM))
+
+/* The document's own console log, before the domain starts: what it
+ * holds then is an earlier boot's (qvm's own log is new). */
+static void note_console(struct vm_plan *p)
+{
+	struct stat st;
+	int fd;
+
+	p->console_before = false;
+	if (p->console_ours || !p->console_log)
+		return;
+	fd = open(p->console_log, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		p->console_before = true;
+		p->console_dev = st.st_dev;
+		p->console_ino = st.st_ino;
+		p->console_size = (uint64_t)st.st_size;
+		p->console_tail_len = console_log_tail(fd, p->console_size, p->console_tail);
+	}
+	close(fd);
+}
 
 /* The moment the domain started: --wait's "ready in N s" counts from it. */
 static void note_started(struct vm_plan *p)
@@ -192,6 +216,7 @@ static int define_domain(struct vm_plan *p, const char *xml, char *const *paths,
 	       flags & DOMAIN_START ? "Defining and starting" : "Defining", f->name, p->uuid, p->uri);
 	/* from here the domain may exist: libvirt may define it and then
 	 * fail (or qvm be signalled) before it answers */
+	note_console(p);
 	undo_arm(&p->undo);
 	r = domain_create(p->domains, f->connect, xml, f->name, p->uuid, flags, &why);
 	if (r < 0)
@@ -219,6 +244,7 @@ static int install_domain(struct vm_plan *p, char *const *paths, char *const *al
 		return *err ? r : report_error(err, r, "%s", strerror(-r));
 	report(rep, REPORT_BEGIN, "Creating VM %s (UUID %s) with virt-install, which runs its install",
 	       p->file->name, p->uuid);
+	note_console(p);
 	undo_arm(&p->undo);
 	note_started(p);
 	r = spawn_check(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR, &res, err);

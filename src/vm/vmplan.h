@@ -7,6 +7,8 @@
 #define QVM_VMPLAN_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "qvmfile.h"
 #include "undo.h"
@@ -38,6 +40,14 @@ struct vm_plan {
 	const char *console_why;     /* why there is none (static) */
 	bool console_ours;           /* qvm adds it: .../console.log */
 	double started;              /* CLOCK_MONOTONIC seconds when the domain was started */
+	/* the document's own console log as it was before the domain
+	 * started (it may be appended to): --wait reads only what follows */
+	bool console_before;
+	dev_t console_dev;
+	ino_t console_ino;
+	uint64_t console_size;
+	unsigned char console_tail[64];
+	size_t console_tail_len;
 	struct undo undo;            /* vm_create's changes */
 	/* what vm_plan_check learnt */
 	char *image_osinfo;          /* the boot disk's base's qvm:osinfo, qvm:user (NULL: none) */

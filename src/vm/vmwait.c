@@ -275,6 +275,9 @@ int vm_wait_ready(struct vm_plan *const *plans, size_t n, unsigned seconds, cons
 		ws[i].follow = p->console_log && !vm_uri_remote(uri);
 		if (ws[i].follow && console_log_init(&ws[i].log, p->console_log) < 0)
 			r = -ENOMEM;
+		else if (ws[i].follow && p->console_before)
+			console_log_skip_existing(&ws[i].log, p->console_dev, p->console_ino, p->console_size,
+						  p->console_tail, p->console_tail_len);
 	}
 	for (size_t i = 0; r == 0 && i < n; i++)
 		say_start(&ws[i], seconds, rep);

@@ -124,7 +124,7 @@ test_case '--count N: NAME-1..NAME-N, a summary' t_count
 t_instance_values() {
 	vm_file c.yaml web
 	run_qvm vm --count 2 --name 'node{n}' --set 'meta-data.local-hostname={name}.lan' \
-		--set 'vm.metadata.description=VM {n} of 2 {{n}}' c.yaml
+		--set 'vm.metadata.description=VM {n} of 2 {{n}' --set 'user-data.x={a: {b: c}}' c.yaml
 	expect_exit 0
 	expect_line 'Created 2 of 2 VMs: node1, node2' out
 	for i in 1 2; do
@@ -143,14 +143,14 @@ t_instance_values() {
 	expect_line "Error validating virtual machine: --name: {name} is the VM's final name: it cannot be part of that name" err
 	run_qvm vm --count 2 --name 'a{x}' c.yaml
 	expect_exit 1
-	expect_line "Error validating virtual machine: --name: unknown placeholder (expected {n} or {name}; {{ and }} for literal braces)" err
+	expect_line "Error validating virtual machine: --name: unknown placeholder (expected {n} or {name}; {{ for a literal brace)" err
 	run_qvm vm --set 'vm.memory={mem}' c.yaml
 	expect_exit 1
-	expect_line "Error reading qvm file: --set vm.memory={mem}: unknown placeholder (expected {n} or {name}; {{ and }} for literal braces)" err
+	expect_line "Error reading qvm file: --set vm.memory={mem}: unknown placeholder (expected {n} or {name}; {{ for a literal brace)" err
 	# a secret document's value is not quoted
 	run_qvm vm --set 'user-data.password=s3cret{x}' c.yaml
 	expect_exit 1
-	expect_line "Error reading qvm file: --set #1 (user-data): unknown placeholder (expected {n} or {name}; {{ and }} for literal braces)" err
+	expect_line "Error reading qvm file: --set #1 (user-data): unknown placeholder (expected {n} or {name}; {{ for a literal brace)" err
 	expect_no_match s3cret err
 	run_qvm vm --set 'vm.name=x{name}' c.yaml
 	expect_exit 1
@@ -180,7 +180,9 @@ test_case '--count: each VM all or nothing, failures summed up, exit 1' t_count_
 
 t_count_existing() {
 	vm_file c.yaml web
-	zfs clone $BASE@base tank/images/web-2
+	run_qvm vm --name web-2 c.yaml
+	expect_exit 0
+	uuid2=$(zfs get -H -o value qvm:uuid tank/images/web-2)
 	mkdir -p "$QVM_STATE_DIR/web-3"
 	zfs_snapshot_state before
 	run_qvm vm --count 3 c.yaml
@@ -197,7 +199,7 @@ t_count_existing() {
 	expect_exit 0
 	expect_lines_in_order out 'VM web-1 created' 'Skipping VM web-2: it exists' 'Skipping VM web-3: it exists' \
 		'^Created 1 of 3 VMs: web-1; skipped 2 that exist: web-2, web-3$'
-	expect_eq '-' "$(zfs get -H -o value qvm:vm tank/images/web-2)" "web-2 left as it was"
+	expect_eq "$uuid2" "$(zfs get -H -o value qvm:uuid tank/images/web-2)" "web-2 left as it was"
 	expect_file_absent "$QVM_STATE_DIR/web-3/seed.iso"
 	# again: all exist now, nothing to make, still a success
 	run_qvm vm --count 3 --skip-existing c.yaml
@@ -211,6 +213,18 @@ t_count_existing() {
 	expect_exit 1
 	expect_match "^Error validating virtual machine: seed directory .*/lo-2 is left over from an interrupted qvm run; remove what such runs left with: qvm cleanup --yes" err
 	expect_line 'Created 1 of 2 VMs: lo-1' out
+	# a dataset of an instance's name that qvm did not make is no VM that
+	# exists (qvm destroy would not remove it): not skipped, and that
+	# instance fails saying what is in its way
+	zfs clone $BASE@base tank/images/f-2
+	run_qvm vm --count 2 --name f --skip-existing c.yaml
+	expect_exit 1
+	expect_line 'Created 1 of 2 VMs: f-1' out
+	expect_match 'tank/images/f-2' err
+	expect_no_match 'Skipping VM f-2' out
+	run_qvm vm --count 2 --name f c.yaml
+	expect_exit 1
+	expect_line 'Error validating virtual machine: 1 of 2 VMs exist: f-1; nothing made (qvm destroy them, or add --skip-existing to make only the others)' err
 	# --skip-existing alone
 	run_qvm vm --skip-existing c.yaml
 	expect_exit 1

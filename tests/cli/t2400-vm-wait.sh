@@ -54,7 +54,7 @@ t_ready() {
 	expect_lines_in_order out '^VM w1 created$' \
 		"^Waiting up to 300 seconds for cloud-init to finish on VM w1 \\(console log $QVM_STATE_DIR/w1/console\\.log\\)$" \
 		'^VM w1 ready in [0-9]+\.[0-9] s$' \
-		'^VM w1 has address 192\.168\.122\.[0-9]+; connect with: qvm ssh w1$'
+		'^VM w1 has address 192\.168\.[0-9]+\.[0-9]+; connect with: qvm ssh w1$'
 	# the console qvm adds: a pty whose output libvirt logs into the seed directory
 	expect_contains "--serial pty,log.file=$QVM_STATE_DIR/w1/console.log" "$VIRT_INSTALL_LOG"
 	virsh -c "$LV_URI" dumpxml w1 >xml
@@ -197,6 +197,24 @@ t_own_serial() {
 }
 test_case "--wait follows the file's own serial console file" t_own_serial
 
+t_own_serial_appended() {
+	need_libvirtd
+	# an earlier boot's final message in a log that is appended to is not
+	# this boot's: the wait goes on until this boot's comes
+	printf '%s\r\n' "${BOOT[@]}" "$FINAL" >"$TEST_DIR/old.log"
+	vm_file w7a.yaml w7a "$LV_URI" "serial: {type: file, path: $TEST_DIR/old.log}"
+	run_qvm vm --wait=2 w7a.yaml
+	expect_exit 1
+	expect_match "^Error waiting for virtual machine: VM w7a: cloud-init did not finish within 2 seconds; nothing on its console yet" err
+	console_writer w7b "$TEST_DIR/old.log" "$(after_wait w7b)" 'second boot' "$FINAL"
+	vm_file w7b.yaml w7b "$LV_URI" "serial: {type: file, path: $TEST_DIR/old.log}"
+	run_qvm vm --wait=30 w7b.yaml
+	wait
+	expect_exit 0
+	expect_match '^VM w7b ready in ' out
+}
+test_case "--wait on a log appended to: only what follows the domain's start counts" t_own_serial_appended
+
 t_unreadable() {
 	need_libvirtd
 	mkdir not-a-file
@@ -214,7 +232,7 @@ t_unfollowable() {
 	run_qvm vm --wait=30 w8.yaml
 	expect_exit 0
 	expect_line "Waiting up to 30 seconds for VM w8's address: its serial console writes to no file" out
-	expect_match '^VM w8 has address 192\.168\.122\.[0-9]+ \(cloud-init may still be running\); connect with: qvm ssh w8$' out
+	expect_match '^VM w8 has address 192\.168\.[0-9]+\.[0-9]+ \(cloud-init may still be running\); connect with: qvm ssh w8$' out
 	expect_no_match 'log\.file' "$VIRT_INSTALL_LOG"
 
 	# ... and without an address, the address wait's timeout

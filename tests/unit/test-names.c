@@ -276,7 +276,8 @@ static void test_login_and_osinfo_names(void **state)
 					       "alpinelinux3.19", "rhel9.4", "centos-stream9", "opensuse15.5",
 					       "generic", "c++os", NULL };
 	static const char *const bad_osinfos[] = { "", "--foo", "-x", "x,y=z", "detect=on", "Debian12",
-						   "debian 12", "http://debian.org/debian/12", ".x", "a\tb", NULL };
+						   "debian 12", "http://debian.org/debian/12", ".x", "a\tb", "list", "help",
+						   NULL };
 
 	for (size_t i = 0; logins[i]; i++)
 		if (!login_name_valid(logins[i], NULL))

@@ -303,8 +303,11 @@ static void test_expand(void **state)
 	expand_ok("plain", 2, NULL, "plain", false);
 	expand_ok("", 2, NULL, "", false);
 	/* literal braces; flow YAML passes untouched */
-	expand_ok("{{n}}", 2, NULL, "{n}", false);
-	expand_ok("{{name}}={name}", 2, "a", "{name}=a", false);
+	expand_ok("{{n}", 2, NULL, "{n}", false);
+	expand_ok("{{name}={name}", 2, "a", "{name}=a", false);
+	expand_ok("{{n}}", 2, NULL, "{n}}", false);
+	expand_ok("{a: {b: c}}", 2, NULL, "{a: {b: c}}", false);
+	expand_ok("{a: {b: {n}}}", 2, NULL, "{a: {b: 2}}", true);
 	expand_ok("{a: b, c: [1]}", 2, NULL, "{a: b, c: [1]}", false);
 	expand_ok("{}", 2, NULL, "{}", false);
 	expand_ok("{ n }", 2, NULL, "{ n }", false);
@@ -312,9 +315,9 @@ static void test_expand(void **state)
 	expand_ok("n}", 2, NULL, "n}", false);
 	/* {name} is put in once, never read again: a name holding "{n}" stays */
 	expand_ok("{name}", 2, "{n}{name}", "{n}{name}", false);
-	expand_bad("{x}", "a", "unknown placeholder (expected {n} or {name}; {{ and }} for literal braces)");
-	expand_bad("{N}", "a", "unknown placeholder (expected {n} or {name}; {{ and }} for literal braces)");
-	expand_bad("{names}", "a", "unknown placeholder (expected {n} or {name}; {{ and }} for literal braces)");
+	expand_bad("{x}", "a", "unknown placeholder (expected {n} or {name}; {{ for a literal brace)");
+	expand_bad("{N}", "a", "unknown placeholder (expected {n} or {name}; {{ for a literal brace)");
+	expand_bad("{names}", "a", "unknown placeholder (expected {n} or {name}; {{ for a literal brace)");
 	expand_bad("web{name}", NULL, "{name} is the VM's final name: it cannot be part of that name");
 }
 
@@ -323,7 +326,7 @@ static void test_instance_values(void **state)
 {
 	(void)state;
 	char *sets[] = { "meta-data.local-hostname={name}", "user-data.hostname=h{n}", "vm.memory={n}00",
-			 "vm.description='{{n}} of {name}'", NULL };
+			 "vm.description='{{n} of {name}'", NULL };
 	struct qvm_template t = { .name = "db{n}", .sets = sets, .suffix = "-3", .n = 3 };
 	struct qvm_file *f = parse_t(VM UD MD, &t);
 	char *meta = meta_of(f), *args = args_of(f);
@@ -383,10 +386,10 @@ static void test_instance_value_errors(void **state)
 	assert_int_equal(strv_length(errors), 3);
 	assert_string_equal(errors[0], "--set vm.name={name}1: {name} is the VM's final name: it cannot be part "
 			    "of that name");
-	assert_string_equal(errors[1], "--set vm.memory={x}: unknown placeholder (expected {n} or {name}; {{ and }} "
-			    "for literal braces)");
-	assert_string_equal(errors[2], "--set #2 (user-data): unknown placeholder (expected {n} or {name}; {{ and "
-			    "}} for literal braces)");
+	assert_string_equal(errors[1], "--set vm.memory={x}: unknown placeholder (expected {n} or {name}; {{ for a "
+			    "literal brace)");
+	assert_string_equal(errors[2], "--set #2 (user-data): unknown placeholder (expected {n} or {name}; {{ for a "
+			    "literal brace)");
 	strv_free(errors);
 
 	struct qvm_template tn = { .name = "a{name}" };

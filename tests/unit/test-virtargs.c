@@ -434,6 +434,8 @@ static void test_console_own(void **state)
 	/* defined, but nothing qvm can read */
 	check_console("serial: pty\n", 2, NULL);
 	check_console("console: pty,target_type=virtio\n", 2, NULL);
+	check_console("serial: {type: file, path: \"/var/log/a&b.log\"}\n", 2, NULL);
+	check_console("serial: {type: file, path: \"/var/log/it's.log\"}\n", 2, NULL);
 	check_console("serial: {type: file, path: rel.log}\n", 2, NULL);
 	check_console("serial: 'file,path=\"/a,b.log\"'\n", 2, NULL);
 	check_console("serial: {type: tcp, path: /x}\n", 2, NULL);

@@ -145,6 +145,10 @@ static void test_garbage(void **state)
 		assert_true((unsigned char)*p >= 0x20 && *p != 0x7f);
 	/* C0 escaped, C1 and stray bytes made '?', UTF-8 text kept */
 	assert_string_equal(c.last, "a\\x00b\\x1b]0;title\\x07\\x1b[2J?31m ??1m \xc3\xa9t\xc3\xa9");
+	/* overlong forms, a surrogate, past U+10FFFF, bidi overrides: '?' per byte */
+	feed(&c, "x \xe0\x80\xaf \xed\xa0\x80 \xf4\x90\x80\x80 \xe2\x80\xae" "evil\xe2\x80\xac \xe2\x81\xa6 "
+		 "\xd8\x9c \xf0\x9f\x99\x82\n");
+	assert_string_equal(c.last, "x ??? ??? ???? ???evil??? ??? ?? \xf0\x9f\x99\x82");
 	/* a failure line with an escape in it is kept escaped */
 	feed(&c, "Failed to run module \x1b[31mred\n");
 	assert_string_equal(c.failures[0], "Failed to run module \\x1b[31mred");
@@ -281,6 +285,106 @@ static void test_uri_remote(void **state)
 	assert_true(vm_uri_remote("test+ssh://root@127.0.0.1:22/default?socket=/x"));
 }
 
+/* A lone \r ends its line, as systemd's status redraws do on a serial
+ * console; \r\n (also split between reads, or as \r\r\n) is one end. */
+static void test_carriage_return(void **state)
+{
+	(void)state;
+	struct console_log c;
+
+	assert_int_equal(console_log_init(&c, "/nonexistent"), 0);
+	for (int i = 0; i < 12; i++)
+		feed(&c, "\r\x1b[K[ ***  ] A start job is running for Wait for Network to be Configured (1s / no limit)");
+	assert_null(c.final);
+	feed(&c, "\r\x1b[K[ 12.3] cloud-init[601]: " FINAL "\r");
+	assert_null(c.final);
+	feed(&c, "\n");
+	assert_non_null(c.final);
+	assert_string_equal(c.final, "\\x1b[K[ 12.3] cloud-init[601]: " FINAL);
+	console_log_clear(&c);
+	/* \r\r\n and a \r\n split between two reads leave the line whole */
+	assert_int_equal(console_log_init(&c, "/nonexistent"), 0);
+	feed(&c, "one line\r\r\n");
+	assert_string_equal(c.last, "one line");
+	feed(&c, "another\r");
+	feed(&c, "\nthird");
+	assert_string_equal(c.last, "another");
+	feed(&c, "\r\n");
+	assert_string_equal(c.last, "third");
+	/* a lone \r between two texts: two lines, the failure in the first kept */
+	feed(&c, "1 - util.py[WARNING]: Running module runcmd (x) failed\rover it\n");
+	assert_int_equal(c.n_failures, 1);
+	assert_string_equal(c.last, "over it");
+	console_log_clear(&c);
+}
+
+/* cloud-init that fell back to DataSourceNone never read the seed: a
+ * failure, though it finished. */
+static void test_datasource_none(void **state)
+{
+	(void)state;
+	struct console_log c;
+
+	assert_int_equal(console_log_init(&c, "/nonexistent"), 0);
+	feed(&c, "Cloud-init v. 22.4.2 finished at Sat, 05 Dec 2026 02:00:00 +0000. Datasource DataSourceNone.  "
+		 "Up 61.32 seconds\n");
+	assert_non_null(c.final);
+	assert_int_equal(c.n_failures, 1);
+	console_log_clear(&c);
+}
+
+/* console_log_skip_existing of path as it is now. */
+static void skip_as_now(struct console_log *c, const char *path)
+{
+	struct stat st;
+	unsigned char tail[CONSOLE_TAIL_MAX];
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	size_t n = console_log_tail(fd, (uint64_t)st.st_size, tail);
+	close(fd);
+	assert_int_equal(console_log_init(c, path), 0);
+	console_log_skip_existing(c, st.st_dev, st.st_ino, (uint64_t)st.st_size, tail, n);
+}
+
+/* A log appended to: what it held before the domain started is an
+ * earlier boot's, its final message too. */
+static void test_skip_existing(void **state)
+{
+	(void)state;
+	char *path = temp_path(), *err = NULL;
+	struct console_log c;
+
+	append(path, FINAL "\n");
+	skip_as_now(&c, path);
+	assert_int_equal(console_log_poll(&c, 1 << 20, &err), 0);
+	assert_null(c.final);
+	append(path, boot);
+	append(path, FINAL "\n");
+	assert_int_equal(console_log_poll(&c, 1 << 20, &err), 0);
+	assert_non_null(c.final);
+	console_log_clear(&c);
+	/* truncated when the domain started (no append): read from its
+	 * start, also once it has grown past the old size */
+	skip_as_now(&c, path);
+	assert_int_equal(truncate(path, 0), 0);
+	append(path, FINAL "\n");
+	assert_int_equal(console_log_poll(&c, 1 << 20, &err), 0);
+	assert_non_null(c.final);
+	console_log_clear(&c);
+	skip_as_now(&c, path);
+	assert_int_equal(truncate(path, 0), 0);
+	append(path, boot);
+	append(path, boot);
+	append(path, FINAL "\n");
+	assert_int_equal(console_log_poll(&c, 1 << 20, &err), 0);
+	assert_non_null(c.final);
+	assert_null(err);
+	console_log_clear(&c);
+	remove_all(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +396,9 @@ int main(void)
 		cmocka_unit_test(test_poll),
 		cmocka_unit_test(test_rotation),
 		cmocka_unit_test(test_uri_remote),
+		cmocka_unit_test(test_carriage_return),
+		cmocka_unit_test(test_datasource_none),
+		cmocka_unit_test(test_skip_existing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
