@@ -117,6 +117,10 @@ int vm_plan_prepare(struct vm_plan *p, char **err)
 	default:
 		return report_error(err, -ENOMEM, "%s", strerror(ENOMEM));
 	}
+	/* a final_message of the user-data's own replaces cloud-init's, which
+	 * is what --wait looks for */
+	p->custom_final = p->file->user_data && p->file->user_data->kind == YNODE_MAPPING &&
+			  ymap_get(p->file->user_data, "final_message") != NULL;
 	return 0;
 }
 

@@ -39,6 +39,7 @@ struct vm_plan {
 	char *console_log;           /* the console's log file --wait reads, or NULL */
 	const char *console_why;     /* why there is none (static) */
 	bool console_ours;           /* qvm adds it: .../console.log */
+	bool custom_final;           /* user-data sets final_message: --wait cannot see cloud-init finish */
 	double started;              /* CLOCK_MONOTONIC seconds when the domain was started */
 	/* the document's own console log as it was before the domain
 	 * started (it may be appended to): --wait reads only what follows */

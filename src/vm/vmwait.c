@@ -181,7 +181,11 @@ static void say_start(const struct waiter *w, unsigned seconds, const struct rep
 	if (w->follow)
 		report(rep, REPORT_STEP, "Waiting up to %u seconds for cloud-init to finish on VM %s (console log %s)",
 		       seconds, p->file->name, p->console_log);
-	else if (p->console_log)
+	else if (p->custom_final)
+		report(rep, REPORT_STEP, "Waiting up to %u seconds for VM %s's address: its user-data sets "
+		       "final_message, which replaces the message that tells cloud-init finished", seconds,
+		       p->file->name);
+	else if (p->console_log && vm_uri_remote(uri))
 		report(rep, REPORT_STEP, "Waiting up to %u seconds for VM %s's address: its console log is on the "
 		       "host of %s, which qvm cannot read", seconds, p->file->name, uri);
 	else
@@ -272,7 +276,7 @@ int vm_wait_ready(struct vm_plan *const *plans, size_t n, unsigned seconds, cons
 		ws[i] = (struct waiter){ .p = p, .res = &results[i] };
 		results[i] = (struct vm_wait_result){ .outcome = VM_WAIT_PENDING };
 		ws[i].log.fd = -1;
-		ws[i].follow = p->console_log && !vm_uri_remote(uri);
+		ws[i].follow = p->console_log && !vm_uri_remote(uri) && !p->custom_final;
 		if (ws[i].follow && console_log_init(&ws[i].log, p->console_log) < 0)
 			r = -ENOMEM;
 		else if (ws[i].follow && p->console_before)

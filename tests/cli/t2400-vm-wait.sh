@@ -215,6 +215,19 @@ t_own_serial_appended() {
 }
 test_case "--wait on a log appended to: only what follows the domain's start counts" t_own_serial_appended
 
+t_final_message() {
+	need_libvirtd
+	# a final_message of the user-data's own replaces cloud-init's: qvm
+	# says so and waits for the address instead of timing out
+	vm_file w10.yaml w10 "$LV_URI"
+	sed -i 's/^qvm: user-data$/&\nfinal_message: "done: $UPTIME"/' w10.yaml
+	run_qvm vm --wait=30 w10.yaml
+	expect_exit 0
+	expect_line "Waiting up to 30 seconds for VM w10's address: its user-data sets final_message, which replaces the message that tells cloud-init finished" out
+	expect_match '^VM w10 has address ' out
+}
+test_case "--wait with the user-data's own final_message: the address, said why" t_final_message
+
 t_unreadable() {
 	need_libvirtd
 	mkdir not-a-file
