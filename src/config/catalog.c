@@ -55,8 +55,10 @@ static bool location_valid(const char *s, const char **why)
 		return false;
 	}
 	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] == 0x7f) {
-			*why = "holds white space or a control character";
+		/* ASCII only (a URL's other bytes are %-escaped): nothing a
+		 * terminal could obey (C1 controls, bidi overrides) when listed */
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f) {
+			*why = "holds white space, a control character or a byte that is not ASCII (escape it with %XX)";
 			return false;
 		}
 	if (strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0 || s[0] == '/')

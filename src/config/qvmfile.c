@@ -856,17 +856,18 @@ int qvm_file_read_fd(int fd, const char *shown, char **text, size_t *text_len, c
 	if (!buf)
 		return -ENOMEM;
 	for (;;) {
+		/* poll first, with a bound: a read on a pipe or terminal is
+		 * restarted after a signal (SA_RESTART), so ^C would wait for
+		 * the writer; and a non-blocking stdin (left so by the shell's
+		 * last program) is waited for as a blocking read would be */
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (signal_pending())
+			return load_error(errors, -EINTR, "read", shown);
+		if (poll(&pfd, 1, 200) == 0 || (pfd.revents == 0))
+			continue;
 		ssize_t n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR && !signal_pending())
+		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
 			continue;
-		/* a non-blocking stdin (left so by the shell's last program):
-		 * wait for the writer, as a blocking read would */
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			struct pollfd pfd = { .fd = fd, .events = POLLIN };
-			if (poll(&pfd, 1, -1) < 0 && errno == EINTR && signal_pending())
-				return load_error(errors, -EINTR, "read", shown);
-			continue;
-		}
 		if (n < 0)
 			return load_error(errors, -errno, "read", shown);
 		if (n == 0)

@@ -115,11 +115,17 @@ static int find_vm(const char *name, const struct inventory *inv, const struct v
 	for (size_t i = 0; i < inv->n; i++) {
 		const struct volume *v = &inv->v[i], *b = *boot;
 		if (volume_is_disk_of(v, name) &&
-		    (!same_text(v->uuid, b->uuid, true) || !same_text(v->connect, b->connect, false)))
+		    (!same_text(v->uuid, b->uuid, true) || !same_text(v->connect, b->connect, false))) {
+			/* marks are anyone's to set: escaped */
+			char u1[128], c1[512], u2[128], c2[512];
+			const char *bu = b->uuid ? b->uuid : "not recorded", *vu = v->uuid ? v->uuid : "not recorded";
+			msg_text(u1, sizeof(u1), bu, strlen(bu));
+			msg_text(c1, sizeof(c1), uri_text(b->connect), strlen(uri_text(b->connect)));
+			msg_text(u2, sizeof(u2), vu, strlen(vu));
+			msg_text(c2, sizeof(c2), uri_text(v->connect), strlen(uri_text(v->connect)));
 			return report_error(err, -EPERM, "VM %s: its disks belong to more than one domain (%s: UUID "
-					    "%s on %s; %s: UUID %s on %s)", name, b->name,
-					    b->uuid ? b->uuid : "not recorded", uri_text(b->connect), v->name,
-					    v->uuid ? v->uuid : "not recorded", uri_text(v->connect));
+					    "%s on %s; %s: UUID %s on %s)", name, b->name, u1, c1, v->name, u2, c2);
+		}
 	}
 	if (strv_pushf(paths, "%s/%s/seed.iso", settings_state_dir(), name) < 0)
 		return report_error(err, -ENOMEM, "%s", strerror(ENOMEM));
@@ -158,17 +164,23 @@ static int find_address(struct ssh_plan *p, const char *name, const struct volum
 	unsigned char bin[16];
 	char dom[300];
 
+	char uri[512], id[128];
+	const char *id_raw = boot->uuid ? boot->uuid : name;
+
+	/* the marks are anyone's to set: escaped */
+	msg_text(uri, sizeof(uri), uri_text(boot->connect), strlen(uri_text(boot->connect)));
+	msg_text(id, sizeof(id), id_raw, strlen(id_raw));
 	if (domain_info_get(d, &ref, paths, &info, &why) < 0)
-		return report_error(err, -EIO, "VM %s: cannot check its domain on %s: %s", name,
-				    uri_text(boot->connect), why ? why : "unknown error");
+		return report_error(err, -EIO, "VM %s: cannot check its domain on %s: %s", name, uri,
+				    why ? why : "unknown error");
 	if (!info.defined)
-		return report_error(err, -ENOENT, "VM %s has no domain on %s (%s %s)", name, uri_text(boot->connect),
-				    boot->uuid ? "UUID" : "name", boot->uuid ? boot->uuid : name);
+		return report_error(err, -ENOENT, "VM %s has no domain on %s (%s %s)", name, uri,
+				    boot->uuid ? "UUID" : "name", id);
 	/* libvirt's name of it is anyone's who could define it */
 	msg_text(dom, sizeof(dom), info.name, strlen(info.name));
 	if (!info.uses_path)
 		return report_error(err, -EPERM, "VM %s: domain %s on %s uses none of its disks nor its seed: it "
-				    "is not qvm's VM, not connecting to it", name, dom, uri_text(boot->connect));
+				    "is not qvm's VM, not connecting to it", name, dom, uri);
 	if (strcmp(info.state, "running") != 0 && strcmp(info.state, "idle") != 0)
 		return report_error(err, -EHOSTUNREACH, "VM %s is not running (its domain %s is %s)", name, dom,
 				    info.state);
@@ -294,8 +306,11 @@ int ssh_plan_make(struct ssh_plan *p, const char *name, const char *user, char *
 	int r;
 
 	memset(p, 0, sizeof(*p));
-	if (!vm_name_valid(name, &why))
-		return report_error(err, -EINVAL, "invalid VM name '%s': %s", name, why);
+	if (!vm_name_valid(name, &why)) {
+		char shown[256];
+		msg_text(shown, sizeof(shown), name, strlen(name));
+		return report_error(err, -EINVAL, "invalid VM name '%s': %s", shown, why);
+	}
 	r = find_vm(name, inv, &boot, &paths, err);
 	if (r == 0)
 		r = pick_user(name, user, boot, &login, err);

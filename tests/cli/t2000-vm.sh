@@ -301,6 +301,25 @@ t_stdin() {
 	PY
 	expect_exit 0
 	expect_match '^Reading <stdin>\.\.\. ' out
+	# ^C while qvm waits for the file on stdin ends it then, not at EOF
+	mkfifo ff
+	(sleep 20 >ff) &
+	writer=$!
+	"$QVM" vm --dry-run - <ff >out 2>err &
+	pid=$!
+	sleep 1
+	kill -INT $pid
+	for _ in $(seq 30); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+	if kill -0 $pid 2>/dev/null; then
+		kill $pid $writer
+		echo "qvm still reading 3 s after SIGINT" >&2
+		return 1
+	fi
+	status=0
+	wait $pid || status=$?
+	kill $writer 2>/dev/null
+	expect_exit 130
+	expect_no_match 'missing vm document' err
 }
 test_case 'qvm vm -: the file from standard input, read once' t_stdin
 

@@ -115,11 +115,22 @@ t_name_taken() {
 	expect_exit 1
 	expect_match "^Error validating virtual machine: VM q1 exists \(domain on test\+unix:///default\?socket=[^ ]*, clone tank/images/q1, seed directory $QVM_STATE_DIR/q1\): qvm destroy q1, or pick another --name$" err
 	expect_eq 1 "$(grep -c . err)" "one message for the VM"
-	# --count: a domain of an instance's name (qvm's or not) stops it first
-	run_qvm vm --count 2 --name 'web{n}' w.yaml
+	# --count: a domain of an instance's name that is not qvm's is no
+	# instance that exists (qvm destroy could not remove it): that
+	# instance fails saying whose the domain is, the others are made,
+	# also with --skip-existing
+	run_qvm vm --count 2 --name 'web{n}' --skip-existing w.yaml
 	expect_exit 1
-	expect_line "Error validating virtual machine: 1 of 2 VMs exist: web1; nothing made (qvm destroy them, or add --skip-existing to make only the others)" err
-	expect_eq '' "$(zfs list -H -o name tank/images/web2 2>/dev/null)" "web2 not made"
+	expect_match "^Error validating virtual machine: a domain named web1 already exists on .*, which is not qvm's: pick another --name$" err
+	expect_line "Error provisioning virtual machine: 1 of 2 VMs not created: web1" err
+	expect_no_match 'Skipping VM web1' out
+	expect_eq web2 "$(zfs get -H -o value qvm:vm tank/images/web2)" "web2 made"
+	expect_eq running "$(lv_state web1)" "the foreign domain"
+	# qvm's own VM of an instance's name stops --count before any change
+	run_qvm vm --count 2 --name 'q{n}' w.yaml
+	expect_exit 1
+	expect_line "Error validating virtual machine: 1 of 2 VMs exist: q1; nothing made (qvm destroy them, or add --skip-existing to make only the others)" err
+	expect_eq '' "$(zfs list -H -o name tank/images/q2 2>/dev/null)" "q2 not made"
 	run_qvm vm --count 2 --name 'q{n}' --skip-existing w.yaml
 	expect_exit 0
 	expect_line 'Created 1 of 2 VMs: q2; skipped 1 that exists: q1' out

@@ -95,6 +95,7 @@ static void test_errors(void **state)
 		{ "images:\n  x:\n    url: https://a/b\n", "cat.yaml:2:3: image 'x' has no 'checksum'" },
 		{ "images:\n  x:\n    url: ftp://a/b\n", "cat.yaml:3:10: invalid url of image 'x': expected an http" },
 		{ "images:\n  x:\n    url: \"https://a/b c\"\n", "cat.yaml:3:10: invalid url of image 'x': holds white space" },
+		{ "images:\n  x:\n    url: \"https://a/\xe2\x80\xae" "gpj.img\"\n", "cat.yaml:3:10: invalid url of image 'x': holds white space, a control character or a byte that is not ASCII" },
 		{ "images:\n  x:\n    checksum: relative/SUMS\n", "cat.yaml:3:15: invalid checksum of image 'x'" },
 		{ "images:\n  x:\n    osinfo: []\n", "cat.yaml:3:13: 'osinfo' must be a name or a list" },
 		{ "images:\n  x:\n    osinfo: [\"-debian\"]\n", "cat.yaml:3:14: invalid osinfo name '-debian'" },
