@@ -217,17 +217,16 @@ static int check_blank_volumes(struct vm_plan *p, char ***errors)
 /* Whose is the domain of that UUID (or, for VMs made before qvm
  * recorded UUIDs, of that name on that URI)? ", which is qvm's VM X" or
  * ", which is not qvm's". */
-static bool domain_owner(const char *uri, const char *uuid, const char *name, char *buf, size_t size)
+/* Whether the domain (uuid, name) on uri is a VM qvm made, by inv's marks;
+ * buf says whose it is, for a message. */
+static bool owner_in(const struct inventory *inv, const char *uri, const char *uuid, const char *name, char *buf,
+		     size_t size)
 {
-	struct inventory inv;
-	_cleanup_free_ char *err = NULL;
 	const char *vm = NULL;
 
 	snprintf(buf, size, ", which is not qvm's");
-	if (inventory_load(&inv, &err) < 0)
-		return false;
-	for (size_t i = 0; i < inv.n && !vm; i++) {
-		const struct volume *v = &inv.v[i];
+	for (size_t i = 0; i < inv->n && !vm; i++) {
+		const struct volume *v = &inv->v[i];
 		if (!volume_is_disk_of(v, NULL) || v->disk)
 			continue;
 		if (v->uuid ? uuid && strcasecmp(v->uuid, uuid) == 0 && v->connect && strcmp(v->connect, uri) == 0
@@ -236,8 +235,21 @@ static bool domain_owner(const char *uri, const char *uuid, const char *name, ch
 	}
 	if (vm)
 		snprintf(buf, size, ", which is qvm's VM %s (remove it with: qvm destroy %s)", vm, vm);
-	inventory_clear(&inv);
 	return vm != NULL;
+}
+
+static bool domain_owner(const char *uri, const char *uuid, const char *name, char *buf, size_t size)
+{
+	struct inventory inv;
+	_cleanup_free_ char *err = NULL;
+	bool ours;
+
+	snprintf(buf, size, ", which is not qvm's");
+	if (inventory_load(&inv, &err) < 0)
+		return false;
+	ours = owner_in(&inv, uri, uuid, name, buf, size);
+	inventory_clear(&inv);
+	return ours;
 }
 
 /* The libvirt the VM goes to: the URI as libvirt names it, and neither its
@@ -320,14 +332,14 @@ int vm_plan_exists(struct vm_plan *p, char **what)
 		return -1;
 	if (domain_find(p->domains, p->file->connect, p->file->name, NULL, &clash, what) < 0)
 		return -1;
-	/* only what qvm made is an instance that exists: a domain or a
-	 * dataset of that name that is not qvm's is no VM qvm destroy would
-	 * remove (making the instance says what it is) */
-	if (clash.name_taken && domain_owner(p->uri, clash.name_uuid, p->file->name, owner, sizeof(owner)))
-		p->exists |= VM_EXISTS_DOMAIN;
 	r = inventory_load(&inv, what);
 	if (r < 0)
 		return r == -ENOMEM ? r : -1;
+	/* only what qvm made is an instance that exists: a domain or a
+	 * dataset of that name that is not qvm's is no VM qvm destroy would
+	 * remove (making the instance says what it is) */
+	if (clash.name_taken && owner_in(&inv, p->uri, clash.name_uuid, p->file->name, owner, sizeof(owner)))
+		p->exists |= VM_EXISTS_DOMAIN;
 	/* nor are leftovers of an interrupted run */
 	for (size_t i = 0; i < inv.n; i++)
 		if (strcmp(inv.v[i].name, p->file->clone) == 0 && volume_is_disk_of(&inv.v[i], p->file->name) &&
