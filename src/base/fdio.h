@@ -15,4 +15,9 @@ int pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
  * first, or -errno. */
 int pread_full(int fd, void *buf, size_t len, uint64_t off);
 
+/* The whole of a regular file, at most max bytes, NUL-terminated: 0 or
+ * -errno (-EFBIG: larger, -EBADF: not a regular file; a FIFO in its place
+ * does not block). */
+int read_file_small(const char *path, size_t max, char **out, size_t *len);
+
 #endif

@@ -122,7 +122,7 @@ static char **c_locale_env(void)
 
 /* 0 when the program ran, whatever its exit status; -errno when it could
  * not be started. */
-static int spawn_run(char *const argv[], unsigned flags, struct spawn_result *res)
+static int spawn_run(char *const argv[], unsigned flags, int stdin_fd, struct spawn_result *res)
 {
 	_cleanup_free_ char **c_env = NULL;
 	posix_spawn_file_actions_t fa;
@@ -146,7 +146,10 @@ static int spawn_run(char *const argv[], unsigned flags, struct spawn_result *re
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&attr);
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	if (stdin_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, stdin_fd, STDIN_FILENO);
+	else
+		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
 	for (int i = 0; i < 2; i++) {
 		int target = i == 0 ? STDOUT_FILENO : STDERR_FILENO;
 		if (pipes[i][1] >= 0)
@@ -283,7 +286,12 @@ char *spawn_error_text(const struct spawn_result *res)
 
 int spawn_check(char *const argv[], unsigned flags, struct spawn_result *res, char **err)
 {
-	int r = spawn_run(argv, flags, res);
+	return spawn_check_input(argv, flags, -1, res, err);
+}
+
+int spawn_check_input(char *const argv[], unsigned flags, int stdin_fd, struct spawn_result *res, char **err)
+{
+	int r = spawn_run(argv, flags, stdin_fd, res);
 
 	if (r == 0 && res->status == 0)
 		return 0;

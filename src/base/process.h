@@ -53,6 +53,10 @@ void spawn_result_clear(struct spawn_result *res);
 int spawn_check(char *const argv[], unsigned flags, struct spawn_result *res, char **err)
 	__attribute__((warn_unused_result));
 
+/* The same with stdin_fd as the child's standard input (-1: /dev/null). */
+int spawn_check_input(char *const argv[], unsigned flags, int stdin_fd, struct spawn_result *res, char **err)
+	__attribute__((warn_unused_result));
+
 /* The child's stderr (or stdout if stderr is empty) as one line for an
  * error message: lines trimmed and joined with "; ", lines starting with
  * "WARNING" left out unless there is nothing else, and " (killed by

@@ -28,6 +28,7 @@ enum opt_id {
 	OPT_OSINFO,       /* --osinfo NAME (import): recorded as the image's qvm:osinfo */
 	OPT_USER,         /* --user NAME: import: recorded as the image's qvm:user; ssh: the user to log in as */
 	OPT_AVAILABLE,    /* --available (images): the catalog, not what was imported */
+	OPT_HOST,         /* --host [USER@]HOST[:PORT]|NAME: work on that host, through ssh */
 	OPT__MAX
 };
 
@@ -40,6 +41,10 @@ struct cmd_opts {
 static inline bool opt_has(const struct cmd_opts *o, enum opt_id id) { return o->values[id] != 0; }
 /* The last value given for an option, or NULL. */
 const char *opt_last(const struct cmd_opts *o, enum opt_id id);
+
+/* Opens the host --host names (a hosts-file name or [USER@]HOST[:PORT]);
+ * 0, or -1 after printing why. */
+int cmd_host_open(const char *name);
 
 int cmd_import(int argc, char **argv, const struct cmd_opts *opts);
 int cmd_vm(int argc, char **argv, const struct cmd_opts *opts);

@@ -10,6 +10,7 @@
 #include "cleanup.h"
 #include "commands.h"
 #include "log.h"
+#include "remote.h"
 #include "strv.h"
 #include "signals.h"
 #include "banned.h"
@@ -47,6 +48,7 @@ struct command {
 static const struct option_def cleanup_options[] = {
 	{ "yes", 'y', OPT_FLAG, OPT_YES },
 	{ "quiet", 'q', OPT_FLAG, OPT_QUIET },
+	{ "host", 0, OPT_VALUE, OPT_HOST },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -65,6 +67,7 @@ static const struct option_def import_options[] = {
 static const struct option_def images_options[] = {
 	{ "json", 0, OPT_FLAG, OPT_JSON },
 	{ "available", 0, OPT_FLAG, OPT_AVAILABLE },
+	{ "host", 0, OPT_VALUE, OPT_HOST },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -76,6 +79,7 @@ static const struct option_def vm_options[] = {
 	{ "wait", 0, OPT_OPTIONAL, OPT_WAIT },
 	{ "quiet", 'q', OPT_FLAG, OPT_QUIET },
 	{ "skip-existing", 0, OPT_FLAG, OPT_SKIP_EXISTING },
+	{ "host", 0, OPT_VALUE, OPT_HOST },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -83,6 +87,7 @@ static const struct option_def destroy_options[] = {
 	{ "yes", 'y', OPT_FLAG, OPT_YES },
 	{ "keep-disks", 0, OPT_FLAG, OPT_KEEP_DISKS },
 	{ "quiet", 'q', OPT_FLAG, OPT_QUIET },
+	{ "host", 0, OPT_VALUE, OPT_HOST },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -93,6 +98,7 @@ static const struct option_def ssh_options[] = {
 
 static const struct option_def list_options[] = {
 	{ "json", 0, OPT_FLAG, OPT_JSON },
+	{ "host", 0, OPT_VALUE, OPT_HOST },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -413,7 +419,13 @@ int main(int argc, char **argv)
 	else
 		/* a reader gone away is EPIPE, not death (libvirt's own pipes too) */
 		signal(SIGPIPE, SIG_IGN);
-	r = cmd->run(nargs, operands ? operands : (char *[]){ NULL }, &opts) == 0 ? 0 : 1;
+	/* vm opens its host itself: --host auto, or the file's host: */
+	r = 0;
+	if (opt_has(&opts, OPT_HOST) && cmd->run != cmd_vm)
+		r = cmd_host_open(opt_last(&opts, OPT_HOST)) == 0 ? 0 : 1;
+	if (r == 0)
+		r = cmd->run(nargs, operands ? operands : (char *[]){ NULL }, &opts) == 0 ? 0 : 1;
+	remote_close();
 	r = finish_stdout(r);
 	/* rolled back already (or the work was done before it was noticed):
 	 * now let the caller see how qvm was stopped, as a shell expects */

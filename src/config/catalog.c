@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "fdio.h"
 #include "names.h"
 #include "cleanup.h"
 #include "msgtext.h"
@@ -363,53 +364,13 @@ int catalog_parse(struct catalog *c, const char *file, const char *buf, size_t l
 
 /* ---- the files ---- */
 
-/* The whole of a regular file, at most YAML_MAX_INPUT bytes. 0 or -errno
- * (-EFBIG: too large, -EBADF: not a regular file). */
-static int read_small(const char *path, char **out, size_t *len)
-{
-	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *buf = NULL;
-	struct stat st;
-	size_t n = 0;
-
-	/* O_NONBLOCK: a FIFO in a catalog's place must not hang qvm */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -EBADF;
-	if (st.st_size > (off_t)YAML_MAX_INPUT)
-		return -EFBIG;
-	buf = malloc(YAML_MAX_INPUT + 1);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t r = read(fd, buf + n, YAML_MAX_INPUT + 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n > YAML_MAX_INPUT)
-			return -EFBIG;
-	}
-	buf[n] = '\0';
-	*out = TAKE_PTR(buf);
-	*len = n;
-	return 0;
-}
-
 static int load_file(struct catalog *c, const char *path, char **err)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
 	int r;
 
-	r = read_small(path, &buf, &len);
+	r = read_file_small(path, YAML_MAX_INPUT, &buf, &len);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {

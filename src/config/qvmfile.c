@@ -14,6 +14,7 @@
 #include "msgtext.h"
 #include "names.h"
 #include "qvmfile.h"
+#include "hosts.h"
 #include "signals.h"
 #include "size.h"
 #include "strv.h"
@@ -63,6 +64,7 @@ void qvm_file_free(struct qvm_file *f)
 	free(f->own_first_user);
 	free(f->base_snapshot);
 	free(f->clone);
+	free(f->host);
 	strv_free(f->clone_props);
 	for (size_t i = 0; i < f->n_extra_disks; i++) {
 		free(f->extra_disks[i].base_snapshot);
@@ -639,6 +641,25 @@ static void check_uuid(struct check *c, const struct ynode *vm)
 			 v->kind == YNODE_SCALAR ? text(t, v) : "a collection");
 }
 
+/* host: where the VM is made (qvm's, not virt-install's: taken out) */
+static void check_host(struct check *c, struct ynode *vm)
+{
+	const struct ynode *v = ymap_get(vm, "host");
+	struct host_spec h = { 0 };
+	_cleanup_free_ char *why = NULL;
+
+	if (!v)
+		return;
+	if (v->kind != YNODE_SCALAR || yscalar_is_null(v) || scalar_has_nul(v) || !v->len)
+		err_node(c, v, "'host' must be one host: [USER@]HOST[:PORT] or a name of the hosts file");
+	else if (host_spec_parse(v->value, &h, &why) == -EINVAL)
+		err_node(c, v, "%s", why);
+	else if (!(c->f->host = strdup(v->value)))
+		c->r = -ENOMEM;
+	host_spec_clear(&h);
+	ymap_remove(vm, "host");
+}
+
 static void check_vm(struct check *c)
 {
 	struct ynode *vm = c->f->vm;
@@ -657,6 +678,7 @@ static void check_vm(struct check *c)
 		else
 			err_node(c, conn, "connect URI '%s' is refused: %s", text(t, conn), why);
 	}
+	check_host(c, vm);
 	check_uuid(c, vm);
 	check_disks(c, vm);
 	if (c->r == 0) {

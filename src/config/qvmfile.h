@@ -29,6 +29,8 @@ struct qvm_file {
 
 	const char *name;            /* vm.name (points into the tree) */
 	const char *connect;         /* vm.connect if a scalar, else NULL */
+	char *host;                  /* vm.host: [USER@]HOST[:PORT] or a hosts-file name, else NULL
+				      * (a qvm key, not passed to virt-install) */
 	char uuid[37];               /* vm.uuid in canonical form, or "" */
 	struct ynode *boot_disk;     /* the disk mapping that held "zvol" (zvol removed) */
 	char *base_snapshot;         /* "tank/images/debian12@base" */

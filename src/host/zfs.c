@@ -12,6 +12,7 @@
 #include "size.h"
 #include "strv.h"
 #include "zfs.h"
+#include "remote.h"
 #include "banned.h"
 
 /* Fixed by the paper (2.1.1): not the user's to choose. */
@@ -181,8 +182,9 @@ static int zfs_run_full(char *const *argv, int missing_ok, char **out, char **er
 	_cleanup_free_ char *why = NULL;
 	int r;
 
-	r = spawn_check(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR | SPAWN_NO_FORWARD | SPAWN_C_LOCALE,
-			&res, &why);
+	/* here, or on the run's remote host through its ssh connection */
+	r = remote_run(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR | SPAWN_NO_FORWARD | SPAWN_C_LOCALE, -1,
+		       &res, &why);
 	if (r == -EIO && missing_ok && res.status == 1 && only_missing(res.err))
 		r = 0;
 	else if (r == -EIO && res.err && strstr(res.err, "dataset does not exist"))

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "settings.h"
+#include "remote.h"
 #include "size.h"
 #include "banned.h"
 
@@ -26,15 +27,20 @@ static const char *dir_from_env(const char *var, const char *fallback, char *buf
 	return buf;
 }
 
+/* On a remote host its own directories count (remote.h). */
 const char *settings_zvol_dir(void)
 {
 	static char buf[4096];
+	if (remote_current())
+		return remote_zvol_dir();
 	return dir_from_env("QVM_ZVOL_DIR", "/dev/zvol", buf, sizeof(buf));
 }
 
 const char *settings_state_dir(void)
 {
 	static char buf[4096];
+	if (remote_current())
+		return remote_state_dir();
 	return dir_from_env("QVM_STATE_DIR", "/var/lib/qvm", buf, sizeof(buf));
 }
 

@@ -1,0 +1,295 @@
+/* SPDX-License-Identifier: MIT */
+/* The remote host of a run (remote.h): one ssh master connection, every
+ * command a quoted line through it. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "remote.h"
+#include "cleanup.h"
+#include "msgtext.h"
+#include "report.h"
+#include "strv.h"
+#include "banned.h"
+
+static struct {
+	bool open;
+	struct host_spec h;
+	char *dir;         /* private 0700 directory holding the control socket */
+	char *ctl;
+	char *state_dir;
+	char *zvol_dir;
+} R;
+
+const struct host_spec *remote_current(void)
+{
+	return R.open ? &R.h : NULL;
+}
+
+const char *remote_state_dir(void)
+{
+	return R.state_dir;
+}
+
+const char *remote_zvol_dir(void)
+{
+	return R.zvol_dir;
+}
+
+/* ssh's options for every connection of the run: no questions (BatchMode),
+ * nothing forwarded to the host (agent, X11, ports: a host qvm manages is
+ * not trusted with this machine's keys), a dead link noticed within ~45 s. */
+static int ssh_base(char ***v)
+{
+	const char *cfg = getenv("QVM_SSH_CONFIG");
+	int r = strv_push(v, "ssh");
+
+	if (r == 0 && cfg && *cfg)
+		r = strv_push_many(v, "-F", cfg, NULL);
+	if (r == 0)
+		r = strv_push_many(v, "-T", "-a", "-x", "-o", "BatchMode=yes", "-o", "ClearAllForwardings=yes", "-o",
+				   "ConnectTimeout=15", "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=3",
+				   "-S", R.ctl, NULL);
+	if (r == 0 && R.h.port)
+		r = strv_pushf(v, "-p%u", R.h.port);
+	if (r == 0 && R.h.user)
+		r = strv_push_many(v, "-l", R.h.user, NULL);
+	return r;
+}
+
+int remote_argv(char *const *argv, unsigned flags, char ***out)
+{
+	_cleanup_(strv_freep) char **words = NULL, **v = NULL;
+	char *line;
+	int r = 0;
+
+	if (!R.open) {
+		r = strv_extend(&v, argv);
+		if (r == 0)
+			*out = TAKE_PTR(v);
+		return r;
+	}
+	/* the remote program reads its own locale from the remote side (and
+	 * ssh passes the user's LANG/LC_* on): C where qvm parses its words */
+	if (flags & SPAWN_C_LOCALE)
+		r = strv_push_many(&words, "env", "LC_ALL=C", "LANGUAGE=C", NULL);
+	if (r == 0)
+		r = strv_extend(&words, argv);
+	if (r == 0)
+		r = ssh_base(&v);
+	if (r == 0)
+		r = strv_push_many(&v, "-o", "ControlMaster=no", "--", R.h.address, NULL);
+	if (r < 0)
+		return r;
+	if (!(line = strv_join_shell(words)))
+		return -ENOMEM;
+	r = strv_consume(&v, line);
+	if (r == 0)
+		*out = TAKE_PTR(v);
+	return r;
+}
+
+/* ssh's own failures exit 255; a remote command's words are its own. */
+static int unreachable(const struct spawn_result *res, char **err)
+{
+	_cleanup_free_ char *why = spawn_error_text(res);
+	char shown[1024];
+
+	msg_text(shown, sizeof(shown), why ? why : "", why ? strlen(why) : 0);
+	free(*err);
+	*err = strdupf("cannot reach %s: %s", R.h.name, shown);
+	return *err ? -EHOSTUNREACH : -ENOMEM;
+}
+
+int remote_run(char *const *argv, unsigned flags, int stdin_fd, struct spawn_result *res, char **err)
+{
+	_cleanup_(strv_freep) char **v = NULL;
+	int r = remote_argv(argv, flags, &v);
+
+	if (r < 0) {
+		memset(res, 0, sizeof(*res));
+		return report_error(err, r, "cannot run %s: %s", argv[0], strerror(-r));
+	}
+	/* ssh is asked to capture what it is told; what it says itself goes
+	 * to stderr either way */
+	r = spawn_check_input(v, flags | (R.open ? SPAWN_CAPTURE_STDERR : 0), stdin_fd, res, err);
+	if (R.open && r == -EIO && res->status == 255)
+		return unreachable(res, err);
+	if (R.open && r == -ENOENT)
+		return report_error(err, -ENOENT, "cannot run ssh: not found on PATH or not executable");
+	return r;
+}
+
+int remote_sh(const char *script, char *const *args, unsigned flags, int stdin_fd, struct spawn_result *res,
+	      char **err)
+{
+	_cleanup_(strv_freep) char **v = NULL;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if (!R.open)
+		return report_error(err, -ENOTCONN, "no remote host is open");
+	r = strv_push_many(&v, "sh", "-c", script, "qvm", NULL);
+	if (r == 0 && args)
+		r = strv_extend(&v, args);
+	if (r < 0)
+		return report_error(err, r, "%s", strerror(-r));
+	return remote_run(v, flags, stdin_fd, res, err);
+}
+
+/* The bytes 1..255: every byte a word can hold, read back by the remote
+ * shell to prove that quoting means there what it means here. */
+static void probe_word(char buf[256])
+{
+	for (int i = 1; i < 256; i++)
+		buf[i - 1] = (char)i;
+	buf[255] = '\0';
+}
+
+/* A directory the remote reports: absolute, no trailing slash, one line. */
+static char *remote_dir(const char *line, size_t len)
+{
+	while (len > 1 && line[len - 1] == '/')
+		len--;
+	if (len == 0 || line[0] != '/' || memchr(line, '\0', len))
+		return NULL;
+	return strndup(line, len);
+}
+
+/* Asks the host for its directories and reads the probe back. */
+static int remote_settings(char **err)
+{
+	static const char script[] = "printf '%s\\n' \"${QVM_STATE_DIR:-/var/lib/qvm}\" \"${QVM_ZVOL_DIR:-/dev/zvol}\"; "
+				     "printf '%s' \"$1\"";
+	char probe[256];
+	char *args[] = { probe, NULL };
+	struct spawn_result res;
+	const char *out, *nl1, *nl2;
+	int r;
+
+	probe_word(probe);
+	r = remote_sh(script, args, SPAWN_CAPTURE_STDOUT, -1, &res, err);
+	if (r < 0) {
+		spawn_result_clear(&res);
+		return r == -EHOSTUNREACH || r == -ENOMEM ? r : report_error(err, -EPROTO, "%s on %s: %s",
+			"cannot run sh", R.h.name, *err ? *err : "failed");
+	}
+	out = res.out ? res.out : "";
+	nl1 = strchr(out, '\n');
+	nl2 = nl1 ? strchr(nl1 + 1, '\n') : NULL;
+	if (!nl2 || strcmp(nl2 + 1, probe) != 0) {
+		spawn_result_clear(&res);
+		return report_error(err, -EPROTO, "the login shell on %s does not read a quoted word back as sent "
+				    "(qvm needs a POSIX shell there: sh, bash, dash, ksh or zsh, and no output from "
+				    "its start-up files)", R.h.name);
+	}
+	R.state_dir = remote_dir(out, (size_t)(nl1 - out));
+	R.zvol_dir = remote_dir(nl1 + 1, (size_t)(nl2 - nl1 - 1));
+	spawn_result_clear(&res);
+	if (!R.state_dir || !R.zvol_dir)
+		return report_error(err, -EPROTO, "%s reports a state or zvol directory that is not an absolute path",
+				    R.h.name);
+	return 0;
+}
+
+static void forget(void)
+{
+	if (R.dir) {
+		if (R.ctl)
+			(void)unlink(R.ctl);
+		(void)rmdir(R.dir);
+	}
+	free(R.dir);
+	free(R.ctl);
+	free(R.state_dir);
+	free(R.zvol_dir);
+	host_spec_clear(&R.h);
+	memset(&R, 0, sizeof(R));
+}
+
+void remote_close(void)
+{
+	_cleanup_(strv_freep) char **v = NULL;
+
+	if (!R.open)
+		return;
+	/* the master ends; commands still running through it are cut off */
+	if (ssh_base(&v) == 0 && strv_push_many(&v, "-O", "exit", "--", R.h.address, NULL) == 0) {
+		struct spawn_result res;
+		_cleanup_free_ char *why = NULL;
+		/* a master already gone is closed as well */
+		if (spawn_check(v, SPAWN_CAPTURE_STDERR | SPAWN_NO_FORWARD, &res, &why) < 0)
+			(void)0;
+		spawn_result_clear(&res);
+	}
+	forget();
+}
+
+static int copy_spec(const struct host_spec *from, struct host_spec *to)
+{
+	memset(to, 0, sizeof(*to));
+	if (!(to->name = strdup(from->name)) || !(to->address = strdup(from->address)) ||
+	    (from->user && !(to->user = strdup(from->user))) || (from->connect && !(to->connect = strdup(from->connect))))
+		return -ENOMEM;
+	to->port = from->port;
+	return 0;
+}
+
+int remote_open(const struct host_spec *h, char **err)
+{
+	_cleanup_(strv_freep) char **v = NULL;
+	struct spawn_result res;
+	const char *tmp = getenv("TMPDIR");
+	static bool registered;
+	int r;
+
+	remote_close();
+	if (copy_spec(h, &R.h) < 0 ||
+	    !(R.dir = strdupf("%s/qvm-ssh-XXXXXX", tmp && *tmp == '/' ? tmp : "/tmp"))) {
+		forget();
+		return -ENOMEM;
+	}
+	if (!mkdtemp(R.dir)) {
+		r = -errno;
+		free(TAKE_PTR(R.dir));
+		forget();
+		return report_error(err, r, "cannot create a directory for the ssh connection: %s", strerror(-r));
+	}
+	if (!(R.ctl = strdupf("%s/master", R.dir))) {
+		forget();
+		return -ENOMEM;
+	}
+	if (!registered) {
+		atexit(remote_close);
+		registered = true;
+	}
+	/* the master: authenticates, then goes to the background (-f) and
+	 * serves every later ssh of this run; it ends itself if qvm dies
+	 * without closing it (ControlPersist counts from the last command) */
+	r = ssh_base(&v);
+	if (r == 0)
+		r = strv_push_many(&v, "-o", "ControlMaster=yes", "-o", "ControlPersist=120", "-f", "-N", "--",
+				   R.h.address, NULL);
+	if (r < 0) {
+		forget();
+		return r;
+	}
+	R.open = true;
+	r = spawn_check(v, SPAWN_CAPTURE_STDERR | SPAWN_CAPTURE_STDOUT, &res, err);
+	if (r < 0) {
+		if (r == -EIO || r == -EINTR)
+			r = unreachable(&res, err);
+		spawn_result_clear(&res);
+		R.open = false;
+		forget();
+		return r;
+	}
+	spawn_result_clear(&res);
+	r = remote_settings(err);
+	if (r < 0)
+		remote_close();
+	return r;
+}

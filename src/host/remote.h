@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/* The host a run of qvm works on, when it is not this one: reached with
+ * ssh(1) through one master connection (ControlMaster) opened by
+ * remote_open and reused by every call until remote_close. While a remote
+ * host is open, zfs runs there, the state and zvol directories are the
+ * remote's own (its ${QVM_STATE_DIR:-/var/lib/qvm}, ${QVM_ZVOL_DIR:-/dev/zvol})
+ * and files in them are made there (hostfs.h). Every word sent is quoted
+ * for the remote POSIX shell by strv_join_shell; remote_open checks that
+ * the remote shell reads it back byte for byte. $QVM_SSH_CONFIG, if set,
+ * is ssh's configuration file (-F). */
+#ifndef QVM_REMOTE_H
+#define QVM_REMOTE_H
+
+#include <stdbool.h>
+
+#include "hosts.h"
+#include "process.h"
+
+/* Opens the connection to h (copied) and makes it the host of this run.
+ * 0, or -errno with *err: -EHOSTUNREACH (ssh could not connect: its words),
+ * -EPROTO (the remote shell does not read POSIX quoting back). */
+int remote_open(const struct host_spec *h, char **err);
+/* Closes the master connection (also at exit). Local again. */
+void remote_close(void);
+/* The open host, or NULL when qvm works on this one. */
+const struct host_spec *remote_current(void);
+/* The open host's directories (valid while it is open). */
+const char *remote_state_dir(void);
+const char *remote_zvol_dir(void);
+
+/* argv as the argument vector that runs it on the open host: ssh ... --
+ * HOST 'QUOTED LINE' (a copy of argv when no host is open). With
+ * SPAWN_C_LOCALE in flags, the remote program runs with LC_ALL=C too. */
+int remote_argv(char *const *argv, unsigned flags, char ***out);
+
+/* Runs argv on the open host (or here) like spawn_check, with stdin_fd as
+ * its standard input (-1: /dev/null). ssh failing to reach the host is
+ * -EHOSTUNREACH with "cannot reach HOST: <ssh's words>". */
+int remote_run(char *const *argv, unsigned flags, int stdin_fd, struct spawn_result *res, char **err)
+	__attribute__((warn_unused_result));
+
+/* Runs the POSIX sh script on the open host (or here) with args as $1...:
+ * sh -c SCRIPT qvm ARGS. Same returns as remote_run. */
+int remote_sh(const char *script, char *const *args, unsigned flags, int stdin_fd, struct spawn_result *res,
+	      char **err) __attribute__((warn_unused_result));
+
+#endif
