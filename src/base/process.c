@@ -4,10 +4,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -120,45 +124,34 @@ static char **c_locale_env(void)
 	return env;
 }
 
-/* 0 when the program ran, whatever its exit status; -errno when it could
- * not be started. */
-static int spawn_run(char *const argv[], unsigned flags, int stdin_fd, struct spawn_result *res)
+/* Starts argv (found on PATH) with stdin from in_fd (-1: /dev/null),
+ * stdout to out_fd (-1: /dev/null, or qvm's own with SPAWN_INHERIT_STDOUT)
+ * and stderr to err_fd (-1: /dev/null), in its own process group with
+ * every signal's default action and none blocked. 0, or -errno. */
+static int start_child(char *const argv[], unsigned flags, int in_fd, int out_fd, int err_fd, pid_t *pid)
 {
 	_cleanup_free_ char **c_env = NULL;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	struct capture caps[2] = { { .fd = -1 }, { .fd = -1, .max = STDERR_MAX } };
-	int pipes[2][2] = { { -1, -1 }, { -1, -1 } };
 	sigset_t all, none;
-	pid_t pid;
-	int r, wstatus;
+	int r;
 
-	memset(res, 0, sizeof(*res));
 	if ((flags & SPAWN_C_LOCALE) && !(c_env = c_locale_env()))
 		return -ENOMEM;
-	for (int i = 0; i < 2; i++) {
-		unsigned want = i == 0 ? SPAWN_CAPTURE_STDOUT : SPAWN_CAPTURE_STDERR;
-		if ((flags & want) && pipe2(pipes[i], O_CLOEXEC) < 0) {
-			r = -errno;
-			goto close_pipes;
-		}
-	}
-
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&attr);
-	if (stdin_fd >= 0)
-		posix_spawn_file_actions_adddup2(&fa, stdin_fd, STDIN_FILENO);
+	if (in_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, in_fd, STDIN_FILENO);
 	else
 		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	for (int i = 0; i < 2; i++) {
-		int target = i == 0 ? STDOUT_FILENO : STDERR_FILENO;
-		if (pipes[i][1] >= 0)
-			posix_spawn_file_actions_adddup2(&fa, pipes[i][1], target);
-		else if (i == 0 && (flags & SPAWN_INHERIT_STDOUT))
-			continue;
-		else
-			posix_spawn_file_actions_addopen(&fa, target, "/dev/null", O_WRONLY, 0);
-	}
+	if (out_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
+	else if (!(flags & SPAWN_INHERIT_STDOUT))
+		posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	if (err_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, err_fd, STDERR_FILENO);
+	else
+		posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
 	/* own process group: the terminal's ^C reaches only qvm, which decides
 	 * what the child gets (and keeps undo steps from being interrupted) */
 	sigfillset(&all);
@@ -169,9 +162,41 @@ static int spawn_run(char *const argv[], unsigned flags, int stdin_fd, struct sp
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setpgroup(&attr, 0);
 
-	r = -posix_spawnp(&pid, argv[0], &fa, &attr, argv, c_env ? c_env : environ);
+	r = -posix_spawnp(pid, argv[0], &fa, &attr, argv, c_env ? c_env : environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
+	return r;
+}
+
+/* How a child ended, into res. */
+static void child_status(int wstatus, struct spawn_result *res)
+{
+	if (WIFEXITED(wstatus)) {
+		res->status = WEXITSTATUS(wstatus);
+	} else if (WIFSIGNALED(wstatus)) {
+		res->signal = WTERMSIG(wstatus);
+		res->status = 128 + res->signal;
+	}
+}
+
+/* 0 when the program ran, whatever its exit status; -errno when it could
+ * not be started. */
+static int spawn_run(char *const argv[], unsigned flags, int stdin_fd, struct spawn_result *res)
+{
+	struct capture caps[2] = { { .fd = -1 }, { .fd = -1, .max = STDERR_MAX } };
+	int pipes[2][2] = { { -1, -1 }, { -1, -1 } };
+	pid_t pid;
+	int r, wstatus;
+
+	memset(res, 0, sizeof(*res));
+	for (int i = 0; i < 2; i++) {
+		unsigned want = i == 0 ? SPAWN_CAPTURE_STDOUT : SPAWN_CAPTURE_STDERR;
+		if ((flags & want) && pipe2(pipes[i], O_CLOEXEC) < 0) {
+			r = -errno;
+			goto close_pipes;
+		}
+	}
+	r = start_child(argv, flags, stdin_fd, pipes[0][1], pipes[1][1], &pid);
 	if (r < 0)
 		goto close_pipes;
 	if (!(flags & SPAWN_NO_FORWARD)) {
@@ -200,12 +225,7 @@ static int spawn_run(char *const argv[], unsigned flags, int stdin_fd, struct sp
 	}
 	signals_set_child(0);
 	if (r == 0) {
-		if (WIFEXITED(wstatus)) {
-			res->status = WEXITSTATUS(wstatus);
-		} else if (WIFSIGNALED(wstatus)) {
-			res->signal = WTERMSIG(wstatus);
-			res->status = 128 + res->signal;
-		}
+		child_status(wstatus, res);
 		res->out = TAKE_PTR(caps[0].buf);
 		res->err = TAKE_PTR(caps[1].buf);
 	}
@@ -309,4 +329,270 @@ int spawn_check_input(char *const argv[], unsigned flags, int stdin_fd, struct s
 			r = -ENOMEM;
 	}
 	return r;
+}
+
+/* spawn_relay: two children and the bytes between them. */
+#define RELAY_CHUNK (1u << 20)
+#define RELAY_GRACE_SECONDS 30
+#define RELAY_TICK_MS 200
+
+enum { RELAY_FROM, RELAY_TO };
+enum { WAIT_NONE, WAIT_SRC, WAIT_DST };
+
+struct relay {
+	pid_t pid[2];                /* from, to; 0 once reaped */
+	int wstatus[2];
+	int src, dst;                /* from's stdout (read end), to's stdin (write end) */
+	struct capture caps[3];      /* from's stderr, to's stderr, to's stdout */
+	bool splice_ok;
+	char *buf;                   /* read/write where splice is refused */
+	size_t off, len;
+	bool stopping, to_killed;
+	struct timespec stop_at;
+};
+
+void relay_result_clear(struct relay_result *res)
+{
+	spawn_result_clear(&res->from);
+	spawn_result_clear(&res->to);
+	memset(res, 0, sizeof(*res));
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Ends the stream: from is told to stop, to sees the end of its input. */
+static void relay_stop(struct relay *rl)
+{
+	if (rl->stopping)
+		return;
+	rl->stopping = true;
+	clock_gettime(CLOCK_MONOTONIC, &rl->stop_at);
+	if (rl->pid[RELAY_FROM])
+		(void)kill(rl->pid[RELAY_FROM], SIGTERM);
+	close_fd(&rl->src);
+	close_fd(&rl->dst);
+}
+
+/* Moves what can be moved now: the bytes moved (> 0); 0 with *wait the
+ * side to wait for, or *eof at the end of from's output; -errno. */
+static ssize_t relay_move(struct relay *rl, int *wait, bool *eof)
+{
+	ssize_t n;
+
+	*wait = WAIT_NONE;
+	if (rl->splice_ok) {
+		n = splice(rl->src, NULL, rl->dst, NULL, RELAY_CHUNK, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n > 0)
+			return n;
+		if (n == 0) {
+			*eof = true;
+			return 0;
+		}
+		if (errno == EAGAIN) {
+			/* the one side that holds it up: data waiting means to is full */
+			int avail = 0;
+			*wait = ioctl(rl->src, FIONREAD, &avail) == 0 && avail > 0 ? WAIT_DST : WAIT_SRC;
+			return 0;
+		}
+		if (errno == EINTR)
+			return 0;
+		if (errno != EINVAL && errno != ENOSYS)
+			return -errno;
+		rl->splice_ok = false;
+	}
+	if (!rl->buf && !(rl->buf = malloc(RELAY_CHUNK)))
+		return -ENOMEM;
+	if (rl->off == rl->len) {
+		n = read(rl->src, rl->buf, RELAY_CHUNK);
+		if (n == 0)
+			*eof = true;
+		if (n <= 0) {
+			if (n < 0 && errno == EAGAIN)
+				*wait = WAIT_SRC;
+			return n < 0 && errno != EAGAIN && errno != EINTR ? -errno : 0;
+		}
+		rl->off = 0;
+		rl->len = (size_t)n;
+	}
+	n = write(rl->dst, rl->buf + rl->off, rl->len - rl->off);
+	if (n > 0) {
+		rl->off += (size_t)n;
+		return n;
+	}
+	if (n < 0 && errno == EAGAIN)
+		*wait = WAIT_DST;
+	return n < 0 && errno != EAGAIN && errno != EINTR ? -errno : 0;
+}
+
+/* Reaps whichever child has ended (blocking: wait for one). */
+static void relay_reap(struct relay *rl, bool block)
+{
+	for (int i = 0; i < 2; i++) {
+		pid_t got;
+		if (!rl->pid[i])
+			continue;
+		got = waitpid(rl->pid[i], &rl->wstatus[i], block ? 0 : WNOHANG);
+		if (got == rl->pid[i] || (got < 0 && errno == ECHILD))
+			rl->pid[i] = 0;
+		if (block)
+			return;
+	}
+}
+
+static double relay_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* The loop: moves bytes, reads the captured outputs, reaps the children. */
+static void relay_loop(struct relay *rl, void (*progress)(uint64_t, void *), void *ctx, struct relay_result *res)
+{
+	for (;;) {
+		struct pollfd pfd[5];
+		struct capture *map[5];
+		int wait = WAIT_NONE;
+		bool moved = false;
+		nfds_t n = 0;
+
+		if (!rl->stopping && signal_pending() && signal_pending() != SIGPIPE) {
+			res->stopped = signal_pending();
+			relay_stop(rl);
+		}
+		if (rl->src >= 0) {
+			bool eof = false;
+			ssize_t m = relay_move(rl, &wait, &eof);
+			if (m > 0) {
+				moved = true;
+				res->bytes += (uint64_t)m;
+				if (progress)
+					progress(res->bytes, ctx);
+			} else if (eof) {
+				close_fd(&rl->src);
+				close_fd(&rl->dst);
+			} else if (m < 0) {
+				/* EPIPE: to stopped reading (it exited): its own words say why */
+				if (m != -EPIPE)
+					res->error = (int)m;
+				relay_stop(rl);
+			}
+		}
+		relay_reap(rl, false);
+		/* to ended while from still writes: nothing will read it */
+		if (!rl->pid[RELAY_TO] && rl->src >= 0)
+			relay_stop(rl);
+		if (rl->stopping && rl->pid[RELAY_TO] && !rl->to_killed &&
+		    relay_since(&rl->stop_at) > RELAY_GRACE_SECONDS) {
+			(void)kill(rl->pid[RELAY_TO], SIGTERM);
+			rl->to_killed = true;
+		}
+		if (wait == WAIT_SRC && rl->src >= 0) {
+			pfd[n] = (struct pollfd){ .fd = rl->src, .events = POLLIN };
+			map[n++] = NULL;
+		} else if (wait == WAIT_DST && rl->dst >= 0) {
+			pfd[n] = (struct pollfd){ .fd = rl->dst, .events = POLLOUT };
+			map[n++] = NULL;
+		}
+		for (int i = 0; i < 3; i++)
+			if (rl->caps[i].fd >= 0) {
+				pfd[n] = (struct pollfd){ .fd = rl->caps[i].fd, .events = POLLIN };
+				map[n++] = &rl->caps[i];
+			}
+		if (n == 0 && rl->src < 0) {
+			/* nothing more to read: the children's ends */
+			if (!rl->pid[RELAY_FROM] && !rl->pid[RELAY_TO])
+				return;
+			relay_reap(rl, true);
+			continue;
+		}
+		if (poll(pfd, n, moved ? 0 : RELAY_TICK_MS) <= 0)
+			continue;
+		for (nfds_t i = 0; i < n; i++)
+			if (map[i] && pfd[i].revents && capture_read(map[i]) < 0)
+				close_fd(&map[i]->fd);
+	}
+}
+
+static void close_pipes(int (*p)[2], size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (int j = 0; j < 2; j++)
+			close_fd(&p[i][j]);
+}
+
+int spawn_relay(char *const from[], unsigned from_flags, char *const to[], unsigned to_flags,
+		void (*progress)(uint64_t bytes, void *ctx), void *ctx, struct relay_result *res, char **err)
+{
+	/* from's stdout, to's stdin, from's stderr, to's stderr, to's stdout */
+	int p[5][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	struct relay rl = {
+		.src = -1, .dst = -1, .splice_ok = true,
+		.caps = { { .fd = -1, .max = STDERR_MAX }, { .fd = -1, .max = STDERR_MAX }, { .fd = -1 } },
+	};
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	char *const *failed;
+	int r = 0;
+
+	memset(res, 0, sizeof(*res));
+	for (int i = 0; i < 5 && r == 0; i++)
+		if ((i < 4 || (to_flags & SPAWN_CAPTURE_STDOUT)) && pipe2(p[i], O_CLOEXEC) < 0)
+			r = -errno;
+	if (r < 0) {
+		close_pipes(p, 5);
+		return report_error(err, r, "cannot make a pipe: %s", strerror(-r));
+	}
+	/* fewer, larger moves (the default is 64 KiB; not all systems allow more) */
+	(void)fcntl(p[0][1], F_SETPIPE_SZ, RELAY_CHUNK);
+	(void)fcntl(p[1][1], F_SETPIPE_SZ, RELAY_CHUNK);
+	failed = from;
+	r = start_child(from, from_flags, -1, p[0][1], p[2][1], &rl.pid[RELAY_FROM]);
+	if (r == 0) {
+		failed = to;
+		r = start_child(to, to_flags, p[1][0], p[4][1], p[3][1], &rl.pid[RELAY_TO]);
+		if (r < 0) {
+			(void)kill(rl.pid[RELAY_FROM], SIGTERM);
+			while (waitpid(rl.pid[RELAY_FROM], &rl.wstatus[RELAY_FROM], 0) < 0 && errno == EINTR)
+				;
+		}
+	}
+	rl.src = TAKE_FD(p[0][0]);
+	rl.dst = TAKE_FD(p[1][1]);
+	for (int i = 0; i < 3; i++)
+		rl.caps[i].fd = TAKE_FD(p[2 + i][0]);
+	close_pipes(p, 5);
+	if (r < 0) {
+		close_fd(&rl.src);
+		close_fd(&rl.dst);
+		for (int i = 0; i < 3; i++)
+			close_fd(&rl.caps[i].fd);
+		if (r == -ENOENT || r == -EACCES)
+			return report_error(err, -ENOENT, "cannot run %s: not found on PATH or not executable",
+					    failed[0]);
+		return report_error(err, r, "cannot run %s: %s", failed[0], strerror(-r));
+	}
+	(void)fcntl(rl.src, F_SETFL, fcntl(rl.src, F_GETFL) | O_NONBLOCK);
+	(void)fcntl(rl.dst, F_SETFL, fcntl(rl.dst, F_GETFL) | O_NONBLOCK);
+	/* a write to a to that has exited is EPIPE, not the signal that means
+	 * "qvm's own output was cut off" */
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, &old);
+	relay_loop(&rl, progress, ctx, res);
+	sigaction(SIGPIPE, &old, NULL);
+
+	for (int i = 0; i < 3; i++)
+		close_fd(&rl.caps[i].fd);
+	free(rl.buf);
+	child_status(rl.wstatus[RELAY_FROM], &res->from);
+	child_status(rl.wstatus[RELAY_TO], &res->to);
+	res->from.err = TAKE_PTR(rl.caps[0].buf);
+	res->to.err = TAKE_PTR(rl.caps[1].buf);
+	res->to.out = TAKE_PTR(rl.caps[2].buf);
+	return 0;
 }

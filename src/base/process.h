@@ -4,6 +4,7 @@
 #define QVM_PROCESS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum {
 	SPAWN_CAPTURE_STDOUT = 1u << 0,  /* else stdout goes to /dev/null */
@@ -63,5 +64,33 @@ int spawn_check_input(char *const argv[], unsigned flags, int stdin_fd, struct s
  * SIGTERM)" when a signal ended it; if it printed nothing, "exit status N"
  * or "killed by SIGTERM". malloc'd. */
 char *spawn_error_text(const struct spawn_result *res);
+
+/* What spawn_relay did. */
+struct relay_result {
+	struct spawn_result from, to;   /* as spawn_check fills its result */
+	uint64_t bytes;                 /* moved from the one to the other */
+	int stopped;                    /* the signal that stopped the relay, or 0 */
+	int error;                      /* the relay's own failure (-errno), or 0 */
+};
+
+/*
+ * Runs from and to side by side, from's stdout into one pipe and to's
+ * stdin from another, and moves the bytes between them itself (splice(2)
+ * from pipe to pipe, read/write where splice is refused), calling
+ * progress(bytes so far, ctx) as they go: a pipeline qvm can count.
+ * flags as spawn_check's (SPAWN_C_LOCALE; SPAWN_CAPTURE_STDOUT for to's
+ * output); both stderrs are captured. When to stops reading (it exited),
+ * a signal arrives (signal_pending) or the relay fails, from gets SIGTERM
+ * and to's stdin is closed, so that it sees the stream end; to is waited
+ * for (sent SIGTERM itself if it has not ended 30 s later).
+ * Returns 0 when both ran, whatever their exit (res says how each ended),
+ * or -errno with *err ("cannot run NAME: ...") when one could not be
+ * started: then the other is stopped and nothing is left running.
+ * res is to be cleared with relay_result_clear in every case.
+ */
+int spawn_relay(char *const from[], unsigned from_flags, char *const to[], unsigned to_flags,
+		void (*progress)(uint64_t bytes, void *ctx), void *ctx, struct relay_result *res, char **err)
+	__attribute__((warn_unused_result));
+void relay_result_clear(struct relay_result *res);
 
 #endif

@@ -3,6 +3,7 @@
  * one error for "not found", "failed" and "killed by a signal". The
  * programs are small scripts written to a temporary directory. */
 #include <errno.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include <cmocka.h>
 
 #include "process.h"
+#include "signals.h"
 
 static char dir[] = "/tmp/qvm-test-process-XXXXXX";
 
@@ -214,6 +216,145 @@ static void test_locale(void **state)
 	unsetenv("LC_MESSAGES");
 }
 
+
+/* spawn_relay: the bytes between two programs, counted. */
+struct counted {
+	uint64_t last;
+	size_t calls;
+	int raise_at;                /* raise SIGTERM once this many MiB passed (0: never) */
+};
+
+static void count_cb(uint64_t bytes, void *ctx)
+{
+	struct counted *c = ctx;
+
+	assert_true(bytes > c->last);
+	c->last = bytes;
+	c->calls++;
+	if (c->raise_at && bytes >= (uint64_t)c->raise_at << 20) {
+		c->raise_at = 0;
+		raise(SIGTERM);
+	}
+}
+
+/* Runs the scripts from and to (bodies) through spawn_relay. */
+static int relay_scripts(const char *from, const char *to, struct counted *c, struct relay_result *res,
+			 char **err)
+{
+	char *pf = script("relay-from", from, 0755), *pt = script("relay-to", to, 0755);
+	char *const fv[] = { pf, NULL }, *const tv[] = { pt, NULL };
+	int r = spawn_relay(fv, 0, tv, SPAWN_CAPTURE_STDOUT, count_cb, c, res, err);
+
+	free(pf);
+	free(pt);
+	return r;
+}
+
+static char *path_in_dir(const char *name)
+{
+	char *p;
+
+	assert_true(asprintf(&p, "%s/%s", dir, name) > 0);
+	return p;
+}
+
+static void test_relay(void **state)
+{
+	char *in = path_in_dir("relay-in"), *out = path_in_dir("relay-out"), *from, *to, *cmp;
+	struct relay_result res;
+	struct counted c = { 0 };
+	char *err = NULL;
+	struct spawn_result cr;
+	char *const cmpv[] = { (char *)"cmp", in, out, NULL };
+
+	(void)state;
+	/* 24 MiB of varied bytes, moved whole and counted */
+	assert_true(asprintf(&cmp, "head -c 25165824 /dev/urandom > %s", in) > 0);
+	assert_int_equal(system(cmp), 0);
+	free(cmp);
+	assert_true(asprintf(&from, "cat %s; echo 'from says' >&2", in) > 0);
+	assert_true(asprintf(&to, "cat > %s; echo done; echo 'to says' >&2", out) > 0);
+	assert_int_equal(relay_scripts(from, to, &c, &res, &err), 0);
+	assert_null(err);
+	assert_int_equal(res.from.status, 0);
+	assert_int_equal(res.to.status, 0);
+	assert_int_equal(res.bytes, 25165824);
+	assert_int_equal(c.last, 25165824);
+	assert_true(c.calls >= 2);
+	assert_int_equal(res.stopped, 0);
+	assert_int_equal(res.error, 0);
+	assert_string_equal(res.from.err, "from says\n");
+	assert_string_equal(res.to.err, "to says\n");
+	assert_string_equal(res.to.out, "done\n");
+	assert_int_equal(spawn_check(cmpv, 0, &cr, &err), 0);
+	spawn_result_clear(&cr);
+	relay_result_clear(&res);
+	free(from);
+	free(to);
+
+	/* from fails half way: to sees the end of what it got */
+	c = (struct counted){ 0 };
+	assert_true(asprintf(&to, "cat > %s", out) > 0);
+	assert_int_equal(relay_scripts("printf abc; echo 'broke' >&2; exit 4", to, &c, &res, &err), 0);
+	assert_int_equal(res.from.status, 4);
+	assert_string_equal(res.from.err, "broke\n");
+	assert_int_equal(res.to.status, 0);
+	assert_int_equal(res.bytes, 3);
+	relay_result_clear(&res);
+	free(to);
+
+	/* to refuses after the first line: from (endless) is stopped, the
+	 * relay ends */
+	c = (struct counted){ 0 };
+	assert_int_equal(relay_scripts("exec yes", "read -r x; echo \"refused $x\" >&2; exit 3", &c, &res, &err), 0);
+	assert_int_equal(res.to.status, 3);
+	assert_string_equal(res.to.err, "refused y\n");
+	assert_true(res.from.signal == SIGTERM || res.from.signal == SIGPIPE);
+	assert_int_equal(res.stopped, 0);
+	relay_result_clear(&res);
+	free(in);
+	free(out);
+}
+
+static void test_relay_not_found(void **state)
+{
+	char *const missing[] = { (char *)"qvm-test-no-such-program", NULL };
+	char *const yes[] = { (char *)"yes", NULL };
+	struct relay_result res;
+	char *err = NULL;
+
+	(void)state;
+	assert_int_equal(spawn_relay(missing, 0, yes, 0, NULL, NULL, &res, &err), -ENOENT);
+	assert_string_equal(err, "cannot run qvm-test-no-such-program: not found on PATH or not executable");
+	relay_result_clear(&res);
+	free(err);
+	err = NULL;
+	/* from started, to not: from is stopped and waited for */
+	assert_int_equal(spawn_relay(yes, 0, missing, 0, NULL, NULL, &res, &err), -ENOENT);
+	assert_string_equal(err, "cannot run qvm-test-no-such-program: not found on PATH or not executable");
+	relay_result_clear(&res);
+	free(err);
+}
+
+/* Last: the signal stays pending for the rest of the process. */
+static void test_relay_signal(void **state)
+{
+	struct relay_result res;
+	struct counted c = { .raise_at = 2 };
+	char *err = NULL;
+
+	(void)state;
+	signals_install();
+	/* a signal stops from; to reads the end and finishes on its own */
+	assert_int_equal(relay_scripts("exec yes", "cat > /dev/null; echo 'to ended' >&2", &c, &res, &err), 0);
+	assert_int_equal(res.stopped, SIGTERM);
+	assert_int_equal(res.from.signal, SIGTERM);
+	assert_int_equal(res.to.status, 0);
+	assert_string_equal(res.to.err, "to ended\n");
+	assert_true(res.bytes >= 2u << 20);
+	relay_result_clear(&res);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -223,7 +364,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	static const char *const names[] = { "ok", "fail", "quiet", "words", "warns", "noexec", "gone",
-		"term", "kill9", "loud", "env" };
+		"term", "kill9", "loud", "env", "relay-from", "relay-to", "relay-in", "relay-out" };
 	char path[200];
 
 	(void)state;
@@ -242,6 +383,9 @@ int main(void)
 		cmocka_unit_test(test_not_found),
 		cmocka_unit_test(test_signal),
 		cmocka_unit_test(test_locale),
+		cmocka_unit_test(test_relay),
+		cmocka_unit_test(test_relay_not_found),
+		cmocka_unit_test(test_relay_signal),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
