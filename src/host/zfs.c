@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -7,6 +8,8 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "msgtext.h"
+#include "signals.h"
 #include "process.h"
 #include "report.h"
 #include "size.h"
@@ -411,4 +414,208 @@ int zfs_destroy(const char *name, int recursive, char **err)
 		return 0;
 	}
 	return r;
+}
+
+int zfs_send_argv(const char *snapshot, unsigned flags, char ***argv)
+{
+	char **v = NULL;
+	int r = strv_push_many(&v, "zfs", "send", "-L", "-e", "-c", NULL);
+
+	if (r == 0 && (flags & ZFS_SEND_RAW))
+		r = strv_push(&v, "-w");
+	if (r == 0 && (flags & ZFS_SEND_DRY_RUN))
+		r = strv_push_many(&v, "-n", "-P", NULL);
+	if (r == 0)
+		r = push_word(&v, snapshot, SNAPSHOT);
+	return built(r, v, argv);
+}
+
+int zfs_resume_token_valid(const char *token)
+{
+	/* OpenZFS's: VERSION-CHECKSUM-LENGTH-HEX (zfs_send_resume_token_to_nvlist) */
+	return token[0] >= '0' && token[0] <= '9' && strspn(token, "0123456789abcdefABCDEF-") == strlen(token) &&
+	       strlen(token) < (1u << 20);
+}
+
+int zfs_send_resume_argv(const char *token, unsigned flags, char ***argv)
+{
+	char **v = NULL;
+	int r;
+
+	if (!zfs_resume_token_valid(token))
+		return -EINVAL;
+	r = strv_push_many(&v, "zfs", "send", NULL);
+	if (r == 0 && (flags & ZFS_SEND_DRY_RUN))
+		r = strv_push_many(&v, "-n", "-P", NULL);
+	if (r == 0)
+		r = strv_push_many(&v, "-t", token, NULL);
+	return built(r, v, argv);
+}
+
+int zfs_recv_argv(const char *dataset, char *const *props, char ***argv)
+{
+	char **v = NULL;
+	int r = strv_push_many(&v, "zfs", "recv", "-s", "-u", NULL);
+
+	if (r == 0)
+		r = push_props(&v, props);
+	if (r == 0)
+		r = push_word(&v, dataset, DATASET);
+	return built(r, v, argv);
+}
+
+int zfs_send_size_parse(const char *out, uint64_t *bytes, char **snapshot)
+{
+	bool have_size = false, have_full = false;
+
+	*bytes = 0;
+	if (snapshot)
+		*snapshot = NULL;
+	/* "full<TAB>SNAPSHOT<TAB>SIZE" then "size<TAB>SIZE" (OpenZFS 2.x) */
+	for (const char *line = out; line && *line;) {
+		size_t len = strcspn(line, "\n");
+		char buf[64];
+		uint64_t n;
+
+		if (len > 5 && strncmp(line, "size\t", 5) == 0 && len - 5 < sizeof(buf)) {
+			memcpy(buf, line + 5, len - 5);
+			buf[len - 5] = '\0';
+			if (parse_u64(buf, &n) < 0)
+				goto bad;
+			*bytes = n;
+			have_size = true;
+		} else if (len > 5 && strncmp(line, "full\t", 5) == 0) {
+			const char *tab = memchr(line + 5, '\t', len - 5);
+			size_t nlen = tab ? (size_t)(tab - line - 5) : len - 5;
+			if (snapshot) {
+				free(*snapshot);
+				if (!(*snapshot = strndup(line + 5, nlen)))
+					return -ENOMEM;
+			}
+			if (tab && !have_size && (size_t)(line + len - tab - 1) < sizeof(buf)) {
+				memcpy(buf, tab + 1, (size_t)(line + len - tab - 1));
+				buf[line + len - tab - 1] = '\0';
+				if (parse_u64(buf, &n) < 0)
+					goto bad;
+				*bytes = n;
+			}
+			have_full = true;
+		}
+		line += len;
+		line += *line == '\n';
+	}
+	if (have_size || have_full)
+		return 0;
+bad:
+	if (snapshot)
+		free(TAKE_PTR(*snapshot));
+	return -EPROTO;
+}
+
+/* zfs send -n -P (here, always: the stream leaves this host) and its
+ * estimate. */
+static int send_size(int r, char **argv, uint64_t *bytes, char **snapshot, char **err)
+{
+	struct spawn_result res;
+
+	if (r == -EINVAL)
+		r = report_error(err, r, "refused: zfs would misread an empty name, one starting with '-', "
+				 "a misplaced '@' or a malformed resume token");
+	if (r < 0) {
+		strv_free(argv);
+		return r;
+	}
+	r = spawn_check(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR | SPAWN_NO_FORWARD | SPAWN_C_LOCALE, &res,
+			err);
+	strv_free(argv);
+	if (r == 0) {
+		r = zfs_send_size_parse(res.out ? res.out : "", bytes, snapshot);
+		if (r == -EPROTO)
+			r = report_error(err, r, "zfs send -n -P printed no size");
+	} else if (r == -EIO && res.err && strstr(res.err, "dataset does not exist")) {
+		r = -ENOENT;
+	} else if (r != -EIO && r != -ENOMEM) {
+		r = -ECHILD;
+	}
+	spawn_result_clear(&res);
+	return r;
+}
+
+int zfs_send_size(const char *snapshot, unsigned flags, uint64_t *bytes, char **err)
+{
+	char **argv = NULL;
+	int r = zfs_send_argv(snapshot, flags | ZFS_SEND_DRY_RUN, &argv);
+
+	return send_size(r, argv, bytes, NULL, err);
+}
+
+int zfs_send_resume_size(const char *token, uint64_t *bytes, char **snapshot, char **err)
+{
+	char **argv = NULL;
+	int r = zfs_send_resume_argv(token, ZFS_SEND_DRY_RUN, &argv);
+
+	return send_size(r, argv, bytes, snapshot, err);
+}
+
+/* A program's words as one line of a message, its control characters
+ * escaped (the remote side's are not to be trusted). */
+static char *shown_words(const struct spawn_result *res)
+{
+	_cleanup_free_ char *why = spawn_error_text(res);
+	size_t size;
+	char *shown;
+
+	if (!why)
+		return NULL;
+	size = 4 * strlen(why) + 4;
+	if ((shown = malloc(size)))
+		msg_text(shown, size, why, strlen(why));
+	return shown;
+}
+
+int zfs_send_recv(const char *snapshot, const char *token, unsigned flags, const char *dataset,
+		  char *const *props, void (*progress)(uint64_t bytes, void *ctx), void *ctx,
+		  struct relay_result *res, char **err)
+{
+	_cleanup_strv_free_ char **send = NULL, **recv = NULL, **remote = NULL;
+	_cleanup_free_ char *words = NULL;
+	const struct host_spec *h = remote_current();
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = token ? zfs_send_resume_argv(token, flags & ~ZFS_SEND_DRY_RUN, &send)
+		  : zfs_send_argv(snapshot, flags & ~ZFS_SEND_DRY_RUN, &send);
+	if (r == 0)
+		r = zfs_recv_argv(dataset, props, &recv);
+	if (r == -EINVAL)
+		return report_error(err, r, "refused: zfs would misread an empty name, one starting with '-', "
+				    "a misplaced '@', a property without '=' or a malformed resume token");
+	if (r == 0)
+		r = remote_argv(recv, SPAWN_C_LOCALE, &remote);
+	if (r < 0)
+		return r;
+	r = spawn_relay(send, SPAWN_C_LOCALE, remote, SPAWN_C_LOCALE, progress, ctx, res, err);
+	if (r < 0)
+		return r == -ENOENT ? r : -ECHILD;
+	if (res->from.status == 0 && res->to.status == 0 && !res->stopped && !res->error)
+		return 0;
+	if (res->stopped)
+		return report_error(err, -EINTR, "interrupted by signal %s", signal_name(res->stopped));
+	if (h && res->to.status == 255) {
+		words = shown_words(&res->to);
+		return report_error(err, -EHOSTUNREACH, "lost the connection to %s: %s", h->name, words ? words : "");
+	}
+	/* zfs send failing of itself (not stopped because recv ended) */
+	if (res->from.status != 0 && res->from.signal != SIGTERM && res->from.signal != SIGPIPE) {
+		words = shown_words(&res->from);
+		return report_error(err, -ECHILD, "zfs send failed: %s", words ? words : "");
+	}
+	if (res->to.status != 0) {
+		words = shown_words(&res->to);
+		return report_error(err, -EIO, "%s", words ? words : "");
+	}
+	if (res->error)
+		return report_error(err, -EPIPE, "cannot move the stream: %s", strerror(-res->error));
+	words = shown_words(&res->from);
+	return report_error(err, -ECHILD, "zfs send failed: %s", words ? words : "");
 }

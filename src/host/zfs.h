@@ -70,4 +70,49 @@ int zfs_get_volumes(const char *props, char **out, char **err);
  * (malloc'd) of the properties set on NAME itself, not inherited. */
 int zfs_get_local(const char *name, const char *props, char **out, char **err);
 
+/*
+ * Replication (zfs send here, zfs recv on the open remote host). The
+ * stream flags: -L -e -c always (large blocks, embedded data, blocks as
+ * compressed on disk), -w (raw) for an encrypted dataset.
+ */
+enum {
+	ZFS_SEND_RAW = 1u << 0,      /* -w: an encrypted dataset's blocks as they are */
+	ZFS_SEND_DRY_RUN = 1u << 1,  /* -n -P: nothing sent, the size printed */
+};
+/* zfs send -L -e -c [-w] [-n -P] SNAPSHOT */
+int zfs_send_argv(const char *snapshot, unsigned flags, char ***argv);
+/* zfs send [-n -P] -t TOKEN: the rest of an interrupted stream; TOKEN as
+ * zfs prints one (digits, hexadecimal digits and '-'), else -EINVAL. */
+int zfs_send_resume_argv(const char *token, unsigned flags, char ***argv);
+/* zfs recv -s -u [-o P]... DATASET: resumable (-s), not mounted (-u), the
+ * properties set locally on what is received. */
+int zfs_recv_argv(const char *dataset, char *const *props, char ***argv);
+/* A receive_resume_token zfs could have printed. */
+int zfs_resume_token_valid(const char *token);
+
+/* The stream's size as zfs send -n -P estimates it (here, whatever host is
+ * open): of SNAPSHOT, or (token non-NULL) of what is left of an
+ * interrupted one, then *snapshot (malloc'd, may be NULL) the snapshot the
+ * token resumes. 0, or -errno with *err. */
+int zfs_send_size(const char *snapshot, unsigned flags, uint64_t *bytes, char **err);
+int zfs_send_resume_size(const char *token, uint64_t *bytes, char **snapshot, char **err);
+/* What zfs send -n -P printed: the "size" line's (else the last "full"
+ * line's) number, and the "full" line's snapshot. 0, or -EPROTO. */
+int zfs_send_size_parse(const char *out, uint64_t *bytes, char **snapshot);
+
+struct relay_result;
+/*
+ * zfs send (of snapshot, or resumed from token when token is non-NULL)
+ * here, into zfs recv -s -u -o PROPS DATASET on the open remote host,
+ * through its ssh connection; qvm moves the stream itself and calls
+ * progress with the bytes moved. 0, or -errno with *err (text of the
+ * remote escaped): -EINTR a signal stopped it (res->stopped), -EHOSTUNREACH
+ * the connection was lost, -EIO zfs recv refused or failed (its words),
+ * -ECHILD zfs send failed, -EPIPE the relay itself failed. res says what each
+ * side did (relay_result_clear it).
+ */
+int zfs_send_recv(const char *snapshot, const char *token, unsigned flags, const char *dataset,
+		  char *const *props, void (*progress)(uint64_t bytes, void *ctx), void *ctx,
+		  struct relay_result *res, char **err);
+
 #endif

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "process.h"
 #include "strv.h"
 #include "zfs.h"
 
@@ -248,6 +249,150 @@ static void test_types_props(void **state)
 	fake_zfs_done(dir, old);
 }
 
+
+static void test_send_recv_argv(void **state)
+{
+	char *const marks[] = { "qvm:kind=image", "qvm:source=/x y", NULL };
+	char *const bad[] = { "novalue", NULL };
+	char **argv = NULL;
+
+	(void)state;
+	assert_argv(zfs_send_argv("tank/i/deb@base", 0, &argv), &argv, "zfs send -L -e -c tank/i/deb@base");
+	assert_argv(zfs_send_argv("tank/i/deb@base", ZFS_SEND_RAW, &argv), &argv,
+		    "zfs send -L -e -c -w tank/i/deb@base");
+	assert_argv(zfs_send_argv("tank/i/deb@base", ZFS_SEND_RAW | ZFS_SEND_DRY_RUN, &argv), &argv,
+		    "zfs send -L -e -c -w -n -P tank/i/deb@base");
+	assert_argv(zfs_send_resume_argv("1-ab12-9f-789c0aF", 0, &argv), &argv, "zfs send -t 1-ab12-9f-789c0aF");
+	assert_argv(zfs_send_resume_argv("1-ab-9f-78", ZFS_SEND_DRY_RUN, &argv), &argv,
+		    "zfs send -n -P -t 1-ab-9f-78");
+	assert_argv(zfs_recv_argv("tank/images/deb", marks, &argv), &argv,
+		    "zfs recv -s -u -o qvm:kind=image -o qvm:source=/x y tank/images/deb");
+	assert_argv(zfs_recv_argv("tank/d", NULL, &argv), &argv, "zfs recv -s -u tank/d");
+
+	/* a dataset where a snapshot is meant and back, options, bad tokens */
+	refused(zfs_send_argv("tank/i/deb", 0, &argv), &argv);
+	refused(zfs_send_argv("-R@x", 0, &argv), &argv);
+	refused(zfs_recv_argv("tank/d@s", NULL, &argv), &argv);
+	refused(zfs_recv_argv("-F", NULL, &argv), &argv);
+	refused(zfs_recv_argv("tank/d", bad, &argv), &argv);
+	refused(zfs_send_resume_argv("", 0, &argv), &argv);
+	refused(zfs_send_resume_argv("-v", 0, &argv), &argv);
+	refused(zfs_send_resume_argv("1-ab cd", 0, &argv), &argv);
+	refused(zfs_send_resume_argv("1-ab;rm", 0, &argv), &argv);
+	refused(zfs_send_resume_argv("x1-ab", 0, &argv), &argv);
+	assert_true(zfs_resume_token_valid("1-10d5c7a83a-f8-789c636064000310a500"));
+	assert_false(zfs_resume_token_valid("1-10d5c7a83a-f8-789c\n636064"));
+}
+
+static void test_send_size_parse(void **state)
+{
+	uint64_t n;
+	char *snap;
+
+	(void)state;
+	assert_int_equal(zfs_send_size_parse("full\ttank/i/d@base\t4096\nsize\t4096\n", &n, &snap), 0);
+	assert_int_equal(n, 4096);
+	assert_string_equal(snap, "tank/i/d@base");
+	free(snap);
+	/* a resumed send: the token's contents first, the size of what is left */
+	assert_int_equal(zfs_send_size_parse("resume token contents:\nnvlist version: 0\n\tobject = 0x1\n"
+					     "\ttoname = tank/i/d@base\nfull\ttank/i/d@base\t123\nsize\t123\n",
+					     &n, &snap), 0);
+	assert_int_equal(n, 123);
+	assert_string_equal(snap, "tank/i/d@base");
+	free(snap);
+	/* the "full" line alone (a resumed send in OpenZFS 2.2) */
+	assert_int_equal(zfs_send_size_parse("full\ttank/x@base\t77\n", &n, NULL), 0);
+	assert_int_equal(n, 77);
+	assert_int_equal(zfs_send_size_parse("", &n, &snap), -EPROTO);
+	assert_null(snap);
+	assert_int_equal(zfs_send_size_parse("size\tmany\n", &n, &snap), -EPROTO);
+	assert_int_equal(zfs_send_size_parse("full\ttank/x@base\t-1\n", &n, &snap), -EPROTO);
+	assert_null(snap);
+}
+
+static void count_bytes(uint64_t bytes, void *ctx)
+{
+	*(uint64_t *)ctx = bytes;
+}
+
+/* zfs send into zfs recv (no remote host open: both here), through a zfs
+ * that sends a few bytes and receives them into a file. */
+static void test_send_recv(void **state)
+{
+	char tmpl[] = "/tmp/qvm-test-zfs-XXXXXX", *dir = mkdtemp(tmpl), *path, *recvd, *old_path, *err = NULL;
+	char *const marks[] = { "qvm:kind=image", NULL };
+	struct relay_result res;
+	uint64_t seen = 0;
+	char buf[64] = { 0 };
+	FILE *f;
+
+	(void)state;
+	assert_non_null(dir);
+	assert_true(asprintf(&path, "%s/zfs", dir) > 0);
+	assert_true(asprintf(&recvd, "%s/received", dir) > 0);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "#!/bin/sh\n"
+		"case \"$1\" in\n"
+		"send) [ -e '%s/sendfail' ] && { echo \"cannot open 'tank/a@base': dataset does not exist\" >&2; exit 1; }\n"
+		"      printf 'STREAM-DATA' ;;\n"
+		"recv) [ -e '%s/recvfail' ] && { /bin/cat >/dev/null; echo \"cannot receive: it \\033]0;ok\" >&2; exit 1; }\n"
+		"      /bin/cat > '%s'; printf '%%s|' \"$@\" >> '%s' ;;\n"
+		"esac\n", dir, dir, recvd, recvd);
+	fclose(f);
+	assert_int_equal(chmod(path, 0755), 0);
+	old_path = strdup(getenv("PATH"));
+	free(path);
+	assert_true(asprintf(&path, "%s:%s", dir, old_path) > 0);
+	assert_int_equal(setenv("PATH", path, 1), 0);
+	free(path);
+
+	assert_int_equal(zfs_send_recv("tank/a@base", NULL, 0, "tank/b", marks, count_bytes, &seen, &res, &err), 0);
+	assert_null(err);
+	assert_int_equal(res.bytes, 11);
+	assert_int_equal(seen, 11);
+	relay_result_clear(&res);
+	f = fopen(recvd, "r");
+	assert_non_null(f);
+	assert_true(fread(buf, 1, sizeof(buf) - 1, f) > 0);
+	fclose(f);
+	assert_string_equal(buf, "STREAM-DATArecv|-s|-u|-o|qvm:kind=image|tank/b|");
+
+	/* zfs recv refuses: its words, escaped */
+	assert_true(asprintf(&path, "%s/recvfail", dir) > 0);
+	fclose(fopen(path, "w"));
+	assert_int_equal(zfs_send_recv("tank/a@base", NULL, 0, "tank/b", marks, NULL, NULL, &res, &err), -EIO);
+	assert_string_equal(err, "cannot receive: it \\x1b]0;ok");
+	relay_result_clear(&res);
+	unlink(path);
+	free(path);
+	free(err);
+	err = NULL;
+	/* zfs send fails */
+	assert_true(asprintf(&path, "%s/sendfail", dir) > 0);
+	fclose(fopen(path, "w"));
+	assert_int_equal(zfs_send_recv("tank/a@base", NULL, 0, "tank/b", marks, NULL, NULL, &res, &err), -ECHILD);
+	assert_string_equal(err, "zfs send failed: cannot open 'tank/a@base': dataset does not exist");
+	relay_result_clear(&res);
+	unlink(path);
+	free(path);
+	free(err);
+	err = NULL;
+	/* a bad token reaches no zfs */
+	assert_int_equal(zfs_send_recv(NULL, "-R", 0, "tank/b", marks, NULL, NULL, &res, &err), -EINVAL);
+	free(err);
+
+	assert_int_equal(setenv("PATH", old_path, 1), 0);
+	free(old_path);
+	unlink(recvd);
+	free(recvd);
+	assert_true(asprintf(&path, "%s/zfs", dir) > 0);
+	unlink(path);
+	free(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +401,9 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_refused_not_run),
 		cmocka_unit_test(test_types_props),
+		cmocka_unit_test(test_send_recv_argv),
+		cmocka_unit_test(test_send_size_parse),
+		cmocka_unit_test(test_send_recv),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
