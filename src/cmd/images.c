@@ -3,7 +3,9 @@
  * their size, space used, number of clones, osinfo name and login user,
  * source file and checksum (SHA-256 or SHA-512, as verified at import).
  * qvm images --available [--json]: the images of the catalog (catalog.h),
- * by name, for qvm import NAME ZVOL. */
+ * by name, for qvm import NAME ZVOL.
+ * qvm images copy IMAGE [USER@]HOST[:DATASET]: an image of this host
+ * replicated to another (copy.h). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,18 +14,22 @@
 #include <json-c/json.h>
 
 #include "catalog.h"
+#include "copy.h"
+#include "hosts.h"
 #include "cleanup.h"
 #include "commands.h"
 #include "inventory.h"
 #include "log.h"
 #include "msgtext.h"
 #include "output.h"
+#include "remote.h"
 #include "size.h"
 #include "strv.h"
 #include "table.h"
 #include "banned.h"
 
 #define TASK "listing images"
+#define TASK_COPY "copying image"
 
 static int image_json(json_object *o, size_t i, const void *ctx)
 {
@@ -138,6 +144,78 @@ static int list_available(const struct cmd_opts *opts)
 	return 0;
 }
 
+/* [USER@]HOST[:PORT][:DATASET] or NAME[:DATASET] (a hosts-file name):
+ * the host part into *host, DATASET (or NULL) into *dataset, both
+ * malloc'd. A colon followed by digits alone is the port (no dataset
+ * name is a number: a pool's starts with a letter). */
+static int split_target(const char *text, char **host, char **dataset)
+{
+	const char *p = text, *colon;
+
+	*host = *dataset = NULL;
+	if (*p == '[' || strchr(p, '@')) {
+		const char *at = strchr(p, '@');
+		/* the user part, then an IPv6 address in brackets */
+		if (at)
+			p = at + 1;
+		if (*p == '[' && (p = strchr(p, ']')) == NULL)
+			p = text + strlen(text);
+	}
+	colon = strchr(p, ':');
+	if (colon && colon[1] && strspn(colon + 1, "0123456789") == strcspn(colon + 1, ":"))
+		colon = strchr(colon + 1, ':');
+	if (!(*host = strndup(text, colon ? (size_t)(colon - text) : strlen(text))))
+		return -ENOMEM;
+	if (colon && !(*dataset = strdup(colon + 1))) {
+		free(TAKE_PTR(*host));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* qvm images copy IMAGE [USER@]HOST[:DATASET] */
+static int copy_image(const char *image, const char *target, const struct cmd_opts *opts)
+{
+	struct copy_request req = {
+		.image = image,
+		.live = !opt_has(opts, OPT_QUIET) && log_can_redraw(),
+	};
+	_cleanup_free_ char *host = NULL, *dataset = NULL, *err = NULL;
+	struct copy *c;
+	int r;
+
+	log_set_quiet(opt_has(opts, OPT_QUIET));
+	if (opt_has(opts, OPT_HOST))
+		return log_error(TASK_COPY, "qvm images copy copies from this host to the host it names: "
+				 "--host is not taken");
+	if (opt_has(opts, OPT_JSON) || opt_has(opts, OPT_AVAILABLE))
+		return log_error(TASK_COPY, "--json and --available are for listing images, not for copy");
+	if (split_target(target, &host, &dataset) < 0)
+		return log_error(TASK_COPY, "%s", strerror(ENOMEM));
+	if (dataset && !*dataset)
+		return log_error(TASK_COPY, "'%s' names no dataset after ':' (HOST or HOST:DATASET)", target);
+	req.dataset = dataset;
+	if (!(c = copy_new(&req)))
+		return log_error(TASK_COPY, "%s", strerror(ENOMEM));
+	/* the image is checked here before the host is opened */
+	r = copy_check_here(c, &log_report, &err);
+	if (r == 0 && cmd_host_open(host) < 0) {
+		copy_end(c);
+		return -1;
+	}
+	if (r == 0)
+		r = copy_check_there(c, &log_report, &err);
+	if (r == 0)
+		r = copy_run(c, &log_report, &err);
+	if (r < 0)
+		log_error(TASK_COPY, "%s", err ? err : strerror(ENOMEM));
+	else
+		log_step("Copied %s to %s as %s", image, remote_current()->name, dataset ? dataset : image);
+	/* after the error is told: what a failed copy left and cannot resume, removed */
+	copy_end(c);
+	return r < 0 ? -1 : 0;
+}
+
 int cmd_images(int argc, char **argv, const struct cmd_opts *opts)
 {
 	/* VOLSIZE: the column zfs list shows it under, the JSON's "volsize" */
@@ -146,8 +224,15 @@ int cmd_images(int argc, char **argv, const struct cmd_opts *opts)
 	struct inventory inv;
 	int r;
 
-	(void)argc;
-	(void)argv;
+	if (argc > 0 && strcmp(argv[0], "copy") == 0 && argc == 3)
+		return copy_image(argv[1], argv[2], opts);
+	if (argc > 0 && strcmp(argv[0], "copy") == 0)
+		return log_error(TASK_COPY, "'images copy' takes 2 arguments (IMAGE [USER@]HOST[:DATASET])");
+	if (argc > 0)
+		return log_error(TASK, "unknown images command '%s' (qvm images lists; qvm images copy IMAGE HOST "
+				 "copies)", argv[0]);
+	if (opt_has(opts, OPT_QUIET))
+		return log_error(TASK, "-q/--quiet is for qvm images copy");
 	if (opt_has(opts, OPT_AVAILABLE))
 		return list_available(opts);
 	if (inventory_load_logged(&inv, TASK) < 0)

@@ -25,6 +25,9 @@ enum {
 	/* options only before the first operand: what follows it is another
 	 * program's (qvm ssh NAME ls -l), whether or not "--" comes first */
 	OPTIONS_FIRST = 1u << 2,
+	/* with operands it changes a host (qvm images copy IMAGE HOST) and
+	 * names the host itself */
+	OPERANDS_MUTATE = 1u << 3,
 };
 
 /* An option a command accepts. */
@@ -68,6 +71,7 @@ static const struct option_def images_options[] = {
 	{ "json", 0, OPT_FLAG, OPT_JSON },
 	{ "available", 0, OPT_FLAG, OPT_AVAILABLE },
 	{ "host", 0, OPT_VALUE, OPT_HOST },
+	{ "quiet", 'q', OPT_FLAG, OPT_QUIET },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -121,9 +125,10 @@ static const struct command commands[] = {
 	  "log in to a VM qvm made, or run COMMAND there, with ssh (its address,\n"
 	  "                             user and host keys found by qvm); options: --user NAME", ssh_options },
 	{ "list", cmd_list, 0, 0, 0, "[--json]", "list the VMs qvm made", list_options },
-	{ "images", cmd_images, 0, 0, 0, "[--available]",
+	{ "images", cmd_images, 0, 3, OPERANDS_MUTATE, "[--available] | copy IMAGE [USER@]HOST[:DATASET]",
 	  "list the images qvm imported, or the catalog's (qvm import\n"
-	  "                             NAME ZVOL); option: --json", images_options },
+	  "                             NAME ZVOL); option: --json; copy: replicate IMAGE@base\n"
+	  "                             to HOST with zfs send/recv (resumable), as DATASET", images_options },
 	{ "cleanup", cmd_cleanup, 0, 0, MUTATES, "[--yes]",
 	  "list and remove leftovers of interrupted runs", cleanup_options },
 };
@@ -414,14 +419,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	if (cmd->flags & MUTATES)
+	if ((cmd->flags & MUTATES) || ((cmd->flags & OPERANDS_MUTATE) && nargs > 0))
 		signals_install();
 	else
 		/* a reader gone away is EPIPE, not death (libvirt's own pipes too) */
 		signal(SIGPIPE, SIG_IGN);
 	/* vm opens its host itself: --host auto, or the file's host: */
 	r = 0;
-	if (opt_has(&opts, OPT_HOST) && cmd->run != cmd_vm)
+	if (opt_has(&opts, OPT_HOST) && cmd->run != cmd_vm && !((cmd->flags & OPERANDS_MUTATE) && nargs > 0))
 		r = cmd_host_open(opt_last(&opts, OPT_HOST)) == 0 ? 0 : 1;
 	if (r == 0)
 		r = cmd->run(nargs, operands ? operands : (char *[]){ NULL }, &opts) == 0 ? 0 : 1;

@@ -17,6 +17,7 @@
 
 static struct {
 	bool open;
+	bool here;         /* commands run here for now (remote_here) */
 	struct host_spec h;
 	char *dir;         /* private 0700 directory holding the control socket */
 	char *ctl;
@@ -27,6 +28,20 @@ static struct {
 const struct host_spec *remote_current(void)
 {
 	return R.open ? &R.h : NULL;
+}
+
+bool remote_here(bool here)
+{
+	bool was = R.here;
+
+	R.here = here;
+	return was;
+}
+
+/* Whether a command goes through ssh now. */
+static bool via_ssh(void)
+{
+	return R.open && !R.here;
 }
 
 const char *remote_state_dir(void)
@@ -66,7 +81,7 @@ int remote_argv(char *const *argv, unsigned flags, char ***out)
 	char *line;
 	int r = 0;
 
-	if (!R.open) {
+	if (!via_ssh()) {
 		r = strv_extend(&v, argv);
 		if (r == 0)
 			*out = TAKE_PTR(v);
@@ -115,10 +130,10 @@ int remote_run(char *const *argv, unsigned flags, int stdin_fd, struct spawn_res
 	}
 	/* ssh is asked to capture what it is told; what it says itself goes
 	 * to stderr either way */
-	r = spawn_check_input(v, flags | (R.open ? SPAWN_CAPTURE_STDERR : 0), stdin_fd, res, err);
-	if (R.open && r == -EIO && res->status == 255)
+	r = spawn_check_input(v, flags | (via_ssh() ? SPAWN_CAPTURE_STDERR : 0), stdin_fd, res, err);
+	if (via_ssh() && r == -EIO && res->status == 255)
 		return unreachable(res, err);
-	if (R.open && r == -ENOENT)
+	if (via_ssh() && r == -ENOENT)
 		return report_error(err, -ENOENT, "cannot run ssh: not found on PATH or not executable");
 	return r;
 }

@@ -24,6 +24,10 @@ int remote_open(const struct host_spec *h, char **err);
 void remote_close(void);
 /* The open host, or NULL when qvm works on this one. */
 const struct host_spec *remote_current(void);
+/* While a host is open: here true makes the commands that follow run on
+ * this host instead, until remote_here(false) (for what only this host
+ * can answer: whether an image is here). The previous setting. */
+bool remote_here(bool here);
 /* The open host's directories (valid while it is open). */
 const char *remote_state_dir(void);
 const char *remote_zvol_dir(void);

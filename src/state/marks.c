@@ -67,6 +67,23 @@ int marks_image(const char *source, const char *osinfo, const char *user, char *
 	return r < 0 ? r : marks_common(props);
 }
 
+int marks_image_copy(const struct volume *v, char ***props)
+{
+	int r = strv_push(props, "qvm:kind=image");
+
+	if (r == 0 && v->source)
+		r = push_mark(props, "qvm:source", v->source);
+	if (r == 0 && v->sha256)
+		r = push_mark(props, "qvm:sha256", v->sha256);
+	if (r == 0 && v->sha512)
+		r = push_mark(props, "qvm:sha512", v->sha512);
+	if (r == 0 && v->osinfo)
+		r = push_mark(props, MARK_OSINFO, v->osinfo);
+	if (r == 0 && v->user)
+		r = push_mark(props, MARK_USER, v->user);
+	return r < 0 ? r : marks_common(props);
+}
+
 int marks_vm_disk(const char *vm, const char *connect, const char *uuid, char ***props)
 {
 	int r = strv_push(props, "qvm:kind=vm-disk");

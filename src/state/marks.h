@@ -40,6 +40,10 @@ const char *marks_run_id(void);
 /* "-o" values for an imported image; osinfo and user (qvm:osinfo,
  * qvm:user) may be NULL. strv; 0 or -ENOMEM. */
 int marks_image(const char *source, const char *osinfo, const char *user, char ***props);
+struct volume;
+/* "-o" values for a copy of image v on another host (qvm images copy):
+ * its kind, source, digest, osinfo and user, as creating by this run. */
+int marks_image_copy(const struct volume *v, char ***props);
 /* "-o" values for a VM's disk clone. connect and uuid may be NULL. */
 int marks_vm_disk(const char *vm, const char *connect, const char *uuid, char ***props);
 

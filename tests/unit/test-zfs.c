@@ -335,9 +335,11 @@ static void test_send_recv(void **state)
 	assert_non_null(f);
 	fprintf(f, "#!/bin/sh\n"
 		"case \"$1\" in\n"
-		"send) [ -e '%s/sendfail' ] && { echo \"cannot open 'tank/a@base': dataset does not exist\" >&2; exit 1; }\n"
+		"send) [ -e '%s/sendfail' ] &&\n"
+		"      { echo \"cannot open 'tank/a@base': dataset does not exist\" >&2; exit 1; }\n"
 		"      printf 'STREAM-DATA' ;;\n"
-		"recv) [ -e '%s/recvfail' ] && { /bin/cat >/dev/null; echo \"cannot receive: it \\033]0;ok\" >&2; exit 1; }\n"
+		"recv) [ -e '%s/recvfail' ] &&\n"
+		"      { /bin/cat >/dev/null; echo \"cannot receive: it \\033]0;ok\" >&2; exit 1; }\n"
 		"      /bin/cat > '%s'; printf '%%s|' \"$@\" >> '%s' ;;\n"
 		"esac\n", dir, dir, recvd, recvd);
 	fclose(f);
