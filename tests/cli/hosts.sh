@@ -33,8 +33,8 @@
 # HOST_N_ZVOL_DIR, HOST_N_STATE_DIR, HOST_N_HOME (what its sessions get as
 # ZFS_DOUBLE_STATE, ZFS_DOUBLE_LOG, QVM_ZVOL_DIR, QVM_STATE_DIR, HOME),
 # HOST_N_KEY (the client key), HOST_N_DIR (its files), HOST_N_LIBVIRTD_PID.
-# Functions: on_host, host_ssh, host_drop, host_up, host_sshd_pid,
-# hosts_reset, hosts_stop, shell_quote, pid_alive (below). host_drop in a case lasts
+# HOSTS_PATH is the hosts' PATH. Functions: on_host, host_ssh, host_env,
+# host_drop, host_up, host_sshd_pid, hosts_reset, hosts_stop, shell_quote, pid_alive (below). host_drop in a case lasts
 # until the next case's hosts_reset (which brings a dropped host back).
 #
 # The sessions' environment comes from sshd's SetEnv: PATH (the ZFS double
@@ -65,6 +65,9 @@ QVM_HOSTS=
 _hosts_owner=
 _hosts_ssh=
 _hosts_lib_path=/usr/sbin:/usr/bin:/sbin:/bin
+# the test hosts' PATH: the ZFS double first
+HOSTS_PATH=$TEST_REPO/tests/zfs-double:$TEST_REPO/tests/bin:$_hosts_lib_path
+export HOSTS_PATH
 # by its absolute path (sshd re-executes itself for each connection)
 HOSTS_SSHD=${HOSTS_SSHD:-/usr/sbin/sshd}
 
@@ -336,12 +339,97 @@ _hosts_sshd_config() {	# _hosts_sshd_config N PORT
 	# parallel queries and one multiplexed connection per qvm run
 	MaxStartups 200:30:400
 	MaxSessions 200
-	SetEnv PATH=$(_hosts_path) ZFS_DOUBLE_STATE=$(_hosts_var "$n" ZFS_STATE) ZFS_DOUBLE_LOG=$(_hosts_var "$n" ZFS_LOG) QVM_ZVOL_DIR=$(_hosts_var "$n" ZVOL_DIR) QVM_STATE_DIR=$(_hosts_var "$n" STATE_DIR) HOME=$(_hosts_var "$n" HOME)
+	SetEnv $(_hosts_setenv "$n")
 	EOF
 }
 
+# _hosts_setenv N: SetEnv's words: the standard variables, then host_env's
+# (which replace a standard one of the same name), each in double quotes.
+_hosts_setenv() {
+	local n=$1 a k out=''
+	local -a vars=(
+		"PATH=$(_hosts_path)"
+		"ZFS_DOUBLE_STATE=$(_hosts_var "$n" ZFS_STATE)"
+		"ZFS_DOUBLE_LOG=$(_hosts_var "$n" ZFS_LOG)"
+		"QVM_ZVOL_DIR=$(_hosts_var "$n" ZVOL_DIR)"
+		"QVM_STATE_DIR=$(_hosts_var "$n" STATE_DIR)"
+		"HOME=$(_hosts_var "$n" HOME)"
+	)
+	local -A extra=()
+	if [ -s "$HOSTS_DIR/$n/extra-env" ]; then
+		while IFS= read -r a; do
+			extra[${a%%=*}]=$a
+		done <"$HOSTS_DIR/$n/extra-env"
+	fi
+	for a in "${vars[@]}"; do
+		k=${a%%=*}
+		if [ -n "${extra[$k]+set}" ]; then
+			a=${extra[$k]}
+			unset "extra[$k]"
+		fi
+		out+=" \"$a\""
+	done
+	for k in "${!extra[@]}"; do
+		out+=" \"${extra[$k]}\""
+	done
+	printf '%s' "${out# }"
+}
+
+# _hosts_sshd_main PID: the sshd process of the sshd PID names (PID is
+# unshare's when sshd runs in a pid namespace).
+_hosts_sshd_main() {
+	local init
+	case $(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) in
+	unshare\ *-p\ *)
+		init=$(ps -o pid= --ppid "$1" 2>/dev/null) || true
+		echo "${init// /}"
+		;;
+	*) echo "$1" ;;
+	esac
+}
+
+# host_env N [VAR=VALUE...]: host N's sessions get these variables too (one
+# named like a standard one, PATH for instance, replaces it): a fault to
+# inject there (ZFS_DOUBLE_FAIL_CALL=3), the fault shims first on its PATH.
+# Without VAR=VALUE, the standard environment again; hosts_reset does that
+# too. sshd rereads its configuration (SIGHUP): sessions opened from now on
+# have it, a connection already open keeps what it had. on_host does not
+# apply them.
+host_env() {
+	local n=$1 a d pid lines
+	shift
+	_hosts_known "$n" || return 1
+	d=$(_hosts_var "$n" DIR)
+	for a; do
+		if ! [[ $a =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || [[ $a == *[\"\\$'\n']* ]]; then
+			echo "host_env: not VAR=VALUE without quotes, backslashes or newlines: $a" >&2
+			return 1
+		fi
+	done
+	if [ $# = 0 ]; then
+		[ -s "$d/extra-env" ] || return 0
+		rm -f "$d/extra-env"
+	else
+		printf '%s\n' "$@" >"$d/extra-env"
+	fi
+	_hosts_sshd_config "$n" "$(_hosts_var "$n" PORT)"
+	pid=$(host_sshd_pid "$n")
+	[ -n "$pid" ] || return 0
+	pid=$(_hosts_sshd_main "$pid")
+	lines=$(wc -l <"$d/sshd.log")
+	kill -HUP "$pid" || return 1
+	for _ in $(seq 200); do
+		if tail -n "+$((lines + 1))" "$d/sshd.log" | grep -q "Server listening on 127.0.0.1 port"; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "host_env: the sshd of host $n did not restart: $(tail -n 3 "$d/sshd.log")" >&2
+	return 1
+}
+
 _hosts_path() {
-	printf '%s' "$TEST_REPO/tests/zfs-double:$TEST_REPO/tests/bin:$_hosts_lib_path"
+	printf '%s' "$HOSTS_PATH"
 }
 
 # _hosts_env N: this shell gets host N's session environment (SetEnv's
@@ -449,9 +537,8 @@ _hosts_stop_sshd() {
 	local pid=$1 init
 	case $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) in
 	unshare\ *-p\ *)
-		init=$(ps -o pid= --ppid "$pid" 2>/dev/null) || true
-		# shellcheck disable=SC2086
-		kill -TERM ${init:-$pid} 2>/dev/null
+		init=$(_hosts_sshd_main "$pid")
+		kill -TERM "${init:-$pid}" 2>/dev/null
 		wait "$pid" 2>/dev/null || true
 		for _ in $(seq 100); do
 			pid_alive "$pid" || return 0
@@ -485,14 +572,15 @@ host_up() {
 	_hosts_sshd "$1" "$(_hosts_var "$1" PORT)" || { echo "$HOSTS_WHY" >&2; return 1; }
 }
 
-# hosts_reset [N...]: the hosts (all by default) as they started: up, no
-# ZFS double state, device files, qvm state, home files or zfs log, and no
+# hosts_reset [N...]: the hosts (all by default) as they started: up, the
+# standard environment, no ZFS double state, device files, qvm state, home files or zfs log, and no
 # domain but the test driver's own.
 hosts_reset() {
 	local n d
 	[ $# -gt 0 ] || set -- "${HOSTS_NAMES[@]}"
 	for n; do
 		host_up "$n" || return 1
+		host_env "$n" || return 1
 		for d in ZFS_STATE ZVOL_DIR STATE_DIR HOME; do
 			rm -rf "$(_hosts_var "$n" "$d")"
 		done

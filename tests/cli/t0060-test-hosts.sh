@@ -152,6 +152,40 @@ t_strict() {
 }
 test_case 'host keys are checked strictly, each client key opens only its host' t_strict
 
+t_env_faults() {
+	need_hosts
+	on_host A zfs_pool
+	on_host B zfs_pool
+	host_env A ZFS_DOUBLE_PERM_DENIED=1
+	h_ssh A zfs create -V 1M tank/images/x
+	expect_exit 1
+	expect_line "cannot create 'tank/images/x': permission denied" err
+	h_ssh B zfs create -V 1M tank/images/x
+	expect_exit 0
+	# on_host inspects without the fault
+	on_host A zfs list -H -o name >out
+	expect_line tank/images out
+	# the fault shims first on A's PATH: a delayed list marks its start
+	host_env A "PATH=$TEST_REPO/tests/faults/bin:$HOSTS_PATH" \
+		"FAULT_NEXT_ZFS=$TEST_REPO/tests/zfs-double/zfs" FAULT_DELAY=list:0 \
+		"FAULT_MARK=$HOST_A_DIR/started"
+	h_ssh A zfs list -H -o name
+	expect_exit 0
+	expect_line tank/images out
+	expect_file_exists "$HOST_A_DIR/started"
+	h_ssh A 'echo "$ZFS_DOUBLE_STATE ${ZFS_DOUBLE_PERM_DENIED-unset}"'
+	expect_eq "$HOST_A_ZFS_STATE unset" "$(cat out)" "A's environment after the second host_env"
+	expect_fails host_env A 'X=a"b' 2>/dev/null
+}
+test_case 'host_env A: a fault injected on A only, the fault shims on its PATH' t_env_faults
+
+t_env_reset() {
+	need_hosts
+	h_ssh A 'echo "$PATH ${FAULT_DELAY-unset}"'
+	expect_eq "$HOSTS_PATH unset" "$(cat out)" "A's environment in the next case"
+}
+test_case '... the next case has the standard environment again' t_env_reset
+
 t_virsh() {
 	need_hosts
 	run virsh -c "$HOST_A_URI" list --all --name
