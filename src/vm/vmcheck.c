@@ -2,6 +2,7 @@
 /* vm_plan_check: the host asked, nothing changed. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "marks.h"
 #include "msgtext.h"
 #include "names.h"
+#include "remote.h"
 #include "strv.h"
 #include "target.h"
 #include "virtargs.h"
@@ -104,6 +106,36 @@ static int check_image_defaults(struct vm_plan *p, char ***errors)
 	return bad;
 }
 
+/* A base missing on the remote host that qvm imported here: how to copy
+ * it there (qvm images copy sends IMAGE@base), into buf; "" otherwise. */
+static const char *copy_hint(const char *snapshot, char *buf, size_t size)
+{
+	static const char *const props[] = { MARK_KIND, NULL };
+	const struct host_spec *h = remote_current();
+	_cleanup_free_ char *err = NULL, *volume = NULL;
+	const char *at = strchr(snapshot, '@');
+	char *types[2] = { NULL, NULL }, *values[2] = { NULL, NULL };
+	bool here;
+	int r;
+
+	buf[0] = '\0';
+	if (!h || !at || strcmp(at, "@base") != 0 || !(volume = strndup(snapshot, (size_t)(at - snapshot))))
+		return buf;
+	/* asked of this host's zfs, not the remote's */
+	here = remote_here(true);
+	r = zfs_get_types_props((const char *[]){ volume, snapshot }, 2, props, types, NULL, values, &err);
+	remote_here(here);
+	if (r == 0 && types[0] && types[1] && strcmp(types[0], "volume") == 0 && values[0] &&
+	    strcmp(values[0], "image") == 0)
+		snprintf(buf, size, " on %s; image %s is on this host: copy it with: qvm images copy %s %s", h->name,
+			 volume, volume, h->name);
+	for (int i = 0; i < 2; i++) {
+		free(types[i]);
+		free(values[i]);
+	}
+	return buf;
+}
+
 /* Every disk's base snapshot, target, target's parent and base volume,
  * asked in one zfs call: names[4i..4i+3] for disk i, NULL where there is
  * nothing to ask (a blank volume's base, a target with no parent). */
@@ -157,8 +189,10 @@ static int check_disks(struct vm_plan *p, char ***errors)
 		struct target t = { .dataset = names[4 * i + 1], .type = types[4 * i + 1],
 				    .parent = names[4 * i + 2], .parent_type = types[4 * i + 2] };
 		_cleanup_free_ char *why = NULL;
+		char hint[1200];
 		if (names[4 * i] && !types[4 * i])
-			bad = problem(errors, "base snapshot %s does not exist", names[4 * i]);
+			bad = problem(errors, "base snapshot %s does not exist%s", names[4 * i],
+				      copy_hint(names[4 * i], hint, sizeof(hint)));
 		else if (names[4 * i] && types[4 * i + 3] && strcmp(types[4 * i + 3], "volume") != 0)
 			bad = problem(errors, "base %s is a snapshot of a %s, not of a volume", names[4 * i],
 				      types[4 * i + 3]);
