@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "inventory.h"
 #include "marks.h"
+#include "hostfs.h"
 #include "strv.h"
 #include "zfs.h"
 #include "banned.h"
@@ -94,19 +95,15 @@ static int cmdline_has_qvm(const char *buf, size_t len)
 
 int marks_seed_run(const char *dir, char *buf, size_t size)
 {
-	_cleanup_free_ char *path = NULL;
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
+	_cleanup_free_ char *path = NULL, *text = NULL, *why = NULL;
+	int r;
 
 	if (asprintf(&path, "%s/%s", dir, SEED_CREATING_FILE) < 0)
 		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
+	r = hostfs_read(path, size - 1, &text, &why);
+	if (r < 0)
+		return r;
+	snprintf(buf, size, "%s", text ? text : "");
 	return 0;
 }
 
