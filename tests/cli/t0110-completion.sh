@@ -93,6 +93,17 @@ t_import() {
 }
 test_case 'qvm import completes catalog names, files and osinfo names' t_import
 
+t_images_copy() {
+	base_image
+	complete_words qvm images c
+	expect_eq copy "$(cat out)" "images c<TAB>"
+	complete_words qvm images copy tank/images/deb
+	expect_eq "$BASE" "$(cat out)" "the images imported here"
+	complete_words qvm images copy --q
+	expect_eq --quiet "$(cat out)" "copy --q<TAB>"
+}
+test_case 'qvm images copy completes the images imported here' t_images_copy
+
 t_ssh() {
 	base_image
 	vm_file c1.yaml comp1
