@@ -28,10 +28,14 @@ Environment:
                           $ZFS_DOUBLE_STATE/calls; delete the file to reset)
   ZFS_DOUBLE_PERM_DENIED  1: every modifying zfs command gets EPERM
   ZFS_DOUBLE_DEVICE       normal | never | late:SECONDS | unopenable
+  ZFS_DOUBLE_SEND_STOP_AFTER  BYTES: zfs send writes that many stream bytes,
+                          then dies of SIGKILL (an interrupted transfer)
+  ZFS_DOUBLE_SEND_RATE    BYTES: zfs send writes at most that many per second
 KIND is one of nospc, perm, busy, io, exists, noent, suspended; the default
-depends on the subcommand (create/clone/snapshot: nospc, destroy: busy,
-others: perm).  Injected failures happen where the kernel would fail the
-ioctl: after name, parent and property checks, with no change to the state.
+depends on the subcommand (create/clone/snapshot/receive: nospc, destroy:
+busy, send: io, others: perm).  Injected failures happen where the kernel
+would fail the ioctl: after name, parent and property checks, with no change
+to the state.
 """
 
 import errno
@@ -2381,7 +2385,11 @@ class SendOut:
     def _out(self, bufs):
         bufs = [memoryview(b) for b in bufs if len(b)]
         while bufs:
-            n = os.writev(1, bufs)
+            if self.rate:       # small writes, so that the pace is even
+                step = max(4096, self.rate // 10)
+                n = os.write(1, bufs[0][:step])
+            else:
+                n = os.writev(1, bufs)
             self.sent += n
             while bufs and n >= len(bufs[0]):
                 n -= len(bufs[0])
@@ -2506,7 +2514,7 @@ def do_send(st, args):
                         if snap in st.ds else
                         "'%s' used in the initial send no longer exists")
                 raise ZError('cannot resume send', what % snap)
-            start, done = info['offset'], info['bytes']
+            start = info['offset']
         else:
             snap = argv[0]
             d = zfs_open(st, snap, DATASET)
@@ -2514,11 +2522,13 @@ def do_send(st, args):
                 err("zfs test double: sending a filesystem or volume (not a "
                     "snapshot) is not implemented")
                 raise Exit(2)
-            start, done = 0, 0
+            start = 0
         if not d.get('data'):
             err("zfs test double: only volume snapshots can be sent")
             raise Exit(2)
-        ioctl("warning: cannot send '%s'" % snap)
+        if INJECT:      # zfs_send_one() words the errno of the send ioctl
+            raise ZError("warning: cannot send '%s'" % snap,
+                         os.strerror(errno.EIO) if INJECT == 'io' else KINDS[INJECT])
         base = snap.split('@')[0]
         head = {'toname': snap, 'toguid': d['guid'], 'type': 'volume',
                 'volsize': d['volsize'], 'volblocksize': d['volblocksize'],
