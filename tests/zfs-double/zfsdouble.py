@@ -2169,7 +2169,8 @@ def do_inherit(st, args):
 
 STREAM_MAGIC = b'ZDBLSND\x01'
 SF_RESUME, SF_LARGE, SF_EMBED, SF_COMPRESS, SF_PROPS = 1, 2, 4, 8, 16
-SEND_CHUNK = 8 << 20            # the largest DATA record: big writes
+SEND_CHUNK = 1 << 20            # the largest DATA record: big writes, and
+                                # what a resumed transfer sends again at most
 TOKEN_FLAGS = ((SF_LARGE, 'largeblockok'), (SF_EMBED, 'embedok'),
                (SF_COMPRESS, 'compressok'))
 struct = zlib = None            # imported by stream_modules(): only send/recv pay
