@@ -895,6 +895,36 @@ cannot receive new filesystem stream: unable to restore to destination" "$(cat e
 }
 test_case 'send/recv errors: existing, parent, not a stream, damaged, terminals, tokens' t_recv_errors
 
+t_recv_killed() {
+	image_volume
+	# zfs receive ended by a signal: the kernel keeps (-s) or discards the
+	# partial state; zfs itself dies of the signal, silently
+	for opt in -s ''; do
+		ZFS_DOUBLE_SEND_RATE=1M zfs send tank/images/img@base 2>/dev/null |
+			env ZFS_DOUBLE_STATE="$TEST_DIR/b-state" QVM_ZVOL_DIR="$TEST_DIR/b-zvol" \
+				zfs recv $opt tank/images/img 2>err &
+		pid=$!	# zfs itself: env and the script exec it
+		sleep 1.5
+		kill -TERM "$pid"
+		status=0
+		wait "$pid" || status=$?
+		expect_eq 143 "$status" "killed by SIGTERM"
+		expect_empty err
+		if [ -n "$opt" ]; then
+			token=$(on_b zfs get -H -o value receive_resume_token tank/images/img)
+			expect_match '^1-' <(echo "$token")
+			xfer -t "$token" -- -s tank/images/img
+			expect_exit 0
+			zfs clone tank/images/img@base tank/images/at-base
+			expect_same "$(dev tank/images/at-base)" "$(bdev tank/images/img)"
+			on_b zfs destroy -r tank/images/img
+		else
+			expect_eq "" "$(on_b zfs list -H -o name tank/images/img 2>/dev/null)" "discarded"
+		fi
+	done
+}
+test_case 'recv ended by a signal: partial state kept with -s (resumable), else discarded' t_recv_killed
+
 t_send_recv_same_state() {
 	image_volume
 	# one state for both sides: neither holds the lock while the data flows

@@ -2732,21 +2732,48 @@ def do_receive(st, args):
         return 0
     fd = os.open(os.path.join(st.dir, rec['data']), os.O_WRONLY | os.O_CLOEXEC)
     progress = {'offset': rec['offset'], 'bytes': 0}
+    # a signal that ends zfs receive interrupts the kernel's receive, which
+    # then keeps (-s) or discards the partial state: the double does that
+    # before it dies of the signal; not while it changes the state
     import signal
+    armed = [True]
+    pending = []
 
     def interrupted(signum, frame):
-        raise Interrupted(signum)
-    for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-        signal.signal(s, interrupted)
+        pending.append(signum)
+        if armed[0]:
+            raise Interrupted(signum)
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(sig, interrupted)
     failure = None
     try:
-        recv_data(inp, fd, head, crc, progress)
+        try:
+            recv_data(inp, fd, head, crc, progress)
+        finally:
+            armed[0] = False
     except StreamEnd as e:
         failure = 'checksum mismatch' if e.corrupt else 'incomplete stream'
-    except (Interrupted, KeyboardInterrupt):
+    except Interrupted:
         failure = 'incomplete stream'
     finally:
         os.close(fd)
+    try:
+        recv_end(st, holder, name, destsnap, head, plen, progress, failure,
+                 resumable, errbuf, start, verbose)
+    finally:
+        if pending:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            signal.signal(pending[0], signal.SIG_DFL)
+            os.kill(os.getpid(), pending[0])
+    return 0
+
+
+def recv_end(st, holder, name, destsnap, head, plen, progress, failure, resumable,
+             errbuf, start, verbose):
+    """The stream ended: complete the receive, or keep or discard its partial
+    state."""
+    toguid = head['toguid']
     st.lock()
     try:
         d = st.get(holder)
@@ -2778,7 +2805,6 @@ def do_receive(st, args):
         delta = max(1, int(time.time() - start))
         print('received %s stream in %d seconds (%s/sec)'
               % (nicebytes(nbytes), delta, nicebytes(nbytes // delta)))
-    return 0
 
 
 def recv_destsnap(target, toname, isprefix, istail):
@@ -2809,6 +2835,11 @@ def recv_begin(st, name, destsnap, head, sflags, props, errbuf, force, resumable
     """The checks of zfs_receive_one() and the kernel's receive begin; returns
     (name of the record holding the partial state, its 'recv' dict)."""
     resuming = bool(sflags & SF_RESUME)
+    for n in (name + '/%recv', name):
+        pd = st.get(n)
+        if pd is not None and pd.get('recv') and not pd['recv'].get('resumable') and \
+                not receiving(pd['recv']):
+            destroy_one(st, n)     # a killed receive's: the kernel discards it
     d = st.get(name) if '%' not in name else None
     if resuming:
         if d is None:
