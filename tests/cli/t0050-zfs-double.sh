@@ -625,6 +625,8 @@ t_send_recv() {
 	run zfs send -n tank/images/img@base
 	expect_exit 0
 	expect_empty out
+	run zfs send --dryrun --parsable tank/images/img@base
+	expect_line "size	$size" out
 	# -w of an unencrypted volume is -Lec; -c and -L change nothing here
 	zfs send -w tank/images/img@base 2>/dev/null | cmp -s - stream && false
 	zfs send -Lec tank/images/img@base | cmp - <(zfs send -w tank/images/img@base)

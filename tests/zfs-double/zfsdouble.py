@@ -2023,8 +2023,11 @@ def received_value(st, name, pname, literal):
     if pname not in recvd:
         return '-'
     v = recvd[pname]
-    if isinstance(v, int) and not literal and pname in SIZE_PROPS:
-        return nicebytes(v)
+    if isinstance(v, int) and not literal:
+        if pname in NONE_WHEN_ZERO and v == 0:
+            return 'none'
+        if pname in SIZE_PROPS:
+            return nicebytes(v)
     return str(v)
 
 
@@ -2434,13 +2437,38 @@ def send_print_verbose(fout, snap, size, parsable):
     fout.flush()
 
 
+SEND_LONG = {'--replicate': '-R', '--skip-missing': '-s', '--redact': '-d', '--props': '-p',
+             '--parsable': '-P', '--dedup': '-D', '--proctitle': '-V', '--verbose': '-v',
+             '--dryrun': '-n', '--large-block': '-L', '--embed': '-e', '--resume': '-t',
+             '--compressed': '-c', '--raw': '-w', '--backup': '-b', '--holds': '-h',
+             '--saved': '-S', '--exclude': '-X'}
+
+
+def send_long_options(args):
+    """zfs send's getopt_long() options as their short forms."""
+    out = []
+    for i, a in enumerate(args):
+        if a == '--':
+            return out + args[i:]
+        name, eq, val = a.partition('=')
+        if name in SEND_LONG:
+            out.append(SEND_LONG[name])
+            if eq:
+                out.append(val)
+        elif a.startswith('--'):
+            raise Usage("invalid option '%s'" % a)
+        else:
+            out.append(a)
+    return out
+
+
 def do_send(st, args):
     stream_modules()
     sflags = 0
     props = dryrun = parsable = progress = False
     verbosity = 0
     token = None
-    events, argv = getopt(args, ':i:I:RsDpVvnPLeht:cwbd:SX:')
+    events, argv = getopt(send_long_options(args), ':i:I:RsDpVvnPLeht:cwbd:SX:')
     for c, a in events:
         if c == 'p':
             props = True
@@ -2903,6 +2931,8 @@ def recv_begin(st, name, destsnap, head, sflags, props, errbuf, force, resumable
                              % k)
             local[k] = v
     local = valid_proplist(VOL, local, None, errbuf)
+    if local.get('refreservation') == 'auto':
+        local['refreservation'] = resv_for(head['volsize'], head['volblocksize'])
     if dryrun:
         return None, None
     ioctl(errbuf)
