@@ -19,6 +19,11 @@ content in the state directory; clones start from that copy.  Both copies are
 reflinks where the file system shares blocks (XFS, btrfs), so there, as on
 ZFS, a snapshot or clone costs the same whatever the volume holds.
 
+zfs send and zfs receive move volume snapshots between states (two "hosts")
+in the double's own stream format, resumable as OpenZFS's (receive -s, the
+receive_resume_token property, send -t, receive -A); see the section
+"zfs send / zfs receive" below and README.md.
+
 Environment:
   ZFS_DOUBLE_STATE        state directory (required)
   QVM_ZVOL_DIR            where volume devices appear (default /dev/zvol)
