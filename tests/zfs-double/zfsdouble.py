@@ -19,6 +19,11 @@ content in the state directory; clones start from that copy.  Both copies are
 reflinks where the file system shares blocks (XFS, btrfs), so there, as on
 ZFS, a snapshot or clone costs the same whatever the volume holds.
 
+zfs send and zfs receive move volume snapshots between states (two "hosts")
+in the double's own stream format, resumable as OpenZFS's (receive -s, the
+receive_resume_token property, send -t, receive -A); see the section
+"zfs send / zfs receive" below and README.md.
+
 Environment:
   ZFS_DOUBLE_STATE        state directory (required)
   QVM_ZVOL_DIR            where volume devices appear (default /dev/zvol)
@@ -28,10 +33,14 @@ Environment:
                           $ZFS_DOUBLE_STATE/calls; delete the file to reset)
   ZFS_DOUBLE_PERM_DENIED  1: every modifying zfs command gets EPERM
   ZFS_DOUBLE_DEVICE       normal | never | late:SECONDS | unopenable
+  ZFS_DOUBLE_SEND_STOP_AFTER  BYTES: zfs send writes that many stream bytes,
+                          then dies of SIGKILL (an interrupted transfer)
+  ZFS_DOUBLE_SEND_RATE    BYTES: zfs send writes at most that many per second
 KIND is one of nospc, perm, busy, io, exists, noent, suspended; the default
-depends on the subcommand (create/clone/snapshot: nospc, destroy: busy,
-others: perm).  Injected failures happen where the kernel would fail the
-ioctl: after name, parent and property checks, with no change to the state.
+depends on the subcommand (create/clone/snapshot/receive: nospc, destroy:
+busy, send: io, others: perm).  Injected failures happen where the kernel
+would fail the ioctl: after name, parent and property checks, with no change
+to the state.
 """
 
 import errno
@@ -2019,8 +2028,11 @@ def received_value(st, name, pname, literal):
     if pname not in recvd:
         return '-'
     v = recvd[pname]
-    if isinstance(v, int) and not literal and pname in SIZE_PROPS:
-        return nicebytes(v)
+    if isinstance(v, int) and not literal:
+        if pname in NONE_WHEN_ZERO and v == 0:
+            return 'none'
+        if pname in SIZE_PROPS:
+            return nicebytes(v)
     return str(v)
 
 
@@ -2165,7 +2177,8 @@ def do_inherit(st, args):
 
 STREAM_MAGIC = b'ZDBLSND\x01'
 SF_RESUME, SF_LARGE, SF_EMBED, SF_COMPRESS, SF_PROPS = 1, 2, 4, 8, 16
-SEND_CHUNK = 8 << 20            # the largest DATA record: big writes
+SEND_CHUNK = 1 << 20            # the largest DATA record: big writes, and
+                                # what a resumed transfer sends again at most
 TOKEN_FLAGS = ((SF_LARGE, 'largeblockok'), (SF_EMBED, 'embedok'),
                (SF_COMPRESS, 'compressok'))
 struct = zlib = None            # imported by stream_modules(): only send/recv pay
@@ -2381,7 +2394,11 @@ class SendOut:
     def _out(self, bufs):
         bufs = [memoryview(b) for b in bufs if len(b)]
         while bufs:
-            n = os.writev(1, bufs)
+            if self.rate:       # small writes, so that the pace is even
+                step = max(4096, self.rate // 10)
+                n = os.write(1, bufs[0][:step])
+            else:
+                n = os.writev(1, bufs)
             self.sent += n
             while bufs and n >= len(bufs[0]):
                 n -= len(bufs[0])
@@ -2425,13 +2442,38 @@ def send_print_verbose(fout, snap, size, parsable):
     fout.flush()
 
 
+SEND_LONG = {'--replicate': '-R', '--skip-missing': '-s', '--redact': '-d', '--props': '-p',
+             '--parsable': '-P', '--dedup': '-D', '--proctitle': '-V', '--verbose': '-v',
+             '--dryrun': '-n', '--large-block': '-L', '--embed': '-e', '--resume': '-t',
+             '--compressed': '-c', '--raw': '-w', '--backup': '-b', '--holds': '-h',
+             '--saved': '-S', '--exclude': '-X'}
+
+
+def send_long_options(args):
+    """zfs send's getopt_long() options as their short forms."""
+    out = []
+    for i, a in enumerate(args):
+        if a == '--':
+            return out + args[i:]
+        name, eq, val = a.partition('=')
+        if name in SEND_LONG:
+            out.append(SEND_LONG[name])
+            if eq:
+                out.append(val)
+        elif a.startswith('--'):
+            raise Usage("invalid option '%s'" % a)
+        else:
+            out.append(a)
+    return out
+
+
 def do_send(st, args):
     stream_modules()
     sflags = 0
     props = dryrun = parsable = progress = False
     verbosity = 0
     token = None
-    events, argv = getopt(args, ':i:I:RsDpVvnPLeht:cwbd:SX:')
+    events, argv = getopt(send_long_options(args), ':i:I:RsDpVvnPLeht:cwbd:SX:')
     for c, a in events:
         if c == 'p':
             props = True
@@ -2506,7 +2548,7 @@ def do_send(st, args):
                         if snap in st.ds else
                         "'%s' used in the initial send no longer exists")
                 raise ZError('cannot resume send', what % snap)
-            start, done = info['offset'], info['bytes']
+            start = info['offset']
         else:
             snap = argv[0]
             d = zfs_open(st, snap, DATASET)
@@ -2514,11 +2556,13 @@ def do_send(st, args):
                 err("zfs test double: sending a filesystem or volume (not a "
                     "snapshot) is not implemented")
                 raise Exit(2)
-            start, done = 0, 0
+            start = 0
         if not d.get('data'):
             err("zfs test double: only volume snapshots can be sent")
             raise Exit(2)
-        ioctl("warning: cannot send '%s'" % snap)
+        if INJECT:      # zfs_send_one() words the errno of the send ioctl
+            raise ZError("warning: cannot send '%s'" % snap,
+                         os.strerror(errno.EIO) if INJECT == 'io' else KINDS[INJECT])
         base = snap.split('@')[0]
         head = {'toname': snap, 'toguid': d['guid'], 'type': 'volume',
                 'volsize': d['volsize'], 'volblocksize': d['volblocksize'],
@@ -2721,21 +2765,48 @@ def do_receive(st, args):
         return 0
     fd = os.open(os.path.join(st.dir, rec['data']), os.O_WRONLY | os.O_CLOEXEC)
     progress = {'offset': rec['offset'], 'bytes': 0}
+    # a signal that ends zfs receive interrupts the kernel's receive, which
+    # then keeps (-s) or discards the partial state: the double does that
+    # before it dies of the signal; not while it changes the state
     import signal
+    armed = [True]
+    pending = []
 
     def interrupted(signum, frame):
-        raise Interrupted(signum)
-    for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-        signal.signal(s, interrupted)
+        pending.append(signum)
+        if armed[0]:
+            raise Interrupted(signum)
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(sig, interrupted)
     failure = None
     try:
-        recv_data(inp, fd, head, crc, progress)
+        try:
+            recv_data(inp, fd, head, crc, progress)
+        finally:
+            armed[0] = False
     except StreamEnd as e:
         failure = 'checksum mismatch' if e.corrupt else 'incomplete stream'
-    except (Interrupted, KeyboardInterrupt):
+    except Interrupted:
         failure = 'incomplete stream'
     finally:
         os.close(fd)
+    try:
+        recv_end(st, holder, name, destsnap, head, plen, progress, failure,
+                 resumable, errbuf, start, verbose)
+    finally:
+        if pending:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            signal.signal(pending[0], signal.SIG_DFL)
+            os.kill(os.getpid(), pending[0])
+    return 0
+
+
+def recv_end(st, holder, name, destsnap, head, plen, progress, failure, resumable,
+             errbuf, start, verbose):
+    """The stream ended: complete the receive, or keep or discard its partial
+    state."""
+    toguid = head['toguid']
     st.lock()
     try:
         d = st.get(holder)
@@ -2767,7 +2838,6 @@ def do_receive(st, args):
         delta = max(1, int(time.time() - start))
         print('received %s stream in %d seconds (%s/sec)'
               % (nicebytes(nbytes), delta, nicebytes(nbytes // delta)))
-    return 0
 
 
 def recv_destsnap(target, toname, isprefix, istail):
@@ -2798,6 +2868,11 @@ def recv_begin(st, name, destsnap, head, sflags, props, errbuf, force, resumable
     """The checks of zfs_receive_one() and the kernel's receive begin; returns
     (name of the record holding the partial state, its 'recv' dict)."""
     resuming = bool(sflags & SF_RESUME)
+    for n in (name + '/%recv', name):
+        pd = st.get(n)
+        if pd is not None and pd.get('recv') and not pd['recv'].get('resumable') and \
+                not receiving(pd['recv']):
+            destroy_one(st, n)     # a killed receive's: the kernel discards it
     d = st.get(name) if '%' not in name else None
     if resuming:
         if d is None:
@@ -2861,6 +2936,8 @@ def recv_begin(st, name, destsnap, head, sflags, props, errbuf, force, resumable
                              % k)
             local[k] = v
     local = valid_proplist(VOL, local, None, errbuf)
+    if local.get('refreservation') == 'auto':
+        local['refreservation'] = resv_for(head['volsize'], head['volblocksize'])
     if dryrun:
         return None, None
     ioctl(errbuf)
