@@ -229,6 +229,31 @@ t_signal() {
 }
 test_case 'SIGINT half way: exit 130, the host keeps a resumable copy, the next run resumes it' t_signal
 
+t_connection_lost() {
+	need_hosts
+	# the host goes away half way: what it received stays resumable there
+	ZFS_DOUBLE_SEND_RATE=1M "$QVM" images copy tank/images/deb A >out 2>err &
+	pid=$!
+	for _ in $(seq 100); do
+		grep -q '^recv ' "$HOST_A_ZFS_LOG" 2>/dev/null && break
+		sleep 0.05
+	done
+	sleep 1
+	host_drop A
+	status=0
+	wait $pid || status=$?
+	expect_eq 1 "$status" "exit status"
+	expect_first_line '^Error copying image: cannot copy tank/images/deb@base to A: lost the connection to A: .*; what A kept cannot be told \(.*\): run the same command again to resume, or `zfs recv -A tank/images/deb` on A to discard it$' err
+	host_up A
+	on_host A zfs get -H -o value receive_resume_token tank/images/deb >token
+	expect_match '^1-' token
+	run_qvm images copy tank/images/deb A
+	expect_exit 0
+	expect_match '^Resuming copy of tank/images/deb to A at ' out
+	cmp "$QVM_ZVOL_DIR/tank/images/deb" "$HOST_A_ZVOL_DIR/tank/images/deb"
+}
+test_case 'the connection lost half way: said; once the host answers, the copy resumes' t_connection_lost
+
 # failed IMAGE TARGET REGEX: qvm images copy IMAGE TARGET fails with REGEX
 # as its first line, neither host A nor this one changed.
 failed() {
