@@ -594,5 +594,13 @@ int spawn_relay(char *const from[], unsigned from_flags, char *const to[], unsig
 	res->from.err = TAKE_PTR(rl.caps[0].buf);
 	res->to.err = TAKE_PTR(rl.caps[1].buf);
 	res->to.out = TAKE_PTR(rl.caps[2].buf);
+	/* 127 without a word: not found, where exec errors are not reported
+	 * synchronously (as spawn_check reads it) */
+	for (int i = 0; i < 2; i++) {
+		const struct spawn_result *s = i == 0 ? &res->from : &res->to;
+		if (s->status == 127 && !s->signal && (!s->err || !*s->err))
+			return report_error(err, -ENOENT, "cannot run %s: not found on PATH or not executable",
+					    (i == 0 ? from : to)[0]);
+	}
 	return 0;
 }

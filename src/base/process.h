@@ -85,7 +85,9 @@ struct relay_result {
  * for (sent SIGTERM itself if it has not ended 30 s later).
  * Returns 0 when both ran, whatever their exit (res says how each ended),
  * or -errno with *err ("cannot run NAME: ...") when one could not be
- * started: then the other is stopped and nothing is left running.
+ * started (-ENOENT also for one that exits 127 without a word, as
+ * spawn_check reads it): then the other is stopped and nothing is left
+ * running.
  * res is to be cleared with relay_result_clear in every case.
  */
 int spawn_relay(char *const from[], unsigned from_flags, char *const to[], unsigned to_flags,
