@@ -206,6 +206,8 @@ static const struct option_help {
 	{ "osinfo", "NAME", "the image's osinfo name (recorded as qvm:osinfo)" },
 	{ "user", "NAME", "a login user (import: recorded as qvm:user; ssh: the one to log in as)" },
 	{ "available", NULL, "the images the catalog offers, not the imported ones" },
+	/* issue 15: many hosts */
+	{ "host", "HOST", "work on another host over ssh: [USER@]HOST[:PORT] or a name of /etc/qvm/hosts" },
 };
 
 static const struct option_help *find_option_help(const char *long_name)
