@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* qvm: command table, argument checks, exit status. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -312,6 +313,15 @@ static int finish_stdout(int status)
 	return status;
 }
 
+/* fds 0-2 closed by whoever started qvm would be the next files it opens
+ * (libvirt's socket as "stderr"): each one is /dev/null instead. */
+static void std_fds_open(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			_exit(1);
+}
+
 int main(int argc, char **argv)
 {
 	const struct command *cmd;
@@ -320,6 +330,7 @@ int main(int argc, char **argv)
 	int nargs, r;
 	int dashdash = 0;
 
+	std_fds_open();
 	if (argc < 2)
 		return usage_error("%s", "no command given");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -416,9 +427,10 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	if (cmd->flags & MUTATES)
+	/* with --host, a signal must let qvm close its ssh connection too */
+	if ((cmd->flags & MUTATES) || opt_has(&opts, OPT_HOST))
 		signals_install();
-	else
+	if (!(cmd->flags & MUTATES))
 		/* a reader gone away is EPIPE, not death (libvirt's own pipes too) */
 		signal(SIGPIPE, SIG_IGN);
 	/* vm opens its host itself: --host auto, or the file's host: */

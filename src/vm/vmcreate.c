@@ -23,6 +23,7 @@
 #include "report.h"
 #include "seed.h"
 #include "hostfs.h"
+#include "remote.h"
 #include "settings.h"
 #include "signals.h"
 #include "strv.h"
@@ -45,7 +46,8 @@ static void note_console(struct vm_plan *p)
 	int fd;
 
 	p->console_before = false;
-	if (p->console_ours || !p->console_log)
+	/* a remote host's console file is there (--wait asks for the address) */
+	if (p->console_ours || !p->console_log || remote_current())
 		return;
 	fd = open(p->console_log, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)

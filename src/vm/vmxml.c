@@ -16,6 +16,8 @@
 #include "strv.h"
 #include "virtlog.h"
 #include "vmplan.h"
+#include "hostfs.h"
+#include "remote.h"
 #include "vmxml.h"
 #include "banned.h"
 
@@ -160,10 +162,17 @@ int vm_virt_install_failed(const struct vm_plan *p, const char *what, int r, str
  * not made by anyone (virt-install --print-xml creates none). */
 static int push_named_path(char ***allowed, const struct ynode *v)
 {
-	_cleanup_free_ char *cwd = NULL;
+	_cleanup_free_ char *cwd = NULL, *why = NULL;
 	struct stat st;
+	char kind;
 
-	if (!v || v->kind != YNODE_SCALAR || strlen(v->value) != v->len || !v->len || stat(v->value, &st) < 0)
+	if (!v || v->kind != YNODE_SCALAR || strlen(v->value) != v->len || !v->len)
+		return 0;
+	/* on another host, its files: absolute paths only (qvm's working
+	 * directory is here), through symbolic links as libvirt follows them */
+	if (remote_current())
+		return v->value[0] == '/' && hostfs_kind(v->value, &kind, &why) == 0 ? strv_push(allowed, v->value) : 0;
+	if (stat(v->value, &st) < 0)
 		return 0;
 	/* absolute only: a relative path in the XML would be resolved by
 	 * libvirt and QEMU against their own working directory */

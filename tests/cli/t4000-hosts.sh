@@ -366,11 +366,17 @@ t_quoting() {
 	expect_eq "$HOST_A_URI" "$(on_host A zfs get -H -o value qvm:connect tank/images/web1)" "qvm:connect on A"
 	grep -q "^clone .*'qvm:connect=$HOST_A_URI'" "$HOST_A_ZFS_LOG" ||
 		{ _fail "A's zfs log: $(grep '^clone' "$HOST_A_ZFS_LOG")"; return 1; }
-	# a local libvirt URI for a VM on A is refused
+	# a libvirt URI other than A's for a VM made on A is refused: this
+	# machine's, or B's (whose libvirt would open B's devices of A's paths)
 	host_vm_file l.yaml web2 "connect: test:///default"
 	run_qvm vm --host A l.yaml
 	expect_exit 1
-	expect_contains "connect URI test:///default is this machine's libvirt, but the VM is made on A" err
+	expect_contains "connect URI test:///default is not the libvirt of A, where the VM is made ($HOST_A_URI)" err
+	host_vm_file b.yaml web2 "connect: $HOST_B_URI"
+	run_qvm vm --host A b.yaml
+	expect_exit 1
+	expect_contains "connect URI $HOST_B_URI is not the libvirt of A" err
+	expect_eq '' "$(on_host A zfs list -H -o name tank/images/web2 2>/dev/null)" "web2 on A"
 }
 test_case "vm --host: values with shell characters reach the host's zfs as sent; a local connect URI is refused" t_quoting
 
@@ -387,6 +393,59 @@ t_foreign_run() {
 	expect_eq '' "$(on_host A zfs list -H -o name tank/images/dead 2>/dev/null)" "the dead run's clone"
 }
 test_case "cleanup --host: a run of another machine stays, a dead one of this machine goes" t_foreign_run
+
+t_host_marks() {
+	need_hosts
+	# a VM on B, the stand-in for "this machine's libvirt"
+	export LIBVIRT_DEFAULT_URI=$HOST_B_LV_URI
+	on_host B host_image
+	host_vm_file w.yaml web
+	run_qvm vm --host B w.yaml
+	expect_exit 0
+	local uuid
+	uuid=$(virsh -c "$HOST_B_LV_URI" domuuid web)
+	# A's marks name B's domain, by its UUID, with B's URI or none at all
+	on_host A zfs create -V 1M -o qvm:kind=vm-disk -o qvm:vm=web -o qvm:state=creating \
+		-o qvm:run=999999-0000000000000000 -o "qvm:uuid=$uuid" tank/images/web
+	on_host A zfs create -V 1M -o qvm:kind=vm-disk -o qvm:vm=vm1 -o qvm:state=ready \
+		-o "qvm:connect=$HOST_B_LV_URI" -o "qvm:uuid=$uuid" tank/images/vm1
+	run_qvm cleanup --host A --yes
+	run_qvm destroy --host A --yes vm1
+	# whatever A says, only A's libvirt is asked: B's domain stays
+	virsh -c "$HOST_B_LV_URI" dominfo web >/dev/null || { _fail "B's domain was removed through A's marks"; return 1; }
+	# and a VM made on A by a qvm run there (its marks name qemu:///system,
+	# A's own) is found on A's libvirt from here
+	host_vm_file a.yaml a1
+	run_qvm vm --host A a.yaml
+	expect_exit 0
+	on_host A zfs set qvm:connect=qemu:///system tank/images/a1
+	run_qvm list --host A
+	expect_match '^a1 +running ' out
+	run_qvm destroy --host A --yes a1
+	expect_exit 0
+	! virsh -c "$HOST_A_LV_URI" dominfo a1 >/dev/null 2>&1 || { _fail "a1 left on A"; return 1; }
+}
+test_case "destroy, cleanup and list --host use the host's libvirt only, whatever its marks name" t_host_marks
+
+t_private_state() {
+	need_hosts
+	# A's state directory where this machine cannot see it (sshd's own /run)
+	host_env A QVM_STATE_DIR=/run/qvm-state
+	host_vm_file w.yaml web1
+	run_qvm vm --host A w.yaml
+	expect_exit 0
+	expect_file_absent /run/qvm-state
+	host_ssh A test -f /run/qvm-state/web1/seed.iso
+	run_qvm destroy --host A --yes web1
+	expect_exit 0
+	expect_contains "Removing seed directory /run/qvm-state/web1... done" out
+	! host_ssh A test -e /run/qvm-state/web1 || { _fail "the seed directory is left on A"; return 1; }
+	# --count instances with a host: each their own are refused, not moved
+	host_vm_file c.yaml 'c{n}' 'host: A'
+	run_qvm vm --count 2 --set 'vm.host={name}' --name 'B' c.yaml
+	expect_exit 1
+}
+test_case "vm and destroy --host with a state directory only the host sees" t_private_state
 
 t_hosts_file() {
 	need_hosts
