@@ -120,20 +120,28 @@ static char **c_locale_env(void)
 	return env;
 }
 
-/* 0 when the program ran, whatever its exit status; -errno when it could
- * not be started. */
-static int spawn_run(char *const argv[], unsigned flags, int stdin_fd, struct spawn_result *res)
+/* A child started with both outputs going to pipes qvm reads (or to
+ * /dev/null, or stdout inherited: flags). */
+struct child {
+	pid_t pid;
+	struct capture caps[2];      /* stdout, stderr: fd -1 once closed */
+};
+
+/* Starts argv[0] (found on PATH) as spawn_check describes: stdin from
+ * stdin_fd or /dev/null, its own process group, default signal actions.
+ * 0 with c filled, or -errno when it could not be started. */
+static int child_start(char *const argv[], unsigned flags, int stdin_fd, struct child *c)
 {
 	_cleanup_free_ char **c_env = NULL;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	struct capture caps[2] = { { .fd = -1 }, { .fd = -1, .max = STDERR_MAX } };
 	int pipes[2][2] = { { -1, -1 }, { -1, -1 } };
 	sigset_t all, none;
-	pid_t pid;
-	int r, wstatus;
+	int r;
 
-	memset(res, 0, sizeof(*res));
+	memset(c, 0, sizeof(*c));
+	c->caps[0].fd = c->caps[1].fd = -1;
+	c->caps[1].max = STDERR_MAX;
 	if ((flags & SPAWN_C_LOCALE) && !(c_env = c_locale_env()))
 		return -ENOMEM;
 	for (int i = 0; i < 2; i++) {
@@ -169,36 +177,38 @@ static int spawn_run(char *const argv[], unsigned flags, int stdin_fd, struct sp
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setpgroup(&attr, 0);
 
-	r = -posix_spawnp(&pid, argv[0], &fa, &attr, argv, c_env ? c_env : environ);
+	r = -posix_spawnp(&c->pid, argv[0], &fa, &attr, argv, c_env ? c_env : environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	if (r < 0)
 		goto close_pipes;
-	if (!(flags & SPAWN_NO_FORWARD)) {
-		signals_set_child(pid);
-		/* a signal that came before the child existed is passed on now,
-		 * except to an undo step: rollback runs to its end */
-		if (signal_pending() && signal_pending() != SIGPIPE && signals_forwarding())
-			(void)kill(pid, signal_pending());
-	}
-
 	for (int i = 0; i < 2; i++) {
-		if (pipes[i][1] >= 0) {
+		if (pipes[i][1] >= 0)
 			close(pipes[i][1]);
-			pipes[i][1] = -1;
-		}
-		caps[i].fd = pipes[i][0];
-		pipes[i][0] = -1;
+		c->caps[i].fd = pipes[i][0];
 	}
-	r = capture_all(caps, 2);
+	return 0;
 
-	while (waitpid(pid, &wstatus, 0) < 0) {
+close_pipes:
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++)
+			if (pipes[i][j] >= 0)
+				close(pipes[i][j]);
+	return r;
+}
+
+/* Waits for the child whose pipes are closed: its status and output into
+ * res (r 0), or its output dropped (r < 0, what is returned). */
+static int child_finish(struct child *c, int r, struct spawn_result *res)
+{
+	int wstatus = 0;
+
+	while (waitpid(c->pid, &wstatus, 0) < 0) {
 		if (errno != EINTR) {
 			r = -errno;
 			break;
 		}
 	}
-	signals_set_child(0);
 	if (r == 0) {
 		if (WIFEXITED(wstatus)) {
 			res->status = WEXITSTATUS(wstatus);
@@ -206,18 +216,133 @@ static int spawn_run(char *const argv[], unsigned flags, int stdin_fd, struct sp
 			res->signal = WTERMSIG(wstatus);
 			res->status = 128 + res->signal;
 		}
-		res->out = TAKE_PTR(caps[0].buf);
-		res->err = TAKE_PTR(caps[1].buf);
+		res->out = TAKE_PTR(c->caps[0].buf);
+		res->err = TAKE_PTR(c->caps[1].buf);
 	}
-	free(caps[0].buf);
-	free(caps[1].buf);
+	free(c->caps[0].buf);
+	free(c->caps[1].buf);
+	c->caps[0].buf = c->caps[1].buf = NULL;
 	return r;
+}
 
-close_pipes:
-	for (int i = 0; i < 2; i++)
-		for (int j = 0; j < 2; j++)
-			if (pipes[i][j] >= 0)
-				close(pipes[i][j]);
+/* 0 when the program ran, whatever its exit status; -errno when it could
+ * not be started. */
+static int spawn_run(char *const argv[], unsigned flags, int stdin_fd, struct spawn_result *res)
+{
+	struct child c;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = child_start(argv, flags, stdin_fd, &c);
+	if (r < 0)
+		return r;
+	if (!(flags & SPAWN_NO_FORWARD)) {
+		signals_set_child(c.pid);
+		/* a signal that came before the child existed is passed on now,
+		 * except to an undo step: rollback runs to its end */
+		if (signal_pending() && signal_pending() != SIGPIPE && signals_forwarding())
+			(void)kill(c.pid, signal_pending());
+	}
+	r = capture_all(c.caps, 2);
+	r = child_finish(&c, r, res);
+	signals_set_child(0);
+	return r;
+}
+
+/* The signal a child of spawn_all is passed when qvm gets sig: the same,
+ * but output cut off (SIGPIPE) is qvm's, so the child is asked to end. */
+static int forwarded(int sig)
+{
+	return sig == SIGPIPE ? SIGTERM : sig;
+}
+
+int spawn_all(char *const *const *argvs, size_t n, unsigned limit, struct spawn_result *res, int *errs)
+{
+	_cleanup_free_ struct child *c = calloc(n ? n : 1, sizeof(*c));
+	_cleanup_free_ struct pollfd *pfd = calloc(2 * (n ? n : 1), sizeof(*pfd));
+	_cleanup_free_ size_t *map = calloc(2 * (n ? n : 1), sizeof(*map));
+	size_t next = 0, running = 0;
+	int stop = 0, r = 0;
+
+	if (!c || !pfd || !map)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		memset(&res[i], 0, sizeof(res[i]));
+		errs[i] = -ECANCELED;
+		c[i].pid = 0;
+		c[i].caps[0].fd = c[i].caps[1].fd = -1;
+	}
+	if (limit == 0)
+		limit = (unsigned)(n ? n : 1);
+	for (;;) {
+		size_t np = 0;
+
+		/* once a signal came, nothing more is started: the running
+		 * ones are passed it (once: to each one's process group, so a
+		 * shell's children holding the pipes end too) and waited for */
+		if (signal_pending() && !stop) {
+			for (size_t i = 0; i < n; i++)
+				if (c[i].pid > 0)
+					(void)kill(-c[i].pid, forwarded(signal_pending()));
+			stop = 1;
+		}
+		while (!stop && next < n && running < limit) {
+			size_t i = next++;
+			errs[i] = child_start(argvs[i], SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR, -1, &c[i]);
+			if (errs[i] == 0)
+				running++;
+			else
+				c[i].pid = 0;
+		}
+		if (running == 0)
+			break;
+		for (size_t i = 0; i < n; i++)
+			for (int k = 0; k < 2; k++)
+				if (c[i].pid > 0 && c[i].caps[k].fd >= 0) {
+					pfd[np].fd = c[i].caps[k].fd;
+					pfd[np].events = POLLIN;
+					map[np++] = 2 * i + (size_t)k;
+				}
+		/* bounded: a signal between the check above and poll is seen
+		 * within a second */
+		if (np > 0 && poll(pfd, np, 1000) < 0) {
+			if (errno == EINTR)
+				continue;
+			/* the children cannot be read: their pipes are closed
+			 * (a write then ends them), and each is waited for */
+			r = -errno;
+			for (size_t j = 0; j < np; j++) {
+				struct child *ch = &c[map[j] / 2];
+				close(pfd[j].fd);
+				ch->caps[map[j] % 2].fd = -1;
+				if (errs[map[j] / 2] == 0)
+					errs[map[j] / 2] = r;
+				(void)kill(-ch->pid, SIGTERM);
+			}
+			np = 0;
+			stop = 1;
+		}
+		for (size_t j = 0; j < np; j++)
+			if (pfd[j].revents) {
+				struct capture *cap = &c[map[j] / 2].caps[map[j] % 2];
+				int q = capture_read(cap);
+				if (q < 0) {
+					if (errs[map[j] / 2] == 0)
+						errs[map[j] / 2] = q;
+					close(cap->fd);
+					cap->fd = -1;
+				}
+			}
+		/* a child whose pipes are both closed has ended (or is ending) */
+		for (size_t i = 0; i < n; i++)
+			if (c[i].pid > 0 && c[i].caps[0].fd < 0 && c[i].caps[1].fd < 0) {
+				errs[i] = child_finish(&c[i], errs[i], &res[i]);
+				c[i].pid = -1;
+				running--;
+			}
+	}
+	if (r == 0 && stop)
+		r = -EINTR;
 	return r;
 }
 
