@@ -4,10 +4,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -120,53 +124,34 @@ static char **c_locale_env(void)
 	return env;
 }
 
-/* A child started with both outputs going to pipes qvm reads (or to
- * /dev/null, or stdout inherited: flags). */
-struct child {
-	pid_t pid;
-	struct capture caps[2];      /* stdout, stderr: fd -1 once closed */
-};
-
-/* Starts argv[0] (found on PATH) as spawn_check describes: stdin from
- * stdin_fd or /dev/null, its own process group, default signal actions.
- * 0 with c filled, or -errno when it could not be started. */
-static int child_start(char *const argv[], unsigned flags, int stdin_fd, struct child *c)
+/* Starts argv (found on PATH) with stdin from in_fd (-1: /dev/null),
+ * stdout to out_fd (-1: /dev/null, or qvm's own with SPAWN_INHERIT_STDOUT)
+ * and stderr to err_fd (-1: /dev/null), in its own process group with
+ * every signal's default action and none blocked. 0, or -errno. */
+static int start_child(char *const argv[], unsigned flags, int in_fd, int out_fd, int err_fd, pid_t *pid)
 {
 	_cleanup_free_ char **c_env = NULL;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
-	int pipes[2][2] = { { -1, -1 }, { -1, -1 } };
 	sigset_t all, none;
 	int r;
 
-	memset(c, 0, sizeof(*c));
-	c->caps[0].fd = c->caps[1].fd = -1;
-	c->caps[1].max = STDERR_MAX;
 	if ((flags & SPAWN_C_LOCALE) && !(c_env = c_locale_env()))
 		return -ENOMEM;
-	for (int i = 0; i < 2; i++) {
-		unsigned want = i == 0 ? SPAWN_CAPTURE_STDOUT : SPAWN_CAPTURE_STDERR;
-		if ((flags & want) && pipe2(pipes[i], O_CLOEXEC) < 0) {
-			r = -errno;
-			goto close_pipes;
-		}
-	}
-
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&attr);
-	if (stdin_fd >= 0)
-		posix_spawn_file_actions_adddup2(&fa, stdin_fd, STDIN_FILENO);
+	if (in_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, in_fd, STDIN_FILENO);
 	else
 		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	for (int i = 0; i < 2; i++) {
-		int target = i == 0 ? STDOUT_FILENO : STDERR_FILENO;
-		if (pipes[i][1] >= 0)
-			posix_spawn_file_actions_adddup2(&fa, pipes[i][1], target);
-		else if (i == 0 && (flags & SPAWN_INHERIT_STDOUT))
-			continue;
-		else
-			posix_spawn_file_actions_addopen(&fa, target, "/dev/null", O_WRONLY, 0);
-	}
+	if (out_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
+	else if (!(flags & SPAWN_INHERIT_STDOUT))
+		posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	if (err_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, err_fd, STDERR_FILENO);
+	else
+		posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
 	/* own process group: the terminal's ^C reaches only qvm, which decides
 	 * what the child gets (and keeps undo steps from being interrupted) */
 	sigfillset(&all);
@@ -177,23 +162,112 @@ static int child_start(char *const argv[], unsigned flags, int stdin_fd, struct 
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setpgroup(&attr, 0);
 
-	r = -posix_spawnp(&c->pid, argv[0], &fa, &attr, argv, c_env ? c_env : environ);
+	r = -posix_spawnp(pid, argv[0], &fa, &attr, argv, c_env ? c_env : environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
+	return r;
+}
+
+/* How a child ended, into res. */
+static void child_status(int wstatus, struct spawn_result *res)
+{
+	if (WIFEXITED(wstatus)) {
+		res->status = WEXITSTATUS(wstatus);
+	} else if (WIFSIGNALED(wstatus)) {
+		res->signal = WTERMSIG(wstatus);
+		res->status = 128 + res->signal;
+	}
+}
+
+/* 0 when the program ran, whatever its exit status; -errno when it could
+ * not be started. */
+static int spawn_run(char *const argv[], unsigned flags, int stdin_fd, struct spawn_result *res)
+{
+	struct capture caps[2] = { { .fd = -1 }, { .fd = -1, .max = STDERR_MAX } };
+	int pipes[2][2] = { { -1, -1 }, { -1, -1 } };
+	pid_t pid;
+	int r, wstatus;
+
+	memset(res, 0, sizeof(*res));
+	for (int i = 0; i < 2; i++) {
+		unsigned want = i == 0 ? SPAWN_CAPTURE_STDOUT : SPAWN_CAPTURE_STDERR;
+		if ((flags & want) && pipe2(pipes[i], O_CLOEXEC) < 0) {
+			r = -errno;
+			goto close_pipes;
+		}
+	}
+	r = start_child(argv, flags, stdin_fd, pipes[0][1], pipes[1][1], &pid);
 	if (r < 0)
 		goto close_pipes;
-	for (int i = 0; i < 2; i++) {
-		if (pipes[i][1] >= 0)
-			close(pipes[i][1]);
-		c->caps[i].fd = pipes[i][0];
+	if (!(flags & SPAWN_NO_FORWARD)) {
+		signals_set_child(pid);
+		/* a signal that came before the child existed is passed on now,
+		 * except to an undo step: rollback runs to its end */
+		if (signal_pending() && signal_pending() != SIGPIPE && signals_forwarding())
+			(void)kill(pid, signal_pending());
 	}
-	return 0;
+
+	for (int i = 0; i < 2; i++) {
+		if (pipes[i][1] >= 0) {
+			close(pipes[i][1]);
+			pipes[i][1] = -1;
+		}
+		caps[i].fd = pipes[i][0];
+		pipes[i][0] = -1;
+	}
+	r = capture_all(caps, 2);
+
+	while (waitpid(pid, &wstatus, 0) < 0) {
+		if (errno != EINTR) {
+			r = -errno;
+			break;
+		}
+	}
+	signals_set_child(0);
+	if (r == 0) {
+		child_status(wstatus, res);
+		res->out = TAKE_PTR(caps[0].buf);
+		res->err = TAKE_PTR(caps[1].buf);
+	}
+	free(caps[0].buf);
+	free(caps[1].buf);
+	return r;
 
 close_pipes:
 	for (int i = 0; i < 2; i++)
 		for (int j = 0; j < 2; j++)
 			if (pipes[i][j] >= 0)
 				close(pipes[i][j]);
+	return r;
+}
+
+/* A child of spawn_all: its pid (0 not started, -1 reaped) and outputs. */
+struct child {
+	pid_t pid;
+	struct capture caps[2];      /* stdout, stderr: fd -1 once closed */
+};
+
+/* Starts argv with both outputs going to pipes read by qvm. 0 or -errno. */
+static int child_start(char *const argv[], struct child *c)
+{
+	int pipes[2][2] = { { -1, -1 }, { -1, -1 } };
+	int r = 0;
+
+	for (int i = 0; i < 2 && r == 0; i++)
+		if (pipe2(pipes[i], O_CLOEXEC) < 0)
+			r = -errno;
+	if (r == 0)
+		r = start_child(argv, 0, -1, pipes[0][1], pipes[1][1], &c->pid);
+	for (int i = 0; i < 2; i++) {
+		if (pipes[i][1] >= 0)
+			close(pipes[i][1]);
+		if (r < 0 && pipes[i][0] >= 0)
+			close(pipes[i][0]);
+		else
+			c->caps[i].fd = pipes[i][0];
+	}
+	if (r < 0)
+		c->pid = 0;
 	return r;
 }
 
@@ -210,42 +284,14 @@ static int child_finish(struct child *c, int r, struct spawn_result *res)
 		}
 	}
 	if (r == 0) {
-		if (WIFEXITED(wstatus)) {
-			res->status = WEXITSTATUS(wstatus);
-		} else if (WIFSIGNALED(wstatus)) {
-			res->signal = WTERMSIG(wstatus);
-			res->status = 128 + res->signal;
-		}
+		child_status(wstatus, res);
 		res->out = TAKE_PTR(c->caps[0].buf);
 		res->err = TAKE_PTR(c->caps[1].buf);
 	}
 	free(c->caps[0].buf);
 	free(c->caps[1].buf);
 	c->caps[0].buf = c->caps[1].buf = NULL;
-	return r;
-}
-
-/* 0 when the program ran, whatever its exit status; -errno when it could
- * not be started. */
-static int spawn_run(char *const argv[], unsigned flags, int stdin_fd, struct spawn_result *res)
-{
-	struct child c;
-	int r;
-
-	memset(res, 0, sizeof(*res));
-	r = child_start(argv, flags, stdin_fd, &c);
-	if (r < 0)
-		return r;
-	if (!(flags & SPAWN_NO_FORWARD)) {
-		signals_set_child(c.pid);
-		/* a signal that came before the child existed is passed on now,
-		 * except to an undo step: rollback runs to its end */
-		if (signal_pending() && signal_pending() != SIGPIPE && signals_forwarding())
-			(void)kill(c.pid, signal_pending());
-	}
-	r = capture_all(c.caps, 2);
-	r = child_finish(&c, r, res);
-	signals_set_child(0);
+	c->pid = -1;
 	return r;
 }
 
@@ -271,6 +317,7 @@ int spawn_all(char *const *const *argvs, size_t n, unsigned limit, struct spawn_
 		errs[i] = -ECANCELED;
 		c[i].pid = 0;
 		c[i].caps[0].fd = c[i].caps[1].fd = -1;
+		c[i].caps[1].max = STDERR_MAX;
 	}
 	if (limit == 0)
 		limit = (unsigned)(n ? n : 1);
@@ -288,11 +335,8 @@ int spawn_all(char *const *const *argvs, size_t n, unsigned limit, struct spawn_
 		}
 		while (!stop && next < n && running < limit) {
 			size_t i = next++;
-			errs[i] = child_start(argvs[i], SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR, -1, &c[i]);
-			if (errs[i] == 0)
-				running++;
-			else
-				c[i].pid = 0;
+			errs[i] = child_start(argvs[i], &c[i]);
+			running += errs[i] == 0;
 		}
 		if (running == 0)
 			break;
@@ -337,7 +381,6 @@ int spawn_all(char *const *const *argvs, size_t n, unsigned limit, struct spawn_
 		for (size_t i = 0; i < n; i++)
 			if (c[i].pid > 0 && c[i].caps[0].fd < 0 && c[i].caps[1].fd < 0) {
 				errs[i] = child_finish(&c[i], errs[i], &res[i]);
-				c[i].pid = -1;
 				running--;
 			}
 	}
