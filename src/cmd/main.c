@@ -25,6 +25,8 @@ enum {
 	/* options only before the first operand: what follows it is another
 	 * program's (qvm ssh NAME ls -l), whether or not "--" comes first */
 	OPTIONS_FIRST = 1u << 2,
+	/* qvm's own, run by qvm (a child per host): not in the usage */
+	INTERNAL = 1u << 3,
 };
 
 /* An option a command accepts. */
@@ -68,6 +70,7 @@ static const struct option_def images_options[] = {
 	{ "json", 0, OPT_FLAG, OPT_JSON },
 	{ "available", 0, OPT_FLAG, OPT_AVAILABLE },
 	{ "host", 0, OPT_VALUE, OPT_HOST },
+	{ "all-hosts", 0, OPT_FLAG, OPT_ALL_HOSTS },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -99,6 +102,12 @@ static const struct option_def ssh_options[] = {
 static const struct option_def list_options[] = {
 	{ "json", 0, OPT_FLAG, OPT_JSON },
 	{ "host", 0, OPT_VALUE, OPT_HOST },
+	{ "all-hosts", 0, OPT_FLAG, OPT_ALL_HOSTS },
+	{ NULL, 0, 0, 0 },
+};
+
+static const struct option_def probe_options[] = {
+	{ "host", 0, OPT_VALUE, OPT_HOST },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -126,6 +135,9 @@ static const struct command commands[] = {
 	  "                             NAME ZVOL); option: --json", images_options },
 	{ "cleanup", cmd_cleanup, 0, 0, MUTATES, "[--yes]",
 	  "list and remove leftovers of interrupted runs", cleanup_options },
+	{ "probe-host", cmd_probe_host, 1, -1, INTERNAL, "SNAPSHOT...",
+	  "qvm's own (qvm vm --host auto): whether the host has the snapshots, and its free memory",
+	  probe_options },
 };
 
 const char *opt_last(const struct cmd_opts *o, enum opt_id id)
@@ -162,7 +174,7 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const struct command *c = &commands[i];
 		char left[64];
-		if (c->flags & ALIAS)
+		if (c->flags & (ALIAS | INTERNAL))
 			continue;
 		snprintf(left, sizeof(left), "%s %s", c->name, c->args);
 		/* a synopsis wider than its column: the summary below it */
@@ -206,6 +218,8 @@ static const struct option_help {
 	{ "osinfo", "NAME", "the image's osinfo name (recorded as qvm:osinfo)" },
 	{ "user", "NAME", "a login user (import: recorded as qvm:user; ssh: the one to log in as)" },
 	{ "available", NULL, "the images the catalog offers, not the imported ones" },
+	/* issue 15: many hosts */
+	{ "all-hosts", NULL, "this host and every host of the hosts file, asked side by side" },
 };
 
 static const struct option_help *find_option_help(const char *long_name)
@@ -419,6 +433,11 @@ int main(int argc, char **argv)
 	else
 		/* a reader gone away is EPIPE, not death (libvirt's own pipes too) */
 		signal(SIGPIPE, SIG_IGN);
+	/* one host, or all of them */
+	if (opt_has(&opts, OPT_HOST) && opt_has(&opts, OPT_ALL_HOSTS)) {
+		r = usage_error("%s", "--host and --all-hosts exclude each other");
+		goto out;
+	}
 	/* vm opens its host itself: --host auto, or the file's host: */
 	r = 0;
 	if (opt_has(&opts, OPT_HOST) && cmd->run != cmd_vm)
