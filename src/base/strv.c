@@ -124,10 +124,11 @@ char *strv_join(char *const *v, const char *sep)
 	return out;
 }
 
-/* True if s can be pasted into a POSIX shell unquoted. */
+/* True if s can be pasted into a POSIX shell unquoted (not a leading '=':
+ * zsh would expand =WORD to a command's path). */
 static int shell_safe(const char *s)
 {
-	if (!*s)
+	if (!*s || *s == '=')
 		return 0;
 	for (; *s; s++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"

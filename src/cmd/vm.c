@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "domain.h"
 #include "log.h"
+#include "remote.h"
 #include "names.h"
 #include "qvmfile.h"
 #include "signals.h"
@@ -44,7 +45,19 @@ struct vm_opts {
 	bool skip_existing;
 	unsigned wait_seconds;
 	struct qvm_template tmpl;
+	const char *host;            /* --host, else the file's host: (NULL: this one) */
 };
+
+/* The host the file's VM is made on, opened once for the run: --host
+ * wins over the file's host:. 0, or -1 after printing why. */
+static int open_host(const struct vm_opts *o, const struct vm_plan *p)
+{
+	const char *host = o->host ? o->host : p->file->host;
+
+	if (!host || remote_current())
+		return 0;
+	return cmd_host_open(host);
+}
 
 static int print_errors(const char *task, char *const *errors, int r)
 {
@@ -68,6 +81,8 @@ static int plan(const struct vm_opts *o, struct vm_plan **p, char **name)
 		*name = strdup((*p)->file->name);
 	if (r < 0)
 		return print_errors(TASK_FILE, errors, r);
+	if (open_host(o, *p) < 0)
+		return -1;
 	if (vm_plan_prepare(*p, &err) < 0)
 		return log_error(TASK_CHECK, "%s", err);
 	r = vm_plan_check(*p, &errors);
@@ -174,6 +189,8 @@ static int existing_instances(struct vm_opts *o, unsigned count, bool *exists, c
 		r = vm_plan_read(&o->req, &p, &errors);
 		if (r == -ENOMEM)
 			return r;
+		if (r == 0 && open_host(o, p) < 0)
+			return -EHOSTUNREACH;
 		if (r < 0 || vm_plan_prepare(p, &err) < 0)
 			continue;
 		r = vm_plan_exists(p, &what);
@@ -205,6 +222,8 @@ static int vm_batch(struct vm_opts *o, unsigned count)
 	if (!exists)
 		return log_error(TASK_CHECK, "%s", strerror(ENOMEM));
 	r = existing_instances(o, count, exists, &existing);
+	if (r == -EHOSTUNREACH)
+		return -1;
 	if (r == -EINTR)
 		return log_error(TASK_CHECK, "interrupted by signal %s", signal_name(signal_pending()));
 	if (r < 0)
@@ -269,6 +288,7 @@ int cmd_vm(int argc, char **argv, const struct cmd_opts *opts)
 		.wait = opt_has(opts, OPT_WAIT),
 		.skip_existing = opt_has(opts, OPT_SKIP_EXISTING),
 		.wait_seconds = DEFAULT_WAIT,
+		.host = opt_last(opts, OPT_HOST),
 		.tmpl = { .name = opt_last(opts, OPT_NAME), .sets = opts->values[OPT_SET] },
 	};
 	_cleanup_(domains_freep) struct domains *domains = o.req.domains = domains_new(false);

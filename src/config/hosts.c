@@ -203,6 +203,10 @@ static int parse_host(const char *file, const struct ynode *k, const struct ynod
 		return -ENOMEM;
 	if (connect) {
 		const char *why;
+		if (strpbrk(connect, " \t\n\r\v\f")) {
+			host_spec_clear(h);
+			return fail_at(err, file, v, "host '%s': connect URI refused: it holds white space", name);
+		}
 		if (!libvirt_uri_safe(connect, &why)) {
 			host_spec_clear(h);
 			return fail_at(err, file, v, "host '%s': connect URI refused: %s", name, why);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdbool.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,19 +14,48 @@
 #include "cleanup.h"
 #include "inventory.h"
 #include "marks.h"
+#include "hostfs.h"
 #include "strv.h"
 #include "zfs.h"
 #include "banned.h"
 
+/* This machine's boot, as 12 hex digits of its boot_id ("" if unknown):
+ * a pid means something only within one boot of one machine, and with
+ * remote hosts the run and the check can be on different machines. */
+static const char *this_boot(void)
+{
+	static char boot[13];
+	static bool read_once;
+	char buf[64];
+	size_t n = 0;
+	FILE *f;
+
+	if (read_once)
+		return boot;
+	read_once = true;
+	f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	if (f && fgets(buf, sizeof(buf), f))
+		for (const char *p = buf; *p && n < 12; p++)
+			if (isxdigit((unsigned char)*p))
+				boot[n++] = (char)tolower((unsigned char)*p);
+	if (f)
+		fclose(f);
+	if (n < 12)
+		boot[0] = '\0';
+	return boot;
+}
+
 const char *marks_run_id(void)
 {
-	static char id[48];
+	static char id[64];
 
 	if (!id[0]) {
 		uint64_t r = 0;
+		const char *boot = this_boot();
 		if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
 			r = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
-		snprintf(id, sizeof(id), "%ld-%016llx", (long)getpid(), (unsigned long long)r);
+		snprintf(id, sizeof(id), "%ld-%016llx%s%s", (long)getpid(), (unsigned long long)r, *boot ? "@" : "",
+			 boot);
 	}
 	return id;
 }
@@ -94,19 +125,15 @@ static int cmdline_has_qvm(const char *buf, size_t len)
 
 int marks_seed_run(const char *dir, char *buf, size_t size)
 {
-	_cleanup_free_ char *path = NULL;
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
+	_cleanup_free_ char *path = NULL, *text = NULL, *why = NULL;
+	int r;
 
 	if (asprintf(&path, "%s/%s", dir, SEED_CREATING_FILE) < 0)
 		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
+	r = hostfs_read(path, size - 1, &text, &why);
+	if (r < 0)
+		return r;
+	snprintf(buf, size, "%s", text ? text : "");
 	return 0;
 }
 
@@ -145,6 +172,12 @@ int marks_run_alive(const char *run_id)
 
 	if (end == run_id || *end != '-' || pid <= 0)
 		return 0;
+	/* a run of another boot or machine cannot be checked from here:
+	 * taken as running, never removed under it (qvm cleanup on the
+	 * machine that ran it knows) */
+	const char *at = strchr(run_id, '@');
+	if (at && *this_boot() && strcmp(at + 1, this_boot()) != 0)
+		return 1;
 	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
 	f = fopen(path, "re");
 	if (!f)

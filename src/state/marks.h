@@ -35,7 +35,9 @@
 #define MARK_OSINFO "qvm:osinfo"
 #define MARK_USER "qvm:user"
 
-/* This process's run id ("<pid>-<16 hex digits>"). */
+/* This process's run id ("<pid>-<16 hex digits>@<12 hex digits of this
+ * machine's boot id>"; without "@..." where the boot id is unknown, as
+ * older qvm wrote it). */
 const char *marks_run_id(void);
 /* "-o" values for an imported image; osinfo and user (qvm:osinfo,
  * qvm:user) may be NULL. strv; 0 or -ENOMEM. */
@@ -51,7 +53,8 @@ int marks_vm_disk(const char *vm, const char *connect, const char *uuid, char **
 /* The run id in dir's SEED_CREATING_FILE, into buf: 0, or -errno (-ENOENT:
  * the seed's run finished). */
 int marks_seed_run(const char *dir, char *buf, size_t size);
-/* True if the run id belongs to a qvm process still running here. */
+/* True if the run id belongs to a qvm process still running here, or to
+ * a run of another boot or machine (it cannot be checked from here). */
 int marks_run_alive(const char *run_id);
 /* True if dataset is left over from an interrupted qvm run: its own marks
  * (set on it, not inherited) say qvm made it and never finished, and the

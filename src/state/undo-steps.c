@@ -14,6 +14,8 @@
 #include "marks.h"
 #include "names.h"
 #include "undo-steps.h"
+#include "hostfs.h"
+#include "remote.h"
 #include "zfs.h"
 #include "banned.h"
 
@@ -95,10 +97,13 @@ int seed_dir_remove(const char *dir, char **err)
 	/* what qvm and libvirt put there: the seed, the marker of a run in
 	 * progress, the console log virtlogd writes, qvm ssh's known hosts */
 	static const char *const files[] = { "seed.iso", SEED_CREATING_FILE, "console.log", "known_hosts" };
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int dfd, e_;
 	struct dirent *e;
 	DIR *d;
-	int e_;
+
+	if (remote_current())
+		return hostfs_remove_dir(dir, files, sizeof(files) / sizeof(files[0]), err);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
 	if (dfd < 0) {
 		if (errno == ENOENT)

@@ -9,6 +9,8 @@
 #include "cleanup.h"
 #include "inventory.h"
 #include "leftovers.h"
+#include "hostfs.h"
+#include "remote.h"
 #include "marks.h"
 #include "report.h"
 #include "settings.h"
@@ -75,18 +77,63 @@ static int add_volume(struct leftovers *l, const struct volume *v)
 	return leftovers_add(l, item);
 }
 
+/* A seed directory marked by a run that is over: the VM's leftover, or one of its own. */
+static int add_seed_dir(struct leftovers *l, const char *state_dir, const char *name, const char *run)
+{
+	struct leftover *owner = NULL;
+	char *dir;
+
+	if (marks_run_alive(run))
+		return 0;
+	if (asprintf(&dir, "%s/%s", state_dir, name) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->items[i].vm && strcmp(l->items[i].vm, name) == 0)
+			owner = &l->items[i];
+	if (owner) {
+		free(owner->seed_dir);
+		owner->seed_dir = dir;
+		return 0;
+	}
+	struct leftover item = { .vm = strdup(name), .seed_dir = dir };
+	return item.vm ? leftovers_add(l, item) : (leftover_free(&item), -ENOMEM);
+}
+
+/* The same on a remote host: its markers in one call. */
+static int find_remote_seed_dirs(struct leftovers *l, const char *state_dir, char **err)
+{
+	_cleanup_free_ char *out = NULL, *why = NULL;
+	int r = hostfs_markers(state_dir, SEED_CREATING_FILE, &out, &why);
+
+	if (r < 0)
+		return report_error(err, r, "cannot read %s: %s", state_dir, why);
+	for (char *line = out; r == 0 && line && *line;) {
+		char *nl = line + strcspn(line, "\n"), *next = *nl ? nl + 1 : nl, *tab;
+		*nl = '\0';
+		if ((tab = strchr(line, '\t')) && line[0] != '.') {
+			*tab = '\0';
+			r = add_seed_dir(l, state_dir, line, tab + 1);
+		}
+		line = next;
+	}
+	return r < 0 ? report_error(err, r, "%s", strerror(-r)) : 0;
+}
+
 /* Seed directories still marked .qvm-creating whose run is over. */
 static int find_seed_dirs(struct leftovers *l, const char *state_dir, char **err)
 {
-	DIR *d = opendir(state_dir);
+	DIR *d;
 	struct dirent *e;
 	int r = 0;
+
+	if (remote_current())
+		return find_remote_seed_dirs(l, state_dir, err);
+	d = opendir(state_dir);
 
 	if (!d)
 		return errno == ENOENT ? 0 : report_error(err, -errno, "cannot read %s: %s", state_dir, strerror(errno));
 	while (r == 0 && (e = readdir(d))) {
 		_cleanup_free_ char *dir = NULL;
-		struct leftover *owner = NULL;
 		char run[128];
 
 		if (e->d_name[0] == '.')
@@ -95,17 +142,8 @@ static int find_seed_dirs(struct leftovers *l, const char *state_dir, char **err
 			r = -ENOMEM;
 			break;
 		}
-		if (marks_seed_run(dir, run, sizeof(run)) < 0 || marks_run_alive(run))
-			continue;
-		for (size_t i = 0; i < l->n; i++)
-			if (l->items[i].vm && strcmp(l->items[i].vm, e->d_name) == 0)
-				owner = &l->items[i];
-		if (owner) {
-			owner->seed_dir = TAKE_PTR(dir);
-			continue;
-		}
-		struct leftover item = { .vm = strdup(e->d_name), .seed_dir = TAKE_PTR(dir) };
-		r = item.vm ? leftovers_add(l, item) : (leftover_free(&item), -ENOMEM);
+		if (marks_seed_run(dir, run, sizeof(run)) == 0)
+			r = add_seed_dir(l, state_dir, e->d_name, run);
 	}
 	closedir(d);
 	return r < 0 ? report_error(err, r, "%s", strerror(-r)) : 0;
@@ -189,10 +227,13 @@ int leftover_remove(const struct leftovers *l, const struct leftover *item, stru
 
 	/* a seed of a VM whose disk is complete only lost its marker */
 	if (!item->dataset && item->vm && is_ready_vm(l, item->vm)) {
-		_cleanup_free_ char *marker = NULL;
-		if (asprintf(&marker, "%s/%s", item->seed_dir, SEED_CREATING_FILE) < 0 || unlink(marker) < 0)
-			return report_error(err, -errno, "cannot remove %s: %s", marker ? marker : item->seed_dir,
-					    strerror(errno));
+		_cleanup_free_ char *marker = NULL, *why = NULL;
+		int r;
+		if (asprintf(&marker, "%s/%s", item->seed_dir, SEED_CREATING_FILE) < 0)
+			return report_error(err, -ENOMEM, "%s", strerror(ENOMEM));
+		r = hostfs_unlink(marker, &why);
+		if (r < 0)
+			return report_error(err, r, "cannot remove %s: %s", marker, why);
 		report(rep, REPORT_STEP, "Kept seed directory %s of VM %s (its disk is complete)", item->seed_dir,
 		       item->vm);
 		return 0;

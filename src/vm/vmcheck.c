@@ -18,6 +18,7 @@
 #include "target.h"
 #include "virtargs.h"
 #include "vmplan.h"
+#include "hostfs.h"
 #include "zfs.h"
 #include "banned.h"
 
@@ -283,14 +284,14 @@ static int check_domain(struct vm_plan *p, char ***errors)
 
 static int check_seed_dir(struct vm_plan *p, char ***errors)
 {
-	struct stat st;
-	char live[128];
+	_cleanup_free_ char *why = NULL;
+	char live[128], kind;
+	int r = hostfs_kind(p->seed_dir, &kind, &why);
 
-	if (lstat(p->seed_dir, &st) < 0)
-		return errno == ENOENT ? 0 : problem(errors, "cannot check seed directory %s: %s", p->seed_dir,
-						     strerror(errno));
+	if (r < 0)
+		return r == -ENOENT ? 0 : problem(errors, "cannot check seed directory %s: %s", p->seed_dir, why);
 	/* not a directory: qvm destroy would not take it for a seed, so no VM */
-	if (!S_ISDIR(st.st_mode))
+	if (kind != 'd')
 		return problem(errors, "seed directory %s already exists; if no VM uses it, remove it with: rm -r %s",
 			       p->seed_dir, p->seed_dir);
 	if (marks_seed_run(p->seed_dir, live, sizeof(live)) == 0) {
@@ -322,7 +323,6 @@ int vm_plan_exists(struct vm_plan *p, char **what)
 {
 	struct inventory inv;
 	struct domain_clash clash;
-	struct stat st;
 	char run[128], owner[512];
 	int r;
 
@@ -346,7 +346,9 @@ int vm_plan_exists(struct vm_plan *p, char **what)
 		    !volume_is_leftover(&inv.v[i]))
 			p->exists |= VM_EXISTS_CLONE;
 	inventory_clear(&inv);
-	if (lstat(p->seed_dir, &st) == 0 && S_ISDIR(st.st_mode) && marks_seed_run(p->seed_dir, run, sizeof(run)) < 0)
+	_cleanup_free_ char *why = NULL;
+	char kind;
+	if (hostfs_kind(p->seed_dir, &kind, &why) == 0 && kind == 'd' && marks_seed_run(p->seed_dir, run, sizeof(run)) < 0)
 		p->exists |= VM_EXISTS_SEED;
 	if (p->exists && !(*what = exists_text(p)))
 		return -ENOMEM;

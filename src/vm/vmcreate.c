@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include "process.h"
 #include "report.h"
 #include "seed.h"
+#include "hostfs.h"
 #include "settings.h"
 #include "signals.h"
 #include "strv.h"
@@ -67,56 +69,35 @@ static void note_started(struct vm_plan *p)
 	p->started = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Marks the seed directory as belonging to a run still in progress. */
-static int write_creating_marker(const char *dir)
-{
-	_cleanup_free_ char *path = NULL;
-	_cleanup_close_ int fd = -1;
-	const char *id = marks_run_id();
-	size_t len = strlen(id);
-
-	if (asprintf(&path, "%s/%s", dir, SEED_CREATING_FILE) < 0)
-		return -ENOMEM;
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, id, len) != (ssize_t)len)
-		return -EIO;
-	return 0;
-}
-
-/* Step 2: $QVM_STATE_DIR/<name>/seed.iso, 0711 directory, 0600 file. */
+/* Step 2: $QVM_STATE_DIR/<name>/seed.iso, 0711 directory, 0600 file, on
+ * the host the run works on (hostfs.h): built here in memory, then placed. */
 static int create_seed(struct vm_plan *p, const struct report *rep, char **err)
 {
-	_cleanup_free_ char *why = NULL;
+	_cleanup_free_ char *why = NULL, *marker = NULL;
 	_cleanup_close_ int fd = -1;
 	struct vm_seed_docs docs = { .n = 0 };
+	const char *id = marks_run_id();
 	int r;
 
 	report(rep, REPORT_BEGIN, "Creating cloud-init seed %s", p->seed_path);
 	/* infrastructure, not part of any one VM: no undo step */
-	r = mkdir_p(settings_state_dir(), 0755);
+	r = hostfs_mkdir_p(settings_state_dir(), 0755, &why);
 	if (r < 0)
-		return report_error(err, r, "cannot create state directory %s: %s", settings_state_dir(),
-				    strerror(-r));
-	if (undo_prepare_seed_dir(&p->undo, p->seed_dir) < 0)
+		return report_error(err, r, "cannot create state directory %s: %s", settings_state_dir(), why);
+	if (undo_prepare_seed_dir(&p->undo, p->seed_dir) < 0 ||
+	    asprintf(&marker, "%s/%s", p->seed_dir, SEED_CREATING_FILE) < 0)
 		return report_error(err, -ENOMEM, "cannot prepare the cloud-init seed: %s", strerror(ENOMEM));
-	if (mkdir(p->seed_dir, 0711) < 0)
-		return report_error(err, -errno, "cannot create seed directory %s: %s", p->seed_dir,
-				    strerror(errno));
-	undo_arm(&p->undo);
-	/* mkdir's mode is filtered by the umask: set exactly what qemu needs */
-	if (chmod(p->seed_dir, 0711) < 0)
-		return report_error(err, -errno, "cannot set the mode of %s: %s", p->seed_dir, strerror(errno));
-	r = write_creating_marker(p->seed_dir);
+	r = hostfs_mkdir(p->seed_dir, 0711, &why);
 	if (r < 0)
-		return report_error(err, r, "cannot create %s/%s: %s", p->seed_dir, SEED_CREATING_FILE,
-				    strerror(-r));
-	fd = open(p->seed_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		return report_error(err, r, "cannot create seed directory %s: %s", p->seed_dir, why);
+	undo_arm(&p->undo);
+	/* marks the seed directory as belonging to a run still in progress */
+	r = hostfs_write_new(marker, 0600, -1, id, strlen(id), &why);
+	if (r < 0)
+		return report_error(err, r, "cannot create %s: %s", marker, why);
+	fd = memfd_create("qvm-seed", MFD_CLOEXEC);
 	if (fd < 0)
-		return report_error(err, -errno, "cannot create seed image %s: %s", p->seed_path, strerror(errno));
-	if (fchmod(fd, 0600) < 0)
-		return report_error(err, -errno, "cannot set the mode of %s: %s", p->seed_path, strerror(errno));
+		return report_error(err, -errno, "cannot prepare the cloud-init seed: %s", strerror(errno));
 	r = vm_seed_docs_build(p->file, &docs);
 	if (r < 0)
 		return report_error(err, r, "cannot prepare the cloud-init seed: %s", strerror(-r));
@@ -125,22 +106,25 @@ static int create_seed(struct vm_plan *p, const struct report *rep, char **err)
 	if (r < 0)
 		return report_error(err, r, "cannot write seed image %s: %s", p->seed_path,
 				    why ? why : strerror(-r));
-	if (close(TAKE_FD(fd)) < 0)
-		return report_error(err, -errno, "cannot write seed image %s: %s", p->seed_path, strerror(errno));
+	free(TAKE_PTR(why));
+	r = hostfs_write_new(p->seed_path, 0600, fd, NULL, 0, &why);
+	if (r < 0)
+		return report_error(err, r, "cannot create seed image %s: %s", p->seed_path, why);
 	report(rep, REPORT_DONE, "done");
 	return 0;
 }
 
 static int wait_device(const char *device, unsigned timeout, char **err)
 {
-	int r = device_wait(device, timeout);
+	_cleanup_free_ char *why = NULL;
+	int r = hostfs_wait(device, timeout, &why);
 
 	if (r == -EINTR)
 		return vm_interrupted(err);
 	if (r == -ETIMEDOUT)
 		return report_error(err, r, "device %s did not appear within %u seconds", device, timeout);
 	if (r < 0)
-		return report_error(err, r, "cannot find device %s: %s", device, strerror(-r));
+		return report_error(err, r, "cannot find device %s: %s", device, why ? why : strerror(-r));
 	return 0;
 }
 
@@ -307,8 +291,10 @@ static int mark_ready(struct vm_plan *p, char **err)
 		return vm_interrupted(err);
 	if (asprintf(&marker, "%s/%s", p->seed_dir, SEED_CREATING_FILE) < 0)
 		return ENOMEM_ERROR(err);
-	if (unlink(marker) < 0)
-		return report_error(err, -errno, "cannot remove %s: %s", marker, strerror(errno));
+	_cleanup_free_ char *why = NULL;
+	int r = hostfs_unlink(marker, &why);
+	if (r < 0)
+		return report_error(err, r, "cannot remove %s: %s", marker, why);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include "vioptions.h"
 #include "virtargs.h"
 #include "vmplan.h"
+#include "remote.h"
 #include "zfs.h"
 #include "banned.h"
 
@@ -87,8 +88,26 @@ int vm_plan_read(const struct vm_request *req, struct vm_plan **out, char ***err
 	return r == -ENOMEM ? r : r < 0 ? -1 : 0;
 }
 
+/* Whether a libvirt URI names a host (qemu+ssh://kvm1/system), not this
+ * machine's libvirt (qemu:///system, test+unix:///default?socket=...). */
+static bool uri_names_host(const char *uri)
+{
+	const char *a = strstr(uri, "://");
+
+	return a && a[3] && a[3] != '/';
+}
+
 int vm_plan_prepare(struct vm_plan *p, char **err)
 {
+	const struct host_spec *host = remote_current();
+
+	/* on another host, its libvirt: the host's URI unless the file names one */
+	if (host && !p->file->connect)
+		p->file->connect = host->connect;
+	else if (host && !uri_names_host(p->file->connect))
+		return report_error(err, -EINVAL, "connect URI %s is this machine's libvirt, but the VM is made on %s: "
+				    "leave 'connect' out (%s), or name that host's libvirt", p->file->connect, host->name,
+				    host->connect);
 	/* the file's UUID, or one qvm makes up: the domain is known by it */
 	if (p->file->uuid[0])
 		memcpy(p->uuid, p->file->uuid, sizeof(p->uuid));

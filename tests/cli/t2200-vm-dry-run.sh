@@ -19,7 +19,7 @@ t_dry() {
 		"^Validating with virt-install --print-xml --dry-run against $QVM_ZVOL_DIR/$BASE\.\.\. done$" \
 		'^A real run would:$' \
 		"^  create $QVM_STATE_DIR/n1 \(mode 0711\) and $QVM_STATE_DIR/n1/seed\.iso \(0600\) holding user-data, meta-data$" \
-		"^  run: zfs clone -o qvm:kind=vm-disk -o qvm:vm=n1 -o qvm:connect=test:///default -o qvm:uuid=[0-9a-f-]{36} -o qvm:state=creating -o qvm:run=[0-9]+-[0-9a-f]+ -o qvm:user=admin $BASE@base tank/images/n1$" \
+		"^  run: zfs clone -o qvm:kind=vm-disk -o qvm:vm=n1 -o qvm:connect=test:///default -o qvm:uuid=[0-9a-f-]{36} -o qvm:state=creating -o qvm:run=[0-9]+-[0-9a-f]+(@[0-9a-f]{12})? -o qvm:user=admin $BASE@base tank/images/n1$" \
 		"^  run: virt-install --name n1 .* --disk path=$QVM_ZVOL_DIR/tank/images/n1,bus=virtio --uuid [0-9a-f-]{36} --noautoconsole --disk path=$QVM_STATE_DIR/n1/seed\.iso,device=cdrom --serial pty,log\.file=$QVM_STATE_DIR/n1/console\.log --print-xml --dry-run --debug$" \
 		"^  define and start domain n1 \(UUID [0-9a-f-]{36}\) on test:///default through libvirt, with the XML it prints$" \
 		"^  \\(libvirt then logs its serial console to $QVM_STATE_DIR/n1/console\\.log\\)$" \

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: MIT */
+/* A remote host's state files (hostfs.h): one sh script per operation,
+ * its arguments as $1..., its outcome as the exit status. The scripts test
+ * for a symbolic link before each change, as O_NOFOLLOW does here; noclobber
+ * (set -C) makes the shell open a new file with O_EXCL. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "hostfs.h"
+#include "cleanup.h"
+#include "device.h"
+#include "dirs.h"
+#include "fdio.h"
+#include "remote.h"
+#include "report.h"
+#include "strv.h"
+#include "banned.h"
+
+/* exit statuses of the scripts: an errno each */
+static const struct {
+	int status, err;
+} codes[] = {
+	{ 40, ELOOP }, { 17, EEXIST }, { 2, ENOENT }, { 20, ENOTDIR }, { 39, ENOTEMPTY }, { 21, EISDIR },
+	{ 62, ETIMEDOUT },
+};
+
+static int run(const char *script, char *const *args, int fd, char **out, char **err)
+{
+	struct spawn_result res;
+	int r = remote_sh(script, args, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR | SPAWN_NO_FORWARD, fd, &res, err);
+
+	if (r == -EIO && !res.signal) {
+		for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+			if (res.status == codes[i].status) {
+				r = -codes[i].err;
+				free(*err);
+				*err = res.err && *res.err ? spawn_error_text(&res) : strdup(strerror(codes[i].err));
+			}
+	}
+	if (r == 0 && out)
+		*out = TAKE_PTR(res.out);
+	spawn_result_clear(&res);
+	return r;
+}
+
+static char *mode_text(mode_t mode)
+{
+	return strdupf("%04o", (unsigned)mode & 07777);
+}
+
+int hostfs_kind(const char *path, char *kind, char **err)
+{
+	static const char script[] = "if [ -L \"$1\" ]; then echo l; elif [ -d \"$1\" ]; then echo d; "
+				     "elif [ -f \"$1\" ]; then echo f; elif [ -e \"$1\" ]; then echo o; else exit 2; fi";
+	char *args[] = { (char *)path, NULL };
+	_cleanup_free_ char *out = NULL;
+	struct stat st;
+	int r;
+
+	if (!remote_current()) {
+		if (lstat(path, &st) < 0)
+			return report_error(err, -errno, "%s", strerror(errno));
+		*kind = S_ISLNK(st.st_mode) ? 'l' : S_ISDIR(st.st_mode) ? 'd' : S_ISREG(st.st_mode) ? 'f' : 'o';
+		return 0;
+	}
+	r = run(script, args, -1, &out, err);
+	if (r < 0)
+		return r;
+	if (!out || !strchr("ldfo", out[0]) || !out[0])
+		return report_error(err, -EIO, "unexpected answer from the remote host");
+	*kind = out[0];
+	return 0;
+}
+
+int hostfs_mkdir_p(const char *path, mode_t mode, char **err)
+{
+	static const char script[] = "[ -d \"$1\" ] && exit 0; mkdir -p -m \"$2\" -- \"$1\"";
+	_cleanup_free_ char *m = mode_text(mode);
+	char *args[] = { (char *)path, m, NULL };
+	int r;
+
+	if (!remote_current()) {
+		r = mkdir_p(path, mode);
+		return r < 0 ? report_error(err, r, "%s", strerror(-r)) : 0;
+	}
+	return m ? run(script, args, -1, NULL, err) : -ENOMEM;
+}
+
+int hostfs_mkdir(const char *path, mode_t mode, char **err)
+{
+	/* mkdir -m sets the mode itself, whatever the umask */
+	static const char script[] = "[ -L \"$1\" ] && exit 17; [ -e \"$1\" ] && exit 17; mkdir -m \"$2\" -- \"$1\"";
+	_cleanup_free_ char *m = mode_text(mode);
+	char *args[] = { (char *)path, m, NULL };
+
+	if (!remote_current()) {
+		if (mkdir(path, mode) < 0)
+			return report_error(err, -errno, "%s", strerror(errno));
+		/* mkdir's mode is filtered by the umask: set exactly what was asked */
+		if (chmod(path, mode) < 0)
+			return report_error(err, -errno, "%s", strerror(errno));
+		return 0;
+	}
+	return m ? run(script, args, -1, NULL, err) : -ENOMEM;
+}
+
+/* Here: O_EXCL and O_NOFOLLOW, the bytes copied. */
+static int write_new_local(const char *path, mode_t mode, int fd, const void *data, size_t len, char **err)
+{
+	_cleanup_close_ int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	char buf[65536];
+	ssize_t n;
+
+	if (out < 0 || fchmod(out, mode) < 0)
+		return report_error(err, -errno, "%s", strerror(errno));
+	if (fd < 0) {
+		if (write_full(out, data, len) < 0)
+			return report_error(err, -errno, "%s", strerror(errno));
+	} else {
+		if (lseek(fd, 0, SEEK_SET) < 0)
+			return report_error(err, -errno, "%s", strerror(errno));
+		while ((n = read(fd, buf, sizeof(buf))) != 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0 || write_full(out, buf, (size_t)n) < 0)
+				return report_error(err, -errno ? -errno : -EIO, "%s", strerror(errno ? errno : EIO));
+		}
+	}
+	if (fsync(out) < 0 || close(TAKE_FD(out)) < 0)
+		return report_error(err, -errno, "%s", strerror(errno));
+	return 0;
+}
+
+int hostfs_write_new(const char *path, mode_t mode, int fd, const void *data, size_t len, char **err)
+{
+	static const char script[] = "umask 077; set -C; { [ -L \"$1\" ] || [ -e \"$1\" ]; } && exit 17; "
+				     "cat > \"$1\" && chmod \"$2\" -- \"$1\"";
+	_cleanup_free_ char *m = mode_text(mode);
+	_cleanup_close_ int tmp = -1;
+	char *args[] = { (char *)path, m, NULL };
+
+	if (!m)
+		return -ENOMEM;
+	if (!remote_current())
+		return write_new_local(path, mode, fd, data, len, err);
+	if (fd < 0) {
+		/* the bytes as a file: ssh reads its stdin from it */
+		tmp = memfd_create("qvm-data", MFD_CLOEXEC);
+		if (tmp < 0 || write(tmp, data, len) != (ssize_t)len)
+			return report_error(err, -errno, "%s", strerror(errno));
+		fd = tmp;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return report_error(err, -errno, "%s", strerror(errno));
+	return run(script, args, fd, NULL, err);
+}
+
+int hostfs_read(const char *path, size_t max, char **out, char **err)
+{
+	static const char script[] = "[ -L \"$1\" ] && exit 40; [ -e \"$1\" ] || exit 2; [ -f \"$1\" ] || exit 21; "
+				     "head -c \"$2\" -- \"$1\"";
+	char n[24];
+	char *args[] = { (char *)path, n, NULL };
+
+	snprintf(n, sizeof(n), "%zu", max);
+	if (!remote_current()) {
+		_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		_cleanup_free_ char *buf = malloc(max + 1);
+		ssize_t got;
+		if (!buf)
+			return -ENOMEM;
+		if (fd < 0 || (got = read(fd, buf, max)) < 0)
+			return report_error(err, -errno, "%s", strerror(errno));
+		buf[got] = '\0';
+		*out = TAKE_PTR(buf);
+		return 0;
+	}
+	return run(script, args, -1, out, err);
+}
+
+int hostfs_unlink(const char *path, char **err)
+{
+	static const char script[] = "{ [ -L \"$1\" ] || [ -e \"$1\" ]; } || exit 2; "
+				     "[ -d \"$1\" ] && ! [ -L \"$1\" ] && exit 21; rm -f -- \"$1\"";
+	char *args[] = { (char *)path, NULL };
+
+	if (!remote_current())
+		return unlink(path) < 0 ? report_error(err, -errno, "%s", strerror(errno)) : 0;
+	return run(script, args, -1, NULL, err);
+}
+
+int hostfs_wait(const char *path, unsigned timeout, char **err)
+{
+	/* polled there as device_wait polls here: every 0.1 s */
+	static const char script[] = "i=0; while ! [ -e \"$1\" ]; do [ \"$i\" -ge \"$2\" ] && exit 62; "
+				     "sleep 0.1; i=$((i + 1)); done";
+	char n[24];
+	char *args[] = { (char *)path, n, NULL };
+
+	if (!remote_current())
+		return device_wait(path, timeout);
+	snprintf(n, sizeof(n), "%u", timeout * 10);
+	return run(script, args, -1, NULL, err);
+}
+
+int hostfs_remove_dir(const char *dir, const char *const *files, size_t n, char **err)
+{
+	static const char script[] =
+		"d=$1; shift; [ -L \"$d\" ] && exit 40; [ -e \"$d\" ] || exit 0; [ -d \"$d\" ] || exit 20; "
+		"for f in \"$@\"; do rm -f -- \"$d/$f\" || exit 5; done; "
+		"for f in \"$d\"/console.log.*; do case ${f##*/} in console.log.*[!0-9]*) ;; "
+		"console.log.?*) rm -f -- \"$f\" || exit 5;; esac; done; "
+		"rmdir -- \"$d\" 2>/dev/null && exit 0; "
+		"printf '%s: Directory not empty (it holds %s)\\n' \"$d\" \"$(ls -A -- \"$d\" | head -n 5 | tr '\\n' ' ')\" >&2; "
+		"exit 39";
+	_cleanup_free_ char **args = calloc(n + 2, sizeof(*args));
+
+	if (!args)
+		return -ENOMEM;
+	args[0] = (char *)dir;
+	for (size_t i = 0; i < n; i++)
+		args[i + 1] = (char *)files[i];
+	return run(script, args, -1, NULL, err);
+}
+
+int hostfs_markers(const char *dir, const char *marker, char **out, char **err)
+{
+	static const char script[] =
+		"[ -L \"$1\" ] && exit 40; [ -d \"$1\" ] || exit 0; cd -- \"$1\" || exit 5; "
+		"for d in *; do [ -d \"$d\" ] && ! [ -L \"$d\" ] && [ -f \"$d/$2\" ] && ! [ -L \"$d/$2\" ] || continue; "
+		"case $d in *'\t'*|*'\n'*) continue;; esac; "
+		"printf '%s\\t%s\\n' \"$d\" \"$(head -c 128 -- \"$d/$2\" | head -n 1)\"; done";
+	char *args[] = { (char *)dir, (char *)marker, NULL };
+
+	return run(script, args, -1, out, err);
+}

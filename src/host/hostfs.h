@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* Files qvm keeps in the state directory of the host a run works on (the
+ * seed, the marker of a run in progress): here with system calls; on a
+ * remote host (remote.h) with the same rules (no symbolic link followed,
+ * nothing overwritten, exact modes), carried out by small POSIX sh scripts
+ * through the run's ssh connection. hostfs_remove_dir and hostfs_markers
+ * are remote only (their local forms are undo-steps.c's and leftovers.c's).
+ * Each returns 0 or -errno with *err (where taken): -ENOENT, -EEXIST,
+ * -ELOOP (a symbolic link in the way), -ENOTDIR, -ENOTEMPTY, -EIO (the
+ * remote tool's own words), -EHOSTUNREACH (the connection failed). */
+#ifndef QVM_HOSTFS_H
+#define QVM_HOSTFS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* What path is: 'd' directory, 'f' regular file, 'l' symbolic link,
+ * 'o' anything else; -ENOENT if nothing. */
+int hostfs_kind(const char *path, char *kind, char **err);
+/* mkdir -p, the last one with mode (existing directories kept as they are). */
+int hostfs_mkdir_p(const char *path, mode_t mode, char **err);
+/* A new directory with exactly mode; -EEXIST if anything is there. */
+int hostfs_mkdir(const char *path, mode_t mode, char **err);
+/* A new file with exactly mode holding fd's bytes from offset 0 (or len
+ * bytes of data when fd < 0); -EEXIST if anything is there. */
+int hostfs_write_new(const char *path, mode_t mode, int fd, const void *data, size_t len, char **err);
+/* At most max bytes of a regular file (not through a link), NUL-ended. */
+int hostfs_read(const char *path, size_t max, char **out, char **err);
+int hostfs_unlink(const char *path, char **err);
+/* Waits up to timeout seconds for path to exist (a zvol's device node).
+ * -ETIMEDOUT; -EINTR here when a signal is pending. */
+int hostfs_wait(const char *path, unsigned timeout, char **err);
+/* Removes files[] (names in dir) and rotated console logs
+ * (console.log.N), then dir; a dir that is not there is removed already.
+ * -ENOTEMPTY when something else is left (its names in *err). */
+int hostfs_remove_dir(const char *dir, const char *const *files, size_t n, char **err);
+/* "NAME\tCONTENT\n" for each directory NAME of dir holding the file
+ * marker (its first line; names with a newline or tab are left out). */
+int hostfs_markers(const char *dir, const char *marker, char **out, char **err);
+
+#endif
