@@ -73,6 +73,37 @@ fault_shims() {
 	export FAULT_MARK=$TEST_DIR/started
 }
 
+# at_exit COMMAND: run COMMAND (evaluated) when this shell exits - the test
+# file, or the case that called it - last registered first. Helpers that
+# start daemons (libvirtd.sh, hosts.sh) stop them this way. A case's
+# subshell does not run the test file's hooks, only its own. INT, TERM and
+# HUP end the shell through its exit hooks too.
+_test_exit_hooks=()
+_test_exit_owner=
+at_exit() {
+	local h
+	if [ "$_test_exit_owner" != "$BASHPID" ]; then
+		_test_exit_hooks=()
+		_test_exit_owner=$BASHPID
+		trap _test_run_exit_hooks EXIT
+		trap 'exit 130' INT
+		trap 'exit 143' TERM
+		trap 'exit 129' HUP
+	fi
+	for h in "${_test_exit_hooks[@]}"; do
+		[ "$h" != "$1" ] || return 0
+	done
+	_test_exit_hooks+=("$1")
+}
+_test_run_exit_hooks() {
+	local i
+	[ "$_test_exit_owner" = "$BASHPID" ] || return 0
+	for ((i = ${#_test_exit_hooks[@]} - 1; i >= 0; i--)); do
+		eval "${_test_exit_hooks[$i]}" || true
+	done
+	_test_exit_hooks=()
+}
+
 # test_case DESCRIPTION BODY|FUNCTION
 test_case() {
 	local desc=$1 body=$2 dir rc result
@@ -370,7 +401,7 @@ serve() {
 	rm -f "$TEST_DIR/port"
 	python3 "$TEST_LIB_DIR/httpd.py" "$1" "$TEST_DIR/port" 2>"$TEST_DIR/httpd.log" &
 	HTTPD_PID=$!
-	trap 'kill "$HTTPD_PID" 2>/dev/null; wait "$HTTPD_PID" 2>/dev/null || true' EXIT
+	at_exit "kill $HTTPD_PID 2>/dev/null; wait $HTTPD_PID 2>/dev/null"
 	for _ in $(seq 100); do [ -s "$TEST_DIR/port" ] && break; sleep 0.05; done
 	[ -s "$TEST_DIR/port" ] || { _fail "the test server did not start"; cat "$TEST_DIR/httpd.log"; return 1; }
 	URL=http://127.0.0.1:$(cat "$TEST_DIR/port")
