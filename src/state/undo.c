@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "report.h"
 #include "signals.h"
 #include "undo.h"
+#include "remote.h"
+#include "strv.h"
 #include "banned.h"
 
 static void step_free(struct undo_step *s)
@@ -60,6 +63,18 @@ static void journal_free(struct undo *u)
 	u->cap = 0;
 }
 
+/* How to remove what a step left: on a remote host, qvm cleanup there
+ * (what was marked) or the step's own remedy run on that host. malloc'd. */
+static char *remedy_text(const struct undo_step *s)
+{
+	const struct host_spec *h = remote_current();
+
+	if (!h)
+		return strdup(s->remedy);
+	return strdupf("qvm cleanup --host %s --yes once %s answers (or on %s: %s)", h->name, h->name, h->name,
+		       s->remedy);
+}
+
 int undo_run(struct undo *u, const struct report *rep, const char *task, const char *removing)
 {
 	int failed = 0;
@@ -73,9 +88,11 @@ int undo_run(struct undo *u, const struct report *rep, const char *task, const c
 		if (!s->armed)
 			continue;
 		if (signals_abandon()) {
+			char *remedy = remedy_text(s);
 			failed++;
 			report(rep, REPORT_ERROR, "%s: stopped by a third signal; left behind: %s; "
-			       "remove it with: %s", task, s->what, s->remedy);
+			       "remove it with: %s", task, s->what, remedy ? remedy : s->remedy);
+			free(remedy);
 			continue;
 		}
 		report(rep, REPORT_BEGIN, "%s %s", removing, s->what);
@@ -83,8 +100,10 @@ int undo_run(struct undo *u, const struct report *rep, const char *task, const c
 			failed++;
 			report(rep, REPORT_ERROR, "%s: cannot remove %s: %s", task, s->what,
 			       err ? err : "unknown error");
+			char *remedy = remedy_text(s);
 			report(rep, REPORT_ERROR, "%s: left behind: %s; remove it with: %s", task, s->what,
-			       s->remedy);
+			       remedy ? remedy : s->remedy);
+			free(remedy);
 		} else {
 			report(rep, REPORT_DONE, "done");
 		}
