@@ -129,10 +129,10 @@ static const struct command commands[] = {
 	{ "ssh", cmd_ssh, 1, -1, OPTIONS_FIRST, "NAME [-- COMMAND...]",
 	  "log in to a VM qvm made, or run COMMAND there, with ssh (its address,\n"
 	  "                             user and host keys found by qvm); options: --user NAME", ssh_options },
-	{ "list", cmd_list, 0, 0, 0, "[--json]", "list the VMs qvm made", list_options },
+	{ "list", cmd_list, 0, 0, 0, "[--json]", "list the VMs qvm made; --all-hosts: of every host", list_options },
 	{ "images", cmd_images, 0, 0, 0, "[--available]",
 	  "list the images qvm imported, or the catalog's (qvm import\n"
-	  "                             NAME ZVOL); option: --json", images_options },
+	  "                             NAME ZVOL); options: --json, --all-hosts", images_options },
 	{ "cleanup", cmd_cleanup, 0, 0, MUTATES, "[--yes]",
 	  "list and remove leftovers of interrupted runs", cleanup_options },
 	{ "probe-host", cmd_probe_host, 1, -1, INTERNAL, "SNAPSHOT...",
@@ -219,6 +219,7 @@ static const struct option_help {
 	{ "user", "NAME", "a login user (import: recorded as qvm:user; ssh: the one to log in as)" },
 	{ "available", NULL, "the images the catalog offers, not the imported ones" },
 	/* issue 15: many hosts */
+	{ "host", "HOST", "work on HOST: a hosts-file name or [USER@]HOST[:PORT] (vm: or auto)" },
 	{ "all-hosts", NULL, "this host and every host of the hosts file, asked side by side" },
 };
 

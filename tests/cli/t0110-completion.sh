@@ -88,8 +88,12 @@ t_import() {
 	expect_line linux2022 out
 	complete_words qvm import --os
 	expect_eq --osinfo "$(cat out)" "--os<TAB>"
-	complete_words qvm images --a
-	expect_eq --available "$(cat out)" "--a<TAB>"
+	complete_words qvm images --av
+	expect_eq --available "$(cat out)" "--av<TAB>"
+	complete_words qvm list --all
+	expect_eq --all-hosts "$(cat out)" "list --all<TAB>"
+	complete_words qvm images --all
+	expect_eq --all-hosts "$(cat out)" "images --all<TAB>"
 }
 test_case 'qvm import completes catalog names, files and osinfo names' t_import
 
