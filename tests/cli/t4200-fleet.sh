@@ -156,6 +156,29 @@ t_none_answer() {
 }
 test_case 'no host answers: an error (exit 1)' t_none_answer
 
+t_signal() {
+	need_hosts
+	on_host A zfs_pool
+	# A's zfs list takes 30 s
+	host_env A "PATH=$TEST_REPO/tests/faults/bin:$HOSTS_PATH" "FAULT_NEXT_ZFS=$TEST_REPO/tests/zfs-double/zfs" \
+		"FAULT_DELAY=list:30" "FAULT_MARK=$TEST_DIR/a-started"
+	"$QVM" list --all-hosts >out 2>err &
+	local pid=$! i start
+	for i in $(seq 100); do
+		[ -e "$TEST_DIR/a-started" ] && break
+		sleep 0.1
+	done
+	expect_file_exists "$TEST_DIR/a-started"
+	start=$(date +%s)
+	kill -INT "$pid"
+	status=0
+	wait "$pid" || status=$?
+	expect_exit 130
+	expect_line 'Error listing virtual machines: interrupted by signal SIGINT' err
+	[ $(($(date +%s) - start)) -lt 10 ] || { _fail "qvm took $(($(date +%s) - start)) s to end"; return 1; }
+}
+test_case 'a signal reaches every host'"'"'s qvm; qvm ends of it' t_signal
+
 t_usage() {
 	need_hosts
 	run_qvm list --all-hosts --host A
