@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -387,6 +388,45 @@ int spawn_all(char *const *const *argvs, size_t n, unsigned limit, struct spawn_
 	if (r == 0 && stop)
 		r = -EINTR;
 	return r;
+}
+
+int program_find(const char *name, char **out)
+{
+	const char *path = getenv("PATH");
+	bool eacces = false;
+
+	*out = NULL;
+	if (!path)
+		path = "/bin:/usr/bin";
+	for (const char *p = path;;) {
+		size_t len = strcspn(p, ":");
+		_cleanup_free_ char *cand = NULL;
+		struct stat st;
+
+		if (len == 0)
+			cand = strdup(name);
+		else if (asprintf(&cand, "%.*s/%s", (int)len, p, name) < 0)
+			cand = NULL;
+		if (!cand)
+			return -ENOMEM;
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (faccessat(AT_FDCWD, cand, X_OK, AT_EACCESS) == 0) {
+				*out = realpath(cand, NULL);
+				if (*out)
+					return 0;
+				if (errno == ENOMEM)
+					return -ENOMEM;
+			} else {
+				eacces = true;
+			}
+		} else if (errno == EACCES) {
+			eacces = true;
+		}
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	return eacces ? -EACCES : -ENOENT;
 }
 
 void spawn_result_clear(struct spawn_result *res)

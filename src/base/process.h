@@ -72,6 +72,15 @@ int spawn_check_input(char *const argv[], unsigned flags, int stdin_fd, struct s
 int spawn_all(char *const *const *argvs, size_t n, unsigned limit, struct spawn_result *res, int *errs)
 	__attribute__((warn_unused_result));
 
+/*
+ * The program posix_spawnp would run for name: glibc's execvpe tries each
+ * element of $PATH (unset: "/bin:/usr/bin"; an empty element: the current
+ * directory) in turn, going on past one it may not execute (EACCES) or that
+ * is missing. Returns 0 with *out the absolute path (symbolic links
+ * resolved), -ENOENT, -EACCES, -ENOMEM.
+ */
+int program_find(const char *name, char **out);
+
 /* The child's stderr (or stdout if stderr is empty) as one line for an
  * error message: lines trimmed and joined with "; ", lines starting with
  * "WARNING" left out unless there is nothing else, and " (killed by

@@ -56,9 +56,9 @@ static void answers_free(struct answer *a, size_t n)
 	free(a);
 }
 
-/* The hosts to ask: this one first (unless the hosts file names a host
- * "localhost": that entry stands for it), then the hosts file's, in its
- * order. *file: the hosts file read (NULL: none). 0, or -1 with *err. */
+/* The hosts to ask: this one first (unless it has no zfs, or the hosts
+ * file names a host "localhost": that entry stands for it), then the hosts
+ * file's, in its order. *file: the hosts file read (NULL: none). 0, or -1 with *err. */
 static int hosts_to_ask(bool with_local, struct answer **out, size_t *n, char **file, char **err)
 {
 	struct host_list l = { 0 };
@@ -75,6 +75,12 @@ static int hosts_to_ask(bool with_local, struct answer **out, size_t *n, char **
 	}
 	for (size_t i = 0; i < l.n && local; i++)
 		local = strcmp(l.h[i].name, FLEET_LOCAL_NAME) != 0;
+	/* a machine without zfs (where an admin runs qvm for the others)
+	 * holds no VM of qvm's: not asked, rather than a warning each time */
+	if (local) {
+		_cleanup_free_ char *zfs = NULL;
+		local = program_find("zfs", &zfs) != -ENOENT;
+	}
 	a = calloc(l.n + 1, sizeof(*a));
 	if (!a)
 		goto enomem;

@@ -23,7 +23,8 @@ typedef int (*fleet_row_fn)(struct table *t, const char *host, json_object *o);
 
 /*
  * qvm COMMAND --all-hosts [--json]: runs `qvm COMMAND --json` for this host
- * and `qvm COMMAND --json --host NAME` for each host of the hosts file,
+ * (if it has a zfs program: a machine without is no host of qvm's VMs) and
+ * `qvm COMMAND --json --host NAME` for each host of the hosts file,
  * then prints their rows in one table (headers, the first "HOST"; each row
  * by add_row) or one JSON array (each object with "host" first, then the
  * host's own members). A host that does not answer is a warning ("host

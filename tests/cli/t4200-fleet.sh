@@ -179,6 +179,21 @@ t_signal() {
 }
 test_case 'a signal reaches every host'"'"'s qvm; qvm ends of it' t_signal
 
+t_no_zfs_here() {
+	need_hosts
+	on_host A base_image
+	# a machine without zfs (an admin's): only the hosts of the file
+	if [ -e /usr/bin/zfs ] || [ -e /bin/zfs ]; then
+		skip "this machine has a zfs of its own"
+	fi
+	PATH=$TEST_REPO/tests/bin:/usr/bin:/bin run_qvm images --all-hosts
+	expect_exit 0
+	expect_empty err
+	expect_match '^A +tank/images/debian12 ' out
+	expect_no_match '^localhost ' out
+}
+test_case 'a machine without zfs is not asked (no warning): only the hosts of the file' t_no_zfs_here
+
 t_usage() {
 	need_hosts
 	run_qvm list --all-hosts --host A
