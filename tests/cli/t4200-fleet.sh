@@ -249,6 +249,19 @@ t_auto_tie() {
 }
 test_case 'vm --host auto: of hosts with as much free memory, the first in the hosts file' t_auto_tie
 
+t_auto_count() {
+	need_hosts
+	on_host B base_image
+	on_host A zfs_pool
+	remote_file w.yaml web
+	run_qvm vm --count 2 --host auto w.yaml
+	expect_exit 0
+	expect_eq 1 "$(grep -c '^Placing' out)" "placements"
+	expect_line 'Placing 2 VMs (the first web-1) on B: the only host that has tank/images/debian12@base (3.0 MiB free)' out
+	on_host B zfs list -H -o name tank/images/web-1 tank/images/web-2 >/dev/null
+}
+test_case 'vm --count --host auto: one choice, every VM there' t_auto_count
+
 t_auto_extra_disk() {
 	need_hosts
 	# a second disk cloned from another base: only B has both
