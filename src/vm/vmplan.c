@@ -221,6 +221,12 @@ int vm_virt_install_argv(const struct vm_plan *p, char *const *disk_paths, const
 	const struct vi_run vr = { .connect = p->uri, .uuid = p->uuid, .print_xml = print_xml,
 				   .console_log = p->console_ours ? p->console_log : NULL, .osinfo = p->osinfo };
 
+	/* virt-install makes a storage pool of the directory of any disk path
+	 * outside /dev (an autostart one, left behind; on a remote URI it also
+	 * looks the file up in it): for XML it gets a stand-in, and qvm puts
+	 * the seed in the XML itself (vm_print_xml) */
+	if (print_xml)
+		seed = VM_SEED_STAND_IN;
 	if (disk_paths)
 		return virt_install_argv_paths(p->file, disk_paths, seed, &vr, argv, err);
 	return virt_install_argv(p->file, settings_zvol_dir(), seed, &vr, argv, err);

@@ -238,6 +238,15 @@ int vm_print_xml(const struct vm_plan *p, char *const *disk_paths, const char *s
 	n = strv_length(docs);
 	if (n > 2)
 		return report_error(err, -EPROTO, "virt-install --print-xml printed %zu domains, not one or two", n);
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *why = NULL;
+		char *fixed;
+		r = domxml_put_seed(docs[i], VM_SEED_STAND_IN, seed, &fixed, &why);
+		if (r < 0)
+			return report_error(err, r, "%s", why ? why : strerror(-r));
+		free(docs[i]);
+		docs[i] = fixed;
+	}
 	r = check_docs(p, docs, n, paths, allowed, err);
 	if (r < 0)
 		return r;

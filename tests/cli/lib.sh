@@ -328,7 +328,7 @@ zfs_calls_reset() {
 # zfs_mutations FILE: the modifying zfs calls of the log into FILE (qvm may
 # also list and get; those are not asserted on).
 zfs_mutations() {
-	grep -E '^(create|destroy|snapshot|clone|set|inherit|rename|promote|rollback)( |$)' \
+	grep -E '^(create|destroy|snapshot|clone|set|inherit|rename|promote|rollback|receive|recv)( |$)' \
 		"$ZFS_DOUBLE_LOG" >"$1" || true
 }
 

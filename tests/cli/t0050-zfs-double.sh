@@ -550,6 +550,450 @@ t_devices() {
 }
 test_case 'ZFS_DOUBLE_DEVICE: never, unopenable, late (detached, checks it still exists)' t_devices
 
+# --- zfs send / zfs receive ------------------------------------------------
+# Two "hosts": the case's own state (A) and a second one (B) with its own
+# zvol directory; zfs send on A piped into zfs receive on B.
+
+on_b() {
+	ZFS_DOUBLE_STATE=$TEST_DIR/b-state QVM_ZVOL_DIR=$TEST_DIR/b-zvol "$@"
+}
+bdev() { echo "$TEST_DIR/b-zvol/$1"; }
+run_b() {
+	run env ZFS_DOUBLE_STATE="$TEST_DIR/b-state" QVM_ZVOL_DIR="$TEST_DIR/b-zvol" "$@"
+}
+
+# xfer SENDARGS... -- RECVARGS...: zfs send (A) | zfs receive (B); the
+# receive's status in $status, out and err; the send's in $send_status and
+# send.err.
+xfer() {
+	local -a s=()
+	while [ "$1" != -- ]; do s+=("$1"); shift; done
+	shift
+	status=0
+	{ timeout 60 zfs send "${s[@]}" 2>"$TEST_DIR/send.err" && echo 0 >"$TEST_DIR/send.rc" ||
+		echo $? >"$TEST_DIR/send.rc"; } |
+		on_b timeout 60 zfs recv "$@" >"$TEST_DIR/out" 2>"$TEST_DIR/err" || status=$?
+	send_status=$(cat "$TEST_DIR/send.rc")
+}
+
+# an image volume with data regions and holes, snapshotted as @base
+image_volume() {
+	zfs create -s -V 64M -b 8K -o qvm:kind=image tank/images/img
+	printf 'first block' | dd of="$(dev tank/images/img)" conv=notrunc status=none
+	head -c 3145728 /dev/urandom | dd of="$(dev tank/images/img)" bs=1M seek=20 conv=notrunc status=none
+	head -c 12288 /dev/urandom | dd of="$(dev tank/images/img)" bs=4K seek=16380 conv=notrunc status=none
+	zfs snapshot tank/images/img@base
+	on_b zpool create tank
+	on_b zfs create tank/images
+	mkdir -p "$TEST_DIR/b-zvol"
+}
+
+allocated() { stat -c %b "$1"; }
+
+t_send_recv() {
+	image_volume
+	# changes after the snapshot are not sent
+	printf 'later' | dd of="$(dev tank/images/img)" bs=1M seek=40 conv=notrunc status=none
+	xfer tank/images/img@base -- -v tank/images/img
+	expect_exit 0
+	expect_eq 0 "$send_status" "send status"
+	expect_empty send.err
+	expect_line 'receiving full stream of tank/images/img@base into tank/images/img@base' out
+	expect_match '^received [0-9.]+M stream in [0-9]+ seconds \([0-9.]+[KMG]/sec\)$' out
+	expect_eq $'tank/images/img\tvolume\t67108864\t8192\ntank/images/img@base\tsnapshot\t67108864\t-' \
+		"$(on_b zfs list -H -p -t all -o name,type,volsize,volblocksize -r tank/images/img)" "received"
+	expect_eq "$(zfs get -H -o value guid tank/images/img@base)" \
+		"$(on_b zfs get -H -o value guid tank/images/img@base)" "the snapshot keeps its guid"
+	# the device: the snapshot's data, its holes kept
+	zfs clone tank/images/img@base tank/images/at-base
+	expect_same "$(dev tank/images/at-base)" "$(bdev tank/images/img)"
+	expect_eq "$(allocated "$(dev tank/images/at-base)")" "$(allocated "$(bdev tank/images/img)")" \
+		"allocated blocks"
+	expect_eq 67108864 "$(stat -c %s "$(bdev tank/images/img)")" "device size"
+	# without -p, no properties: the mark stays behind
+	expect_eq $'-\t-' "$(on_b zfs get -H -o value,source qvm:kind tank/images/img)" "no -p"
+	# the estimate: -n sends nothing; -P implies -v's lines, on stdout
+	run zfs send -nP tank/images/img@base
+	expect_exit 0
+	size=$(sed -n 's/^size\t//p' out)
+	expect_eq $'full\ttank/images/img@base\t'"$size"$'\nsize\t'"$size" "$(cat out)" "-nP"
+	zfs send tank/images/img@base >stream
+	expect_eq "$size" "$(stat -c %s stream)" "the estimate is the stream's size"
+	run zfs send -nv tank/images/img@base
+	expect_eq $'full send of tank/images/img@base estimated size is 3.02M\ntotal estimated size is 3.02M' \
+		"$(cat out)" "-nv"
+	run zfs send -n tank/images/img@base
+	expect_exit 0
+	expect_empty out
+	run zfs send --dryrun --parsable tank/images/img@base
+	expect_line "size	$size" out
+	# -w of an unencrypted volume is -Lec; -c and -L change nothing here
+	zfs send -w tank/images/img@base 2>/dev/null | cmp -s - stream && false
+	zfs send -Lec tank/images/img@base | cmp - <(zfs send -w tank/images/img@base)
+	# a snapshot name as the destination, into another state from a file
+	on_b zfs create tank/other
+	on_b zfs recv tank/other/copy@mine <stream
+	expect_eq tank/other/copy@mine "$(on_b zfs list -H -o name -t snapshot -r tank/other)" "named"
+	expect_same "$(dev tank/images/at-base)" "$(bdev tank/other/copy)"
+	# -e keeps the last component, -d all but the pool (creating parents)
+	on_b zfs recv -e tank/other <stream
+	on_b zfs recv -d tank/other <stream
+	expect_eq $'tank/other/copy@mine\ntank/other/images/img@base\ntank/other/img@base' \
+		"$(on_b zfs list -H -o name -t snapshot -r tank/other)" "-e and -d"
+}
+test_case 'send | recv: volume, snapshot with its guid, data and holes, -nP/-nv estimates, -e/-d' t_send_recv
+
+t_send_recv_props() {
+	image_volume
+	zfs set compression=zstd qvm:sha256=abc tank/images/img
+	zfs set qvm:note=snap tank/images/img@base
+	zfs set qvm:inherited=yes tank/images
+	xfer -p tank/images/img@base -- -o qvm:state=copying -x qvm:sha256 tank/images/img
+	expect_exit 0
+	on_b zfs get -H -o property,value,received,source \
+		qvm:kind,qvm:sha256,qvm:state,qvm:inherited,compression,volsize tank/images/img >props
+	expect_line $'qvm:kind\timage\timage\treceived' props
+	expect_line $'qvm:sha256\t-\tabc\t-' props
+	expect_line $'qvm:state\tcopying\t-\tlocal' props
+	expect_line $'qvm:inherited\t-\t-\t-' props
+	expect_line $'compression\tzstd\tzstd\treceived' props
+	expect_line $'volsize\t64M\t-\tlocal' props
+	expect_eq $'snap\treceived' "$(on_b zfs get -H -o value,source qvm:note tank/images/img@base)" \
+		"snapshot property"
+	# qvm reads its marks with -s local: the received ones are not
+	expect_eq $'qvm:state\tcopying' \
+		"$(on_b zfs get -H -s local -o property,value all tank/images/img | grep '^qvm:')" "-s local"
+	# zfs inherit hides a received value, -S brings it back
+	on_b zfs inherit qvm:kind tank/images/img
+	expect_eq $'-\t-' "$(on_b zfs get -H -o value,source qvm:kind tank/images/img)" "inherit"
+	on_b zfs inherit -S qvm:kind tank/images/img
+	expect_eq $'image\treceived' "$(on_b zfs get -H -o value,source qvm:kind tank/images/img)" \
+		"inherit -S"
+	# the received properties go on with zfs send -p
+	on_b zfs snapshot tank/images/img@again
+	on_b zfs send -p tank/images/img@again | zfs recv tank/images/back
+	expect_eq $'image\treceived' "$(zfs get -H -o value,source qvm:kind tank/images/back)" "again"
+	expect_eq $'copying\treceived' "$(zfs get -H -o value,source qvm:state tank/images/back)" "again"
+	# refusals of -o and -x: before the stream is read
+	for bad in volsize=1G volblocksize=4K guid=1 version=5 nosuchprop=1; do
+		xfer -p tank/images/img@base -- -o "$bad" tank/images/x
+		expect_exit 1
+		expect_line "cannot receive: invalid property '${bad%%=*}'" err
+	done
+	xfer tank/images/img@base -- -o atime=off tank/images/x
+	expect_line "cannot receive new filesystem stream: property 'atime' does not apply to datasets of this type" err
+	xfer tank/images/img@base -- -o compression=nope tank/images/x
+	expect_exit 1
+	expect_match "^cannot receive new filesystem stream: 'compression' must be one of 'on \| off" err
+	xfer tank/images/img@base -- -x atime tank/images/x
+	expect_exit 0
+	expect_line "Warning: tank/images/x: property 'atime' does not apply to datasets of this type" err
+	run_b zfs recv -o qvm:a=1 -o qvm:a=2 tank/images/y
+	expect_exit 2
+	expect_first_line "^property 'qvm:a' specified multiple times$" err
+	expect_eq "" "$(on_b zfs list -H -o name tank/images/y 2>/dev/null)" "nothing received"
+}
+test_case 'send -p | recv -o/-x: received properties and their source, refusals' t_send_recv_props
+
+t_send_recv_resume() {
+	image_volume
+	full=$(zfs send -nP tank/images/img@base | sed -n 's/^size\t//p')
+	# the sender dies 1.5 MiB into the stream: with -s the partial state stays
+	ZFS_DOUBLE_SEND_STOP_AFTER=1572864 xfer tank/images/img@base -- -s -o qvm:state=copying \
+		tank/images/img
+	expect_exit 1
+	expect_eq 137 "$send_status" "the sender was killed"
+	token=$(on_b zfs get -H -o value receive_resume_token tank/images/img)
+	expect_match '^1-[0-9a-f]+-[0-9a-f]+-[0-9a-f]+$' <(echo "$token")
+	expect_eq "cannot receive new filesystem stream: checksum mismatch or incomplete stream.
+Partially received snapshot is saved.
+A resuming stream can be generated on the sending system by running:
+    zfs send -t $token" "$(cat err)" "message"
+	# the partial dataset is listed, has no snapshot and no device
+	expect_eq $'tank/images/img\tvolume' "$(on_b zfs list -H -t all -o name,type -r tank/images/img)" \
+		"partial"
+	expect_file_absent "$(bdev tank/images/img)"
+	expect_eq $'copying\tlocal' "$(on_b zfs get -H -o value,source qvm:state tank/images/img)" \
+		"-o applies to the partial state"
+	# what is left to send
+	run zfs send -nvP -t "$token"
+	expect_exit 0
+	expect_first_line '^resume token contents:$' out
+	expect_line $'\ttoname = tank/images/img@base' out
+	rest=$(sed -n 's/^size\t//p' out)
+	expect_line $'full\ttank/images/img@base\t'"$rest" out
+	expect_eq 1 "$(( rest < full - 1048576 && rest > 0 ))" "the rest ($rest of $full)"
+	# a full stream does not replace the partial state, not even with -F
+	xfer tank/images/img@base -- -s tank/images/img
+	expect_line "cannot receive new filesystem stream: destination 'tank/images/img' exists" err
+	xfer tank/images/img@base -- -s -F tank/images/img
+	expect_exit 1
+	expect_line 'cannot receive new filesystem stream: destination tank/images/img contains partially-complete state from "zfs receive -s".' err
+	# interrupted again while resuming: further on
+	ZFS_DOUBLE_SEND_STOP_AFTER=1572864 xfer -t "$token" -- -s tank/images/img
+	expect_exit 1
+	expect_eq 137 "$send_status" "the sender was killed again"
+	token2=$(on_b zfs get -H -o value receive_resume_token tank/images/img)
+	[ "$token2" != "$token" ]
+	rest2=$(zfs send -nP -t "$token2" | sed -n 's/^size\t//p')
+	expect_eq 1 "$(( rest2 < rest ))" "progress kept"
+	# the resuming stream completes it
+	xfer -t "$token2" -- -s -v tank/images/img
+	expect_exit 0
+	expect_eq 0 "$send_status" "send -t"
+	expect_eq $'tank/images/img\ntank/images/img@base' \
+		"$(on_b zfs list -H -t all -o name -r tank/images/img)" "complete"
+	zfs clone tank/images/img@base tank/images/at-base
+	expect_same "$(dev tank/images/at-base)" "$(bdev tank/images/img)"
+	expect_eq "$(allocated "$(dev tank/images/at-base)")" "$(allocated "$(bdev tank/images/img)")" \
+		"allocated blocks"
+	expect_eq '-' "$(on_b zfs get -H -o value receive_resume_token tank/images/img)" "no token"
+	expect_eq "" "$(ls "$TEST_DIR/b-state/recvdata")" "no partial data left"
+	# an old token: that state is complete
+	xfer -t "$token2" -- -s tank/images/img
+	expect_exit 1
+	expect_line 'cannot receive resume stream: kernel modules must be upgraded to receive this stream.' err
+	xfer -t "$token2" -- tank/images/img
+	expect_line 'cannot receive resume stream: invalid backup stream' err
+	xfer -t "$token2" -- tank/images/nosuch
+	expect_line "cannot receive resume stream: destination 'tank/images/nosuch' does not exist" err
+}
+test_case 'recv -s: interrupted send keeps a resume token; send -t resumes (twice) to identical data' t_send_recv_resume
+
+t_recv_abort() {
+	image_volume
+	# without -s the partial state is discarded
+	ZFS_DOUBLE_SEND_STOP_AFTER=1572864 xfer tank/images/img@base -- tank/images/img
+	expect_exit 1
+	expect_eq 'cannot receive new filesystem stream: incomplete stream' "$(cat err)" "message"
+	expect_eq "" "$(on_b zfs list -H -o name tank/images/img 2>/dev/null)" "discarded"
+	expect_eq "" "$(ls "$TEST_DIR/b-state/recvdata")" "no partial data left"
+	# zfs receive -A discards a saved one
+	ZFS_DOUBLE_SEND_STOP_AFTER=1572864 xfer tank/images/img@base -- -s tank/images/img
+	run_b zfs recv -A tank/images/img
+	expect_exit 0
+	expect_eq "" "$(on_b zfs list -H -o name tank/images/img 2>/dev/null)" "aborted"
+	expect_eq "" "$(ls "$TEST_DIR/b-state/recvdata")" "no partial data left"
+	run_b zfs recv -A tank/images/img
+	expect_exit 2
+	expect_first_line "^cannot open 'tank/images/img': dataset does not exist$" err
+	xfer tank/images/img@base -- tank/images/img
+	expect_exit 0
+	run_b zfs recv -A tank/images/img
+	expect_exit 1
+	expect_eq "'tank/images/img' does not have any resumable receive state to abort" "$(cat err)" "-A"
+	run_b zfs recv -A -s tank/images/img
+	expect_exit 2
+	expect_first_line '^invalid option$' err
+	# -F over an existing volume without snapshots: the partial state is the
+	# hidden tank/images/vol/%recv; the volume keeps its device meanwhile
+	on_b zfs create -V 1M tank/images/vol
+	printf 'old' | dd of="$(bdev tank/images/vol)" conv=notrunc status=none
+	xfer tank/images/img@base -- -F tank/images/img
+	expect_line 'cannot receive new filesystem stream: destination has snapshots (eg. tank/images/img@base)' err
+	expect_line 'must destroy them to overwrite it' err
+	ZFS_DOUBLE_SEND_STOP_AFTER=1572864 xfer tank/images/img@base -- -s -F tank/images/vol
+	expect_exit 1
+	expect_eq tank/images/vol "$(on_b zfs list -H -o name -r tank/images/vol)" "%recv is hidden"
+	expect_eq old "$(head -c 3 "$(bdev tank/images/vol)")" "the device is untouched"
+	token=$(on_b zfs get -H -o value receive_resume_token tank/images/vol)
+	expect_match '^1-' <(echo "$token")
+	run_b zfs recv -A tank/images/vol
+	expect_exit 0
+	expect_eq '-' "$(on_b zfs get -H -o value receive_resume_token tank/images/vol)" "aborted"
+	expect_eq old "$(head -c 3 "$(bdev tank/images/vol)")" "still the old volume"
+	# resumed, it replaces the volume
+	ZFS_DOUBLE_SEND_STOP_AFTER=1572864 xfer tank/images/img@base -- -s -F tank/images/vol
+	token=$(on_b zfs get -H -o value receive_resume_token tank/images/vol)
+	xfer -t "$token" -- -s tank/images/vol
+	expect_exit 0
+	expect_eq $'tank/images/vol\t67108864\ntank/images/vol@base\t67108864' \
+		"$(on_b zfs list -H -p -t all -o name,volsize -r tank/images/vol)" "replaced"
+	expect_same "$(bdev tank/images/img)" "$(bdev tank/images/vol)"
+}
+test_case 'recv: without -s the partial is discarded; -A aborts; -F keeps it hidden in %recv' t_recv_abort
+
+t_recv_errors() {
+	image_volume
+	xfer tank/images/img@base -- tank/images/img
+	xfer tank/images/img@base -- tank/images/img
+	expect_exit 1
+	expect_eq "cannot receive new filesystem stream: destination 'tank/images/img' exists
+must specify -F to overwrite it" "$(cat err)" "exists"
+	xfer tank/images/img@base -- tank/nosuch/img
+	expect_exit 1
+	expect_eq "cannot open 'tank/nosuch': dataset does not exist
+cannot receive new filesystem stream: unable to restore to destination" "$(cat err)" "no parent"
+	on_b zfs create -V 1M tank/images/vol
+	xfer tank/images/img@base -- tank/images/vol/img
+	expect_line "cannot receive new filesystem stream: parent 'tank/images/vol' is not a filesystem" err
+	xfer tank/images/img@base -- tank
+	expect_line "cannot receive new filesystem stream: destination 'tank' exists" err
+	xfer tank/images/img@base -- 'tank/images/bad name!'
+	expect_line 'cannot receive: invalid name' err
+	# not a stream
+	head -c 4096 /dev/urandom >noise
+	run_b zfs recv tank/images/n
+	expect_exit 1
+	expect_eq 'cannot receive: failed to read from stream' "$(cat err)" "empty"
+	on_b zfs recv tank/images/n <noise 2>err && false
+	expect_eq 'cannot receive: invalid stream (bad magic number)' "$(cat err)" "noise"
+	# a stream damaged in the middle: the end record's checksum
+	zfs send tank/images/img@base >stream
+	python3 -c 'import sys; b = bytearray(open(sys.argv[1], "rb").read()); b[1000000] ^= 1; sys.stdout.buffer.write(b)' stream >damaged
+	on_b zfs recv tank/images/d <damaged 2>err && false
+	expect_eq 'cannot receive new filesystem stream: checksum mismatch' "$(cat err)" "damaged"
+	expect_eq "" "$(on_b zfs list -H -o name tank/images/d 2>/dev/null)" "discarded"
+	# terminals: zfs refuses them
+	python3 - "$(dev tank/images/img)" <<-'EOF' >tty.out
+	import os, pty, subprocess, sys
+	m, s = pty.openpty()
+	for argv, io in ((['zfs', 'send', 'tank/images/img@base'], 'stdout'),
+	                 (['zfs', 'recv', 'tank/images/t'], 'stdin')):
+	    p = subprocess.run(argv, stderr=subprocess.PIPE, **{io: s})
+	    print(p.returncode, p.stderr.decode().replace('\n', '|'))
+	EOF
+	expect_eq "1 Error: Stream can not be written to a terminal.|You must redirect standard output.|
+1 Error: Backup stream can not be read from a terminal.|You must redirect standard input.|" \
+		"$(cat tty.out)" "terminals"
+	# send
+	run zfs send tank/images/img@nosuch
+	expect_exit 1
+	expect_eq "cannot open 'tank/images/img@nosuch': dataset does not exist" "$(cat err)" "no snap"
+	run zfs send
+	expect_exit 2
+	expect_first_line '^missing snapshot argument$' err
+	run zfs send -p -t 1-1-1-00
+	expect_exit 2
+	expect_first_line '^invalid flags combined with -t$' err
+	run zfs send -t 1-1-1-00 tank/images/img@base
+	expect_first_line '^too many arguments$' err
+	good=$(ZFS_DOUBLE_SEND_STOP_AFTER=1572864 xfer tank/images/img@base -- -s tank/images/r;
+		on_b zfs get -H -o value receive_resume_token tank/images/r)
+	for t in 'nonsense:invalid format' '2-0-0-00:invalid version 2' \
+		"${good%-*}-zz:payload is not hex-encoded" "${good%%-*}-1${good#*-}:incorrect checksum" \
+		'1-0-11-:decompression failed'; do
+		tok=${t%%:*}
+		[ "$tok" != '1-0-11-' ] || tok=$(python3 -c 'import zlib; c = zlib.compress(b"x" * 16); print("1-%x-11-%s" % (zlib.crc32(c), c.hex()))')
+		run zfs send -t "$tok"
+		expect_exit 1
+		expect_eq "cannot resume send: resume token is corrupt (${t#*:})" "$(cat err)" "token $tok"
+	done
+	tok=$(python3 -c 'import zlib; p = b"\x01\x00xs\x01\x00\x00\x00y"; c = zlib.compress(p); print("1-%x-%x-%s" % (zlib.crc32(c), len(p), c.hex()))')
+	run zfs send -t "$tok"
+	expect_eq 'cannot resume send: resume token is corrupt' "$(cat err)" "a token without its fields"
+	tok=$(python3 -c 'import zlib; c = zlib.compress(b"junk"); print("1-%x-4-%s" % (zlib.crc32(c), c.hex()))')
+	run zfs send -t "$tok"
+	expect_eq 'cannot resume send: resume token is corrupt (nvlist_unpack failed)' "$(cat err)" "junk"
+	# the snapshot of a token is gone, or is another one by now
+	zfs destroy -r tank/images/img@base
+	run zfs send -t "$good"
+	expect_eq "cannot resume send: 'tank/images/img@base' used in the initial send no longer exists" \
+		"$(cat err)" "gone"
+	zfs snapshot tank/images/img@base
+	run zfs send -t "$good"
+	expect_eq "cannot resume send: 'tank/images/img@base' is no longer the same snapshot used in the initial send" \
+		"$(cat err)" "replaced"
+}
+test_case 'send/recv errors: existing, parent, not a stream, damaged, terminals, tokens' t_recv_errors
+
+t_recv_killed() {
+	image_volume
+	# zfs receive ended by a signal: the kernel keeps (-s) or discards the
+	# partial state; zfs itself dies of the signal, silently
+	for opt in -s ''; do
+		ZFS_DOUBLE_SEND_RATE=1M zfs send tank/images/img@base 2>/dev/null |
+			env ZFS_DOUBLE_STATE="$TEST_DIR/b-state" QVM_ZVOL_DIR="$TEST_DIR/b-zvol" \
+				zfs recv $opt tank/images/img 2>err &
+		pid=$!	# zfs itself: env and the script exec it
+		sleep 1.5
+		kill -TERM "$pid"
+		status=0
+		wait "$pid" || status=$?
+		expect_eq 143 "$status" "killed by SIGTERM"
+		expect_empty err
+		if [ -n "$opt" ]; then
+			token=$(on_b zfs get -H -o value receive_resume_token tank/images/img)
+			expect_match '^1-' <(echo "$token")
+			xfer -t "$token" -- -s tank/images/img
+			expect_exit 0
+			zfs clone tank/images/img@base tank/images/at-base
+			expect_same "$(dev tank/images/at-base)" "$(bdev tank/images/img)"
+			on_b zfs destroy -r tank/images/img
+		else
+			expect_eq "" "$(on_b zfs list -H -o name tank/images/img 2>/dev/null)" "discarded"
+		fi
+	done
+}
+test_case 'recv ended by a signal: partial state kept with -s (resumable), else discarded' t_recv_killed
+
+t_send_recv_same_state() {
+	image_volume
+	# one state for both sides: neither holds the lock while the data flows
+	timeout 30 zfs send -p tank/images/img@base | timeout 30 zfs recv tank/images/copy
+	expect_eq $'image\treceived' "$(zfs get -H -o value,source qvm:kind tank/images/copy)" "copy"
+	zfs clone tank/images/img@base tank/images/at-base
+	expect_same "$(dev tank/images/at-base)" "$(dev tank/images/copy)"
+	# a slow sender does not block other zfs calls of the state
+	ZFS_DOUBLE_SEND_RATE=1M timeout 30 zfs send -vP tank/images/img@base 2>progress |
+		timeout 30 zfs recv tank/images/slow &
+	sleep 1
+	start=$(date +%s%N)
+	zfs list -H -o name tank/images/slow >/dev/null
+	zfs create -V 1M tank/images/meanwhile
+	expect_eq 1 "$(( ($(date +%s%N) - start) < 1000000000 ))" "not blocked"
+	wait
+	expect_same "$(dev tank/images/at-base)" "$(dev tank/images/slow)"
+	# -vP: the estimate, then a progress line a second: time, bytes, snapshot
+	expect_first_line $'^full\ttank/images/img@base\t[0-9]+$' progress
+	expect_line "size	$(zfs send -nP tank/images/img@base | sed -n 's/^size\t//p')" progress
+	expect_match $'^[0-9]{2}:[0-9]{2}:[0-9]{2}\t[0-9]+\ttank/images/img@base$' progress
+}
+test_case 'send | recv on one state: no deadlock, -vP progress lines, other calls not blocked' t_send_recv_same_state
+
+t_send_recv_sparse() {
+	zfs create -s -V 4G tank/images/big
+	head -c 1048576 /dev/urandom | dd of="$(dev tank/images/big)" bs=1M seek=4000 conv=notrunc status=none
+	printf 'end' | dd of="$(dev tank/images/big)" bs=1 seek=$((4 * 1024 * 1024 * 1024 - 3)) conv=notrunc status=none
+	zfs snapshot tank/images/big@base
+	on_b zpool create tank
+	zfs send tank/images/big@base >stream
+	expect_eq 1 "$(( $(stat -c %s stream) < 1200000 ))" "only the data is sent"
+	start=$(date +%s)
+	on_b zfs recv tank/big <stream
+	expect_eq 1 "$(( $(date +%s) - start < 10 ))" "fast"
+	expect_eq 1 "$(( $(du -k "$(bdev tank/big)" | cut -f1) < 2048 ))" "sparse"
+	expect_eq 4294967296 "$(stat -c %s "$(bdev tank/big)")" "size"
+	expect_eq end "$(tail -c 3 "$(bdev tank/big)")" "last bytes"
+	cmp "$(bdev tank/big)" "$(dev tank/images/big)"
+}
+test_case 'send | recv of a 4 GiB sparse volume sends and writes only its data' t_send_recv_sparse
+
+t_send_recv_fail() {
+	image_volume
+	on_b zfs_snapshot_state before
+	ZFS_DOUBLE_FAIL=recv xfer tank/images/img@base -- tank/images/img
+	expect_exit 1
+	expect_eq 'cannot receive new filesystem stream: out of space' "$(cat err)" "recv"
+	on_b expect_state_unchanged before
+	ZFS_DOUBLE_FAIL=send xfer tank/images/img@base -- tank/images/img
+	expect_eq 1 "$send_status" "send"
+	expect_eq "warning: cannot send 'tank/images/img@base': Input/output error" "$(cat send.err)" "io"
+	expect_eq 'cannot receive: failed to read from stream' "$(cat err)" "recv of nothing"
+	ZFS_DOUBLE_FAIL=send:perm xfer tank/images/img@base -- tank/images/img
+	expect_eq "warning: cannot send 'tank/images/img@base': permission denied" "$(cat send.err)" "perm"
+	ZFS_DOUBLE_PERM_DENIED=1 xfer tank/images/img@base -- tank/images/img
+	expect_eq 'cannot receive new filesystem stream: permission denied' "$(cat err)" "perm denied"
+	on_b expect_state_unchanged before
+	# zfs receive -n reads the stream and changes nothing
+	xfer tank/images/img@base -- -nv tank/images/img
+	expect_exit 0
+	expect_eq 'would receive full stream of tank/images/img@base into tank/images/img@base' \
+		"$(cat out)" "-n"
+	on_b expect_state_unchanged before
+}
+test_case 'send/recv failure injection (ZFS_DOUBLE_FAIL=send|recv, PERM_DENIED), recv -n' t_send_recv_fail
+
 t_concurrency() {
 	for i in $(seq 16); do
 		zfs create -s -V 1M "tank/images/v$i" &

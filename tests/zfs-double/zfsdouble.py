@@ -19,6 +19,11 @@ content in the state directory; clones start from that copy.  Both copies are
 reflinks where the file system shares blocks (XFS, btrfs), so there, as on
 ZFS, a snapshot or clone costs the same whatever the volume holds.
 
+zfs send and zfs receive move volume snapshots between states (two "hosts")
+in the double's own stream format, resumable as OpenZFS's (receive -s, the
+receive_resume_token property, send -t, receive -A); see the section
+"zfs send / zfs receive" below and README.md.
+
 Environment:
   ZFS_DOUBLE_STATE        state directory (required)
   QVM_ZVOL_DIR            where volume devices appear (default /dev/zvol)
@@ -28,10 +33,14 @@ Environment:
                           $ZFS_DOUBLE_STATE/calls; delete the file to reset)
   ZFS_DOUBLE_PERM_DENIED  1: every modifying zfs command gets EPERM
   ZFS_DOUBLE_DEVICE       normal | never | late:SECONDS | unopenable
+  ZFS_DOUBLE_SEND_STOP_AFTER  BYTES: zfs send writes that many stream bytes,
+                          then dies of SIGKILL (an interrupted transfer)
+  ZFS_DOUBLE_SEND_RATE    BYTES: zfs send writes at most that many per second
 KIND is one of nospc, perm, busy, io, exists, noent, suspended; the default
-depends on the subcommand (create/clone/snapshot: nospc, destroy: busy,
-others: perm).  Injected failures happen where the kernel would fail the
-ioctl: after name, parent and property checks, with no change to the state.
+depends on the subcommand (create/clone/snapshot/receive: nospc, destroy:
+busy, send: io, others: perm).  Injected failures happen where the kernel
+would fail the ioctl: after name, parent and property checks, with no change
+to the state.
 """
 
 import errno
@@ -70,8 +79,8 @@ KINDS = {
     'suspended': 'pool I/O is currently suspended',
 }
 DEFAULT_KIND = {'create': 'nospc', 'clone': 'nospc', 'snapshot': 'nospc',
-                'destroy': 'busy'}
-MUTATING = {'create', 'clone', 'snapshot', 'destroy', 'set', 'inherit'}
+                'destroy': 'busy', 'receive': 'nospc', 'send': 'io'}
+MUTATING = {'create', 'clone', 'snapshot', 'destroy', 'set', 'inherit', 'receive'}
 
 
 class Exit(Exception):
@@ -262,6 +271,7 @@ _p('relatime', 'index', 'inherit', FS, 'on', 'on | off', 'RELATIME', ONOFF)
 _p('redundant_metadata', 'index', 'inherit', FS | VOL, 'all', 'all | most',
    'REDUND_MD', ['all', 'most'])
 _p('overlay', 'index', 'inherit', FS, 'on', 'on | off', 'OVERLAY', ONOFF)
+_p('receive_resume_token', 'string', 'ro', FS | VOL, None, '<string token>', 'RESUMETOK')
 _p('encryption', 'index', 'onetime', DATASET, 'off',
    'on | off | aes-128-ccm | aes-192-ccm | aes-256-ccm | aes-128-gcm | '
    'aes-192-gcm | aes-256-gcm', 'ENCRYPTION',
@@ -549,8 +559,10 @@ class State:
     def children(self, name):
         """Direct child filesystems/volumes, sorted by name."""
         pre = name + '/'
+        # names with '%' (a receive's hidden X/%recv) are not listed
         return sorted(n for n in self.ds
-                      if n.startswith(pre) and '/' not in n[len(pre):] and '@' not in n)
+                      if n.startswith(pre) and '/' not in n[len(pre):] and '@' not in n
+                      and '%' not in n)
 
     def snapshots(self, name):
         pre = name + '@'
@@ -772,8 +784,7 @@ def setup_injection(st, subcmd):
     spec = os.environ.get('ZFS_DOUBLE_FAIL', '')
     for item in filter(None, (s.strip() for s in spec.split(','))):
         cmd, _, k = item.partition(':')
-        if cmd == 'snap':
-            cmd = 'snapshot'
+        cmd = {'snap': 'snapshot', 'recv': 'receive'}.get(cmd, cmd)
         if cmd == subcmd:
             kind = k or DEFAULT_KIND.get(subcmd, 'perm')
     callspec = os.environ.get('ZFS_DOUBLE_FAIL_CALL', '')
@@ -987,6 +998,20 @@ def resv_for(volsize, volblocksize, copies=1):
 # ---------------------------------------------------------------------------
 # Reading properties
 
+def own_value(d, pname):
+    """(value, 'local' | 'received' | None) set on the dataset record d itself:
+    a local value wins over a received one, which an explicit inherit (zfs
+    inherit, or zfs receive -x) hides."""
+    if d is None:
+        return None, None
+    if pname in d['props']:
+        return d['props'][pname], 'local'
+    recvd = d.get('recvd')
+    if recvd and pname in recvd and pname not in d.get('xinherit', ()):
+        return recvd[pname], 'received'
+    return None, None
+
+
 def effective(st, name, pname):
     """(value, source) of an inheritable/default property; source is 'local',
     'default' or the name it is inherited from."""
@@ -995,10 +1020,10 @@ def effective(st, name, pname):
     first = True
     while cur is not None:
         d = st.ds.get(cur)
-        if d is not None and pname in d['props']:
-            v = d['props'][pname]
+        v, how = own_value(d, pname)
+        if how is not None:
             if first:
-                return v, 'local'
+                return v, how
             if pname == 'mountpoint' and v not in ('none', 'legacy'):
                 base = cur.split('@')[0]
                 v = v.rstrip('/') + name.split('@')[0][len(base):]
@@ -1024,8 +1049,8 @@ def space(st, name):
         refer = allocated(os.path.join(st.dir, data)) if data else FS_REFER
         return 0, refer
     if d['type'] == 'volume':
-        refer = allocated(device_path(name))
-        resv = d['props'].get('refreservation', 0)
+        refer = allocated(device_path(name)) if not d.get('recv') else 0
+        resv = own_value(d, 'refreservation')[0] or 0
         return max(refer, resv if isinstance(resv, int) else 0), refer
     used = FS_REFER
     for c in st.children(name):
@@ -1074,7 +1099,7 @@ def get_prop(st, name, pname, literal):
         pool = pool_of(name)
         n = max(0, POOL_SIZE - pool_used(st, pool))
         if t == VOL:
-            resv = d['props'].get('refreservation', 0)
+            resv = own_value(d, 'refreservation')[0] or 0
             if isinstance(resv, int) and resv > refer:
                 n += resv - refer
     elif pname in ('referenced', 'logicalreferenced', 'written', 'usedbydataset'):
@@ -1084,7 +1109,7 @@ def get_prop(st, name, pname, literal):
     elif pname == 'usedbychildren':
         n = used - refer if t == FS else 0
     elif pname == 'usedbyrefreservation':
-        resv = d['props'].get('refreservation', 0)
+        resv = own_value(d, 'refreservation')[0] or 0
         n = max(0, resv - refer) if t == VOL and isinstance(resv, int) else 0
     elif pname in ('compressratio', 'refcompressratio'):
         return ('1.00' if literal else '1.00x'), '-'
@@ -1112,6 +1137,9 @@ def get_prop(st, name, pname, literal):
         return v, '-'
     elif pname == 'encryption':
         return 'off', 'default'
+    elif pname == 'receive_resume_token':
+        tok = resume_token_of(st, name)
+        return (tok, '-') if tok else None
     else:
         v, s = effective(st, name, pname)
         src = fmt_source(name, s)
@@ -1134,6 +1162,8 @@ def fmt_source(name, src):
         return 'local'
     if src == 'default':
         return 'default'
+    if src == 'received':
+        return 'received'
     if src is None or src == '-':
         return '-'
     return 'inherited from %s' % src
@@ -1515,13 +1545,17 @@ def check_dependents(st, target, recurse):
 def destroy_one(st, name):
     d = st.ds.pop(name)
     st.dirty = True
-    if d['type'] == 'volume':
+    if d['type'] == 'volume' and not d.get('recv'):
         remove_device(name)
-    if d.get('data'):
-        try:
-            os.unlink(os.path.join(st.dir, d['data']))
-        except OSError:
-            pass
+    for f in (d.get('data'), (d.get('recv') or {}).get('data')):
+        if f:
+            try:
+                os.unlink(os.path.join(st.dir, f))
+            except OSError:
+                pass
+    # a hidden partial receive (X/%recv) goes with its dataset
+    if name + '/%recv' in st.ds:
+        destroy_one(st, name + '/%recv')
 
 
 def destroy_snaps(st, snaps):
@@ -1968,7 +2002,7 @@ def do_get(st, args):
                 if kind not in sources:
                     continue
             cells = {'name': n, 'property': pname, 'value': value,
-                     'received': '-', 'source': source}
+                     'received': received_value(st, n, pname, literal), 'source': source}
             rows.append([cells[c] for c in columns])
     if scripted:
         for r in rows:
@@ -1988,6 +2022,20 @@ def do_get(st, args):
     return ret
 
 
+def received_value(st, name, pname, literal):
+    """The RECEIVED column of zfs get: what zfs receive set, or '-'."""
+    recvd = st.ds[name].get('recvd') or {}
+    if pname not in recvd:
+        return '-'
+    v = recvd[pname]
+    if isinstance(v, int) and not literal:
+        if pname in NONE_WHEN_ZERO and v == 0:
+            return 'none'
+        if pname in SIZE_PROPS:
+            return nicebytes(v)
+    return str(v)
+
+
 def all_user_props(st, name):
     out = set()
     cur = name
@@ -1995,6 +2043,7 @@ def all_user_props(st, name):
         d = st.ds.get(cur)
         if d:
             out.update(k for k in d['props'] if PROP.get(k) is None)
+            out.update(k for k in d.get('recvd', ()) if PROP.get(k) is None)
         cur = parent_name(cur)
     return out
 
@@ -2093,12 +2142,930 @@ def do_inherit(st, args):
                 todo = [n] + [x for x in sorted(st.ds) if x.startswith(n + '/')]
             for x in todo:
                 ioctl("cannot inherit %s for '%s'" % (pname, x))
-                st.ds[x]['props'].pop(pname, None)
+                d = st.ds[x]
+                d['props'].pop(pname, None)
+                if received:        # -S: back to the received value
+                    if pname in d.get('xinherit', ()):
+                        d['xinherit'].remove(pname)
+                elif pname in (d.get('recvd') or {}) and pname not in d.get('xinherit', []):
+                    d.setdefault('xinherit', []).append(pname)
                 st.dirty = True
         except ZError as e:
             err(str(e))
             ret = 1
     return ret
+
+
+# ---------------------------------------------------------------------------
+# zfs send / zfs receive (zfs-send(8), zfs-receive(8), libzfs_sendrecv.c)
+#
+# The stream is the double's own format, not OpenZFS's DMU replay records, with
+# the same parts: a BEGIN record (magic, feature flags, a payload with the
+# snapshot's name and guid, the volume's size and block size, and with -p the
+# properties), DATA records (offset, length, bytes) for the data regions only
+# (ZFS sends no records for unallocated blocks), and an END record with the
+# number of data bytes and a CRC-32 of every stream byte before it.  Streams
+# are volume snapshots only: filesystems have no content in the double.
+#
+# A receive keeps its partial state in the destination's record (a new
+# dataset, inconsistent until the END record: it is listed but has no device,
+# as an inconsistent zvol has no minor) or, when -F overwrites an existing
+# dataset, in the hidden X/%recv, as OpenZFS does.  The data goes to a sparse
+# file in the state directory; the state lock is held only at the start and
+# the end, never while the stream is read, so a send and a receive on one
+# state cannot block each other.
+
+STREAM_MAGIC = b'ZDBLSND\x01'
+SF_RESUME, SF_LARGE, SF_EMBED, SF_COMPRESS, SF_PROPS = 1, 2, 4, 8, 16
+SEND_CHUNK = 1 << 20            # the largest DATA record: big writes, and
+                                # what a resumed transfer sends again at most
+TOKEN_FLAGS = ((SF_LARGE, 'largeblockok'), (SF_EMBED, 'embedok'),
+               (SF_COMPRESS, 'compressok'))
+struct = zlib = None            # imported by stream_modules(): only send/recv pay
+
+
+def stream_modules():
+    global struct, zlib, BEGIN_REC, REC
+    if struct is None:
+        import struct as s
+        import zlib as z
+        struct, zlib = s, z
+        BEGIN_REC = s.Struct('<8sIIQ')   # magic, version, flags, payload length
+        REC = s.Struct('<4sIQQ')         # tag, 0, a, b
+
+
+def kv_pack(d):
+    """A flat, typed key/value encoding (the double's nvlist)."""
+    out = bytearray()
+    for k in sorted(d):
+        v = d[k]
+        if isinstance(v, dict):
+            t, vb = b'd', kv_pack(v)
+        elif isinstance(v, int):
+            t, vb = b'i', str(v).encode()
+        else:
+            t, vb = b's', str(v).encode('utf-8', 'surrogateescape')
+        kb = k.encode('utf-8', 'surrogateescape')
+        out += struct.pack('<H', len(kb)) + kb + t + struct.pack('<I', len(vb)) + vb
+    return bytes(out)
+
+
+def kv_unpack(b, depth=0):
+    """kv_pack's inverse; ValueError for anything that is not its output."""
+    d = {}
+    i = 0
+    try:
+        while i < len(b):
+            (kl,) = struct.unpack_from('<H', b, i)
+            i += 2
+            key = b[i:i + kl]
+            t = b[i + kl:i + kl + 1]
+            (vl,) = struct.unpack_from('<I', b, i + kl + 1)
+            i += kl + 5
+            vb = b[i:i + vl]
+            if len(key) != kl or len(vb) != vl:
+                raise ValueError('short')
+            i += vl
+            k = key.decode('utf-8', 'surrogateescape')
+            if t == b'd' and depth < 2:
+                d[k] = kv_unpack(vb, depth + 1)
+            elif t == b'i' and 0 < vl <= 20 and vb.isdigit():
+                d[k] = int(vb)
+            elif t == b's':
+                d[k] = vb.decode('utf-8', 'surrogateescape')
+            else:
+                raise ValueError('bad type')
+    except struct.error:
+        raise ValueError('short')
+    return d
+
+
+def token_make(rec):
+    """A receive_resume_token: OpenZFS's shape, "1-<checksum>-<length of the
+    packed payload>-<hex of the zlib-compressed payload>", with the double's
+    payload (object, offset, bytes, toguid, toname and the stream's flags)."""
+    stream_modules()
+    info = {'object': 1, 'offset': rec['offset'], 'bytes': rec['bytes'],
+            'toguid': rec['toguid'], 'toname': rec['toname']}
+    for bit, name in TOKEN_FLAGS:
+        if rec['flags'] & bit:
+            info[name] = 1
+    packed = kv_pack(info)
+    comp = zlib.compress(packed)
+    return '1-%x-%x-%s' % (zlib.crc32(comp), len(packed), comp.hex())
+
+
+def token_parse(token):
+    """zfs_send_resume_token_to_nvlist(): the payload, or ZError with its
+    wording."""
+    stream_modules()
+    errbuf = 'cannot resume send'
+    parts = token.split('-', 3)
+    hexd = '0123456789abcdefABCDEF'
+    if len(parts) < 4 or not parts[0].isdigit() or \
+            not all(p and all(c in hexd for c in p) for p in parts[1:3]):
+        raise ZError(errbuf, 'resume token is corrupt (invalid format)')
+    if int(parts[0]) != 1:
+        raise ZError(errbuf, 'resume token is corrupt (invalid version %d)'
+                     % (int(parts[0]) & 0xffffffff))
+    payload = token.rsplit('-', 1)[1]
+    payload = payload[:len(payload) // 2 * 2]
+    if not all(c in hexd for c in payload):
+        raise ZError(errbuf, 'resume token is corrupt (payload is not hex-encoded)')
+    comp = bytes.fromhex(payload)
+    if zlib.crc32(comp) != int(parts[1], 16):
+        raise ZError(errbuf, 'resume token is corrupt (incorrect checksum)')
+    try:
+        packed = zlib.decompress(comp)
+    except zlib.error:
+        packed = None
+    if packed is None or len(packed) != int(parts[2], 16):
+        raise ZError(errbuf, 'resume token is corrupt (decompression failed)')
+    try:
+        info = kv_unpack(packed)
+    except ValueError:
+        raise ZError(errbuf, 'resume token is corrupt (nvlist_unpack failed)')
+    if not isinstance(info.get('toname'), str) or \
+            not all(isinstance(info.get(k), int)
+                    for k in ('object', 'offset', 'bytes', 'toguid')):
+        raise ZError(errbuf, 'resume token is corrupt')
+    return info
+
+
+def partial_of(st, name):
+    """The record holding name's partially received state, or None."""
+    for n in (name + '/%recv', name):
+        d = st.ds.get(n)
+        if d is not None and d.get('recv'):
+            return n, d
+    return None, None
+
+
+def resume_token_of(st, name):
+    n, d = partial_of(st, name)
+    if d is None or not d['recv'].get('resumable'):
+        return None
+    return token_make(d['recv'])
+
+
+def receiving(rec):
+    """Is a zfs receive still writing this partial state?"""
+    pid = rec.get('active')
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        pass
+    return True
+
+
+def data_regions(fd, size, start=0):
+    """[(offset, length)] of the data (non-hole) regions of fd from start."""
+    out = []
+    off = start
+    while off < size:
+        try:
+            data = os.lseek(fd, off, os.SEEK_DATA)
+        except OSError as e:
+            if e.errno == errno.ENXIO:
+                break
+            raise
+        if data >= size:
+            break
+        end = min(os.lseek(fd, data, os.SEEK_HOLE), size)
+        out.append((data, end - data))
+        off = end
+    return out
+
+
+def stream_size(payload_len, regions):
+    n = BEGIN_REC.size + payload_len + REC.size
+    for _, ln in regions:
+        n += ln + REC.size * ((ln + SEND_CHUNK - 1) // SEND_CHUNK)
+    return n
+
+
+def nicenum(num):
+    """zfs_nicenum(): zfs_nicebytes() without the B of plain bytes."""
+    s = nicebytes(num)
+    return s[:-1] if s.endswith('B') else s
+
+
+def env_bytes(var):
+    v = os.environ.get(var, '')
+    if not v:
+        return None
+    try:
+        return nicestrtonum(v)
+    except ValueError:
+        err('zfs double: ignoring %s=%s' % (var, v))
+        return None
+
+
+class SendOut:
+    """Writes the stream to stdout: all of it, with the CRC, the progress lines
+    of -v and the ZFS_DOUBLE_SEND_STOP_AFTER / _RATE test hooks."""
+
+    def __init__(self, snap, progress, parsable, verbosity):
+        self.crc = 0
+        self.sent = 0
+        self.snap = snap
+        self.progress, self.parsable, self.verbosity = progress, parsable, verbosity
+        self.stop = env_bytes('ZFS_DOUBLE_SEND_STOP_AFTER')
+        self.rate = env_bytes('ZFS_DOUBLE_SEND_RATE')
+        self.start = self.last = time.monotonic()
+        self.first = True
+
+    def write(self, *bufs):
+        for b in bufs:
+            self.crc = zlib.crc32(b, self.crc)
+        if self.stop is not None and self.sent + sum(len(b) for b in bufs) > self.stop:
+            left = self.stop - self.sent
+            whole = b''.join(bufs)[:left]
+            self._out([whole])
+            sys.stderr.flush()
+            import signal
+            os.kill(os.getpid(), signal.SIGKILL)    # as if killed
+        self._out(list(bufs))
+
+    def _out(self, bufs):
+        bufs = [memoryview(b) for b in bufs if len(b)]
+        while bufs:
+            if self.rate:       # small writes, so that the pace is even
+                step = max(4096, self.rate // 10)
+                n = os.write(1, bufs[0][:step])
+            else:
+                n = os.writev(1, bufs)
+            self.sent += n
+            while bufs and n >= len(bufs[0]):
+                n -= len(bufs[0])
+                bufs.pop(0)
+            if bufs and n:
+                bufs[0] = bufs[0][n:]
+            self.pace()
+
+    def pace(self):
+        now = time.monotonic()
+        if self.rate:
+            ahead = self.sent / self.rate - (now - self.start)
+            if ahead > 0:
+                time.sleep(ahead)
+                now = time.monotonic()
+        if self.progress and now - self.last >= 1.0:
+            self.last = now
+            self.report()
+
+    def report(self):
+        """send_progress_thread()'s lines, on stderr."""
+        tm = time.strftime('%H:%M:%S')
+        if self.first and not self.parsable:
+            err('TIME       %s   %sSNAPSHOT %s' % (' SENT', '   BLOCKS    '
+                                                  if self.verbosity >= 2 else '', self.snap))
+        self.first = False
+        if self.parsable:
+            err('%s\t%d\t%s' % (tm, self.sent, self.snap))
+        else:
+            err('%s   %5s   %s' % (tm, nicebytes(self.sent), self.snap))
+        sys.stderr.flush()
+
+
+def send_print_verbose(fout, snap, size, parsable):
+    if parsable:
+        fout.write('full\t%s\t%d\n' % (snap, size))
+        fout.write('size\t%d\n' % size)
+    else:
+        fout.write('full send of %s estimated size is %s\n' % (snap, nicebytes(size)))
+        fout.write('total estimated size is %s\n' % nicenum(size))
+    fout.flush()
+
+
+SEND_LONG = {'--replicate': '-R', '--skip-missing': '-s', '--redact': '-d', '--props': '-p',
+             '--parsable': '-P', '--dedup': '-D', '--proctitle': '-V', '--verbose': '-v',
+             '--dryrun': '-n', '--large-block': '-L', '--embed': '-e', '--resume': '-t',
+             '--compressed': '-c', '--raw': '-w', '--backup': '-b', '--holds': '-h',
+             '--saved': '-S', '--exclude': '-X'}
+
+
+def send_long_options(args):
+    """zfs send's getopt_long() options as their short forms."""
+    out = []
+    for i, a in enumerate(args):
+        if a == '--':
+            return out + args[i:]
+        name, eq, val = a.partition('=')
+        if name in SEND_LONG:
+            out.append(SEND_LONG[name])
+            if eq:
+                out.append(val)
+        elif a.startswith('--'):
+            raise Usage("invalid option '%s'" % a)
+        else:
+            out.append(a)
+    return out
+
+
+def do_send(st, args):
+    stream_modules()
+    sflags = 0
+    props = dryrun = parsable = progress = False
+    verbosity = 0
+    token = None
+    events, argv = getopt(send_long_options(args), ':i:I:RsDpVvnPLeht:cwbd:SX:')
+    for c, a in events:
+        if c == 'p':
+            props = True
+        elif c == 'P':
+            parsable = True
+        elif c == 'v':
+            verbosity += 1
+            progress = True
+        elif c == 'n':
+            dryrun = True
+        elif c == 'L':
+            sflags |= SF_LARGE
+        elif c == 'e':
+            sflags |= SF_EMBED
+        elif c == 'c':
+            sflags |= SF_COMPRESS
+        elif c == 'w':
+            # raw: of an unencrypted dataset, what -Lec sends (zfs-send(8))
+            sflags |= SF_LARGE | SF_EMBED | SF_COMPRESS
+        elif c == 't':
+            token = a
+        elif c == 'V':
+            pass
+        elif c == 'D':
+            err('WARNING: deduplicated send is no longer supported.  A regular,\n'
+                'non-deduplicated stream will be generated.\n')
+        elif c == ':':
+            raise Usage("missing argument for '%s' option" % a)
+        elif c == '?':
+            raise Usage("invalid option '%s'" % a)
+        else:
+            err("zfs test double: 'zfs send -%s' is not implemented" % c)
+            raise Exit(2)
+    if parsable and verbosity == 0:
+        verbosity = 1
+    if token is not None:
+        if props:
+            raise Usage('invalid flags combined with -t')
+        if argv:
+            raise Usage('too many arguments')
+    else:
+        if not argv:
+            raise Usage('missing snapshot argument')
+        if len(argv) > 1:
+            raise Usage('too many arguments')
+    if not dryrun and os.isatty(1):
+        err('Error: Stream can not be written to a terminal.\n'
+            'You must redirect standard output.')
+        return 1
+    fout = sys.stdout if dryrun else sys.stderr
+    st.lock()
+    try:
+        setup_injection(st, 'send')
+        if token is not None:
+            info = token_parse(token)
+            if verbosity:
+                fout.write('resume token contents:\nnvlist version: 0\n')
+                for k in ('object', 'offset', 'bytes', 'toguid'):
+                    fout.write('\t%s = 0x%x\n' % (k, info[k]))
+                fout.write('\ttoname = %s\n' % info['toname'])
+                for _, name in TOKEN_FLAGS:
+                    if name in info:
+                        fout.write('\t%s\n' % name)
+                fout.flush()
+            for bit, name in TOKEN_FLAGS:
+                if name in info:
+                    sflags |= bit
+            snap = info['toname']
+            d = st.get(snap) if '@' in snap else None
+            if d is None or d['guid'] != info['toguid']:
+                what = ("'%s' is no longer the same snapshot used in the initial send"
+                        if snap in st.ds else
+                        "'%s' used in the initial send no longer exists")
+                raise ZError('cannot resume send', what % snap)
+            start = info['offset']
+        else:
+            snap = argv[0]
+            d = zfs_open(st, snap, DATASET)
+            if d['type'] != 'snapshot':
+                err("zfs test double: sending a filesystem or volume (not a "
+                    "snapshot) is not implemented")
+                raise Exit(2)
+            start = 0
+        if not d.get('data'):
+            err("zfs test double: only volume snapshots can be sent")
+            raise Exit(2)
+        if INJECT:      # zfs_send_one() words the errno of the send ioctl
+            raise ZError("warning: cannot send '%s'" % snap,
+                         os.strerror(errno.EIO) if INJECT == 'io' else KINDS[INJECT])
+        base = snap.split('@')[0]
+        head = {'toname': snap, 'toguid': d['guid'], 'type': 'volume',
+                'volsize': d['volsize'], 'volblocksize': d['volblocksize'],
+                'creation': d['creation']}
+        if token is not None:
+            sflags |= SF_RESUME
+            head['resume_offset'] = start
+        if props:
+            sflags |= SF_PROPS
+            head['props'] = stream_props(st, base, st.ds.get(base))
+            head['snapprops'] = stream_props(st, snap, d)
+        fd = os.open(os.path.join(st.dir, d['data']), os.O_RDONLY | os.O_CLOEXEC)
+    finally:
+        st.unlock()
+    try:
+        regions = data_regions(fd, d['volsize'], start)
+        payload = kv_pack(head)
+        size = stream_size(len(payload), regions)
+        if verbosity:
+            send_print_verbose(fout, snap, size, parsable)
+        if dryrun:
+            return 0
+        out = SendOut(snap, progress, parsable, verbosity)
+        try:
+            out.write(BEGIN_REC.pack(STREAM_MAGIC, 1, sflags, len(payload)), payload)
+            total = 0
+            for off, ln in regions:
+                end = off + ln
+                while off < end:
+                    n = min(SEND_CHUNK, end - off)
+                    data = os.pread(fd, n, off)
+                    if len(data) != n:     # the file shrank: zeros, as ZFS would read
+                        data += bytes(n - len(data))
+                    out.write(REC.pack(b'DATA', 0, off, n), data)
+                    total += n
+                    off += n
+            out.write(REC.pack(b'END\0', 0, total, out.crc))
+        except OSError as e:
+            raise ZError("warning: cannot send '%s'" % snap, os.strerror(e.errno))
+    finally:
+        os.close(fd)
+    return 0
+
+
+def stream_props(st, name, d):
+    """send_iterate_prop(): what zfs send -p sends, the properties set on the
+    dataset itself (locally or received) that can be set; volsize travels in
+    the stream's header."""
+    out = {}
+    if d is None:
+        return out
+    names = set(d['props']) | set(d.get('recvd') or ())
+    for k in sorted(names):
+        p = PROP.get(k)
+        if p is not None and (p.readonly or k == 'volsize'):
+            continue
+        v, how = own_value(d, k)
+        if how is not None and v is not None:
+            out[k] = v
+    return out
+
+
+class StreamEnd(Exception):
+    """The stream ended early (truncated) or did not check (corrupt)."""
+
+    def __init__(self, corrupt):
+        super().__init__(corrupt)
+        self.corrupt = corrupt
+
+
+class Interrupted(Exception):
+    pass
+
+
+def recv_checkprops(props):
+    """zfs_receive_checkprops()."""
+    for name in props:
+        p = prop_lookup(name)
+        if p is None:
+            if not prop_user(name):
+                raise ZError('cannot receive', "invalid property '%s'" % name)
+            continue
+        if p.name in ('origin', 'encryption', 'keylocation', 'keyformat', 'pbkdf2iters'):
+            continue
+        if p.readonly or p.name in ('version', 'volsize'):
+            raise ZError('cannot receive', "invalid property '%s'" % name)
+
+
+def do_receive(st, args):
+    stream_modules()
+    props = {}
+    isprefix = istail = dryrun = verbose = force = resumable = abort = False
+    events, argv = getopt(args, ':o:x:dehMnuvFsAc')
+    for c, a in events:
+        if c == 'o':
+            if not parseprop(props, a):
+                raise Usage()
+        elif c == 'x':
+            if a in props:
+                err("property '%s' specified multiple times" % a)
+                raise Usage()
+            props[a] = None
+        elif c == 'd':
+            if istail:
+                raise Usage('invalid option combination: -d and -e are mutually exclusive')
+            isprefix = True
+        elif c == 'e':
+            if isprefix:
+                raise Usage('invalid option combination: -d and -e are mutually exclusive')
+            isprefix = istail = True
+        elif c == 'n':
+            dryrun = True
+        elif c == 'v':
+            verbose = True
+        elif c == 'F':
+            force = True
+        elif c == 's':
+            resumable = True
+        elif c == 'A':
+            abort = True
+        elif c in 'huM':
+            pass
+        elif c == 'c':
+            err("zfs test double: 'zfs receive -c' is not implemented")
+            raise Exit(2)
+        elif c == ':':
+            raise Usage("missing argument for '%s' option" % a)
+        else:
+            raise Usage("invalid option '%s'" % a)
+    if not argv:
+        raise Usage('missing snapshot argument')
+    if len(argv) > 1:
+        raise Usage('too many arguments')
+    target = argv[0]
+    if abort:
+        if isprefix or dryrun or resumable:
+            raise Usage('invalid option')
+        return recv_abort(st, target)
+    if os.isatty(0):
+        err('Error: Backup stream can not be read from a terminal.\n'
+            'You must redirect standard input.')
+        return 1
+    recv_checkprops(props)
+    if props.get('origin') is not None:
+        err("zfs test double: 'zfs receive -o origin=' is not implemented")
+        raise Exit(2)
+    if isprefix:
+        st.lock()
+        exists = target in st.ds
+        st.unlock()
+        if not exists:
+            raise ZError('cannot receive', 'specified fs (%s) does not exist' % target)
+    inp = open(0, 'rb', buffering=1 << 20, closefd=False)
+    # the BEGIN record, read without the lock: the sender may need it
+    raw = inp.read(BEGIN_REC.size)
+    if len(raw) < BEGIN_REC.size:
+        raise ZError('cannot receive', 'failed to read from stream')
+    magic, version, sflags, plen = BEGIN_REC.unpack(raw)
+    if magic != STREAM_MAGIC:
+        raise ZError('cannot receive', 'invalid stream (bad magic number)')
+    if version != 1 or sflags >= 32 or plen > (1 << 20):
+        raise ZError('cannot receive', 'stream has unsupported feature, feature flags = %x'
+                     % sflags)
+    payload = inp.read(plen)
+    if len(payload) < plen:
+        raise ZError('cannot receive', 'failed to read from stream')
+    try:
+        head = kv_unpack(payload)
+        toname, toguid = head['toname'], head['toguid']
+        volsize, vbs = head['volsize'], head['volblocksize']
+        if not (isinstance(toname, str) and isinstance(toguid, int) and
+                isinstance(volsize, int) and isinstance(vbs, int)):
+            raise KeyError(toname)
+    except (ValueError, KeyError):
+        raise ZError('cannot receive', 'invalid stream (checksum mismatch)')
+    if '@' not in toname:
+        raise ZError('cannot receive', 'invalid stream (bad snapshot name)')
+    crc = zlib.crc32(payload, zlib.crc32(raw))
+    resuming = bool(sflags & SF_RESUME)
+    destsnap = recv_destsnap(target, toname, isprefix, istail)
+    name = destsnap.split('@')[0]
+    errbuf = ('cannot receive resume stream' if resuming
+              else 'cannot receive new filesystem stream')
+    st.lock()
+    try:
+        setup_injection(st, 'receive')
+        holder, rec = recv_begin(st, name, destsnap, head, sflags, props, errbuf,
+                                 force, resumable, dryrun, isprefix and not istail,
+                                 verbose)
+        st.save()
+    finally:
+        sys.stdout.flush()
+        st.unlock()
+    start = time.time()
+    if dryrun:
+        try:
+            recv_data(inp, None, head, crc)
+        except StreamEnd:
+            pass
+        return 0
+    fd = os.open(os.path.join(st.dir, rec['data']), os.O_WRONLY | os.O_CLOEXEC)
+    progress = {'offset': rec['offset'], 'bytes': 0}
+    # a signal that ends zfs receive interrupts the kernel's receive, which
+    # then keeps (-s) or discards the partial state: the double does that
+    # before it dies of the signal; not while it changes the state
+    import signal
+    armed = [True]
+    pending = []
+
+    def interrupted(signum, frame):
+        pending.append(signum)
+        if armed[0]:
+            raise Interrupted(signum)
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(sig, interrupted)
+    failure = None
+    try:
+        try:
+            recv_data(inp, fd, head, crc, progress)
+        finally:
+            armed[0] = False
+    except StreamEnd as e:
+        failure = 'checksum mismatch' if e.corrupt else 'incomplete stream'
+    except Interrupted:
+        failure = 'incomplete stream'
+    finally:
+        os.close(fd)
+    try:
+        recv_end(st, holder, name, destsnap, head, plen, progress, failure,
+                 resumable, errbuf, start, verbose)
+    finally:
+        if pending:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            signal.signal(pending[0], signal.SIG_DFL)
+            os.kill(os.getpid(), pending[0])
+    return 0
+
+
+def recv_end(st, holder, name, destsnap, head, plen, progress, failure, resumable,
+             errbuf, start, verbose):
+    """The stream ended: complete the receive, or keep or discard its partial
+    state."""
+    toguid = head['toguid']
+    st.lock()
+    try:
+        d = st.get(holder)
+        if d is None or d.get('recv') is None or d['recv']['toguid'] != toguid:
+            raise ZError(errbuf, 'dataset does not exist')
+        rec = d['recv']
+        rec['bytes'] += BEGIN_REC.size + plen + progress['bytes']
+        if failure is None:
+            recv_finish(st, holder, name, destsnap, head)
+        else:
+            rec.pop('active', None)
+            rec['offset'] = max(progress['offset'], rec['offset'])
+            rec['resumable'] = rec.get('resumable') or resumable
+            st.dirty = True
+            if not rec['resumable']:
+                destroy_one(st, holder)
+            elif resumable:
+                failure = ('checksum mismatch or incomplete stream.\n'
+                           'Partially received snapshot is saved.\n'
+                           'A resuming stream can be generated on the sending system '
+                           'by running:\n    zfs send -t %s' % token_make(rec))
+        st.save()
+    finally:
+        st.unlock()
+    if failure is not None:
+        raise ZError(errbuf, failure)
+    if verbose:
+        nbytes = BEGIN_REC.size + plen + progress['bytes']
+        delta = max(1, int(time.time() - start))
+        print('received %s stream in %d seconds (%s/sec)'
+              % (nicebytes(nbytes), delta, nicebytes(nbytes // delta)))
+
+
+def recv_destsnap(target, toname, isprefix, istail):
+    """zfs_receive_one(): the snapshot the stream becomes."""
+    sendfs = toname.split('@')[0]
+    if istail:
+        if '@' in target:
+            raise ZError('cannot receive', 'invalid argument - snapshot not allowed with -e')
+        i = sendfs.rfind('/')
+        chop = toname[i:] if i >= 0 else '/' + toname
+    elif isprefix:
+        if '@' in target:
+            raise ZError('cannot receive', 'invalid argument - snapshot not allowed with -d')
+        i = toname.find('/')
+        chop = toname[i:] if i >= 0 else toname[toname.find('@'):]
+    elif '@' not in target:
+        chop = toname[len(sendfs):]
+    else:
+        chop = ''
+    destsnap = target + chop
+    if validate_name(destsnap, SNAP, True):
+        raise ZError('cannot receive', 'invalid name')
+    return destsnap
+
+
+def recv_begin(st, name, destsnap, head, sflags, props, errbuf, force, resumable,
+               dryrun, mkparents, verbose):
+    """The checks of zfs_receive_one() and the kernel's receive begin; returns
+    (name of the record holding the partial state, its 'recv' dict)."""
+    resuming = bool(sflags & SF_RESUME)
+    for n in (name + '/%recv', name):
+        pd = st.get(n)
+        if pd is not None and pd.get('recv') and not pd['recv'].get('resumable') and \
+                not receiving(pd['recv']):
+            destroy_one(st, n)     # a killed receive's: the kernel discards it
+    d = st.get(name) if '%' not in name else None
+    if resuming:
+        if d is None:
+            raise ZError(errbuf, "destination '%s' does not exist" % name)
+    elif d is not None:
+        if not force:
+            raise ZError(errbuf, "destination '%s' exists\nmust specify -F to overwrite it"
+                         % name)
+        snaps = st.snapshots(name)
+        if snaps:
+            raise ZError(errbuf, 'destination has snapshots (eg. %s)\n'
+                         'must destroy them to overwrite it' % snaps[0])
+        if '/' not in name:
+            raise ZError(errbuf, 'destination %s is the root dataset\n'
+                         'cannot overwrite with a ZVOL' % name)
+        kids = st.children(name)
+        if kids:
+            raise ZError(errbuf, 'destination has children (eg. %s)\n'
+                         'cannot overwrite with a ZVOL' % kids[0])
+        if d.get('origin'):
+            raise ZError(errbuf, "destination '%s' is a clone\n"
+                         'must destroy it to overwrite it' % name)
+    else:
+        parent = parent_name(name)
+        if '/' not in name:
+            raise ZError(errbuf, "destination '%s' does not exist" % name)
+        if mkparents and not dryrun and parent not in st.ds:
+            try:
+                create_ancestors(st, name)
+            except ZError as e:
+                err(str(e))
+                raise ZError(errbuf, 'unable to restore to destination')
+        try:
+            zfs_open(st, parent, DATASET)
+        except ZError as e:
+            err(str(e))
+            raise ZError(errbuf, 'unable to restore to destination')
+        if st.ds[parent]['type'] != 'filesystem':
+            raise ZError(errbuf, "parent '%s' is not a filesystem" % parent)
+    if verbose:
+        print('%s full stream of %s into %s'
+              % ('would receive' if dryrun else 'receiving', head['toname'], destsnap))
+        sys.stdout.flush()
+    recvd = dict(head.get('props') or {})
+    local, xinherit = {}, []
+    for k, v in props.items():
+        p = prop_lookup(k)
+        if v is None:           # -x: not the stream's value
+            if p is not None and not p.types & VOL:
+                err("Warning: %s: property '%s' does not apply to datasets of this type"
+                    % (name, k))
+                continue
+            k = p.name if p else k
+            if p is not None and not p.inheritable:
+                recvd.pop(k, None)
+            else:
+                xinherit.append(k)
+        else:
+            if p is not None and not p.types & VOL:
+                raise ZError(errbuf, "property '%s' does not apply to datasets of this type"
+                             % k)
+            local[k] = v
+    local = valid_proplist(VOL, local, None, errbuf)
+    if local.get('refreservation') == 'auto':
+        local['refreservation'] = resv_for(head['volsize'], head['volblocksize'])
+    if dryrun:
+        return None, None
+    ioctl(errbuf)
+    if resuming:
+        holder, pd = partial_of(st, name)
+        rec = pd['recv'] if pd else None
+        if rec is None or rec['toguid'] != head['toguid'] or \
+                head.get('resume_offset', 0) > rec['offset']:
+            raise ZError(errbuf, 'kernel modules must be upgraded to receive this stream.'
+                         if resumable else 'invalid backup stream')
+        if receiving(rec):
+            raise ZError(errbuf, 'destination %s contains partially-complete state '
+                         'from "zfs receive -s".' % name)
+        pd['props'].update(local)
+        for k in xinherit:
+            if k not in pd.setdefault('xinherit', []):
+                pd['xinherit'].append(k)
+        rec['active'] = os.getpid()
+        rec['offset'] = head.get('resume_offset', 0)
+        st.dirty = True
+        return holder, rec
+    if partial_of(st, name)[1] is not None:
+        raise ZError(errbuf, 'destination %s contains partially-complete state from '
+                     '"zfs receive -s".' % name)
+    holder = name + '/%recv' if d is not None else name
+    vbs, size = head['volblocksize'], head['volsize']
+    if not is_p2(vbs) or not SPA_MINBLOCKSIZE <= vbs <= SPA_MAXBLOCKSIZE or \
+            size <= 0 or size % vbs:
+        raise ZError(errbuf, 'invalid backup stream')
+    guid = guid_bits(48)
+    rel = os.path.join('recvdata', '%x.img' % guid)
+    os.makedirs(os.path.join(st.dir, 'recvdata'), exist_ok=True)
+    with open(os.path.join(st.dir, rel), 'wb') as f:
+        f.truncate(size)
+    rec = {'toname': head['toname'], 'toguid': head['toguid'], 'offset': 0, 'bytes': 0,
+           'flags': sflags & (SF_LARGE | SF_EMBED | SF_COMPRESS), 'data': rel,
+           'resumable': resumable, 'active': os.getpid(),
+           'creation': head.get('creation', int(time.time())),
+           'snapprops': dict(head.get('snapprops') or {})}
+    st.new_ds(holder, 'volume', volsize=size, volblocksize=vbs, props=local,
+              recvd=recvd, xinherit=xinherit, recv=rec)
+    return holder, rec
+
+
+def recv_data(inp, fd, head, crc, progress=None):
+    """Reads DATA records up to the END record, writing them to fd (None: a
+    dry run).  Raises StreamEnd when the stream stops early or does not
+    check."""
+    volsize = head['volsize']
+    low = head.get('resume_offset', 0)
+    total = 0
+    while True:
+        hdr = inp.read(REC.size)
+        if len(hdr) < REC.size:
+            raise StreamEnd(False)
+        tag, _, a, b = REC.unpack(hdr)
+        if tag == b'END\0':
+            if a != total or b != crc:
+                raise StreamEnd(True)
+            return
+        if tag != b'DATA' or b > SEND_CHUNK or a < low or a + b > volsize:
+            raise StreamEnd(True)
+        data = inp.read(b)
+        if len(data) < b:
+            raise StreamEnd(False)
+        crc = zlib.crc32(data, zlib.crc32(hdr, crc))
+        # zero blocks stay holes, as ZFS with compression writes them
+        if fd is not None and not (data[:1] == b'\0' and data[-1:] == b'\0' and
+                                   data == bytes(b)):
+            os.pwrite(fd, data, a)
+        total += b
+        low = a + b
+        if progress is not None:
+            progress['offset'] = low
+            progress['bytes'] += REC.size + b
+
+
+def recv_finish(st, holder, name, destsnap, head):
+    """The END record checked: the partial state becomes the dataset and its
+    snapshot, and the device appears."""
+    d = st.ds[holder]
+    rec = d.pop('recv')
+    st.dirty = True
+    size = d['volsize']
+    rel = os.path.join('snapdata', '%x.img' % guid_bits(48))
+    snapdir(st)
+    os.rename(os.path.join(st.dir, rec['data']), os.path.join(st.dir, rel))
+    if holder != name:          # -F: the received state replaces the dataset
+        old = st.ds[name]
+        remove_device(name)
+        st.ds.pop(holder)
+        for k in ('volsize', 'volblocksize', 'recvd', 'xinherit'):
+            old[k] = d.get(k)
+        old['props'].update(d['props'])
+        old.pop('seed', None)
+        old.pop('origin', None)
+    st.new_ds(destsnap, 'snapshot', data=rel, volsize=size,
+              volblocksize=d['volblocksize'], props={}, recvd=rec['snapprops'],
+              guid=rec['toguid'], creation=rec['creation'])
+    make_device(st, name, size, os.path.join(st.dir, rel))
+
+
+def recv_abort(st, name):
+    """zfs receive -A: destroy the saved partial state."""
+    st.lock()
+    try:
+        setup_injection(st, 'receive')
+        hidden = name + '/%recv'
+        if hidden in st.ds:
+            victim = hidden
+        else:
+            try:
+                d = zfs_open(st, name, FS | VOL)
+            except ZError as e:
+                err(str(e))
+                raise Usage()
+            if not d.get('recv') or not d['recv'].get('resumable'):
+                err("'%s' does not have any resumable receive state to abort" % name)
+                return 1
+            victim = name
+        if receiving(st.ds[victim]['recv']):
+            raise ZError("cannot destroy '%s'" % victim, 'dataset is busy')
+        ioctl("cannot destroy '%s'" % victim)
+        destroy_one(st, victim)
+        st.save()
+    finally:
+        st.unlock()
+    return 0
 
 
 # ---------------------------------------------------------------------------
@@ -2122,9 +3089,20 @@ ZFS_USAGE = {
            '\t    [-t type[,...]] [-s source[,...]]\n'
            '\t    <"all" | property[,...]> [filesystem|volume|snapshot|bookmark] ...\n',
     'inherit': '\tinherit [-rS] <property> <filesystem|volume|snapshot> ...\n',
+    'send': '\tsend [-DLPbcehnpsVvw] [-i|-I snapshot]\n'
+            '\t    [-R [-X dataset[,dataset]...]]     <snapshot>\n'
+            '\tsend [-DnVvPLecw] [-i snapshot|bookmark] <filesystem|volume|snapshot>\n'
+            '\tsend [-DnPpVvLec] [-i bookmark|snapshot] --redact <bookmark> <snapshot>\n'
+            '\tsend [-nVvPe] -t <receive_resume_token>\n'
+            '\tsend [-PnVv] --saved filesystem\n',
+    'receive': '\treceive [-vMnsFhu] [-o <property>=<value>] ...\n'
+               '\t    [-x <property>] ... <filesystem|volume|snapshot>\n'
+               '\treceive [-vMnsFhu] [-o <property>=<value>] ...\n'
+               '\t    [-x <property>] ... [-d | -e] <filesystem>\n'
+               '\treceive -A <filesystem|volume>\n',
 }
 ZFS_ORDER = ['version', None, 'create', 'destroy', None, 'snapshot', 'clone', None,
-             'list', None, 'set', 'get', 'inherit']
+             'list', None, 'set', 'get', 'inherit', None, 'send', 'receive']
 
 
 def zfs_usage(cmd, requested):
@@ -2156,11 +3134,13 @@ def zfs_usage(cmd, requested):
 ZFS_COMMANDS = {
     'create': do_create, 'destroy': do_destroy, 'snapshot': do_snapshot,
     'clone': do_clone, 'list': do_list, 'get': do_get, 'set': do_set,
-    'inherit': do_inherit,
+    'inherit': do_inherit, 'send': do_send, 'receive': do_receive,
 }
+# they take the state lock themselves, and not while the stream flows
+SELF_LOCKING = {'send', 'receive'}
 ZFS_KNOWN = {'rollback', 'promote', 'rename', 'bookmark', 'program', 'upgrade',
              'userspace', 'groupspace', 'projectspace', 'project', 'mount',
-             'unmount', 'share', 'unshare', 'send', 'receive', 'allow', 'unallow',
+             'unmount', 'share', 'unshare', 'allow', 'unallow',
              'hold', 'holds', 'release', 'diff', 'load-key', 'unload-key',
              'change-key', 'redact', 'wait'}
 VERSION = 'zfs-2.2.2-double\nzfs-kmod-2.2.2-double\n'
@@ -2214,9 +3194,12 @@ def zfs_main(argv):
         err("unrecognized command '%s'" % cmd)
         zfs_usage(None, False)
         return 2
-    st.lock()
+    selflock = cmd in SELF_LOCKING
+    if not selflock:
+        st.lock()
     try:
-        setup_injection(st, cmd)
+        if not selflock:
+            setup_injection(st, cmd)
         try:
             ret = ZFS_COMMANDS[cmd](st, argv[1:])
         except ZError as e:
@@ -2229,7 +3212,8 @@ def zfs_main(argv):
             ret = 2
         except Exit as x:
             ret = x.code
-        st.save()
+        if not selflock:
+            st.save()
     finally:
         sys.stdout.flush()
         st.unlock()
