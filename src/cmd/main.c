@@ -219,7 +219,8 @@ static const struct option_help {
 	{ "user", "NAME", "a login user (import: recorded as qvm:user; ssh: the one to log in as)" },
 	{ "available", NULL, "the images the catalog offers, not the imported ones" },
 	/* issue 15: many hosts */
-	{ "host", "HOST", "work on HOST: a hosts-file name or [USER@]HOST[:PORT] (vm: or auto)" },
+	{ "host", "HOST", "work on another host over ssh: [USER@]HOST[:PORT] or a name of /etc/qvm/hosts "
+	  "(vm: auto picks one)" },
 	{ "all-hosts", NULL, "this host and every host of the hosts file, asked side by side" },
 };
 

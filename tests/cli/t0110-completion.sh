@@ -94,6 +94,11 @@ t_import() {
 	expect_eq --all-hosts "$(cat out)" "list --all<TAB>"
 	complete_words qvm images --all
 	expect_eq --all-hosts "$(cat out)" "images --all<TAB>"
+	printf 'alpha:\n  ssh: root@10.0.0.1\n' >hosts.yaml
+	QVM_HOSTS=$TEST_DIR/hosts.yaml complete_words qvm vm --host ''
+	expect_eq $'alpha\nauto' "$(cat out)" "vm --host <TAB>"
+	QVM_HOSTS=$TEST_DIR/hosts.yaml complete_words qvm list --host ''
+	expect_eq alpha "$(cat out)" "list --host <TAB>"
 }
 test_case 'qvm import completes catalog names, files and osinfo names' t_import
 
