@@ -121,6 +121,26 @@ t_images() {
 }
 test_case 'images --all-hosts: every host'"'"'s images, as a table and as JSON' t_images
 
+t_escaped() {
+	need_hosts
+	# a host's marks are anyone's to set: control characters reach no terminal
+	on_host A zfs_pool
+	on_host A zfs create -V 1M -o qvm:kind=image -o qvm:state=ready \
+		-o "qvm:source=$(printf '/srv/\033[31mred\rx')" -o "qvm:user=$(printf 'a\033]0;t\007')" tank/images/odd
+	run_qvm images --all-hosts
+	expect_exit 0
+	expect_match '^A +tank/images/odd .*a\\x1b\]0;t\\x07 +/srv/\\x1b\[31mred\\x0dx' out
+	if LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177]')" out; then
+		_fail "a control character in the table"
+		return 1
+	fi
+	# JSON carries the value as it is (escaped by JSON itself)
+	run_qvm images --all-hosts --json
+	expect_exit 0
+	json_check out 'd[0]["source"] == "/srv/\x1b[31mred\rx"'
+}
+test_case 'images --all-hosts: a host'"'"'s control characters are escaped in the table' t_escaped
+
 t_dropped() {
 	need_hosts
 	three_vms
