@@ -385,15 +385,57 @@ static int read_probe(const struct answer *a, struct placement_host *h)
 	return 0;
 }
 
-/* "qvm images copy IMAGE HOST" for each base (IMAGE: its dataset). */
-static char *copy_hint(char *const *bases, const char *host)
+/* Whether a probe answer lists base among the missing. */
+static bool probe_misses(const struct answer *a, const char *base)
+{
+	json_object *missing;
+
+	if (!a->json || !json_object_object_get_ex(a->json, "missing", &missing))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(missing); i++) {
+		json_object *m = json_object_array_get_idx(missing, i);
+		if (json_object_is_type(m, json_type_string) && strcmp(json_object_get_string(m), base) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* How to go on: "qvm images copy IMAGE HOST" (IMAGE: the base's dataset)
+ * for each base the host that misses the fewest lacks (the first of
+ * several such in the hosts file). NULL on ENOMEM. */
+static char *copy_hint(const struct answer *a, size_t n, char *const *bases)
 {
 	_cleanup_strv_free_ char **cmds = NULL;
+	size_t best = n, fewest = SIZE_MAX;
 
-	for (size_t i = 0; bases[i]; i++)
-		if (strv_pushf(&cmds, "qvm images copy %.*s %s", (int)strcspn(bases[i], "@"), bases[i], host) < 0)
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+		if (!a[i].answered)
+			continue;
+		for (size_t j = 0; bases[j]; j++)
+			k += probe_misses(&a[i], bases[j]);
+		if (k < fewest) {
+			fewest = k;
+			best = i;
+		}
+	}
+	for (size_t j = 0; best < n && bases[j]; j++) {
+		const char *at = strchr(bases[j], '@');
+		int r = 0;
+
+		if (!probe_misses(&a[best], bases[j]))
+			continue;
+		/* qvm images copy sends an image's @base; another snapshot is
+		 * the user's to send */
+		if (at && strcmp(at, "@base") == 0)
+			r = strv_pushf(&cmds, "qvm images copy %.*s %s", (int)(at - bases[j]), bases[j], a[best].host);
+		else
+			r = strv_pushf(&cmds, "zfs send %s to %s (no image's @base: qvm images copy does not send it)",
+				       bases[j], a[best].host);
+		if (r < 0)
 			return NULL;
-	return strv_join(cmds, ", then ");
+	}
+	return cmds ? strv_join(cmds, ", then ") : strdup("qvm images copy IMAGE HOST");
 }
 
 /* Why no host was chosen, with the hosts asked and how to go on. */
@@ -401,6 +443,7 @@ static int none_chosen(const struct answer *a, size_t n, const char *bases_text,
 {
 	_cleanup_strv_free_ char **asked = NULL, **silent = NULL;
 	_cleanup_free_ char *asked_text = NULL, *silent_text = NULL, *hint = NULL;
+	bool several = strv_length(bases) > 1;
 
 	for (size_t i = 0; i < n; i++)
 		if (strv_push(a[i].answered ? &asked : &silent, a[i].host) < 0)
@@ -409,12 +452,12 @@ static int none_chosen(const struct answer *a, size_t n, const char *bases_text,
 		return log_error(TASK_PLACE, "no host of the hosts file answered (%zu asked)", n);
 	asked_text = strv_join(asked, ", ");
 	silent_text = silent ? strv_join(silent, ", ") : strdup("");
-	hint = copy_hint(bases, asked[0]);
+	hint = copy_hint(a, n, bases);
 	if (!asked_text || !silent_text || !hint)
 		return log_error(TASK_PLACE, "%s", strerror(ENOMEM));
-	return log_error(TASK_PLACE, "no host has %s: %s answered without it%s%s%s; copy the image to one of "
-			 "them first (%s)", bases_text, asked_text, silent ? ", " : "", silent_text,
-			 silent ? " did not answer" : "", hint);
+	return log_error(TASK_PLACE, "no host has %s: %s answered without %s%s%s%s; copy the %s to one of "
+			 "them first: %s", bases_text, asked_text, several ? "them" : "it", silent ? ", " : "",
+			 silent_text, silent ? " did not answer" : "", several ? "images" : "image", hint);
 }
 
 int fleet_place(char *const *bases, const char *what, char **chosen)

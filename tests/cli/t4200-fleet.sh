@@ -284,8 +284,8 @@ test_case 'vm --count --host auto: one choice, every VM there' t_auto_count
 
 t_auto_extra_disk() {
 	need_hosts
-	# a second disk cloned from another base: only B has both
-	on_host A base_image
+	# a second disk cloned from another base: only B has both; A none
+	on_host A zfs_pool
 	on_host B base_image
 	on_host B zfs create -V 1M tank/data
 	on_host B zfs snapshot tank/data@v1
@@ -308,6 +308,19 @@ t_auto_extra_disk() {
 	---
 	qvm: user-data
 	EOF
+	# before B has the second: neither has both; B lacks the fewer
+	on_host B zfs destroy tank/data@v1
+	run_qvm vm --host auto w.yaml
+	expect_exit 1
+	expect_line 'Error choosing a host: no host has tank/images/debian12@base, tank/data@v1: A, B answered without them; copy the images to one of them first: zfs send tank/data@v1 to B (no image'"'"'s @base: qvm images copy does not send it)' err
+	# A lacks both: both are named
+	on_host B zfs destroy -r tank/images/debian12
+	run_qvm vm --host auto w.yaml
+	expect_exit 1
+	expect_match 'first: qvm images copy tank/images/debian12 A, then zfs send tank/data@v1 to A \(' err
+	on_host B zfs create -s -V 2M -o qvm:kind=image -o qvm:state=ready $BASE
+	on_host B zfs snapshot $BASE@base
+	on_host B zfs snapshot tank/data@v1
 	run_qvm vm --host auto w.yaml
 	expect_exit 0
 	on_host B zfs list -H -o name tank/images/web4-data >/dev/null
@@ -325,7 +338,7 @@ t_auto_none() {
 	on_host B zfs_snapshot_state "$TEST_DIR/b.before"
 	run_qvm vm --host auto w.yaml
 	expect_exit 1
-	expect_line 'Error choosing a host: no host has tank/images/debian12@base: A, B answered without it; copy the image to one of them first (qvm images copy tank/images/debian12 A)' err
+	expect_line 'Error choosing a host: no host has tank/images/debian12@base: A, B answered without it; copy the image to one of them first: qvm images copy tank/images/debian12 A' err
 	on_host A zfs_snapshot_state "$TEST_DIR/a.after"
 	on_host B zfs_snapshot_state "$TEST_DIR/b.after"
 	expect_same "$TEST_DIR/a.before" "$TEST_DIR/a.after"
@@ -335,7 +348,7 @@ t_auto_none() {
 	run_qvm vm --host auto w.yaml
 	expect_exit 1
 	expect_match '^Warning: host B did not answer: cannot reach B: ' err
-	expect_line 'Error choosing a host: no host has tank/images/debian12@base: A answered without it, B did not answer; copy the image to one of them first (qvm images copy tank/images/debian12 A)' err
+	expect_line 'Error choosing a host: no host has tank/images/debian12@base: A answered without it, B did not answer; copy the image to one of them first: qvm images copy tank/images/debian12 A' err
 }
 test_case 'vm --host auto: no host has the image: the hosts asked, and how to copy it; nothing made' t_auto_none
 
