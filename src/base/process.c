@@ -10,10 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+/* program_find's (apart: the includes above are shared with l-copy) */
+#include <sys/stat.h>
 
 #include "cleanup.h"
 #include "process.h"
