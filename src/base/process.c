@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-/* program_find's (apart: the includes above are shared with l-copy) */
+/* program_find */
 #include <sys/stat.h>
 
 #include "cleanup.h"
