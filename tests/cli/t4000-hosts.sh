@@ -257,6 +257,66 @@ t_signal() {
 }
 test_case 'vm --host: SIGINT while it runs rolls back on the host' t_signal
 
+# in_step HOW STEP: run qvm vm --host A, and while STEP runs (on A: the zfs
+# clone, the wait for the clone's device; here: virt-install --print-xml),
+# HOW: a signal to qvm, or "drop" (A's sshd and every session of it end).
+in_step() {
+	local how=$1 step=$2 pid i
+	rm -f "$TEST_DIR/mark"
+	case $step in
+	clone) host_env A "PATH=$TEST_REPO/tests/faults/bin:$HOSTS_PATH" \
+		"FAULT_NEXT_ZFS=$TEST_REPO/tests/zfs-double/zfs" FAULT_DELAY=clone:4 "FAULT_MARK=$TEST_DIR/mark" ;;
+	device) host_env A ZFS_DOUBLE_DEVICE=never ;;
+	print-xml) export FAULT_DELAY=dry-run:4 FAULT_MARK=$TEST_DIR/mark ;;
+	esac
+	PATH=$TEST_REPO/tests/faults/bin:$PATH FAULT_NEXT_VIRT_INSTALL=$TEST_REPO/tests/bin/virt-install \
+		QVM_DEVICE_TIMEOUT=8 "$QVM" vm --host A w.yaml >out 2>err &
+	pid=$!
+	if [ "$step" = device ]; then
+		# the wait begins once the seed and the clone are there
+		for ((i = 0; i < 200; i++)); do
+			on_host A zfs list -H tank/images/web1 >/dev/null 2>&1 && break
+			sleep 0.05
+		done
+		sleep 0.5
+	else
+		for ((i = 0; i < 200; i++)); do [ -e "$TEST_DIR/mark" ] && break; sleep 0.05; done
+	fi
+	if [ "$how" = drop ]; then host_drop A; else kill -s "$how" "$pid"; fi
+	status=0
+	wait "$pid" || status=$?
+	unset FAULT_DELAY FAULT_MARK
+	host_up A
+	host_env A
+}
+
+t_matrix() {
+	need_hosts
+	host_vm_file w.yaml web1
+	host_state A a.before
+	local step how want
+	for step in clone device print-xml; do
+		for how in INT TERM HUP drop; do
+			in_step "$how" "$step"
+			case $how in
+			drop) want=1 ;;
+			*) want=$((128 + $(kill -l "$how"))) ;;
+			esac
+			[ "$status" = "$want" ] ||
+				{ _fail "$how during $step: exit $status, expected $want: $(cat err)"; return 1; }
+			if [ "$how" = drop ]; then
+				run_qvm cleanup --host A --yes
+				expect_exit 0
+			fi
+			host_state A a.after
+			expect_same a.before a.after || { _fail "$how during $step changed A"; return 1; }
+			# nothing of the run here either
+			expect_file_absent "$QVM_STATE_DIR/web1"
+		done
+	done
+}
+test_case 'vm --host: SIGINT, SIGTERM, SIGHUP or the connection lost during each step on A: A as before (after cleanup --host when lost)' t_matrix
+
 t_unreachable() {
 	need_hosts
 	host_vm_file w.yaml web1
