@@ -383,6 +383,11 @@ int spawn_all(char *const *const *argvs, size_t n, unsigned limit, struct spawn_
 		for (size_t i = 0; i < n; i++)
 			if (c[i].pid > 0 && c[i].caps[0].fd < 0 && c[i].caps[1].fd < 0) {
 				errs[i] = child_finish(&c[i], errs[i], &res[i]);
+				/* not found, where exec errors are not reported
+				 * synchronously (valgrind): as spawn_check says */
+				if (errs[i] == 0 && !res[i].signal && res[i].status == 127 &&
+				    (!res[i].err || !*res[i].err))
+					errs[i] = -ENOENT;
 				running--;
 			}
 	}

@@ -63,7 +63,8 @@ int spawn_check_input(char *const argv[], unsigned flags, int stdin_fd, struct s
  * process group) with stdout and stderr captured into res[i]; a program
  * starts as soon as an earlier one ends. errs[i] is 0 when program i ran
  * (res[i] holds its status and output, whatever its exit status), -errno
- * when it could not be started or read, -ECANCELED when it was not started.
+ * when it could not be started or read (-ENOENT also for a child that exits
+ * 127 without a word, as spawn_check), -ECANCELED when it was not started.
  * A signal qvm receives (signals.h) starts nothing more and is passed to
  * the running ones (SIGPIPE as SIGTERM), which are waited for: then -EINTR.
  * Returns 0, -EINTR, or -errno (poll failed: the children were asked to end
