@@ -141,6 +141,20 @@ t_escaped() {
 }
 test_case 'images --all-hosts: a host'"'"'s control characters are escaped in the table' t_escaped
 
+t_host_warnings() {
+	need_hosts
+	# a VM on A whose libvirt cannot be reached: A answers, with a warning
+	on_host A base_image
+	on_host A zfs clone -o qvm:kind=vm-disk -o qvm:vm=lost -o qvm:state=ready \
+		-o "qvm:connect=test+unix:///default?socket=/nonexistent/sock" $BASE@base tank/images/lost
+	run_qvm list --all-hosts
+	expect_exit 0
+	expect_match '^A +lost +unknown ' out
+	expect_match '^Warning: host A: VM lost: cannot connect to test\+unix:///default\?socket=/nonexistent/sock: ' err
+	expect_eq 1 "$(wc -l <err)" "warnings"
+}
+test_case 'a host'"'"'s own warnings are passed on, named by the host' t_host_warnings
+
 t_dropped() {
 	need_hosts
 	three_vms
