@@ -14,6 +14,7 @@
 #include "catalog.h"
 #include "cleanup.h"
 #include "commands.h"
+#include "fleet.h"
 #include "inventory.h"
 #include "log.h"
 #include "msgtext.h"
@@ -138,6 +139,32 @@ static int list_available(const struct cmd_opts *opts)
 	return 0;
 }
 
+/* A host's row of qvm images --all-hosts, from its qvm images --json
+ * object: the columns of the table below, HOST first. */
+static int image_fleet_row(struct table *t, const char *host, json_object *o)
+{
+	char dataset[512], size[32], used[32], clones[24], osinfo[96], user[96], source[512], state[32];
+	char sha[160], sum[176];
+	_cleanup_free_ char *name = NULL;
+	const char *ds = fleet_text(o, "dataset", dataset, sizeof(dataset)), *st = fleet_text(o, "state", state, sizeof(state));
+	const char *digest = NULL;
+
+	if (ds && st && strcmp(st, "creating") == 0 && asprintf(&name, "%s (creating)", ds) < 0)
+		return -ENOMEM;
+	if (fleet_text(o, "sha512", sha, sizeof(sha)))
+		digest = "sha512";
+	else if (fleet_text(o, "sha256", sha, sizeof(sha)))
+		digest = "sha256";
+	if (digest)
+		snprintf(sum, sizeof(sum), "%s:%s", digest, sha);
+	const char *cells[] = { host, name ? name : ds, fleet_size(o, "volsize", size, sizeof(size)),
+				fleet_size(o, "used", used, sizeof(used)),
+				fleet_number(o, "clones", clones, sizeof(clones)),
+				fleet_text(o, "osinfo", osinfo, sizeof(osinfo)), fleet_text(o, "user", user, sizeof(user)),
+				fleet_text(o, "source", source, sizeof(source)), digest ? sum : NULL };
+	return table_add(t, cells);
+}
+
 int cmd_images(int argc, char **argv, const struct cmd_opts *opts)
 {
 	/* VOLSIZE: the column zfs list shows it under, the JSON's "volsize" */
@@ -146,10 +173,17 @@ int cmd_images(int argc, char **argv, const struct cmd_opts *opts)
 	struct inventory inv;
 	int r;
 
+	static const char *const fleet_headers[] = { "HOST", "DATASET", ">VOLSIZE", ">USED", ">CLONES", "OSINFO",
+						     "USER", "SOURCE", "CHECKSUM" };
+
 	(void)argc;
 	(void)argv;
+	if (opt_has(opts, OPT_AVAILABLE) && opt_has(opts, OPT_ALL_HOSTS))
+		return log_error(TASK, "--available lists this host's image catalog: it does not go with --all-hosts");
 	if (opt_has(opts, OPT_AVAILABLE))
 		return list_available(opts);
+	if (opt_has(opts, OPT_ALL_HOSTS))
+		return fleet_listing(TASK, "images", opt_has(opts, OPT_JSON), 9, fleet_headers, image_fleet_row);
 	if (inventory_load_logged(&inv, TASK) < 0)
 		return -1;
 	r = opt_has(opts, OPT_JSON) ? print_json_rows(inv.n, image_json, &inv)

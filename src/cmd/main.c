@@ -26,6 +26,8 @@ enum {
 	/* options only before the first operand: what follows it is another
 	 * program's (qvm ssh NAME ls -l), whether or not "--" comes first */
 	OPTIONS_FIRST = 1u << 2,
+	/* qvm's own, run by qvm (a child per host): not in the usage */
+	INTERNAL = 1u << 3,
 };
 
 /* An option a command accepts. */
@@ -69,6 +71,7 @@ static const struct option_def images_options[] = {
 	{ "json", 0, OPT_FLAG, OPT_JSON },
 	{ "available", 0, OPT_FLAG, OPT_AVAILABLE },
 	{ "host", 0, OPT_VALUE, OPT_HOST },
+	{ "all-hosts", 0, OPT_FLAG, OPT_ALL_HOSTS },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -100,6 +103,12 @@ static const struct option_def ssh_options[] = {
 static const struct option_def list_options[] = {
 	{ "json", 0, OPT_FLAG, OPT_JSON },
 	{ "host", 0, OPT_VALUE, OPT_HOST },
+	{ "all-hosts", 0, OPT_FLAG, OPT_ALL_HOSTS },
+	{ NULL, 0, 0, 0 },
+};
+
+static const struct option_def probe_options[] = {
+	{ "host", 0, OPT_VALUE, OPT_HOST },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -121,12 +130,15 @@ static const struct command commands[] = {
 	{ "ssh", cmd_ssh, 1, -1, OPTIONS_FIRST, "NAME [-- COMMAND...]",
 	  "log in to a VM qvm made, or run COMMAND there, with ssh (its address,\n"
 	  "                             user and host keys found by qvm); options: --user NAME", ssh_options },
-	{ "list", cmd_list, 0, 0, 0, "[--json]", "list the VMs qvm made", list_options },
+	{ "list", cmd_list, 0, 0, 0, "[--json]", "list the VMs qvm made; --all-hosts: of every host", list_options },
 	{ "images", cmd_images, 0, 0, 0, "[--available]",
 	  "list the images qvm imported, or the catalog's (qvm import\n"
-	  "                             NAME ZVOL); option: --json", images_options },
+	  "                             NAME ZVOL); options: --json, --all-hosts", images_options },
 	{ "cleanup", cmd_cleanup, 0, 0, MUTATES, "[--yes]",
 	  "list and remove leftovers of interrupted runs", cleanup_options },
+	{ "probe-host", cmd_probe_host, 1, -1, INTERNAL, "SNAPSHOT...",
+	  "qvm's own (qvm vm --host auto): whether the host has the snapshots, and its free memory",
+	  probe_options },
 };
 
 const char *opt_last(const struct cmd_opts *o, enum opt_id id)
@@ -163,7 +175,7 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const struct command *c = &commands[i];
 		char left[64];
-		if (c->flags & ALIAS)
+		if (c->flags & (ALIAS | INTERNAL))
 			continue;
 		snprintf(left, sizeof(left), "%s %s", c->name, c->args);
 		/* a synopsis wider than its column: the summary below it */
@@ -208,7 +220,9 @@ static const struct option_help {
 	{ "user", "NAME", "a login user (import: recorded as qvm:user; ssh: the one to log in as)" },
 	{ "available", NULL, "the images the catalog offers, not the imported ones" },
 	/* issue 15: many hosts */
-	{ "host", "HOST", "work on another host over ssh: [USER@]HOST[:PORT] or a name of /etc/qvm/hosts" },
+	{ "host", "HOST", "work on another host over ssh: [USER@]HOST[:PORT] or a name of /etc/qvm/hosts "
+	  "(vm: auto picks one)" },
+	{ "all-hosts", NULL, "this host and every host of the hosts file, asked side by side" },
 };
 
 static const struct option_help *find_option_help(const char *long_name)
@@ -433,6 +447,11 @@ int main(int argc, char **argv)
 	if (!(cmd->flags & MUTATES))
 		/* a reader gone away is EPIPE, not death (libvirt's own pipes too) */
 		signal(SIGPIPE, SIG_IGN);
+	/* one host, or all of them */
+	if (opt_has(&opts, OPT_HOST) && opt_has(&opts, OPT_ALL_HOSTS)) {
+		r = usage_error("%s", "--host and --all-hosts exclude each other");
+		goto out;
+	}
 	/* vm opens its host itself: --host auto, or the file's host: */
 	r = 0;
 	if (opt_has(&opts, OPT_HOST) && cmd->run != cmd_vm)
