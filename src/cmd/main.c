@@ -441,10 +441,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	/* with --host, a signal must let qvm close its ssh connection too */
-	if ((cmd->flags & MUTATES) || opt_has(&opts, OPT_HOST))
+	if (cmd->flags & MUTATES)
 		signals_install();
-	if (!(cmd->flags & MUTATES))
+	else
 		/* a reader gone away is EPIPE, not death (libvirt's own pipes too) */
 		signal(SIGPIPE, SIG_IGN);
 	/* one host, or all of them */

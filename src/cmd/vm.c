@@ -85,8 +85,9 @@ static int open_host(const struct vm_opts *o, const struct vm_plan *p)
 	const char *host = o->host ? o->host : p->file->host;
 	const struct host_spec *open = remote_current();
 
-	/* one run, one host: --count instances whose host: differ are refused */
-	if (open && host && strcmp(host, open->name) != 0)
+	/* one run, one host: --count instances whose host: differ are refused
+	 * (auto chose once, for all of them) */
+	if (open && host && strcmp(host, "auto") != 0 && strcmp(host, open->name) != 0)
 		return log_error(TASK_CHECK, "VM %s is for host %s, but this run works on %s: one host per run "
 				 "(run qvm once per host)", p->file->name, host, open->name);
 	if (!host || open)

@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* The remote host of a run (remote.h): one ssh master connection, every
  * command a quoted line through it. */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,6 +250,28 @@ static int copy_spec(const struct host_spec *from, struct host_spec *to)
 	return 0;
 }
 
+/* Control directories of runs killed before they closed (a read-only
+ * command dies of ^C at once; its master ends by itself): empty and over
+ * a minute old, as no live run's is (its socket is made at once). */
+static void sweep(const char *tmp)
+{
+	DIR *d = opendir(tmp);
+	struct dirent *e;
+	struct stat st;
+	time_t now = time(NULL);
+
+	while (d && (e = readdir(d))) {
+		char path[PATH_MAX];
+		if (strncmp(e->d_name, "qvm-ssh-", 8) != 0 || strlen(e->d_name) != 14 ||
+		    snprintf(path, sizeof(path), "%s/%s", tmp, e->d_name) >= (int)sizeof(path))
+			continue;
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() && now - st.st_mtime > 60)
+			(void)rmdir(path);
+	}
+	if (d)
+		closedir(d);
+}
+
 int remote_open(const struct host_spec *h, char **err)
 {
 	_cleanup_(strv_freep) char **v = NULL;
@@ -259,6 +285,7 @@ int remote_open(const struct host_spec *h, char **err)
 	 * has at most 107 bytes: an unusual TMPDIR is not used for it */
 	if (!tmp || *tmp != '/' || strchr(tmp, '%') || strlen(tmp) > 64)
 		tmp = "/tmp";
+	sweep(tmp);
 	if (copy_spec(h, &R.h) < 0 || !(R.dir = strdupf("%s/qvm-ssh-XXXXXX", tmp))) {
 		forget();
 		return -ENOMEM;

@@ -143,14 +143,15 @@ test_case 'images --all-hosts: a host'"'"'s control characters are escaped in th
 
 t_host_warnings() {
 	need_hosts
-	# a VM on A whose libvirt cannot be reached: A answers, with a warning
+	# a VM on A whose libvirt cannot be reached (the hosts file names a
+	# socket A does not have): A answers, with a warning
 	on_host A base_image
-	on_host A zfs clone -o qvm:kind=vm-disk -o qvm:vm=lost -o qvm:state=ready \
-		-o "qvm:connect=test+unix:///default?socket=/nonexistent/sock" $BASE@base tank/images/lost
-	run_qvm list --all-hosts
+	on_host A zfs clone -o qvm:kind=vm-disk -o qvm:vm=lost -o qvm:state=ready $BASE@base tank/images/lost
+	sed "s#socket=$HOST_A_SOCK#socket=/nonexistent/sock#" "$QVM_HOSTS" >hosts
+	QVM_HOSTS=$PWD/hosts run_qvm list --all-hosts
 	expect_exit 0
 	expect_match '^A +lost +unknown ' out
-	expect_match '^Warning: host A: VM lost: cannot connect to test\+unix:///default\?socket=/nonexistent/sock: ' err
+	expect_match '^Warning: host A: VM lost: cannot connect to test\+ssh://root@127\.0\.0\.1:[0-9]+/default\?socket=/nonexistent/sock&keyfile=' err
 	expect_eq 1 "$(wc -l <err)" "warnings"
 }
 test_case 'a host'"'"'s own warnings are passed on, named by the host' t_host_warnings
