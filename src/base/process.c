@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+/* program_find */
+#include <sys/stat.h>
 
 #include "cleanup.h"
 #include "process.h"
@@ -239,6 +241,198 @@ close_pipes:
 			if (pipes[i][j] >= 0)
 				close(pipes[i][j]);
 	return r;
+}
+
+/* A child of spawn_all: its pid (0 not started, -1 reaped) and outputs. */
+struct child {
+	pid_t pid;
+	struct capture caps[2];      /* stdout, stderr: fd -1 once closed */
+};
+
+/* Starts argv with both outputs going to pipes read by qvm. 0 or -errno. */
+static int child_start(char *const argv[], struct child *c)
+{
+	int pipes[2][2] = { { -1, -1 }, { -1, -1 } };
+	int r = 0;
+
+	for (int i = 0; i < 2 && r == 0; i++)
+		if (pipe2(pipes[i], O_CLOEXEC) < 0)
+			r = -errno;
+	if (r == 0)
+		r = start_child(argv, 0, -1, pipes[0][1], pipes[1][1], &c->pid);
+	for (int i = 0; i < 2; i++) {
+		if (pipes[i][1] >= 0)
+			close(pipes[i][1]);
+		if (r < 0 && pipes[i][0] >= 0)
+			close(pipes[i][0]);
+		else
+			c->caps[i].fd = pipes[i][0];
+	}
+	if (r < 0)
+		c->pid = 0;
+	return r;
+}
+
+/* Waits for the child whose pipes are closed: its status and output into
+ * res (r 0), or its output dropped (r < 0, what is returned). */
+static int child_finish(struct child *c, int r, struct spawn_result *res)
+{
+	int wstatus = 0;
+
+	while (waitpid(c->pid, &wstatus, 0) < 0) {
+		if (errno != EINTR) {
+			r = -errno;
+			break;
+		}
+	}
+	if (r == 0) {
+		child_status(wstatus, res);
+		res->out = TAKE_PTR(c->caps[0].buf);
+		res->err = TAKE_PTR(c->caps[1].buf);
+	}
+	free(c->caps[0].buf);
+	free(c->caps[1].buf);
+	c->caps[0].buf = c->caps[1].buf = NULL;
+	c->pid = -1;
+	return r;
+}
+
+/* The signal a child of spawn_all is passed when qvm gets sig: the same,
+ * but output cut off (SIGPIPE) is qvm's, so the child is asked to end. */
+static int forwarded(int sig)
+{
+	return sig == SIGPIPE ? SIGTERM : sig;
+}
+
+int spawn_all(char *const *const *argvs, size_t n, unsigned limit, struct spawn_result *res, int *errs)
+{
+	_cleanup_free_ struct child *c = calloc(n ? n : 1, sizeof(*c));
+	_cleanup_free_ struct pollfd *pfd = calloc(2 * (n ? n : 1), sizeof(*pfd));
+	_cleanup_free_ size_t *map = calloc(2 * (n ? n : 1), sizeof(*map));
+	size_t next = 0, running = 0;
+	int stop = 0, r = 0;
+
+	if (!c || !pfd || !map)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		memset(&res[i], 0, sizeof(res[i]));
+		errs[i] = -ECANCELED;
+		c[i].pid = 0;
+		c[i].caps[0].fd = c[i].caps[1].fd = -1;
+		c[i].caps[1].max = STDERR_MAX;
+	}
+	if (limit == 0)
+		limit = (unsigned)(n ? n : 1);
+	for (;;) {
+		size_t np = 0;
+
+		/* once a signal came, nothing more is started: the running
+		 * ones are passed it (once: to each one's process group, so a
+		 * shell's children holding the pipes end too) and waited for */
+		if (signal_pending() && !stop) {
+			for (size_t i = 0; i < n; i++)
+				if (c[i].pid > 0)
+					(void)kill(-c[i].pid, forwarded(signal_pending()));
+			stop = 1;
+		}
+		while (!stop && next < n && running < limit) {
+			size_t i = next++;
+			errs[i] = child_start(argvs[i], &c[i]);
+			running += errs[i] == 0;
+		}
+		if (running == 0)
+			break;
+		for (size_t i = 0; i < n; i++)
+			for (int k = 0; k < 2; k++)
+				if (c[i].pid > 0 && c[i].caps[k].fd >= 0) {
+					pfd[np].fd = c[i].caps[k].fd;
+					pfd[np].events = POLLIN;
+					map[np++] = 2 * i + (size_t)k;
+				}
+		/* bounded: a signal between the check above and poll is seen
+		 * within a second */
+		if (np > 0 && poll(pfd, np, 1000) < 0) {
+			if (errno == EINTR)
+				continue;
+			/* the children cannot be read: their pipes are closed
+			 * (a write then ends them), and each is waited for */
+			r = -errno;
+			for (size_t j = 0; j < np; j++) {
+				struct child *ch = &c[map[j] / 2];
+				close(pfd[j].fd);
+				ch->caps[map[j] % 2].fd = -1;
+				if (errs[map[j] / 2] == 0)
+					errs[map[j] / 2] = r;
+				(void)kill(-ch->pid, SIGTERM);
+			}
+			np = 0;
+			stop = 1;
+		}
+		for (size_t j = 0; j < np; j++)
+			if (pfd[j].revents) {
+				struct capture *cap = &c[map[j] / 2].caps[map[j] % 2];
+				int q = capture_read(cap);
+				if (q < 0) {
+					if (errs[map[j] / 2] == 0)
+						errs[map[j] / 2] = q;
+					close(cap->fd);
+					cap->fd = -1;
+				}
+			}
+		/* a child whose pipes are both closed has ended (or is ending) */
+		for (size_t i = 0; i < n; i++)
+			if (c[i].pid > 0 && c[i].caps[0].fd < 0 && c[i].caps[1].fd < 0) {
+				errs[i] = child_finish(&c[i], errs[i], &res[i]);
+				/* not found, where exec errors are not reported
+				 * synchronously (valgrind): as spawn_check says */
+				if (errs[i] == 0 && !res[i].signal && res[i].status == 127 &&
+				    (!res[i].err || !*res[i].err))
+					errs[i] = -ENOENT;
+				running--;
+			}
+	}
+	if (r == 0 && stop)
+		r = -EINTR;
+	return r;
+}
+
+int program_find(const char *name, char **out)
+{
+	const char *path = getenv("PATH");
+	bool eacces = false;
+
+	*out = NULL;
+	if (!path)
+		path = "/bin:/usr/bin";
+	for (const char *p = path;;) {
+		size_t len = strcspn(p, ":");
+		_cleanup_free_ char *cand = NULL;
+		struct stat st;
+
+		if (len == 0)
+			cand = strdup(name);
+		else if (asprintf(&cand, "%.*s/%s", (int)len, p, name) < 0)
+			cand = NULL;
+		if (!cand)
+			return -ENOMEM;
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (faccessat(AT_FDCWD, cand, X_OK, AT_EACCESS) == 0) {
+				*out = realpath(cand, NULL);
+				if (*out)
+					return 0;
+				if (errno == ENOMEM)
+					return -ENOMEM;
+			} else {
+				eacces = true;
+			}
+		} else if (errno == EACCES) {
+			eacces = true;
+		}
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	return eacces ? -EACCES : -ENOENT;
 }
 
 void spawn_result_clear(struct spawn_result *res)

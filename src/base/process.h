@@ -58,6 +58,31 @@ int spawn_check(char *const argv[], unsigned flags, struct spawn_result *res, ch
 int spawn_check_input(char *const argv[], unsigned flags, int stdin_fd, struct spawn_result *res, char **err)
 	__attribute__((warn_unused_result));
 
+/*
+ * Runs the programs argvs[0..n) side by side, at most limit at a time (0:
+ * all at once), each as spawn_check runs one (stdin /dev/null, its own
+ * process group) with stdout and stderr captured into res[i]; a program
+ * starts as soon as an earlier one ends. errs[i] is 0 when program i ran
+ * (res[i] holds its status and output, whatever its exit status), -errno
+ * when it could not be started or read (-ENOENT also for a child that exits
+ * 127 without a word, as spawn_check), -ECANCELED when it was not started.
+ * A signal qvm receives (signals.h) starts nothing more and is passed to
+ * the running ones (SIGPIPE as SIGTERM), which are waited for: then -EINTR.
+ * Returns 0, -EINTR, or -errno (poll failed: the children were asked to end
+ * and waited for). Release every res[i] with spawn_result_clear.
+ */
+int spawn_all(char *const *const *argvs, size_t n, unsigned limit, struct spawn_result *res, int *errs)
+	__attribute__((warn_unused_result));
+
+/*
+ * The program posix_spawnp would run for name: glibc's execvpe tries each
+ * element of $PATH (unset: "/bin:/usr/bin"; an empty element: the current
+ * directory) in turn, going on past one it may not execute (EACCES) or that
+ * is missing. Returns 0 with *out the absolute path (symbolic links
+ * resolved), -ENOENT, -EACCES, -ENOMEM.
+ */
+int program_find(const char *name, char **out);
+
 /* The child's stderr (or stdout if stderr is empty) as one line for an
  * error message: lines trimmed and joined with "; ", lines starting with
  * "WARNING" left out unless there is nothing else, and " (killed by

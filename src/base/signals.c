@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,8 +16,23 @@ static volatile sig_atomic_t received;      /* INT, TERM and HUP so far */
 /* SIGPIPE too: output cut off (qvm ... | head) rolls back like ^C does */
 static const int handled[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
 
+/* Whether qvm's own output (stdout, stderr) is a pipe nobody reads: the
+ * only SIGPIPE that means "output cut off". Libraries write to pipes and
+ * sockets of their own (libvirt's ssh transport to a host that went away):
+ * their SIGPIPE is an error they report, not a reason to stop. */
+static int own_output_closed(void)
+{
+	struct pollfd p[2] = { { .fd = STDOUT_FILENO }, { .fd = STDERR_FILENO } };
+
+	if (poll(p, 2, 0) <= 0)
+		return 0;
+	return (p[0].revents & POLLERR) || (p[1].revents & POLLERR);
+}
+
 static void on_signal(int sig)
 {
+	if (sig == SIGPIPE && !own_output_closed())
+		return;
 	if (!pending_signal)
 		pending_signal = sig;
 	if (sig != SIGPIPE && received < 1000)

@@ -29,6 +29,7 @@ enum opt_id {
 	OPT_USER,         /* --user NAME: import: recorded as the image's qvm:user; ssh: the user to log in as */
 	OPT_AVAILABLE,    /* --available (images): the catalog, not what was imported */
 	OPT_HOST,         /* --host [USER@]HOST[:PORT]|NAME: work on that host, through ssh */
+	OPT_ALL_HOSTS,    /* --all-hosts (list, images): this host and every host of the hosts file */
 	OPT__MAX
 };
 
@@ -53,5 +54,7 @@ int cmd_destroy(int argc, char **argv, const struct cmd_opts *opts);
 int cmd_list(int argc, char **argv, const struct cmd_opts *opts);
 int cmd_images(int argc, char **argv, const struct cmd_opts *opts);
 int cmd_ssh(int argc, char **argv, const struct cmd_opts *opts);
+/* qvm's own: what a host has for qvm vm --host auto (fleet.c) */
+int cmd_probe_host(int argc, char **argv, const struct cmd_opts *opts);
 
 #endif

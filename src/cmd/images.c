@@ -18,6 +18,7 @@
 #include "hosts.h"
 #include "cleanup.h"
 #include "commands.h"
+#include "fleet.h"
 #include "inventory.h"
 #include "log.h"
 #include "msgtext.h"
@@ -188,8 +189,8 @@ static int copy_image(const char *image, const char *target, const struct cmd_op
 	if (opt_has(opts, OPT_HOST))
 		return log_error(TASK_COPY, "qvm images copy copies from this host to the host it names: "
 				 "--host is not taken");
-	if (opt_has(opts, OPT_JSON) || opt_has(opts, OPT_AVAILABLE))
-		return log_error(TASK_COPY, "--json and --available are for listing images, not for copy");
+	if (opt_has(opts, OPT_JSON) || opt_has(opts, OPT_AVAILABLE) || opt_has(opts, OPT_ALL_HOSTS))
+		return log_error(TASK_COPY, "--json, --available and --all-hosts are for listing images, not for copy");
 	if (split_target(target, &host, &dataset) < 0)
 		return log_error(TASK_COPY, "%s", strerror(ENOMEM));
 	if (dataset && !*dataset)
@@ -216,11 +217,39 @@ static int copy_image(const char *image, const char *target, const struct cmd_op
 	return r < 0 ? -1 : 0;
 }
 
+/* A host's row of qvm images --all-hosts, from its qvm images --json
+ * object: the columns of the table below, HOST first. */
+static int image_fleet_row(struct table *t, const char *host, json_object *o)
+{
+	char dataset[512], size[32], used[32], clones[24], osinfo[96], user[96], source[512], state[32];
+	char sha[160], sum[176];
+	_cleanup_free_ char *name = NULL;
+	const char *ds = fleet_text(o, "dataset", dataset, sizeof(dataset)), *st = fleet_text(o, "state", state, sizeof(state));
+	const char *digest = NULL;
+
+	if (ds && st && strcmp(st, "creating") == 0 && asprintf(&name, "%s (creating)", ds) < 0)
+		return -ENOMEM;
+	if (fleet_text(o, "sha512", sha, sizeof(sha)))
+		digest = "sha512";
+	else if (fleet_text(o, "sha256", sha, sizeof(sha)))
+		digest = "sha256";
+	if (digest)
+		snprintf(sum, sizeof(sum), "%s:%s", digest, sha);
+	const char *cells[] = { host, name ? name : ds, fleet_size(o, "volsize", size, sizeof(size)),
+				fleet_size(o, "used", used, sizeof(used)),
+				fleet_number(o, "clones", clones, sizeof(clones)),
+				fleet_text(o, "osinfo", osinfo, sizeof(osinfo)), fleet_text(o, "user", user, sizeof(user)),
+				fleet_text(o, "source", source, sizeof(source)), digest ? sum : NULL };
+	return table_add(t, cells);
+}
+
 int cmd_images(int argc, char **argv, const struct cmd_opts *opts)
 {
 	/* VOLSIZE: the column zfs list shows it under, the JSON's "volsize" */
 	static const char *const headers[] = { "DATASET", ">VOLSIZE", ">USED", ">CLONES", "OSINFO", "USER",
 					       "SOURCE", "CHECKSUM" };
+	static const char *const fleet_headers[] = { "HOST", "DATASET", ">VOLSIZE", ">USED", ">CLONES", "OSINFO",
+						     "USER", "SOURCE", "CHECKSUM" };
 	struct inventory inv;
 	int r;
 
@@ -233,8 +262,12 @@ int cmd_images(int argc, char **argv, const struct cmd_opts *opts)
 				 "copies)", argv[0]);
 	if (opt_has(opts, OPT_QUIET))
 		return log_error(TASK, "-q/--quiet is for qvm images copy");
+	if (opt_has(opts, OPT_AVAILABLE) && opt_has(opts, OPT_ALL_HOSTS))
+		return log_error(TASK, "--available lists this host's image catalog: it does not go with --all-hosts");
 	if (opt_has(opts, OPT_AVAILABLE))
 		return list_available(opts);
+	if (opt_has(opts, OPT_ALL_HOSTS))
+		return fleet_listing(TASK, "images", opt_has(opts, OPT_JSON), 9, fleet_headers, image_fleet_row);
 	if (inventory_load_logged(&inv, TASK) < 0)
 		return -1;
 	r = opt_has(opts, OPT_JSON) ? print_json_rows(inv.n, image_json, &inv)

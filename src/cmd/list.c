@@ -12,9 +12,11 @@
 #include "cleanup.h"
 #include "commands.h"
 #include "domain.h"
+#include "fleet.h"
 #include "inventory.h"
 #include "listing.h"
 #include "log.h"
+#include "msgtext.h"
 #include "output.h"
 #include "size.h"
 #include "strv.h"
@@ -90,10 +92,40 @@ static void warn_rows(const struct vm_row *rows, size_t n)
 	}
 }
 
+/* A host's row of qvm list --all-hosts, from its qvm list --json object:
+ * the columns of the table above, HOST first. */
+static int vm_fleet_row(struct table *t, const char *host, json_object *o)
+{
+	char name[256], state[64], vcpus[24], mem[32], base[512], used[32], ip[64], disk[512];
+	_cleanup_strv_free_ char **disks = NULL;
+	_cleanup_free_ char *joined = NULL;
+	json_object *arr;
+
+	if (json_object_object_get_ex(o, "disks", &arr) && json_object_is_type(arr, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(arr); i++) {
+			json_object *d = json_object_array_get_idx(arr, i);
+			if (!json_object_is_type(d, json_type_string))
+				continue;
+			msg_text(disk, sizeof(disk), json_object_get_string(d), (size_t)json_object_get_string_len(d));
+			if (strv_push(&disks, disk) < 0)
+				return -ENOMEM;
+		}
+	if (disks && !(joined = strv_join(disks, ",")))
+		return -ENOMEM;
+	const char *cells[] = { host, fleet_text(o, "name", name, sizeof(name)),
+				fleet_text(o, "state", state, sizeof(state)),
+				fleet_number(o, "vcpus", vcpus, sizeof(vcpus)), fleet_size(o, "memory", mem, sizeof(mem)),
+				joined, fleet_text(o, "base", base, sizeof(base)),
+				fleet_size(o, "used", used, sizeof(used)), fleet_text(o, "ip", ip, sizeof(ip)) };
+	return table_add(t, cells);
+}
+
 int cmd_list(int argc, char **argv, const struct cmd_opts *opts)
 {
 	static const char *const headers[] = { "NAME", "STATE", ">VCPUS", ">MEMORY", "DISK", "BASE",
 					       ">USED", "IP" };
+	static const char *const fleet_headers[] = { "HOST", "NAME", "STATE", ">VCPUS", ">MEMORY", "DISK", "BASE",
+						     ">USED", "IP" };
 	struct inventory inv;
 	struct vm_row *rows = NULL;
 	size_t n = 0;
@@ -101,6 +133,8 @@ int cmd_list(int argc, char **argv, const struct cmd_opts *opts)
 
 	(void)argc;
 	(void)argv;
+	if (opt_has(opts, OPT_ALL_HOSTS))
+		return fleet_listing(TASK, "list", opt_has(opts, OPT_JSON), 9, fleet_headers, vm_fleet_row);
 	if (inventory_load_logged(&inv, TASK) < 0)
 		return -1;
 	r = vm_rows_collect(&inv, &rows, &n);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* qvm: command table, argument checks, exit status. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,9 +26,11 @@ enum {
 	/* options only before the first operand: what follows it is another
 	 * program's (qvm ssh NAME ls -l), whether or not "--" comes first */
 	OPTIONS_FIRST = 1u << 2,
+	/* qvm's own, run by qvm (a child per host): not in the usage */
+	INTERNAL = 1u << 3,
 	/* with operands it changes a host (qvm images copy IMAGE HOST) and
 	 * names the host itself */
-	OPERANDS_MUTATE = 1u << 3,
+	OPERANDS_MUTATE = 1u << 4,
 };
 
 /* An option a command accepts. */
@@ -71,6 +74,7 @@ static const struct option_def images_options[] = {
 	{ "json", 0, OPT_FLAG, OPT_JSON },
 	{ "available", 0, OPT_FLAG, OPT_AVAILABLE },
 	{ "host", 0, OPT_VALUE, OPT_HOST },
+	{ "all-hosts", 0, OPT_FLAG, OPT_ALL_HOSTS },
 	{ "quiet", 'q', OPT_FLAG, OPT_QUIET },
 	{ NULL, 0, 0, 0 },
 };
@@ -103,6 +107,12 @@ static const struct option_def ssh_options[] = {
 static const struct option_def list_options[] = {
 	{ "json", 0, OPT_FLAG, OPT_JSON },
 	{ "host", 0, OPT_VALUE, OPT_HOST },
+	{ "all-hosts", 0, OPT_FLAG, OPT_ALL_HOSTS },
+	{ NULL, 0, 0, 0 },
+};
+
+static const struct option_def probe_options[] = {
+	{ "host", 0, OPT_VALUE, OPT_HOST },
 	{ NULL, 0, 0, 0 },
 };
 
@@ -124,13 +134,17 @@ static const struct command commands[] = {
 	{ "ssh", cmd_ssh, 1, -1, OPTIONS_FIRST, "NAME [-- COMMAND...]",
 	  "log in to a VM qvm made, or run COMMAND there, with ssh (its address,\n"
 	  "                             user and host keys found by qvm); options: --user NAME", ssh_options },
-	{ "list", cmd_list, 0, 0, 0, "[--json]", "list the VMs qvm made", list_options },
+	{ "list", cmd_list, 0, 0, 0, "[--json]", "list the VMs qvm made; --all-hosts: of every host", list_options },
 	{ "images", cmd_images, 0, 3, OPERANDS_MUTATE, "[--available] | copy IMAGE [USER@]HOST[:DATASET]",
 	  "list the images qvm imported, or the catalog's (qvm import\n"
-	  "                             NAME ZVOL); option: --json; copy: replicate IMAGE@base\n"
-	  "                             to HOST with zfs send/recv (resumable), as DATASET", images_options },
+	  "                             NAME ZVOL); options: --json, --all-hosts;\n"
+	  "                             copy: replicate IMAGE@base to HOST with zfs send/recv\n"
+	  "                             (resumable), as DATASET; option: -q/--quiet", images_options },
 	{ "cleanup", cmd_cleanup, 0, 0, MUTATES, "[--yes]",
 	  "list and remove leftovers of interrupted runs", cleanup_options },
+	{ "probe-host", cmd_probe_host, 1, -1, INTERNAL, "SNAPSHOT...",
+	  "qvm's own (qvm vm --host auto): whether the host has the snapshots, and its free memory",
+	  probe_options },
 };
 
 const char *opt_last(const struct cmd_opts *o, enum opt_id id)
@@ -167,7 +181,7 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		const struct command *c = &commands[i];
 		char left[64];
-		if (c->flags & ALIAS)
+		if (c->flags & (ALIAS | INTERNAL))
 			continue;
 		snprintf(left, sizeof(left), "%s %s", c->name, c->args);
 		/* a synopsis wider than its column: the summary below it */
@@ -211,6 +225,10 @@ static const struct option_help {
 	{ "osinfo", "NAME", "the image's osinfo name (recorded as qvm:osinfo)" },
 	{ "user", "NAME", "a login user (import: recorded as qvm:user; ssh: the one to log in as)" },
 	{ "available", NULL, "the images the catalog offers, not the imported ones" },
+	/* issue 15: many hosts */
+	{ "host", "HOST", "work on another host over ssh: [USER@]HOST[:PORT] or a name of /etc/qvm/hosts "
+	  "(vm: auto picks one)" },
+	{ "all-hosts", NULL, "this host and every host of the hosts file, asked side by side" },
 };
 
 static const struct option_help *find_option_help(const char *long_name)
@@ -315,6 +333,15 @@ static int finish_stdout(int status)
 	return status;
 }
 
+/* fds 0-2 closed by whoever started qvm would be the next files it opens
+ * (libvirt's socket as "stderr"): each one is /dev/null instead. */
+static void std_fds_open(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF && open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			_exit(1);
+}
+
 int main(int argc, char **argv)
 {
 	const struct command *cmd;
@@ -323,6 +350,7 @@ int main(int argc, char **argv)
 	int nargs, r;
 	int dashdash = 0;
 
+	std_fds_open();
 	if (argc < 2)
 		return usage_error("%s", "no command given");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -424,6 +452,11 @@ int main(int argc, char **argv)
 	else
 		/* a reader gone away is EPIPE, not death (libvirt's own pipes too) */
 		signal(SIGPIPE, SIG_IGN);
+	/* one host, or all of them */
+	if (opt_has(&opts, OPT_HOST) && opt_has(&opts, OPT_ALL_HOSTS)) {
+		r = usage_error("%s", "--host and --all-hosts exclude each other");
+		goto out;
+	}
 	/* vm opens its host itself: --host auto, or the file's host: */
 	r = 0;
 	if (opt_has(&opts, OPT_HOST) && cmd->run != cmd_vm && !((cmd->flags & OPERANDS_MUTATE) && nargs > 0))

@@ -15,6 +15,7 @@
 #include "cleanup.h"
 #include "commands.h"
 #include "domain.h"
+#include "fleet.h"
 #include "log.h"
 #include "remote.h"
 #include "names.h"
@@ -46,16 +47,53 @@ struct vm_opts {
 	unsigned wait_seconds;
 	struct qvm_template tmpl;
 	const char *host;            /* --host, else the file's host: (NULL: this one) */
+	unsigned count;              /* --count's, else 0 */
 };
+
+/* --host auto (or host: auto): the host of the hosts file that has every
+ * base the file clones and the most free memory (fleet.h), opened. */
+static int open_auto(const struct vm_opts *o, const struct vm_plan *p)
+{
+	_cleanup_strv_free_ char **bases = NULL;
+	_cleanup_free_ char *what = NULL, *chosen = NULL;
+
+	for (size_t i = 0; i < vm_plan_disks(p); i++) {
+		const char *b = vm_disk_base(p, i);
+		bool seen = false;
+		for (size_t j = 0; b && bases && bases[j] && !seen; j++)
+			seen = strcmp(bases[j], b) == 0;
+		if (b && !seen && strv_push(&bases, b) < 0)
+			return log_error(TASK_CHECK, "%s", strerror(ENOMEM));
+	}
+	if (!bases)
+		return log_error(TASK_CHECK, "--host auto places a VM where its base image is, and %s clones none",
+				 p->path);
+	/* --count's VMs all go where the first goes */
+	what = o->count > 1 ? strdupf("%u VMs (the first %s)", o->count, p->file->name)
+			    : strdupf("VM %s", p->file->name);
+	if (!what)
+		return log_error(TASK_CHECK, "%s", strerror(ENOMEM));
+	if (fleet_place(bases, what, &chosen) < 0)
+		return -1;
+	return cmd_host_open(chosen);
+}
 
 /* The host the file's VM is made on, opened once for the run: --host
  * wins over the file's host:. 0, or -1 after printing why. */
 static int open_host(const struct vm_opts *o, const struct vm_plan *p)
 {
 	const char *host = o->host ? o->host : p->file->host;
+	const struct host_spec *open = remote_current();
 
-	if (!host || remote_current())
+	/* one run, one host: --count instances whose host: differ are refused
+	 * (auto chose once, for all of them) */
+	if (open && host && strcmp(host, "auto") != 0 && strcmp(host, open->name) != 0)
+		return log_error(TASK_CHECK, "VM %s is for host %s, but this run works on %s: one host per run "
+				 "(run qvm once per host)", p->file->name, host, open->name);
+	if (!host || open)
 		return 0;
+	if (strcmp(host, "auto") == 0)
+		return open_auto(o, p);
 	return cmd_host_open(host);
 }
 
@@ -312,6 +350,7 @@ int cmd_vm(int argc, char **argv, const struct cmd_opts *opts)
 	o.req.options = options;
 	if (count_s && option_number("--count", count_s, 1, VM_BATCH_MAX, &count) < 0)
 		return -1;
+	o.count = count;
 	/* "-": standard input, read once here (--count reads the file per VM) */
 	_cleanup_free_ char *text = NULL;
 	if (strcmp(argv[0], "-") == 0) {

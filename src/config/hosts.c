@@ -211,6 +211,11 @@ static int parse_host(const char *file, const struct ynode *k, const struct ynod
 			host_spec_clear(h);
 			return fail_at(err, file, v, "host '%s': connect URI refused: %s", name, why);
 		}
+		if (!libvirt_uri_names_host(connect)) {
+			host_spec_clear(h);
+			return fail_at(err, file, v, "host '%s': connect URI refused: it is this machine's libvirt, "
+				       "not the host's (DRIVER+TRANSPORT://HOST/...)", name);
+		}
 		free(h->connect);
 		if (!(h->connect = strdup(connect)))
 			return -ENOMEM;

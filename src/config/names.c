@@ -335,3 +335,10 @@ bool osinfo_name_valid(const char *name)
 	}
 	return true;
 }
+
+bool libvirt_uri_names_host(const char *uri)
+{
+	const char *a = strstr(uri, "://");
+
+	return a && a[3] && a[3] != '/' && a[3] != '?';
+}

@@ -45,6 +45,9 @@ bool osinfo_name_valid(const char *name);
  * refused too. Returns true if safe; otherwise false and a static reason in *why.
  */
 bool libvirt_uri_safe(const char *uri, const char **why);
+/* Whether a libvirt URI names a host (qemu+ssh://kvm1/system), not this
+ * machine's libvirt (qemu:///system, test+unix:///default?socket=...). */
+bool libvirt_uri_names_host(const char *uri);
 
 /* Parent dataset of a dataset name as a malloc'd string ("tank/a/b" ->
  * "tank/a"); NULL for a pool name or on ENOMEM. */

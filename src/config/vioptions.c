@@ -271,52 +271,6 @@ static const char *cache_dir(void)
 	return d && *d ? d : CACHE_DEFAULT_DIR;
 }
 
-/*
- * The program posix_spawnp would run for name: glibc's execvpe tries each
- * element of $PATH (unset: "/bin:/usr/bin"; an empty element: the current
- * directory) in turn, going on past one it may not execute (EACCES) or that
- * is missing. Returns 0 with *out the absolute path (symbolic links
- * resolved), -ENOENT, -EACCES, -ENOMEM.
- */
-static int find_program(const char *name, char **out)
-{
-	const char *path = getenv("PATH");
-	bool eacces = false;
-
-	*out = NULL;
-	if (!path)
-		path = "/bin:/usr/bin";
-	for (const char *p = path;;) {
-		size_t len = strcspn(p, ":");
-		_cleanup_free_ char *cand = NULL;
-		struct stat st;
-
-		if (len == 0)
-			cand = strdup(name);
-		else if (asprintf(&cand, "%.*s/%s", (int)len, p, name) < 0)
-			cand = NULL;
-		if (!cand)
-			return -ENOMEM;
-		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
-			if (faccessat(AT_FDCWD, cand, X_OK, AT_EACCESS) == 0) {
-				*out = realpath(cand, NULL);
-				if (*out)
-					return 0;
-				if (errno == ENOMEM)
-					return -ENOMEM;
-			} else {
-				eacces = true;
-			}
-		} else if (errno == EACCES) {
-			eacces = true;
-		}
-		if (!p[len])
-			break;
-		p += len + 1;
-	}
-	return eacces ? -EACCES : -ENOENT;
-}
-
 /* What the cached names depend on: the program file, by path and by the
  * identity and times of its inode (a package upgrade replaces the file: a
  * new inode, new times). *key is NULL, with 0 returned, for a path that
@@ -495,7 +449,7 @@ int vi_options_load(struct vi_options **out, char **err)
 
 	*out = NULL;
 	*err = NULL;
-	r = find_program("virt-install", &exe);
+	r = program_find("virt-install", &exe);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0)

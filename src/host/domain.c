@@ -46,6 +46,7 @@
 	X(virDomainUndefineFlags) \
 	X(virGetLastErrorCode) \
 	X(virGetLastErrorMessage) \
+	X(virNodeGetFreeMemory) \
 	X(virSetErrorFunc)
 
 static union {
@@ -536,4 +537,22 @@ int domain_create(struct domains *d, const char *uri, const char *xml, const cha
 	}
 	lv->virDomainFree(dom);
 	return r;
+}
+
+int domains_free_memory(struct domains *d, const char *uri, unsigned long long *bytes, char **err)
+{
+	virConnectPtr c;
+
+	*bytes = 0;
+	*err = NULL;
+	c = conn_get(d, uri, err);
+	if (!c)
+		return -EIO;
+	/* 0 is libvirt's failure: no host that runs VMs has no free memory */
+	*bytes = lv->virNodeGetFreeMemory(c);
+	if (*bytes == 0) {
+		*err = last_error("cannot get the host's free memory");
+		return -EIO;
+	}
+	return 0;
 }

@@ -27,6 +27,10 @@ struct domain_ref {
  * URI resolves to, as libvirt spells it. 0, or -EIO with *err. */
 int domains_uri(struct domains *d, const char *uri, char **canonical, char **err);
 
+/* The free memory of the host uri connects to, in bytes
+ * (virNodeGetFreeMemory). 0, or -EIO with *err. */
+int domains_free_memory(struct domains *d, const char *uri, unsigned long long *bytes, char **err);
+
 struct domain_info {
 	bool defined;                /* false: no such domain */
 	const char *state;           /* "running", "shut off", ... (static); "undefined" */

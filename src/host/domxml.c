@@ -21,7 +21,10 @@
 	X(xmlReadMemory) \
 	X(xmlFreeDoc) \
 	X(xmlDocGetRootElement) \
-	X(xmlGetLastError)
+	X(xmlGetLastError) \
+	X(xmlSetProp) \
+	X(xmlUnsetProp) \
+	X(xmlDocDumpMemory)
 
 static union {
 	struct {
@@ -260,5 +263,72 @@ int domxml_check(const struct domxml *x, const char *name, const char *uuid, cha
 			return -EINVAL;
 		}
 	}
+	return 0;
+}
+
+/* The <source> of a cdrom <disk> that names stand_in (as file or dev), or NULL. */
+static xmlNode *stand_in_source(xmlNode *disk, const char *stand_in)
+{
+	const char *dev = attr(disk, "device");
+
+	if (!dev || strcmp(dev, "cdrom") != 0)
+		return NULL;
+	for (xmlNode *c = disk->children; c; c = c->next) {
+		const char *f, *d;
+		if (!is_element(c, "source"))
+			continue;
+		f = attr(c, "file");
+		d = attr(c, "dev");
+		if ((f && strcmp(f, stand_in) == 0) || (d && strcmp(d, stand_in) == 0))
+			return c;
+	}
+	return NULL;
+}
+
+int domxml_put_seed(const char *xml, const char *stand_in, const char *seed, char **out, char **err)
+{
+	xmlDoc *doc;
+	xmlNode *root, *disk = NULL, *src = NULL;
+	xmlChar *text = NULL;
+	int len = 0, found = 0;
+
+	*out = NULL;
+	if (xml_load(err) < 0)
+		return -ENOSYS;
+	doc = xml_api.xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	root = doc ? xml_api.xmlDocGetRootElement(doc) : NULL;
+	for (xmlNode *c = root ? root->children : NULL; c; c = c->next) {
+		if (!is_element(c, "devices"))
+			continue;
+		for (xmlNode *d = c->children; d; d = d->next) {
+			xmlNode *s = is_element(d, "disk") ? stand_in_source(d, stand_in) : NULL;
+			if (s) {
+				found++;
+				disk = d;
+				src = s;
+			}
+		}
+	}
+	if (found != 1) {
+		if (doc)
+			xml_api.xmlFreeDoc(doc);
+		*err = strdupf("virt-install's XML has %d CD-ROM disks of %s where qvm expects one, the seed's",
+			       found, stand_in);
+		return -EPROTO;
+	}
+	/* a plain file, whatever virt-install guessed a remote path to be */
+	if (!xml_api.xmlSetProp(disk, (const xmlChar *)"type", (const xmlChar *)"file") ||
+	    !xml_api.xmlSetProp(src, (const xmlChar *)"file", (const xmlChar *)seed)) {
+		xml_api.xmlFreeDoc(doc);
+		return -ENOMEM;
+	}
+	xml_api.xmlUnsetProp(src, (const xmlChar *)"dev");
+	xml_api.xmlDocDumpMemory(doc, &text, &len);
+	xml_api.xmlFreeDoc(doc);
+	if (!text)
+		return -ENOMEM;
+	/* libxml2's default allocator is malloc's */
+	*out = (char *)text;
 	return 0;
 }

@@ -45,4 +45,11 @@ int domxml_split(const char *text, char ***docs);
 int domxml_check(const struct domxml *x, const char *name, const char *uuid, char *const *paths,
 		 char *const *allowed, char **why);
 
+/*
+ * The domain XML with its one CD-ROM disk whose source is stand_in (what
+ * virt-install was given for the seed) made a file disk of seed: *out
+ * (malloc'd). -EPROTO with *err when there is not exactly one.
+ */
+int domxml_put_seed(const char *xml, const char *stand_in, const char *seed, char **out, char **err);
+
 #endif

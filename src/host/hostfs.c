@@ -27,7 +27,7 @@ static const struct {
 	int status, err;
 } codes[] = {
 	{ 40, ELOOP }, { 17, EEXIST }, { 2, ENOENT }, { 20, ENOTDIR }, { 39, ENOTEMPTY }, { 21, EISDIR },
-	{ 62, ETIMEDOUT },
+	{ 62, ETIMEDOUT }, { 71, ECANCELED },   /* 71: a directory could not be made */
 };
 
 static int run(const char *script, char *const *args, int fd, char **out, char **err)
@@ -239,4 +239,56 @@ int hostfs_markers(const char *dir, const char *marker, char **out, char **err)
 	char *args[] = { (char *)dir, (char *)marker, NULL };
 
 	return run(script, args, -1, out, err);
+}
+
+int hostfs_new_dir_files(const char *state_dir, const char *dir, mode_t dir_mode, const char *marker,
+			 const char *marker_data, const char *file, int fd, mode_t file_mode, int *step,
+			 char **err)
+{
+	/* the marker's text is an argument, the file's bytes stdin; the exit
+	 * status says which step failed: 71-74 (17: dir was there) */
+	static const char script[] =
+		"umask 077; set -C; "
+		"[ -d \"$1\" ] || mkdir -p -m 0755 -- \"$1\" || exit 71; "
+		"{ [ -L \"$2\" ] || [ -e \"$2\" ]; } && { echo \"$2: File exists\" >&2; exit 72; }; "
+		"mkdir -m \"$3\" -- \"$2\" || exit 72; "
+		"{ printf '%s' \"$5\" > \"$2/$4\" && chmod \"$7\" -- \"$2/$4\"; } || exit 73; "
+		"{ cat > \"$2/$6\" && chmod \"$7\" -- \"$2/$6\"; } || exit 74";
+	_cleanup_free_ char *dm = mode_text(dir_mode), *fm = mode_text(file_mode), *path = NULL;
+	char *args[] = { (char *)state_dir, (char *)dir, dm, (char *)marker, (char *)marker_data, (char *)file, fm,
+			 NULL };
+	struct spawn_result res;
+	int r;
+
+	*step = HOSTFS_STEP_STATE_DIR;
+	if (!dm || !fm)
+		return -ENOMEM;
+	if (!remote_current()) {
+		r = mkdir_p(state_dir, 0755);
+		if (r < 0)
+			return report_error(err, r, "%s", strerror(-r));
+		*step = HOSTFS_STEP_DIR;
+		r = hostfs_mkdir(dir, dir_mode, err);
+		if (r < 0)
+			return r;
+		*step = HOSTFS_STEP_MARKER;
+		if (!(path = strdupf("%s/%s", dir, marker)))
+			return -ENOMEM;
+		r = write_new_local(path, file_mode, -1, marker_data, strlen(marker_data), err);
+		free(TAKE_PTR(path));
+		if (r < 0)
+			return r;
+		*step = HOSTFS_STEP_FILE;
+		if (!(path = strdupf("%s/%s", dir, file)))
+			return -ENOMEM;
+		return write_new_local(path, file_mode, fd, NULL, 0, err);
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return report_error(err, -errno, "%s", strerror(errno));
+	r = remote_sh(script, args, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR | SPAWN_NO_FORWARD, fd, &res, err);
+	*step = 0;
+	if (r == -EIO && !res.signal && res.status >= 71 && res.status <= 74)
+		*step = res.status - 70;
+	spawn_result_clear(&res);
+	return r;
 }

@@ -11,6 +11,7 @@
 #ifndef QVM_HOSTFS_H
 #define QVM_HOSTFS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -24,6 +25,17 @@ int hostfs_mkdir(const char *path, mode_t mode, char **err);
 /* A new file with exactly mode holding fd's bytes from offset 0 (or len
  * bytes of data when fd < 0); -EEXIST if anything is there. */
 int hostfs_write_new(const char *path, mode_t mode, int fd, const void *data, size_t len, char **err);
+/* The state directory (mkdir -p), then dir in it with exactly dir_mode
+ * (-EEXIST if anything is there: nothing else is done), then in dir the
+ * files marker (marker_data) and file (fd's bytes), each new with exactly
+ * file_mode: one round trip on a remote host. On failure *step says which
+ * failed (HOSTFS_STEP_*); dir is the caller's to remove from
+ * HOSTFS_STEP_MARKER on (and when the connection failed, *step 0: whether
+ * dir was made is not known). */
+enum { HOSTFS_STEP_STATE_DIR = 1, HOSTFS_STEP_DIR, HOSTFS_STEP_MARKER, HOSTFS_STEP_FILE };
+int hostfs_new_dir_files(const char *state_dir, const char *dir, mode_t dir_mode, const char *marker,
+			 const char *marker_data, const char *file, int fd, mode_t file_mode, int *step,
+			 char **err);
 /* At most max bytes of a regular file (not through a link), NUL-ended. */
 int hostfs_read(const char *path, size_t max, char **out, char **err);
 int hostfs_unlink(const char *path, char **err);

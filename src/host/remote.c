@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* The remote host of a run (remote.h): one ssh master connection, every
  * command a quoted line through it. */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,8 +173,12 @@ static char *remote_dir(const char *line, size_t len)
 {
 	while (len > 1 && line[len - 1] == '/')
 		len--;
-	if (len == 0 || line[0] != '/' || memchr(line, '\0', len))
+	if (len == 0 || line[0] != '/' || len > 1024)
 		return NULL;
+	/* printed in messages, given to virt-install: no control characters */
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			return NULL;
 	return strndup(line, len);
 }
 
@@ -205,8 +213,8 @@ static int remote_settings(char **err)
 	R.zvol_dir = remote_dir(nl1 + 1, (size_t)(nl2 - nl1 - 1));
 	spawn_result_clear(&res);
 	if (!R.state_dir || !R.zvol_dir)
-		return report_error(err, -EPROTO, "%s reports a state or zvol directory that is not an absolute path",
-				    R.h.name);
+		return report_error(err, -EPROTO, "%s reports a state or zvol directory that is not an absolute path "
+				    "of printable characters", R.h.name);
 	return 0;
 }
 
@@ -239,6 +247,10 @@ void remote_close(void)
 		if (spawn_check(v, SPAWN_CAPTURE_STDERR | SPAWN_NO_FORWARD, &res, &why) < 0)
 			(void)0;
 		spawn_result_clear(&res);
+		/* the master removes its socket as it ends, after -O exit returns:
+		 * the directory goes once it is empty (up to a second) */
+		for (int i = 0; i < 100 && access(R.ctl, F_OK) == 0; i++)
+			usleep(10000);
 	}
 	forget();
 }
@@ -253,6 +265,28 @@ static int copy_spec(const struct host_spec *from, struct host_spec *to)
 	return 0;
 }
 
+/* Control directories of runs killed before they closed (a read-only
+ * command dies of ^C at once; its master ends by itself): empty and over
+ * a minute old, as no live run's is (its socket is made at once). */
+static void sweep(const char *tmp)
+{
+	DIR *d = opendir(tmp);
+	struct dirent *e;
+	struct stat st;
+	time_t now = time(NULL);
+
+	while (d && (e = readdir(d))) {
+		char path[PATH_MAX];
+		if (strncmp(e->d_name, "qvm-ssh-", 8) != 0 || strlen(e->d_name) != 14 ||
+		    snprintf(path, sizeof(path), "%s/%s", tmp, e->d_name) >= (int)sizeof(path))
+			continue;
+		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() && now - st.st_mtime > 60)
+			(void)rmdir(path);
+	}
+	if (d)
+		closedir(d);
+}
+
 int remote_open(const struct host_spec *h, char **err)
 {
 	_cleanup_(strv_freep) char **v = NULL;
@@ -262,8 +296,12 @@ int remote_open(const struct host_spec *h, char **err)
 	int r;
 
 	remote_close();
-	if (copy_spec(h, &R.h) < 0 ||
-	    !(R.dir = strdupf("%s/qvm-ssh-XXXXXX", tmp && *tmp == '/' ? tmp : "/tmp"))) {
+	/* ssh expands %-tokens in the control path, and a unix socket's path
+	 * has at most 107 bytes: an unusual TMPDIR is not used for it */
+	if (!tmp || *tmp != '/' || strchr(tmp, '%') || strlen(tmp) > 64)
+		tmp = "/tmp";
+	sweep(tmp);
+	if (copy_spec(h, &R.h) < 0 || !(R.dir = strdupf("%s/qvm-ssh-XXXXXX", tmp))) {
 		forget();
 		return -ENOMEM;
 	}
@@ -286,7 +324,7 @@ int remote_open(const struct host_spec *h, char **err)
 	 * without closing it (ControlPersist counts from the last command) */
 	r = ssh_base(&v);
 	if (r == 0)
-		r = strv_push_many(&v, "-o", "ControlMaster=yes", "-o", "ControlPersist=120", "-f", "-N", "--",
+		r = strv_push_many(&v, "-o", "ControlMaster=yes", "-o", "ControlPersist=30", "-f", "-N", "--",
 				   R.h.address, NULL);
 	if (r < 0) {
 		forget();

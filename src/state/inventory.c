@@ -7,6 +7,7 @@
 
 #include "cleanup.h"
 #include "inventory.h"
+#include "remote.h"
 #include "marks.h"
 #include "size.h"
 #include "strv.h"
@@ -186,6 +187,17 @@ int inventory_parse(struct inventory *inv, char *names, char *out, char **err)
 		if (r == -EPROTO)
 			*err = strdup("unexpected output of zfs get (a property value holding a line break?)");
 		return r;
+	}
+	/* on another host, its VMs' domains are on its libvirt, whatever its
+	 * marks say: qvm:connect is the host's to write, and a URI it names
+	 * (this machine's libvirt, or any other) is not where they are */
+	const struct host_spec *host = remote_current();
+	for (size_t i = 0; host && i < inv->n; i++) {
+		free(inv->v[i].connect);
+		if (!(inv->v[i].connect = strdup(host->connect))) {
+			inventory_clear(inv);
+			return -ENOMEM;
+		}
 	}
 	return 0;
 }

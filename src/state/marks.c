@@ -19,15 +19,18 @@
 #include "zfs.h"
 #include "banned.h"
 
-/* This machine's boot, as 12 hex digits of its boot_id ("" if unknown):
- * a pid means something only within one boot of one machine, and with
- * remote hosts the run and the check can be on different machines. */
+/* Where this process's pid means something: 12 hex digits of the boot_id
+ * and the pid namespace's inode ("" if unknown). With remote hosts the run
+ * and the check can be on different machines, or in different containers
+ * of one (they share the boot_id, not the pids). */
 static const char *this_boot(void)
 {
-	static char boot[13];
+	static char boot[40];
 	static bool read_once;
-	char buf[64];
+	char buf[64], ns[64];
 	size_t n = 0;
+	ssize_t len;
+	unsigned long long inode;
 	FILE *f;
 
 	if (read_once)
@@ -40,14 +43,24 @@ static const char *this_boot(void)
 				boot[n++] = (char)tolower((unsigned char)*p);
 	if (f)
 		fclose(f);
-	if (n < 12)
+	len = readlink("/proc/self/ns/pid", ns, sizeof(ns) - 1);
+	if (n < 12 || len <= 0) {
 		boot[0] = '\0';
+		return boot;
+	}
+	ns[len] = '\0';
+	/* "pid:[4026531836]" */
+	if (sscanf(ns, "pid:[%llu]", &inode) != 1) {
+		boot[0] = '\0';
+		return boot;
+	}
+	snprintf(boot + 12, sizeof(boot) - 12, "-%llx", inode);
 	return boot;
 }
 
 const char *marks_run_id(void)
 {
-	static char id[64];
+	static char id[96];
 
 	if (!id[0]) {
 		uint64_t r = 0;

@@ -36,8 +36,8 @@
 #define MARK_USER "qvm:user"
 
 /* This process's run id ("<pid>-<16 hex digits>@<12 hex digits of this
- * machine's boot id>"; without "@..." where the boot id is unknown, as
- * older qvm wrote it). */
+ * machine's boot id>-<its pid namespace's inode, hex>"; without "@..."
+ * where they are unknown, as older qvm wrote it). */
 const char *marks_run_id(void);
 /* "-o" values for an imported image; osinfo and user (qvm:osinfo,
  * qvm:user) may be NULL. strv; 0 or -ENOMEM. */

@@ -9,6 +9,7 @@
 
 #include "cleanup.h"
 #include "destroy.h"
+#include "hostfs.h"
 #include "inventory.h"
 #include "marks.h"
 #include "names.h"
@@ -82,13 +83,13 @@ static int find_disks(struct destroy_plan *p, const struct inventory *inv, const
 /* The seed directory of p->name, if there is one. */
 static int find_seed_dir(struct destroy_plan *p, char **err)
 {
-	_cleanup_free_ char *seed_dir = NULL;
-	struct stat st;
-	char run[128];
+	_cleanup_free_ char *seed_dir = NULL, *why = NULL;
+	char run[128], kind;
 
 	if (asprintf(&seed_dir, "%s/%s", settings_state_dir(), p->name) < 0)
 		return report_error(err, -ENOMEM, "%s", strerror(ENOMEM));
-	if (lstat(seed_dir, &st) < 0 || !S_ISDIR(st.st_mode))
+	/* on the host the run works on (a remote one's own state directory) */
+	if (hostfs_kind(seed_dir, &kind, &why) < 0 || kind != 'd')
 		return 0;
 	if (marks_seed_run(seed_dir, run, sizeof(run)) == 0 && marks_run_alive(run))
 		return report_error(err, -EBUSY, "%s: seed directory %s is being created by a qvm still running "

@@ -23,6 +23,7 @@
 #include "report.h"
 #include "seed.h"
 #include "hostfs.h"
+#include "remote.h"
 #include "settings.h"
 #include "signals.h"
 #include "strv.h"
@@ -45,7 +46,8 @@ static void note_console(struct vm_plan *p)
 	int fd;
 
 	p->console_before = false;
-	if (p->console_ours || !p->console_log)
+	/* a remote host's console file is there (--wait asks for the address) */
+	if (p->console_ours || !p->console_log || remote_current())
 		return;
 	fd = open(p->console_log, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
@@ -73,28 +75,15 @@ static void note_started(struct vm_plan *p)
  * the host the run works on (hostfs.h): built here in memory, then placed. */
 static int create_seed(struct vm_plan *p, const struct report *rep, char **err)
 {
-	_cleanup_free_ char *why = NULL, *marker = NULL;
+	_cleanup_free_ char *why = NULL;
 	_cleanup_close_ int fd = -1;
 	struct vm_seed_docs docs = { .n = 0 };
 	const char *id = marks_run_id();
-	int r;
+	int r, step;
 
 	report(rep, REPORT_BEGIN, "Creating cloud-init seed %s", p->seed_path);
-	/* infrastructure, not part of any one VM: no undo step */
-	r = hostfs_mkdir_p(settings_state_dir(), 0755, &why);
-	if (r < 0)
-		return report_error(err, r, "cannot create state directory %s: %s", settings_state_dir(), why);
-	if (undo_prepare_seed_dir(&p->undo, p->seed_dir) < 0 ||
-	    asprintf(&marker, "%s/%s", p->seed_dir, SEED_CREATING_FILE) < 0)
+	if (undo_prepare_seed_dir(&p->undo, p->seed_dir) < 0)
 		return report_error(err, -ENOMEM, "cannot prepare the cloud-init seed: %s", strerror(ENOMEM));
-	r = hostfs_mkdir(p->seed_dir, 0711, &why);
-	if (r < 0)
-		return report_error(err, r, "cannot create seed directory %s: %s", p->seed_dir, why);
-	undo_arm(&p->undo);
-	/* marks the seed directory as belonging to a run still in progress */
-	r = hostfs_write_new(marker, 0600, -1, id, strlen(id), &why);
-	if (r < 0)
-		return report_error(err, r, "cannot create %s: %s", marker, why);
 	fd = memfd_create("qvm-seed", MFD_CLOEXEC);
 	if (fd < 0)
 		return report_error(err, -errno, "cannot prepare the cloud-init seed: %s", strerror(errno));
@@ -107,9 +96,23 @@ static int create_seed(struct vm_plan *p, const struct report *rep, char **err)
 		return report_error(err, r, "cannot write seed image %s: %s", p->seed_path,
 				    why ? why : strerror(-r));
 	free(TAKE_PTR(why));
-	r = hostfs_write_new(p->seed_path, 0600, fd, NULL, 0, &why);
+	/* the state directory (infrastructure: no undo step), the seed
+	 * directory (0711: qemu reaches the ISO), the marker of a run in
+	 * progress and the ISO (0600): one round trip to a remote host */
+	r = hostfs_new_dir_files(settings_state_dir(), p->seed_dir, 0711, SEED_CREATING_FILE, id, "seed.iso", fd,
+				 0600, &step, &why);
+	/* the directory is the run's once made, whatever failed after (and
+	 * when the connection was lost: removing it removes only qvm's files) */
+	if (r == 0 || step == 0 || step >= HOSTFS_STEP_MARKER)
+		undo_arm(&p->undo);
+	if (r < 0 && step == HOSTFS_STEP_STATE_DIR)
+		return report_error(err, r, "cannot create state directory %s: %s", settings_state_dir(), why);
+	if (r < 0 && step == HOSTFS_STEP_DIR)
+		return report_error(err, r, "cannot create seed directory %s: %s", p->seed_dir, why);
+	if (r < 0 && step == HOSTFS_STEP_MARKER)
+		return report_error(err, r, "cannot create %s/%s: %s", p->seed_dir, SEED_CREATING_FILE, why);
 	if (r < 0)
-		return report_error(err, r, "cannot create seed image %s: %s", p->seed_path, why);
+		return report_error(err, r, "cannot write seed image %s: %s", p->seed_path, why);
 	report(rep, REPORT_DONE, "done");
 	return 0;
 }

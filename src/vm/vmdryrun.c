@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -33,19 +34,19 @@ static int base_devices(const struct vm_plan *p, char ***paths)
 	return 0;
 }
 
-/* virt-install's XML for the seed in tmp, checked: *phases as vm_print_xml. */
-static int validate(struct vm_plan *p, char *const *paths, const char *tmp, int *phases,
-		    const struct report *rep, char **err)
+/* virt-install's XML with the seed's path qvm will use, checked: *phases
+ * as vm_print_xml. */
+static int validate(struct vm_plan *p, char *const *paths, int *phases, const struct report *rep, char **err)
 {
 	_cleanup_strv_free_ char **expect = NULL, **allowed = NULL;
 	_cleanup_free_ char *xml = NULL, *warnings = NULL;
 	int r;
 
-	if (strv_extend(&expect, paths) < 0 || strv_push(&expect, tmp) < 0 ||
+	if (strv_extend(&expect, paths) < 0 || strv_push(&expect, p->seed_path) < 0 ||
 	    vm_named_paths(p->file, &allowed) < 0)
 		return report_error(err, -ENOMEM, "%s", strerror(ENOMEM));
 	report(rep, REPORT_BEGIN, "Validating with virt-install --print-xml --dry-run against %s", paths[0]);
-	r = vm_print_xml(p, paths, tmp, expect, allowed, &xml, phases, &warnings, err);
+	r = vm_print_xml(p, paths, p->seed_path, expect, allowed, &xml, phases, &warnings, err);
 	if (r == 0)
 		report(rep, REPORT_DONE, "%s", *phases == 1 ? "done" : "done (an install with a phase of its own)");
 	if (warnings)
@@ -53,39 +54,30 @@ static int validate(struct vm_plan *p, char *const *paths, const char *tmp, int 
 	return r;
 }
 
-/* The seed written to a temporary file, and virt-install's XML checked
- * against it. */
+/* The seed built (in memory: virt-install gets a stand-in for it), and
+ * virt-install's XML checked. */
 static int check_xml(struct vm_plan *p, char *const *paths, int *phases, const struct report *rep, char **err)
 {
-	const char *tmpdir = getenv("TMPDIR");
-	_cleanup_free_ char *tmp = NULL, *why = NULL;
+	_cleanup_free_ char *why = NULL;
 	_cleanup_close_ int fd = -1;
 	struct vm_seed_docs docs = { .n = 0 };
 	int r;
 
-	if (!tmpdir || !*tmpdir)
-		tmpdir = "/tmp";
-	if (asprintf(&tmp, "%s/qvm-seed-XXXXXX", tmpdir) < 0)
-		return report_error(err, -ENOMEM, "%s", strerror(ENOMEM));
-	report(rep, REPORT_BEGIN, "Building the cloud-init seed in a temporary file");
+	report(rep, REPORT_BEGIN, "Building the cloud-init seed in memory");
 	r = vm_seed_docs_build(p->file, &docs);
 	if (r < 0)
 		return report_error(err, r, "cannot prepare the cloud-init seed: %s", strerror(-r));
-	fd = mkostemp(tmp, O_CLOEXEC);
+	fd = memfd_create("qvm-seed", MFD_CLOEXEC);
 	if (fd < 0) {
 		vm_seed_docs_clear(&docs);
-		return report_error(err, -errno, "cannot create a temporary file in %s: %s", tmpdir, strerror(errno));
+		return report_error(err, -errno, "cannot prepare the cloud-init seed: %s", strerror(errno));
 	}
 	r = seed_write_files(fd, docs.files, docs.n, &why);
 	vm_seed_docs_clear(&docs);
-	if (r < 0) {
-		report_error(err, r, "cannot write the seed image: %s", why ? why : strerror(-r));
-	} else {
-		report(rep, REPORT_DONE, "done");
-		r = validate(p, paths, tmp, phases, rep, err);
-	}
-	unlink(tmp);
-	return r;
+	if (r < 0)
+		return report_error(err, r, "cannot write the seed image: %s", why ? why : strerror(-r));
+	report(rep, REPORT_DONE, "done");
+	return validate(p, paths, phases, rep, err);
 }
 
 /* "  run: CMD", the command as a shell would take it. */
@@ -124,9 +116,10 @@ static int say_real_run(const struct vm_plan *p, int phases, const struct report
 		return r;
 	if (phases == 1) {
 		unsigned flags = vm_create_flags(f);
-		report(rep, REPORT_STEP, "  %s domain %s (UUID %s) on %s through libvirt, with the XML it prints",
-		       flags & DOMAIN_TRANSIENT ? "start the transient" :
-		       flags & DOMAIN_START ? "define and start" : "define", f->name, p->uuid, p->uri);
+		report(rep, REPORT_STEP, "  %s domain %s (UUID %s) on %s through libvirt, with the XML it prints "
+		       "(the seed %s in place of %s)", flags & DOMAIN_TRANSIENT ? "start the transient" :
+		       flags & DOMAIN_START ? "define and start" : "define", f->name, p->uuid, p->uri, p->seed_path,
+		       VM_SEED_STAND_IN);
 		if (flags & DOMAIN_AUTOSTART)
 			report(rep, REPORT_STEP, "  mark it to start when the host boots");
 	}

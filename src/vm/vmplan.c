@@ -88,26 +88,19 @@ int vm_plan_read(const struct vm_request *req, struct vm_plan **out, char ***err
 	return r == -ENOMEM ? r : r < 0 ? -1 : 0;
 }
 
-/* Whether a libvirt URI names a host (qemu+ssh://kvm1/system), not this
- * machine's libvirt (qemu:///system, test+unix:///default?socket=...). */
-static bool uri_names_host(const char *uri)
-{
-	const char *a = strstr(uri, "://");
-
-	return a && a[3] && a[3] != '/';
-}
-
 int vm_plan_prepare(struct vm_plan *p, char **err)
 {
 	const struct host_spec *host = remote_current();
 
-	/* on another host, its libvirt: the host's URI unless the file names one */
-	if (host && !p->file->connect)
+	/* on another host, its libvirt and no other: the disks' paths are
+	 * that host's (another libvirt would open its own devices of those
+	 * names), and destroy, list and cleanup --host find the domain there */
+	if (host && p->file->connect && strcmp(p->file->connect, host->connect) != 0)
+		return report_error(err, -EINVAL, "connect URI %s is not the libvirt of %s, where the VM is made (%s): "
+				    "leave 'connect' out, or set the host's connect in the hosts file",
+				    p->file->connect, host->name, host->connect);
+	if (host)
 		p->file->connect = host->connect;
-	else if (host && !uri_names_host(p->file->connect))
-		return report_error(err, -EINVAL, "connect URI %s is this machine's libvirt, but the VM is made on %s: "
-				    "leave 'connect' out (%s), or name that host's libvirt", p->file->connect, host->name,
-				    host->connect);
 	/* the file's UUID, or one qvm makes up: the domain is known by it */
 	if (p->file->uuid[0])
 		memcpy(p->uuid, p->file->uuid, sizeof(p->uuid));
@@ -221,6 +214,12 @@ int vm_virt_install_argv(const struct vm_plan *p, char *const *disk_paths, const
 	const struct vi_run vr = { .connect = p->uri, .uuid = p->uuid, .print_xml = print_xml,
 				   .console_log = p->console_ours ? p->console_log : NULL, .osinfo = p->osinfo };
 
+	/* virt-install makes a storage pool of the directory of any disk path
+	 * outside /dev (an autostart one, left behind; on a remote URI it also
+	 * looks the file up in it): for XML it gets a stand-in, and qvm puts
+	 * the seed in the XML itself (vm_print_xml) */
+	if (print_xml)
+		seed = VM_SEED_STAND_IN;
 	if (disk_paths)
 		return virt_install_argv_paths(p->file, disk_paths, seed, &vr, argv, err);
 	return virt_install_argv(p->file, settings_zvol_dir(), seed, &vr, argv, err);

@@ -119,6 +119,9 @@ unsigned vm_create_flags(const struct qvm_file *f);
 /* virt-install's argv: the file's options, the URI and UUID qvm uses, the
  * serial console qvm adds when the file defines none; disk_paths NULL: the
  * zvols' own. */
+/* What virt-install --print-xml is given for the seed's path. */
+#define VM_SEED_STAND_IN "/dev/null"
+
 int vm_virt_install_argv(const struct vm_plan *p, char *const *disk_paths, const char *seed, bool print_xml,
 			 char ***argv, char **err);
 

@@ -16,6 +16,8 @@
 #include "strv.h"
 #include "virtlog.h"
 #include "vmplan.h"
+#include "hostfs.h"
+#include "remote.h"
 #include "vmxml.h"
 #include "banned.h"
 
@@ -160,10 +162,17 @@ int vm_virt_install_failed(const struct vm_plan *p, const char *what, int r, str
  * not made by anyone (virt-install --print-xml creates none). */
 static int push_named_path(char ***allowed, const struct ynode *v)
 {
-	_cleanup_free_ char *cwd = NULL;
+	_cleanup_free_ char *cwd = NULL, *why = NULL;
 	struct stat st;
+	char kind;
 
-	if (!v || v->kind != YNODE_SCALAR || strlen(v->value) != v->len || !v->len || stat(v->value, &st) < 0)
+	if (!v || v->kind != YNODE_SCALAR || strlen(v->value) != v->len || !v->len)
+		return 0;
+	/* on another host, its files: absolute paths only (qvm's working
+	 * directory is here), through symbolic links as libvirt follows them */
+	if (remote_current())
+		return v->value[0] == '/' && hostfs_kind(v->value, &kind, &why) == 0 ? strv_push(allowed, v->value) : 0;
+	if (stat(v->value, &st) < 0)
 		return 0;
 	/* absolute only: a relative path in the XML would be resolved by
 	 * libvirt and QEMU against their own working directory */
@@ -238,6 +247,15 @@ int vm_print_xml(const struct vm_plan *p, char *const *disk_paths, const char *s
 	n = strv_length(docs);
 	if (n > 2)
 		return report_error(err, -EPROTO, "virt-install --print-xml printed %zu domains, not one or two", n);
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *why = NULL;
+		char *fixed;
+		r = domxml_put_seed(docs[i], VM_SEED_STAND_IN, seed, &fixed, &why);
+		if (r < 0)
+			return report_error(err, r, "%s", why ? why : strerror(-r));
+		free(docs[i]);
+		docs[i] = fixed;
+	}
 	r = check_docs(p, docs, n, paths, allowed, err);
 	if (r < 0)
 		return r;

@@ -34,8 +34,9 @@
 # ZFS_DOUBLE_STATE, ZFS_DOUBLE_LOG, QVM_ZVOL_DIR, QVM_STATE_DIR, HOME),
 # HOST_N_KEY (the client key), HOST_N_DIR (its files), HOST_N_LIBVIRTD_PID.
 # HOSTS_PATH is the hosts' PATH. Functions: on_host, host_ssh, host_env,
-# host_drop, host_up, host_sshd_pid, hosts_reset, hosts_stop, shell_quote, pid_alive (below). host_drop in a case lasts
-# until the next case's hosts_reset (which brings a dropped host back).
+# host_drop, host_up, host_sshd_pid, hosts_reset, hosts_stop, shell_quote,
+# pid_alive (below). host_drop in a case lasts until the next case's
+# hosts_reset (which brings a dropped host back).
 #
 # The sessions' environment comes from sshd's SetEnv: PATH (the ZFS double
 # and tests/bin first, then the system's), the variables above. sshd runs as
@@ -43,11 +44,12 @@
 # directory /run/sshd is made there: nothing of the machine's /run is used
 # or changed) and a pid namespace (stopping it stops all its sessions);
 # zvol and qvm state directories are under a directory of /dev/shm of this
-# test file's own (libvirt looks up disk paths outside
-# /dev in its storage pools when the URI is remote). PATH gets
-# HOSTS_DIR/bin first, whose `ssh` runs ssh with -F QVM_SSH_CONFIG: so
-# libvirt's ssh transport (which runs plain `ssh`) checks the host keys
-# too, and never reads root's ~/.ssh or writes to its known_hosts.
+# test file's own (libvirt looks up disk paths outside /dev in its storage
+# pools when the URI is remote). PATH gets HOSTS_DIR/bin first, whose `ssh`
+# runs ssh with -F and QVM_SSH_CONFIG's file: so libvirt's ssh transport
+# (which runs plain `ssh`) checks the host keys too, and never reads root's
+# ~/.ssh or writes to its known_hosts. (Every ssh of the test file gets
+# that -F, qvm's too, even with QVM_SSH_CONFIG unset.)
 #
 # Everything is stopped by process id at exit (lib.sh's at_exit): each sshd
 # with its sessions, each libvirtd; the /dev/shm directory is removed.
@@ -158,7 +160,9 @@ hosts_start() {
 	# libvirt's ssh transport runs the `ssh` PATH finds, with no -F: this
 	# one adds QVM_SSH_CONFIG's, so that it checks the host keys and
 	# neither reads root's ~/.ssh nor writes the throwaway keys into root's
-	# known_hosts (qvm refuses a connect URI naming a program: command=)
+	# known_hosts (qvm refuses a connect URI naming a program: command=).
+	# The file's name is written in: libvirt passes ssh only a few
+	# variables of its environment (PATH, HOME, SSH_AUTH_SOCK...).
 	mkdir -p "$HOSTS_DIR/bin"
 	cat >"$HOSTS_DIR/bin/ssh" <<-EOF
 	#!/bin/sh
@@ -572,11 +576,13 @@ host_up() {
 	_hosts_sshd "$1" "$(_hosts_var "$1" PORT)" || { echo "$HOSTS_WHY" >&2; return 1; }
 }
 
-# hosts_reset [N...]: the hosts (all by default) as they started: up, the
-# standard environment, no ZFS double state, device files, qvm state, home files or zfs log, and no
-# domain but the test driver's own.
+# hosts_reset [N...]: the hosts (all by default) as they started: up, with
+# the standard environment, no ZFS double state, device files, qvm state,
+# home files or zfs log, and no domain but the test driver's own.
 hosts_reset() {
 	local n d
+	# no hosts (need_hosts skips the case): nothing to reset
+	[ -n "$HOSTS_SHM" ] || return 0
 	[ $# -gt 0 ] || set -- "${HOSTS_NAMES[@]}"
 	for n; do
 		host_up "$n" || return 1
@@ -603,6 +609,7 @@ hosts_stop() {
 	done
 	case $HOSTS_SHM in /dev/shm/qvm-*) rm -rf "$HOSTS_SHM" ;; esac
 	HOSTS_SHM=
+	HOSTS_NAMES=()
 	_hosts_owner=
 	return 0
 }

@@ -311,4 +311,27 @@ t_no_sshd() {
 }
 test_case 'without sshd, the cases that need hosts are skipped, saying why' t_no_sshd
 
+t_failed_start() {
+	# an "sshd" that exists but does not start: host A's libvirtd has
+	# started by then; the file's end stops it and removes the directories
+	printf '#!/bin/sh\necho "no, not today" >&2\nexit 1\n' >badsshd
+	chmod +x badsshd
+	cat >inner.sh <<-EOF
+	. "$TEST_LIB_DIR/lib.sh"
+	. "$TEST_LIB_DIR/hosts.sh"
+	if hosts_start A; then echo started; exit 1; fi
+	echo "\$HOSTS_WHY"
+	echo "\$HOST_A_LIBVIRTD_PID \$HOSTS_SHM" >pids
+	EOF
+	HOSTS_SSHD=$TEST_DIR/badsshd run bash inner.sh
+	expect_exit 0
+	expect_match "^the sshd of host A did not start: .*no, not today" out
+	local pid shm
+	read -r pid shm <pids
+	[ -n "$pid" ] && [ -n "$shm" ] || { _fail "pids: $(cat pids)"; return 1; }
+	expect_fails pid_alive "$pid"
+	expect_file_absent "$shm"
+}
+test_case 'a host that does not start: the reason, and nothing left behind' t_failed_start
+
 test_done

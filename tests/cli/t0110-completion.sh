@@ -88,8 +88,17 @@ t_import() {
 	expect_line linux2022 out
 	complete_words qvm import --os
 	expect_eq --osinfo "$(cat out)" "--os<TAB>"
-	complete_words qvm images --a
-	expect_eq --available "$(cat out)" "--a<TAB>"
+	complete_words qvm images --av
+	expect_eq --available "$(cat out)" "--av<TAB>"
+	complete_words qvm list --all
+	expect_eq --all-hosts "$(cat out)" "list --all<TAB>"
+	complete_words qvm images --all
+	expect_eq --all-hosts "$(cat out)" "images --all<TAB>"
+	printf 'alpha:\n  ssh: root@10.0.0.1\n' >hosts.yaml
+	QVM_HOSTS=$TEST_DIR/hosts.yaml complete_words qvm vm --host ''
+	expect_eq $'alpha\nauto' "$(cat out)" "vm --host <TAB>"
+	QVM_HOSTS=$TEST_DIR/hosts.yaml complete_words qvm list --host ''
+	expect_eq alpha "$(cat out)" "list --host <TAB>"
 }
 test_case 'qvm import completes catalog names, files and osinfo names' t_import
 

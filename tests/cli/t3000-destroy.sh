@@ -20,6 +20,11 @@ t_full() {
 	run_qvm vm d1.yaml
 	expect_exit 0
 	lv_domain_exists d1
+	# the seed is a file CD-ROM of the domain; virt-install made no storage
+	# pool of its directory (it is given a stand-in for the seed)
+	virsh -c "$LV_URI" dumpxml d1 | grep -q "<source file=.$QVM_STATE_DIR/d1/seed.iso./>" ||
+		{ _fail "the domain's seed: $(virsh -c "$LV_URI" dumpxml d1 | grep -A2 cdrom)"; return 1; }
+	expect_eq '' "$(virsh -c "$LV_URI" pool-list --all --name | grep -x ' *d1 *')" "storage pool d1"
 	run_qvm destroy --yes d1
 	expect_exit 0
 	expect_empty err

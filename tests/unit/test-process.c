@@ -8,10 +8,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -338,23 +340,141 @@ static void test_relay_not_found(void **state)
 	free(err);
 }
 
-/* Last: the signal stays pending for the rest of the process. */
+/* In a child process: the signal stays pending there, not in the tests
+ * after this one. */
 static void test_relay_signal(void **state)
 {
-	struct relay_result res;
-	struct counted c = { .raise_at = 2 };
-	char *err = NULL;
+	int wstatus;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct relay_result res;
+		struct counted c = { .raise_at = 2 };
+		char *err = NULL;
+		int bad = 0;
+
+		signals_install();
+		/* a signal stops from; to reads the end and finishes on its own */
+		bad |= relay_scripts("exec yes", "cat > /dev/null; echo 'to ended' >&2", &c, &res, &err) != 0;
+		bad |= (res.stopped != SIGTERM) << 1;
+		bad |= (res.from.signal != SIGTERM) << 2;
+		bad |= (res.to.status != 0) << 3;
+		bad |= (!res.to.err || strcmp(res.to.err, "to ended\n") != 0) << 4;
+		bad |= (res.bytes < (2u << 20)) << 5;
+		relay_result_clear(&res);
+		_exit(bad);
+	}
+	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
+	assert_true(WIFEXITED(wstatus));
+	assert_int_equal(WEXITSTATUS(wstatus), 0);
+}
+
+/* spawn_all: every program's own output and status, side by side. */
+static void test_all_outputs(void **state)
+{
+	char *ok = script("all-ok", "echo \"out $1\"; echo \"err $1\" >&2", 0755);
+	char *fail = script("all-fail", "echo \"no $1\" >&2; exit 3", 0755);
+	/* more than a pipe holds, from each at once */
+	char *big = script("all-big", "head -c 300000 /dev/zero | tr '\\000' a", 0755);
+	char *const a0[] = { ok, "zero", NULL }, *const a1[] = { fail, "one", NULL }, *const a2[] = { big, NULL },
+		    *const a3[] = { "/nonexistent/qvm-test", NULL }, *const a4[] = { big, NULL },
+		    *const a5[] = { ok, "five", NULL };
+	char *const *argvs[] = { a0, a1, a2, a3, a4, a5 };
+	struct spawn_result res[6];
+	int errs[6];
+
+	(void)state;
+	assert_int_equal(spawn_all(argvs, 6, 0, res, errs), 0);
+	assert_int_equal(errs[0], 0);
+	assert_int_equal(res[0].status, 0);
+	assert_string_equal(res[0].out, "out zero\n");
+	assert_string_equal(res[0].err, "err zero\n");
+	assert_int_equal(errs[1], 0);
+	assert_int_equal(res[1].status, 3);
+	assert_null(res[1].out);
+	assert_string_equal(res[1].err, "no one\n");
+	for (int i = 2; i <= 4; i += 2) {
+		assert_int_equal(errs[i], 0);
+		assert_non_null(res[i].out);
+		assert_int_equal(strlen(res[i].out), 300000);
+		assert_int_equal(strspn(res[i].out, "a"), 300000);
+	}
+	assert_int_equal(errs[3], -ENOENT);
+	assert_string_equal(res[5].out, "out five\n");
+	for (int i = 0; i < 6; i++)
+		spawn_result_clear(&res[i]);
+	/* none at all */
+	assert_int_equal(spawn_all(argvs, 0, 4, res, errs), 0);
+	free(ok);
+	free(fail);
+	free(big);
+}
+
+/* How many of the programs run at once: each marks itself running, waits
+ * (up to half a second) to see four marked, and prints the most it saw. */
+static unsigned most_at_once(unsigned limit)
+{
+	char *p = script("all-count", "touch \"$0.run.$1\"; i=0; n=0\n"
+			 "while [ $i -lt 25 ]; do\n"
+			 "  c=$(ls \"$0.run\".* | wc -l); [ $c -gt $n ] && n=$c; [ $n -ge 4 ] && break\n"
+			 "  sleep 0.02; i=$((i+1))\n"
+			 "done\n"
+			 "echo $n; sleep 0.1; rm \"$0.run.$1\"", 0755);
+	char *const a0[] = { p, "0", NULL }, *const a1[] = { p, "1", NULL }, *const a2[] = { p, "2", NULL },
+		    *const a3[] = { p, "3", NULL };
+	char *const *argvs[] = { a0, a1, a2, a3 };
+	struct spawn_result res[4];
+	int errs[4];
+	unsigned most = 0;
+
+	assert_int_equal(spawn_all(argvs, 4, limit, res, errs), 0);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(errs[i], 0);
+		assert_int_equal(res[i].status, 0);
+		unsigned v = (unsigned)atoi(res[i].out);
+		most = v > most ? v : most;
+		spawn_result_clear(&res[i]);
+	}
+	free(p);
+	return most;
+}
+
+static void test_all_limit(void **state)
+{
+	(void)state;
+	assert_int_equal(most_at_once(0), 4);
+	assert_int_equal(most_at_once(4), 4);
+	assert_int_equal(most_at_once(2), 2);
+	assert_int_equal(most_at_once(1), 1);
+}
+
+/* A signal to qvm (here sent by one of the programs) starts nothing more
+ * and reaches the running ones. Last: the signal stays pending. */
+static void test_all_signal(void **state)
+{
+	char *killer = script("all-killer", "kill -TERM $PPID; sleep 5", 0755);
+	char *sleeper = script("all-sleeper", "sleep 30", 0755);
+	char *const a0[] = { sleeper, NULL }, *const a1[] = { killer, NULL }, *const a2[] = { sleeper, NULL };
+	char *const *argvs[] = { a0, a1, a2 };
+	struct spawn_result res[3];
+	int errs[3];
 
 	(void)state;
 	signals_install();
-	/* a signal stops from; to reads the end and finishes on its own */
-	assert_int_equal(relay_scripts("exec yes", "cat > /dev/null; echo 'to ended' >&2", &c, &res, &err), 0);
-	assert_int_equal(res.stopped, SIGTERM);
-	assert_int_equal(res.from.signal, SIGTERM);
-	assert_int_equal(res.to.status, 0);
-	assert_string_equal(res.to.err, "to ended\n");
-	assert_true(res.bytes >= 2u << 20);
-	relay_result_clear(&res);
+	assert_int_equal(spawn_all(argvs, 3, 2, res, errs), -EINTR);
+	assert_int_equal(signal_pending(), SIGTERM);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(errs[i], 0);
+		assert_int_equal(res[i].signal, SIGTERM);
+		spawn_result_clear(&res[i]);
+	}
+	assert_int_equal(errs[2], -ECANCELED);
+	spawn_result_clear(&res[2]);
+	free(killer);
+	free(sleeper);
 }
 
 static int setup(void **state)
@@ -366,7 +486,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	static const char *const names[] = { "ok", "fail", "quiet", "words", "warns", "noexec", "gone",
-		"term", "kill9", "loud", "env", "relay-from", "relay-to", "relay-in", "relay-out" };
+		"term", "kill9", "loud", "env", "relay-from", "relay-to", "relay-in", "relay-out",
+		"all-ok", "all-fail", "all-big", "all-count", "all-killer", "all-sleeper" };
 	char path[200];
 
 	(void)state;
@@ -388,6 +509,9 @@ int main(void)
 		cmocka_unit_test(test_relay),
 		cmocka_unit_test(test_relay_not_found),
 		cmocka_unit_test(test_relay_signal),
+		cmocka_unit_test(test_all_outputs),
+		cmocka_unit_test(test_all_limit),
+		cmocka_unit_test(test_all_signal),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
