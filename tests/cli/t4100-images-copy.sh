@@ -82,13 +82,17 @@ t_vm_hint() {
 	expect_match 'base snapshot tank/images/deb@base does not exist on A; image tank/images/deb is on this host: copy it with: qvm images copy tank/images/deb A' err
 	on_host A zfs_snapshot_state "$TEST_DIR/a.after"
 	expect_same "$TEST_DIR/a.before" "$TEST_DIR/a.after"
-	# copied, the same file gets past that check
+	# copied, the same file makes the VM there: a clone of the copy
 	run_qvm images copy -q tank/images/deb A
 	expect_exit 0
-	run_qvm vm --host A --dry-run web.yaml
-	expect_no_match 'does not exist' err
+	run_qvm vm --host A web.yaml
+	expect_exit 0
+	on_host A zfs get -H -o value origin tank/images/web >origin
+	expect_eq tank/images/deb@base "$(cat origin)" "the VM's clone on A"
+	run_qvm list --host A
+	expect_match '^web ' out
 }
-test_case 'qvm vm --host of a base that is only here says how to copy it' t_vm_hint
+test_case 'qvm vm --host of a base that is only here says how to copy it; copied, it is cloned there' t_vm_hint
 
 t_dataset() {
 	need_hosts
