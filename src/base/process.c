@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/pidfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -535,6 +536,7 @@ enum { WAIT_NONE, WAIT_SRC, WAIT_DST };
 
 struct relay {
 	pid_t pid[2];                /* from, to; 0 once reaped */
+	int pidfd[2];                /* readable when the child has ended; -1: none (old kernel) */
 	int wstatus[2];
 	int src, dst;                /* from's stdout (read end), to's stdin (write end) */
 	struct capture caps[3];      /* from's stderr, to's stderr, to's stdout */
@@ -623,18 +625,18 @@ static ssize_t relay_move(struct relay *rl, int *wait, bool *eof)
 	return n < 0 && errno != EAGAIN && errno != EINTR ? -errno : 0;
 }
 
-/* Reaps whichever child has ended (blocking: wait for one). */
-static void relay_reap(struct relay *rl, bool block)
+/* Reaps whichever child has ended. */
+static void relay_reap(struct relay *rl)
 {
 	for (int i = 0; i < 2; i++) {
 		pid_t got;
 		if (!rl->pid[i])
 			continue;
-		got = waitpid(rl->pid[i], &rl->wstatus[i], block ? 0 : WNOHANG);
-		if (got == rl->pid[i] || (got < 0 && errno == ECHILD))
+		got = waitpid(rl->pid[i], &rl->wstatus[i], WNOHANG);
+		if (got == rl->pid[i] || (got < 0 && errno == ECHILD)) {
 			rl->pid[i] = 0;
-		if (block)
-			return;
+			close_fd(&rl->pidfd[i]);
+		}
 	}
 }
 
@@ -650,8 +652,8 @@ static double relay_since(const struct timespec *t0)
 static void relay_loop(struct relay *rl, void (*progress)(uint64_t, void *), void *ctx, struct relay_result *res)
 {
 	for (;;) {
-		struct pollfd pfd[5];
-		struct capture *map[5];
+		struct pollfd pfd[7];
+		struct capture *map[7];
 		int wait = WAIT_NONE;
 		bool moved = false;
 		nfds_t n = 0;
@@ -678,7 +680,7 @@ static void relay_loop(struct relay *rl, void (*progress)(uint64_t, void *), voi
 				relay_stop(rl);
 			}
 		}
-		relay_reap(rl, false);
+		relay_reap(rl);
 		/* to ended while from still writes: nothing will read it */
 		if (!rl->pid[RELAY_TO] && rl->src >= 0)
 			relay_stop(rl);
@@ -699,13 +701,15 @@ static void relay_loop(struct relay *rl, void (*progress)(uint64_t, void *), voi
 				pfd[n] = (struct pollfd){ .fd = rl->caps[i].fd, .events = POLLIN };
 				map[n++] = &rl->caps[i];
 			}
-		if (n == 0 && rl->src < 0) {
-			/* nothing more to read: the children's ends */
-			if (!rl->pid[RELAY_FROM] && !rl->pid[RELAY_TO])
-				return;
-			relay_reap(rl, true);
-			continue;
-		}
+		/* nothing more to move or read: the children's ends */
+		if (n == 0 && rl->src < 0 && !rl->pid[RELAY_FROM] && !rl->pid[RELAY_TO])
+			return;
+		/* woken when a child ends (else the tick finds it) */
+		for (int i = 0; i < 2; i++)
+			if (rl->pid[i] && rl->pidfd[i] >= 0) {
+				pfd[n] = (struct pollfd){ .fd = rl->pidfd[i], .events = POLLIN };
+				map[n++] = NULL;
+			}
 		if (poll(pfd, n, moved ? 0 : RELAY_TICK_MS) <= 0)
 			continue;
 		for (nfds_t i = 0; i < n; i++)
@@ -727,7 +731,7 @@ int spawn_relay(char *const from[], unsigned from_flags, char *const to[], unsig
 	/* from's stdout, to's stdin, from's stderr, to's stderr, to's stdout */
 	int p[5][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 } };
 	struct relay rl = {
-		.src = -1, .dst = -1, .splice_ok = true,
+		.src = -1, .dst = -1, .splice_ok = true, .pidfd = { -1, -1 },
 		.caps = { { .fd = -1, .max = STDERR_MAX }, { .fd = -1, .max = STDERR_MAX }, { .fd = -1 } },
 	};
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
@@ -771,6 +775,8 @@ int spawn_relay(char *const from[], unsigned from_flags, char *const to[], unsig
 					    failed[0]);
 		return report_error(err, r, "cannot run %s: %s", failed[0], strerror(-r));
 	}
+	for (int i = 0; i < 2; i++)
+		rl.pidfd[i] = pidfd_open(rl.pid[i], 0);
 	(void)fcntl(rl.src, F_SETFL, fcntl(rl.src, F_GETFL) | O_NONBLOCK);
 	(void)fcntl(rl.dst, F_SETFL, fcntl(rl.dst, F_GETFL) | O_NONBLOCK);
 	/* a write to a to that has exited is EPIPE, not the signal that means
@@ -782,6 +788,8 @@ int spawn_relay(char *const from[], unsigned from_flags, char *const to[], unsig
 
 	for (int i = 0; i < 3; i++)
 		close_fd(&rl.caps[i].fd);
+	for (int i = 0; i < 2; i++)
+		close_fd(&rl.pidfd[i]);
 	free(rl.buf);
 	child_status(rl.wstatus[RELAY_FROM], &res->from);
 	child_status(rl.wstatus[RELAY_TO], &res->to);

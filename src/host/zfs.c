@@ -597,7 +597,9 @@ int zfs_send_recv(const char *snapshot, const char *token, unsigned flags, const
 	r = spawn_relay(send, SPAWN_C_LOCALE, remote, SPAWN_C_LOCALE, progress, ctx, res, err);
 	if (r < 0)
 		return r == -ENOENT ? r : -ECHILD;
-	if (res->from.status == 0 && res->to.status == 0 && !res->stopped && !res->error)
+	/* zfs recv ends well only on the stream's end record, checksum checked:
+	 * whole, whatever came of zfs send after it (stopped once recv ended) */
+	if (res->to.status == 0 && !res->stopped && !res->error)
 		return 0;
 	if (res->stopped)
 		return report_error(err, -EINTR, "interrupted by signal %s", signal_name(res->stopped));

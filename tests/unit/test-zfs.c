@@ -3,6 +3,7 @@
  * refuses to hand zfs (an option where an operand is meant, a snapshot
  * where a dataset is, a property without a value). */
 #include <errno.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -337,11 +338,14 @@ static void test_send_recv(void **state)
 		"case \"$1\" in\n"
 		"send) [ -e '%s/sendfail' ] &&\n"
 		"      { echo \"cannot open 'tank/a@base': dataset does not exist\" >&2; exit 1; }\n"
-		"      printf 'STREAM-DATA' ;;\n"
-		"recv) [ -e '%s/recvfail' ] &&\n"
+		"      printf 'STREAM-DATA'; if [ -e '%s/sendslow' ]; then exec /bin/sleep 30; fi ;;\n"
+		"recv) [ -e '%s/sendslow' ] && { /usr/bin/head -c 11 >/dev/null; exit 0; }\n"
+		"      [ -e '%s/recvfail' ] &&\n"
 		"      { /bin/cat >/dev/null; echo \"cannot receive: it \\033]0;ok\" >&2; exit 1; }\n"
-		"      /bin/cat > '%s'; printf '%%s|' \"$@\" >> '%s' ;;\n"
-		"esac\n", dir, dir, recvd, recvd);
+		"      /bin/cat > '%s'; [ -s '%s' ] ||\n"
+		"      { echo 'cannot receive: failed to read from stream' >&2; exit 1; }\n"
+		"      printf '%%s|' \"$@\" >> '%s' ;;\n"
+		"esac\n", dir, dir, dir, dir, recvd, recvd, recvd);
 	fclose(f);
 	assert_int_equal(chmod(path, 0755), 0);
 	old_path = strdup(getenv("PATH"));
@@ -381,6 +385,15 @@ static void test_send_recv(void **state)
 	free(path);
 	free(err);
 	err = NULL;
+	/* zfs recv done (the stream's end read) while zfs send lingers: whole;
+	 * zfs send is stopped, not waited for */
+	assert_true(asprintf(&path, "%s/sendslow", dir) > 0);
+	fclose(fopen(path, "w"));
+	assert_int_equal(zfs_send_recv("tank/a@base", NULL, 0, "tank/b", marks, NULL, NULL, &res, &err), 0);
+	assert_int_equal(res.from.signal, SIGTERM);
+	relay_result_clear(&res);
+	unlink(path);
+	free(path);
 	/* a bad token reaches no zfs */
 	assert_int_equal(zfs_send_recv(NULL, "-R", 0, "tank/b", marks, NULL, NULL, &res, &err), -EINVAL);
 	free(err);
