@@ -33,6 +33,16 @@ const struct host_spec *remote_current(void)
 	return R.open ? &R.h : NULL;
 }
 
+const char *remote_option(void)
+{
+	static char buf[300];
+
+	if (!R.open)
+		return "";
+	snprintf(buf, sizeof(buf), " --host %s", R.h.name);
+	return buf;
+}
+
 const char *remote_state_dir(void)
 {
 	return R.state_dir;

@@ -24,6 +24,9 @@ int remote_open(const struct host_spec *h, char **err);
 void remote_close(void);
 /* The open host, or NULL when qvm works on this one. */
 const struct host_spec *remote_current(void);
+/* " --host NAME" while a remote host is open, else "": for the qvm
+ * commands qvm suggests in its messages (valid while it is open). */
+const char *remote_option(void);
 /* The open host's directories (valid while it is open). */
 const char *remote_state_dir(void);
 const char *remote_zvol_dir(void);

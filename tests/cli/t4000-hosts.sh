@@ -113,6 +113,10 @@ $HOST_A_URI" "$(cat marks)" "A's marks of the clone"
 	run_qvm list --host B
 	expect_exit 0
 	expect_no_match '^web1 ' out
+	# the commands qvm suggests name the host
+	run_qvm vm --host A w.yaml
+	expect_exit 1
+	expect_contains ": qvm destroy --host A web1, or pick another --name" err
 	run_qvm destroy --yes --host A web1
 	expect_exit 0
 	expect_eq '' "$(on_host A zfs list -H -o name tank/images/web1 2>/dev/null)" "A's clone"
