@@ -24,6 +24,7 @@ static struct {
 	struct host_spec h;
 	char *dir;         /* private 0700 directory holding the control socket */
 	char *ctl;
+	char *shim;        /* dir/ssh: qvm itself, as ssh for libvirt */
 	char *state_dir;
 	char *zvol_dir;
 } R;
@@ -31,6 +32,78 @@ static struct {
 const struct host_spec *remote_current(void)
 {
 	return R.open ? &R.h : NULL;
+}
+
+/* "[USER@]HOST[:PORT]" of a libvirt URI, or NULL; *transport_ssh when it
+ * is DRIVER+ssh:// (libvirt's ssh transport: the only one that runs ssh). */
+static char *uri_authority(const char *uri, bool *transport_ssh)
+{
+	const char *sep = strstr(uri, "://"), *plus = memchr(uri, '+', sep ? (size_t)(sep - uri) : 0);
+	size_t len;
+
+	*transport_ssh = plus && sep && (size_t)(sep - plus - 1) == 3 && strncmp(plus + 1, "ssh", 3) == 0;
+	if (!sep)
+		return NULL;
+	len = strcspn(sep + 3, "/?");
+	return len ? strndup(sep + 3, len) : NULL;
+}
+
+char *remote_libvirt_uri(const char *uri)
+{
+	_cleanup_free_ char *auth = NULL, *want = NULL;
+	bool ssh;
+	bool v6;
+
+	if (!R.open || !R.shim || !uri)
+		return uri ? strdup(uri) : NULL;
+	auth = uri_authority(uri, &ssh);
+	v6 = strchr(R.h.address, ':') != NULL;
+	char port[16] = "";
+	if (R.h.port)
+		snprintf(port, sizeof(port), ":%u", R.h.port);
+	want = strdupf("%s%s%s%s%s%s", R.h.user ? R.h.user : "", R.h.user ? "@" : "", v6 ? "[" : "", R.h.address,
+		       v6 ? "]" : "", port);
+	/* another user, host or port than qvm's ssh: its own connection */
+	if (!ssh || !auth || !want || strcmp(auth, want) != 0 || strstr(uri, "command="))
+		return strdup(uri);
+	return strdupf("%s%ccommand=%s", uri, strchr(uri, '?') ? '&' : '?', R.shim);
+}
+
+void remote_ssh_shim(int argc, char **argv)
+{
+	const char *slash = strrchr(argv[0], '/');
+	_cleanup_(strv_freep) char **v = NULL;
+	char dir[PATH_MAX], link[PATH_MAX + 16], cfg[PATH_MAX];
+	ssize_t n;
+
+	/* /.../qvm-ssh-XXXXXX/ssh, as remote_open made it */
+	if (!slash || strcmp(slash, "/ssh") != 0 || (size_t)(slash - argv[0]) >= sizeof(dir))
+		return;
+	memcpy(dir, argv[0], (size_t)(slash - argv[0]));
+	dir[slash - argv[0]] = '\0';
+	slash = strrchr(dir, '/');
+	if (!slash || strncmp(slash + 1, "qvm-ssh-", 8) != 0)
+		return;
+	if (strv_push(&v, "ssh") < 0)
+		_exit(255);
+	/* the run's ssh configuration, if it had one (libvirt passes ssh
+	 * only a few variables: it is kept beside the socket) */
+	snprintf(link, sizeof(link), "%s/config", dir);
+	n = readlink(link, cfg, sizeof(cfg) - 1);
+	if (n > 0) {
+		cfg[n] = '\0';
+		if (strv_push_many(&v, "-F", cfg, NULL) < 0)
+			_exit(255);
+	}
+	if (strv_push(&v, "-S") < 0 || strv_pushf(&v, "%s/master", dir) < 0 ||
+	    strv_push_many(&v, "-o", "ControlMaster=no", NULL) < 0)
+		_exit(255);
+	for (int i = 1; i < argc; i++)
+		if (strv_push(&v, argv[i]) < 0)
+			_exit(255);
+	execvp("ssh", v);
+	fprintf(stderr, "qvm: cannot run ssh: %s\n", strerror(errno));
+	_exit(255);
 }
 
 const char *remote_option(void)
@@ -216,12 +289,18 @@ static int remote_settings(char **err)
 static void forget(void)
 {
 	if (R.dir) {
+		_cleanup_free_ char *cfg = strdupf("%s/config", R.dir);
 		if (R.ctl)
 			(void)unlink(R.ctl);
+		if (R.shim)
+			(void)unlink(R.shim);
+		if (cfg)
+			(void)unlink(cfg);
 		(void)rmdir(R.dir);
 	}
 	free(R.dir);
 	free(R.ctl);
+	free(R.shim);
 	free(R.state_dir);
 	free(R.zvol_dir);
 	host_spec_clear(&R.h);
@@ -309,6 +388,24 @@ int remote_open(const struct host_spec *h, char **err)
 	if (!(R.ctl = strdupf("%s/master", R.dir))) {
 		forget();
 		return -ENOMEM;
+	}
+	/* the ssh libvirt runs for this host: qvm itself (remote_ssh_shim),
+	 * through the master; without it libvirt opens connections of its own */
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	const char *cfg = getenv("QVM_SSH_CONFIG");
+	if (n > 0) {
+		exe[n] = '\0';
+		R.shim = strdupf("%s/ssh", R.dir);
+		if (R.shim && symlink(exe, R.shim) < 0)
+			free(TAKE_PTR(R.shim));
+	}
+	if (R.shim && cfg && *cfg) {
+		_cleanup_free_ char *link = strdupf("%s/config", R.dir), *abs = realpath(cfg, NULL);
+		if (!link || !abs || symlink(abs, link) < 0) {
+			(void)unlink(R.shim);
+			free(TAKE_PTR(R.shim));
+		}
 	}
 	if (!registered) {
 		atexit(remote_close);
