@@ -250,36 +250,21 @@ static char *remote_dir(const char *line, size_t len)
 	return strndup(line, len);
 }
 
-/* Asks the host for its directories and reads the probe back. */
-static int remote_settings(char **err)
-{
-	static const char script[] = "printf '%s\\n' \"${QVM_STATE_DIR:-/var/lib/qvm}\" \"${QVM_ZVOL_DIR:-/dev/zvol}\"; "
-				     "printf '%s' \"$1\"";
-	char probe[256];
-	char *args[] = { probe, NULL };
-	struct spawn_result res;
-	const char *out, *nl1, *nl2;
-	int r;
+/* What the host says first (script, with the probe word as $1): its
+ * directories, a line each, then the probe read back. */
+static const char settings_script[] = "printf '%s\\n' \"${QVM_STATE_DIR:-/var/lib/qvm}\" \"${QVM_ZVOL_DIR:-/dev/zvol}\"; "
+				      "printf '%s' \"$1\"";
 
-	probe_word(probe);
-	r = remote_sh(script, args, SPAWN_CAPTURE_STDOUT, -1, &res, err);
-	if (r < 0) {
-		spawn_result_clear(&res);
-		return r == -EHOSTUNREACH || r == -ENOMEM ? r : report_error(err, -EPROTO, "%s on %s: %s",
-			"cannot run sh", R.h.name, *err ? *err : "failed");
-	}
-	out = res.out ? res.out : "";
-	nl1 = strchr(out, '\n');
-	nl2 = nl1 ? strchr(nl1 + 1, '\n') : NULL;
-	if (!nl2 || strcmp(nl2 + 1, probe) != 0) {
-		spawn_result_clear(&res);
+static int parse_settings(const char *out, const char *probe, char **err)
+{
+	const char *nl1 = strchr(out, '\n'), *nl2 = nl1 ? strchr(nl1 + 1, '\n') : NULL;
+
+	if (!nl2 || strcmp(nl2 + 1, probe) != 0)
 		return report_error(err, -EPROTO, "the login shell on %s does not read a quoted word back as sent "
 				    "(qvm needs a POSIX shell there: sh, bash, dash, ksh or zsh, and no output from "
 				    "its start-up files)", R.h.name);
-	}
 	R.state_dir = remote_dir(out, (size_t)(nl1 - out));
 	R.zvol_dir = remote_dir(nl1 + 1, (size_t)(nl2 - nl1 - 1));
-	spawn_result_clear(&res);
 	if (!R.state_dir || !R.zvol_dir)
 		return report_error(err, -EPROTO, "%s reports a state or zvol directory that is not an absolute path "
 				    "of printable characters", R.h.name);
@@ -414,26 +399,31 @@ int remote_open(const struct host_spec *h, char **err)
 	/* the master: authenticates, then goes to the background (-f) and
 	 * serves every later ssh of this run; it ends itself if qvm dies
 	 * without closing it (ControlPersist counts from the last command) */
+	/* its first command asks for the host's directories and reads the
+	 * probe back; then it goes to the background (ControlPersist) */
+	char probe[256];
+	_cleanup_free_ char *line = NULL;
+	probe_word(probe);
+	char *words[] = { "sh", "-c", (char *)settings_script, "qvm", probe, NULL };
 	r = ssh_base(&v);
+	if (r == 0 && !(line = strv_join_shell(words)))
+		r = -ENOMEM;
 	if (r == 0)
-		r = strv_push_many(&v, "-o", "ControlMaster=yes", "-o", "ControlPersist=30", "-f", "-N", "--",
-				   R.h.address, NULL);
+		r = strv_push_many(&v, "-o", "ControlMaster=yes", "-o", "ControlPersist=30", "--", R.h.address, line,
+				   NULL);
 	if (r < 0) {
 		forget();
 		return r;
 	}
 	R.open = true;
 	r = spawn_check(v, SPAWN_CAPTURE_STDERR | SPAWN_CAPTURE_STDOUT, &res, err);
-	if (r < 0) {
-		if (r == -EIO || r == -EINTR)
-			r = unreachable(&res, err);
-		spawn_result_clear(&res);
-		R.open = false;
-		forget();
-		return r;
-	}
+	if (r < 0 && (res.signal || res.status == 255 || r == -EINTR))
+		r = unreachable(&res, err);
+	else if (r == -EIO)
+		r = report_error(err, -EPROTO, "cannot run sh on %s: %s", R.h.name, *err ? *err : "failed");
+	else if (r == 0)
+		r = parse_settings(res.out ? res.out : "", probe, err);
 	spawn_result_clear(&res);
-	r = remote_settings(err);
 	if (r < 0)
 		remote_close();
 	return r;
