@@ -12,6 +12,7 @@
 #include "inventory.h"
 #include "leftovers.h"
 #include "log.h"
+#include "remote.h"
 #include "signals.h"
 #include "output.h"
 #include "settings.h"
@@ -59,7 +60,7 @@ int cmd_cleanup(int argc, char **argv, const struct cmd_opts *opts)
 		return log_error(TASK, "interrupted by signal %s: nothing removed", signal_name(signal_pending()));
 	}
 	if (go <= 0 && l.n > 0)
-		log_step("Nothing removed; run 'qvm cleanup --yes' to remove them");
+		log_step("Nothing removed; run 'qvm cleanup%s --yes' to remove them", remote_option());
 	log_set_quiet(opt_has(opts, OPT_QUIET));
 	for (size_t i = 0; go > 0 && i < l.n; i++) {
 		_cleanup_free_ char *err = NULL;
@@ -67,8 +68,8 @@ int cmd_cleanup(int argc, char **argv, const struct cmd_opts *opts)
 			size_t left = l.n - i;
 			leftovers_clear(&l);
 			return log_error(TASK, "interrupted by signal %s: %zu leftover%s not removed; run "
-					 "'qvm cleanup' again", signal_name(signal_pending()), left,
-					 left == 1 ? "" : "s");
+					 "'qvm cleanup%s' again", signal_name(signal_pending()), left,
+					 left == 1 ? "" : "s", remote_option());
 		}
 		if (leftover_remove(&l, &l.items[i], domains, &log_report, &err) < 0) {
 			if (err)

@@ -351,6 +351,8 @@ int main(int argc, char **argv)
 	int dashdash = 0;
 
 	std_fds_open();
+	/* qvm as the ssh libvirt runs for a remote host (remote.h) */
+	remote_ssh_shim(argc, argv);
 	if (argc < 2)
 		return usage_error("%s", "no command given");
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||

@@ -269,8 +269,9 @@ static int vm_batch(struct vm_opts *o, unsigned count)
 	if (existing && !o->skip_existing) {
 		if (!(names_text = strv_join(existing, ", ")))
 			return log_error(TASK_CHECK, "%s", strerror(ENOMEM));
-		return log_error(TASK_CHECK, "%zu of %u VMs exist: %s; nothing made (qvm destroy them, or add "
-				 "--skip-existing to make only the others)", strv_length(existing), count, names_text);
+		return log_error(TASK_CHECK, "%zu of %u VMs exist: %s; nothing made (qvm destroy%s them, or add "
+				 "--skip-existing to make only the others)", strv_length(existing), count, names_text,
+				 remote_option());
 	}
 	made = calloc(count, sizeof(*made));
 	if (!made)

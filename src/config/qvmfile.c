@@ -572,6 +572,16 @@ out:
 	return false;
 }
 
+/* /dev/null however written (/dev//null, /dev/./null, a link to it). */
+static bool stand_in_path(const char *p)
+{
+	char *real = realpath(p, NULL);
+	bool is = real && strcmp(real, "/dev/null") == 0;
+
+	free(real);
+	return is;
+}
+
 static void check_disks(struct check *c, struct ynode *vm)
 {
 	struct ynode *disk = ymap_get(vm, "disk");
@@ -595,12 +605,20 @@ static void check_disks(struct check *c, struct ynode *vm)
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
+		const struct ynode *path;
 		long z;
 
 		if (maps[i]->kind != YNODE_MAPPING) {
 			err_node(c, maps[i], "'disk' must be a mapping or a sequence of mappings");
 			continue;
 		}
+		/* what virt-install gets in the seed's place (vm_print_xml): a disk
+		 * of it would also make virt-install refuse later VMs on that
+		 * libvirt ("in use by other guests") */
+		path = ymap_get(maps[i], "path");
+		if (path && path->kind == YNODE_SCALAR && stand_in_path(path->value))
+			err_node(c, path, "a disk of /dev/null is refused: qvm gives it to virt-install in place of "
+				 "the seed");
 		z = ymap_index(maps[i], "zvol");
 		if (z < 0)
 			continue;

@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "domain.h"
+#include "remote.h"
 #include "domxml.h"
 #include "dynlib.h"
 #include "ipaddr.h"
@@ -174,7 +175,13 @@ static virConnectPtr conn_get(struct domains *d, const char *uri, char **err)
 			*err = NULL;
 		return NULL;
 	}
-	c = d->read_only ? lv->virConnectOpenReadOnly(*uri ? uri : NULL) : lv->virConnectOpen(*uri ? uri : NULL);
+	/* the run's remote host: through qvm's own ssh connection */
+	_cleanup_free_ char *via = *uri ? remote_libvirt_uri(uri) : NULL;
+	if (*uri && !via) {
+		*err = strdup("out of memory");
+		return NULL;
+	}
+	c = d->read_only ? lv->virConnectOpenReadOnly(via) : lv->virConnectOpen(via);
 	if (!c) {
 		_cleanup_free_ char *what = NULL;
 		if (asprintf(&what, "cannot connect to %s", *uri ? uri : "the default libvirt URI") < 0)
@@ -230,6 +237,10 @@ int domains_uri(struct domains *d, const char *uri, char **canonical, char **err
 	c = conn_get(d, uri, err);
 	if (!c)
 		return -EIO;
+	/* opened through qvm's ssh (remote_libvirt_uri): the URI as the host
+	 * names it, not as this run reached it */
+	if (uri && remote_current() && strcmp(uri, remote_current()->connect) == 0)
+		return (*canonical = strdup(uri)) ? 0 : -ENOMEM;
 	u = lv->virConnectGetURI(c);
 	if (!u) {
 		*err = last_error("cannot get the connection's URI");

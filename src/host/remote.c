@@ -25,6 +25,7 @@ static struct {
 	struct host_spec h;
 	char *dir;         /* private 0700 directory holding the control socket */
 	char *ctl;
+	char *shim;        /* dir/ssh: qvm itself, as ssh for libvirt */
 	char *state_dir;
 	char *zvol_dir;
 } R;
@@ -46,6 +47,88 @@ bool remote_here(bool here)
 static bool via_ssh(void)
 {
 	return R.open && !R.here;
+}
+
+/* "[USER@]HOST[:PORT]" of a libvirt URI, or NULL; *transport_ssh when it
+ * is DRIVER+ssh:// (libvirt's ssh transport: the only one that runs ssh). */
+static char *uri_authority(const char *uri, bool *transport_ssh)
+{
+	const char *sep = strstr(uri, "://"), *plus = memchr(uri, '+', sep ? (size_t)(sep - uri) : 0);
+	size_t len;
+
+	*transport_ssh = plus && sep && (size_t)(sep - plus - 1) == 3 && strncmp(plus + 1, "ssh", 3) == 0;
+	if (!sep)
+		return NULL;
+	len = strcspn(sep + 3, "/?");
+	return len ? strndup(sep + 3, len) : NULL;
+}
+
+char *remote_libvirt_uri(const char *uri)
+{
+	_cleanup_free_ char *auth = NULL, *want = NULL;
+	bool ssh;
+	bool v6;
+
+	if (!R.open || !R.shim || !uri)
+		return uri ? strdup(uri) : NULL;
+	auth = uri_authority(uri, &ssh);
+	v6 = strchr(R.h.address, ':') != NULL;
+	char port[16] = "";
+	if (R.h.port)
+		snprintf(port, sizeof(port), ":%u", R.h.port);
+	want = strdupf("%s%s%s%s%s%s", R.h.user ? R.h.user : "", R.h.user ? "@" : "", v6 ? "[" : "", R.h.address,
+		       v6 ? "]" : "", port);
+	/* another user, host or port than qvm's ssh: its own connection */
+	if (!ssh || !auth || !want || strcmp(auth, want) != 0 || strstr(uri, "command="))
+		return strdup(uri);
+	return strdupf("%s%ccommand=%s", uri, strchr(uri, '?') ? '&' : '?', R.shim);
+}
+
+void remote_ssh_shim(int argc, char **argv)
+{
+	const char *slash = strrchr(argv[0], '/');
+	_cleanup_(strv_freep) char **v = NULL;
+	char dir[PATH_MAX], link[PATH_MAX + 16], cfg[PATH_MAX];
+	ssize_t n;
+
+	/* /.../qvm-ssh-XXXXXX/ssh, as remote_open made it */
+	if (!slash || strcmp(slash, "/ssh") != 0 || (size_t)(slash - argv[0]) >= sizeof(dir))
+		return;
+	memcpy(dir, argv[0], (size_t)(slash - argv[0]));
+	dir[slash - argv[0]] = '\0';
+	slash = strrchr(dir, '/');
+	if (!slash || strncmp(slash + 1, "qvm-ssh-", 8) != 0)
+		return;
+	if (strv_push(&v, "ssh") < 0)
+		_exit(255);
+	/* the run's ssh configuration, if it had one (libvirt passes ssh
+	 * only a few variables: it is kept beside the socket) */
+	snprintf(link, sizeof(link), "%s/config", dir);
+	n = readlink(link, cfg, sizeof(cfg) - 1);
+	if (n > 0) {
+		cfg[n] = '\0';
+		if (strv_push_many(&v, "-F", cfg, NULL) < 0)
+			_exit(255);
+	}
+	if (strv_push(&v, "-S") < 0 || strv_pushf(&v, "%s/master", dir) < 0 ||
+	    strv_push_many(&v, "-o", "ControlMaster=no", NULL) < 0)
+		_exit(255);
+	for (int i = 1; i < argc; i++)
+		if (strv_push(&v, argv[i]) < 0)
+			_exit(255);
+	execvp("ssh", v);
+	fprintf(stderr, "qvm: cannot run ssh: %s\n", strerror(errno));
+	_exit(255);
+}
+
+const char *remote_option(void)
+{
+	static char buf[300];
+
+	if (!R.open)
+		return "";
+	snprintf(buf, sizeof(buf), " --host %s", R.h.name);
+	return buf;
 }
 
 const char *remote_state_dir(void)
@@ -182,36 +265,21 @@ static char *remote_dir(const char *line, size_t len)
 	return strndup(line, len);
 }
 
-/* Asks the host for its directories and reads the probe back. */
-static int remote_settings(char **err)
-{
-	static const char script[] = "printf '%s\\n' \"${QVM_STATE_DIR:-/var/lib/qvm}\" \"${QVM_ZVOL_DIR:-/dev/zvol}\"; "
-				     "printf '%s' \"$1\"";
-	char probe[256];
-	char *args[] = { probe, NULL };
-	struct spawn_result res;
-	const char *out, *nl1, *nl2;
-	int r;
+/* What the host says first (script, with the probe word as $1): its
+ * directories, a line each, then the probe read back. */
+static const char settings_script[] = "printf '%s\\n' \"${QVM_STATE_DIR:-/var/lib/qvm}\" \"${QVM_ZVOL_DIR:-/dev/zvol}\"; "
+				      "printf '%s' \"$1\"";
 
-	probe_word(probe);
-	r = remote_sh(script, args, SPAWN_CAPTURE_STDOUT, -1, &res, err);
-	if (r < 0) {
-		spawn_result_clear(&res);
-		return r == -EHOSTUNREACH || r == -ENOMEM ? r : report_error(err, -EPROTO, "%s on %s: %s",
-			"cannot run sh", R.h.name, *err ? *err : "failed");
-	}
-	out = res.out ? res.out : "";
-	nl1 = strchr(out, '\n');
-	nl2 = nl1 ? strchr(nl1 + 1, '\n') : NULL;
-	if (!nl2 || strcmp(nl2 + 1, probe) != 0) {
-		spawn_result_clear(&res);
+static int parse_settings(const char *out, const char *probe, char **err)
+{
+	const char *nl1 = strchr(out, '\n'), *nl2 = nl1 ? strchr(nl1 + 1, '\n') : NULL;
+
+	if (!nl2 || strcmp(nl2 + 1, probe) != 0)
 		return report_error(err, -EPROTO, "the login shell on %s does not read a quoted word back as sent "
 				    "(qvm needs a POSIX shell there: sh, bash, dash, ksh or zsh, and no output from "
 				    "its start-up files)", R.h.name);
-	}
 	R.state_dir = remote_dir(out, (size_t)(nl1 - out));
 	R.zvol_dir = remote_dir(nl1 + 1, (size_t)(nl2 - nl1 - 1));
-	spawn_result_clear(&res);
 	if (!R.state_dir || !R.zvol_dir)
 		return report_error(err, -EPROTO, "%s reports a state or zvol directory that is not an absolute path "
 				    "of printable characters", R.h.name);
@@ -221,12 +289,18 @@ static int remote_settings(char **err)
 static void forget(void)
 {
 	if (R.dir) {
+		_cleanup_free_ char *cfg = strdupf("%s/config", R.dir);
 		if (R.ctl)
 			(void)unlink(R.ctl);
+		if (R.shim)
+			(void)unlink(R.shim);
+		if (cfg)
+			(void)unlink(cfg);
 		(void)rmdir(R.dir);
 	}
 	free(R.dir);
 	free(R.ctl);
+	free(R.shim);
 	free(R.state_dir);
 	free(R.zvol_dir);
 	host_spec_clear(&R.h);
@@ -315,6 +389,24 @@ int remote_open(const struct host_spec *h, char **err)
 		forget();
 		return -ENOMEM;
 	}
+	/* the ssh libvirt runs for this host: qvm itself (remote_ssh_shim),
+	 * through the master; without it libvirt opens connections of its own */
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	const char *cfg = getenv("QVM_SSH_CONFIG");
+	if (n > 0) {
+		exe[n] = '\0';
+		R.shim = strdupf("%s/ssh", R.dir);
+		if (R.shim && symlink(exe, R.shim) < 0)
+			free(TAKE_PTR(R.shim));
+	}
+	if (R.shim && cfg && *cfg) {
+		_cleanup_free_ char *link = strdupf("%s/config", R.dir), *abs = realpath(cfg, NULL);
+		if (!link || !abs || symlink(abs, link) < 0) {
+			(void)unlink(R.shim);
+			free(TAKE_PTR(R.shim));
+		}
+	}
 	if (!registered) {
 		atexit(remote_close);
 		registered = true;
@@ -322,26 +414,31 @@ int remote_open(const struct host_spec *h, char **err)
 	/* the master: authenticates, then goes to the background (-f) and
 	 * serves every later ssh of this run; it ends itself if qvm dies
 	 * without closing it (ControlPersist counts from the last command) */
+	/* its first command asks for the host's directories and reads the
+	 * probe back; then it goes to the background (ControlPersist) */
+	char probe[256];
+	_cleanup_free_ char *line = NULL;
+	probe_word(probe);
+	char *words[] = { "sh", "-c", (char *)settings_script, "qvm", probe, NULL };
 	r = ssh_base(&v);
+	if (r == 0 && !(line = strv_join_shell(words)))
+		r = -ENOMEM;
 	if (r == 0)
-		r = strv_push_many(&v, "-o", "ControlMaster=yes", "-o", "ControlPersist=30", "-f", "-N", "--",
-				   R.h.address, NULL);
+		r = strv_push_many(&v, "-o", "ControlMaster=yes", "-o", "ControlPersist=30", "--", R.h.address, line,
+				   NULL);
 	if (r < 0) {
 		forget();
 		return r;
 	}
 	R.open = true;
 	r = spawn_check(v, SPAWN_CAPTURE_STDERR | SPAWN_CAPTURE_STDOUT, &res, err);
-	if (r < 0) {
-		if (r == -EIO || r == -EINTR)
-			r = unreachable(&res, err);
-		spawn_result_clear(&res);
-		R.open = false;
-		forget();
-		return r;
-	}
+	if (r < 0 && (res.signal || res.status == 255 || r == -EINTR))
+		r = unreachable(&res, err);
+	else if (r == -EIO)
+		r = report_error(err, -EPROTO, "cannot run sh on %s: %s", R.h.name, *err ? *err : "failed");
+	else if (r == 0)
+		r = parse_settings(res.out ? res.out : "", probe, err);
 	spawn_result_clear(&res);
-	r = remote_settings(err);
 	if (r < 0)
 		remote_close();
 	return r;

@@ -28,9 +28,22 @@ const struct host_spec *remote_current(void);
  * this host instead, until remote_here(false) (for what only this host
  * can answer: whether an image is here). The previous setting. */
 bool remote_here(bool here);
+/* " --host NAME" while a remote host is open, else "": for the qvm
+ * commands qvm suggests in its messages (valid while it is open). */
+const char *remote_option(void);
 /* The open host's directories (valid while it is open). */
 const char *remote_state_dir(void);
 const char *remote_zvol_dir(void);
+
+/* The URI libvirt (qvm's own connection, virt-install's) is given for uri:
+ * for the open host's own ssh URI (its user, host and port those qvm's
+ * ssh uses), the same with command= naming qvm's ssh shim, so that
+ * libvirt's ssh goes through the run's master connection instead of
+ * opening its own; else uri itself. malloc'd, NULL on ENOMEM. */
+char *remote_libvirt_uri(const char *uri);
+/* Whether argv[0] is the ssh shim (remote_libvirt_uri): then it runs ssh
+ * through the master of the run that made it and does not return. */
+void remote_ssh_shim(int argc, char **argv);
 
 /* argv as the argument vector that runs it on the open host: ssh ... --
  * HOST 'QUOTED LINE' (a copy of argv when no host is open). With

@@ -101,6 +101,11 @@ static int parse_line(char *line, struct volume *v, size_t index)
 		return 0;
 	if (strncmp(f[1], "qvm:", 4) == 0 && strcmp(f[3], "local") != 0)
 		return 0;
+	/* qvm writes no control characters; a mark holding one is not qvm's
+	 * (it would reach the terminal from a host that is not trusted) */
+	for (const char *c = f[2]; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return 0;
 	*dst = strdup(f[2]);
 	return *dst ? 0 : -ENOMEM;
 }

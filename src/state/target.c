@@ -5,6 +5,7 @@
 #include "marks.h"
 #include "report.h"
 #include "target.h"
+#include "remote.h"
 #include "banned.h"
 
 int target_check(const struct target *t, enum target_role role, char **err)
@@ -22,7 +23,7 @@ int target_check(const struct target *t, enum target_role role, char **err)
 		if (marks_leftover(t->dataset))
 			return report_error(err, -EEXIST, "%s %s already exists: it is left over from an "
 					    "interrupted qvm run (qvm:state=creating); remove what such runs "
-					    "left with: qvm cleanup --yes", noun, t->dataset);
+					    "left with: qvm cleanup%s --yes", noun, t->dataset, remote_option());
 		return report_error(err, -EEXIST, "%s %s already exists%s", noun, t->dataset,
 				    role == TARGET_IMAGE ? "" : " (qvm never replaces a dataset)");
 	}

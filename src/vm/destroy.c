@@ -10,6 +10,7 @@
 #include "cleanup.h"
 #include "destroy.h"
 #include "hostfs.h"
+#include "remote.h"
 #include "inventory.h"
 #include "marks.h"
 #include "names.h"
@@ -160,8 +161,8 @@ static int interrupted(const struct destroy_plan *p, size_t disk, bool keep_disk
 	if (p->seed_dir && strv_pushf(&left, "seed directory %s", p->seed_dir) < 0)
 		return -ENOMEM;
 	list = strv_join(left, ", ");
-	return report_error(err, -EINTR, "%s: interrupted by signal %s; left: %s; run 'qvm destroy %s' again",
-			    p->name, signal_name(signal_pending()), list ? list : "", p->name);
+	return report_error(err, -EINTR, "%s: interrupted by signal %s; left: %s; run 'qvm destroy%s %s' again",
+			    p->name, signal_name(signal_pending()), list ? list : "", remote_option(), p->name);
 }
 
 int destroy_plan_run(const struct destroy_plan *p, struct domains *d, bool keep_disks,

@@ -21,6 +21,7 @@
 #include "virtargs.h"
 #include "vmplan.h"
 #include "hostfs.h"
+#include "remote.h"
 #include "zfs.h"
 #include "banned.h"
 
@@ -269,7 +270,7 @@ static bool owner_in(const struct inventory *inv, const char *uri, const char *u
 			vm = v->vm;
 	}
 	if (vm)
-		snprintf(buf, size, ", which is qvm's VM %s (remove it with: qvm destroy %s)", vm, vm);
+		snprintf(buf, size, ", which is qvm's VM %s (remove it with: qvm destroy%s %s)", vm, remote_option(), vm);
 	return vm != NULL;
 }
 
@@ -333,7 +334,7 @@ static int check_seed_dir(struct vm_plan *p, char ***errors)
 			return problem(errors, "seed directory %s is being created by a qvm still running (run %s)",
 				       p->seed_dir, live);
 		return problem(errors, "seed directory %s is left over from an interrupted qvm run; remove "
-			       "what such runs left with: qvm cleanup --yes", p->seed_dir);
+			       "what such runs left with: qvm cleanup%s --yes", p->seed_dir, remote_option());
 	}
 	p->exists |= VM_EXISTS_SEED;
 	return 0;
@@ -407,7 +408,7 @@ int vm_plan_check(struct vm_plan *p, char ***errors)
 	if (p->exists) {
 		_cleanup_free_ char *what = exists_text(p);
 		const char *name = p->file->name;
-		if (!what || problem(errors, "VM %s exists (%s): qvm destroy %s, or pick another --name", name, what,
+		if (!what || problem(errors, "VM %s exists (%s): qvm destroy%s %s, or pick another --name", name, what, remote_option(),
 				     name) == -ENOMEM)
 			return -ENOMEM;
 		bad = -1;

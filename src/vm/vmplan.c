@@ -211,9 +211,13 @@ unsigned vm_create_flags(const struct qvm_file *f)
 int vm_virt_install_argv(const struct vm_plan *p, char *const *disk_paths, const char *seed, bool print_xml,
 			 char ***argv, char **err)
 {
-	const struct vi_run vr = { .connect = p->uri, .uuid = p->uuid, .print_xml = print_xml,
+	/* on the run's remote host, libvirt's ssh goes through qvm's own */
+	_cleanup_free_ char *uri = p->uri ? remote_libvirt_uri(p->uri) : NULL;
+	const struct vi_run vr = { .connect = uri, .uuid = p->uuid, .print_xml = print_xml,
 				   .console_log = p->console_ours ? p->console_log : NULL, .osinfo = p->osinfo };
 
+	if (p->uri && !uri)
+		return -ENOMEM;
 	/* virt-install makes a storage pool of the directory of any disk path
 	 * outside /dev (an autostart one, left behind; on a remote URI it also
 	 * looks the file up in it): for XML it gets a stand-in, and qvm puts

@@ -428,4 +428,15 @@ t_no_zfs() {
 }
 test_case 'zfs is not on PATH: said so, not mistaken for a missing dataset' t_no_zfs
 
+t_dev_null_disk() {
+	# /dev/null is what virt-install gets in the seed's place
+	printf '%s\n' 'qvm: vm' 'name: n1' 'connect: test:///default' 'import: true' 'disk:' \
+		"  - zvol: {base: $BASE}" '  - path: /dev/./null' '---' 'qvm: user-data' >n.yaml
+	run_qvm vm n.yaml
+	expect_exit 1
+	expect_match "a disk of /dev/null is refused: qvm gives it to virt-install in place of the seed" err
+	expect_file_absent "$QVM_STATE_DIR/n1"
+}
+test_case 'vm: a disk of /dev/null (the seed stand-in) is refused' t_dev_null_disk
+
 test_done

@@ -113,6 +113,10 @@ $HOST_A_URI" "$(cat marks)" "A's marks of the clone"
 	run_qvm list --host B
 	expect_exit 0
 	expect_no_match '^web1 ' out
+	# the commands qvm suggests name the host
+	run_qvm vm --host A w.yaml
+	expect_exit 1
+	expect_contains ": qvm destroy --host A web1, or pick another --name" err
 	run_qvm destroy --yes --host A web1
 	expect_exit 0
 	expect_eq '' "$(on_host A zfs list -H -o name tank/images/web1 2>/dev/null)" "A's clone"
@@ -126,23 +130,33 @@ t_one_connection() {
 	host_vm_file w.yaml web1
 	: >"$HOST_A_ZFS_LOG"
 	local before after calls
+	# the host by the user, address and port of its libvirt URI: libvirt's
+	# ssh (qvm's connection and virt-install's) goes through qvm's own
+	printf 'A:\n  ssh: root@127.0.0.1:%s\n  connect: %s\n' "$HOST_A_PORT" "$HOST_A_URI" >hosts
 	before=$(accepted A)
 	mkdir tmp
-	TMPDIR=$TEST_DIR/tmp run_qvm vm --host A w.yaml
+	TMPDIR=$TEST_DIR/tmp QVM_HOSTS=$PWD/hosts run_qvm vm --host A w.yaml
 	expect_exit 0
 	after=$(accepted A)
 	calls=$(wc -l <"$HOST_A_ZFS_LOG")
-	# qvm's zfs calls share one connection; libvirt (qvm's) and virt-install
-	# open their own: 3 in all, whatever the number of zfs calls
 	[ "$calls" -ge 3 ] || { _fail "only $calls zfs calls on A"; return 1; }
-	expect_eq 3 "$((after - before))" "ssh connections to A for $calls zfs calls"
-	# and no master connection is left running
+	expect_eq 1 "$((after - before))" "ssh connections to A for $calls zfs calls, libvirt and virt-install"
+	# the URI recorded and shown is the host's, not the one this run used
+	expect_eq "$HOST_A_URI" "$(on_host A zfs get -H -o value qvm:connect tank/images/web1)" "qvm:connect"
+	expect_no_match 'command=' out
 	# and no master connection or control directory is left (qvm's own
 	# TMPDIR: other tests may run qvm at the same time)
 	! pgrep -f "ssh .*$TEST_DIR/tmp/qvm-ssh-" >/dev/null || { _fail "an ssh master is left"; return 1; }
 	expect_eq '' "$(ls "$TEST_DIR/tmp")" "what is left in qvm's TMPDIR"
+	# a host named otherwise than its libvirt URI (an ssh_config alias):
+	# libvirt's ssh is its own, qvm's zfs calls still share one
+	before=$(accepted A)
+	run_qvm vm --host A --name web2 w.yaml
+	expect_exit 0
+	after=$(accepted A)
+	expect_eq 3 "$((after - before))" "ssh connections: qvm's, libvirt's for qvm, virt-install's"
 }
-test_case 'vm --host: one ssh connection for every zfs call and file of the run, closed at the end' t_one_connection
+test_case 'vm --host: one ssh connection for every zfs call, file and libvirt call of the run, closed at the end' t_one_connection
 
 t_doc_host() {
 	need_hosts

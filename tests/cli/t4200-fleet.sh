@@ -129,17 +129,17 @@ t_escaped() {
 		-o "qvm:source=$(printf '/srv/\033[31mred\rx')" -o "qvm:user=$(printf 'a\033]0;t\007')" tank/images/odd
 	run_qvm images --all-hosts
 	expect_exit 0
-	expect_match '^A +tank/images/odd .*a\\x1b\]0;t\\x07 +/srv/\\x1b\[31mred\\x0dx' out
+	# qvm writes no control characters: a mark holding one is not taken
+	expect_match '^A +tank/images/odd +1\.0 MiB .* - +- +- +-$' out
 	if LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177]')" out; then
 		_fail "a control character in the table"
 		return 1
 	fi
-	# JSON carries the value as it is (escaped by JSON itself)
 	run_qvm images --all-hosts --json
 	expect_exit 0
-	json_check out 'd[0]["source"] == "/srv/\x1b[31mred\rx"'
+	json_check out 'd[0]["source"] is None and d[0]["user"] is None'
 }
-test_case 'images --all-hosts: a host'"'"'s control characters are escaped in the table' t_escaped
+test_case 'images --all-hosts: a host'"'"'s marks holding control characters are not taken (none reaches the terminal)' t_escaped
 
 t_host_warnings() {
 	need_hosts
