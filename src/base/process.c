@@ -543,8 +543,8 @@ struct relay {
 	bool splice_ok;
 	char *buf;                   /* read/write where splice is refused */
 	size_t off, len;
-	bool stopping, to_killed;
-	struct timespec stop_at;
+	bool stopping, to_killed, ended;
+	struct timespec stop_at, ended_at;
 };
 
 void relay_result_clear(struct relay_result *res)
@@ -701,9 +701,15 @@ static void relay_loop(struct relay *rl, void (*progress)(uint64_t, void *), voi
 				pfd[n] = (struct pollfd){ .fd = rl->caps[i].fd, .events = POLLIN };
 				map[n++] = &rl->caps[i];
 			}
-		/* nothing more to move or read: the children's ends */
-		if (n == 0 && rl->src < 0 && !rl->pid[RELAY_FROM] && !rl->pid[RELAY_TO])
-			return;
+		/* nothing more to move or read: the children's ends (what a
+		 * process they left behind keeps open is not waited for long) */
+		if (rl->src < 0 && !rl->pid[RELAY_FROM] && !rl->pid[RELAY_TO]) {
+			if (!rl->ended)
+				clock_gettime(CLOCK_MONOTONIC, &rl->ended_at);
+			rl->ended = true;
+			if (n == 0 || relay_since(&rl->ended_at) > 1)
+				return;
+		}
 		/* woken when a child ends (else the tick finds it) */
 		for (int i = 0; i < 2; i++)
 			if (rl->pid[i] && rl->pidfd[i] >= 0) {

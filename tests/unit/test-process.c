@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -313,6 +314,14 @@ static void test_relay(void **state)
 	assert_string_equal(res.to.err, "refused y\n");
 	assert_true(res.from.signal == SIGTERM || res.from.signal == SIGPIPE);
 	assert_int_equal(res.stopped, 0);
+	relay_result_clear(&res);
+
+	/* to leaves a process behind that keeps its stderr open: not waited for */
+	c = (struct counted){ 0 };
+	time_t t0 = time(NULL);
+	assert_int_equal(relay_scripts("printf abc", "cat >/dev/null; sleep 4 >&2 &", &c, &res, &err), 0);
+	assert_int_equal(res.to.status, 0);
+	assert_true(time(NULL) - t0 <= 3);
 	relay_result_clear(&res);
 	free(in);
 	free(out);
