@@ -296,15 +296,7 @@ int catalog_parse(struct catalog *c, const char *file, const char *buf, size_t l
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {
-		unsigned line = 0, col = 0;
-		int n = 0;
-		/* "line L, column C: text" -> "FILE:L:C: text" */
-		if (yerr && sscanf(yerr, "line %u, column %u: %n", &line, &col, &n) == 2 && n > 0)
-			r = asprintf(err, "%s:%u:%u: %s", file, line, col, yerr + n);
-		else
-			r = asprintf(err, "%s: %s", file, yerr ? yerr : "not YAML");
-		if (r < 0)
-			*err = NULL;
+		*err = yparse_error_at(file, yerr);
 		return -1;
 	}
 	r = 0;

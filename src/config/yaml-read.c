@@ -804,3 +804,14 @@ void ystream_free(struct ystream *s)
 	free(s->docs);
 	free(s);
 }
+
+char *yparse_error_at(const char *file, const char *yerr)
+{
+	unsigned line = 0, col = 0;
+	int n = 0;
+	char *out;
+
+	if (yerr && sscanf(yerr, "line %u, column %u: %n", &line, &col, &n) == 2 && n > 0)
+		return asprintf(&out, "%s:%u:%u: %s", file, line, col, yerr + n) < 0 ? NULL : out;
+	return asprintf(&out, "%s: %s", file, yerr ? yerr : "not YAML") < 0 ? NULL : out;
+}

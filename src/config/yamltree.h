@@ -51,6 +51,10 @@ struct ystream {
  * starts with "line L, column C: " where the input was wrong.
  */
 int ystream_parse(const char *buf, size_t len, struct ystream **out, char **err);
+/* ystream_parse's message yerr as "FILE:L:C: text" (or "FILE: text"),
+ * for a file qvm reads besides the qvm file (a catalog, the hosts file).
+ * malloc'd, NULL on ENOMEM. */
+char *yparse_error_at(const char *file, const char *yerr);
 
 /*
  * Documents whose text must never be printed (cloud-init user-data holds
