@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "domain.h"
 #include "remote.h"
+#include "strv.h"
 #include "domxml.h"
 #include "dynlib.h"
 #include "ipaddr.h"
@@ -48,6 +49,14 @@
 	X(virGetLastErrorCode) \
 	X(virGetLastErrorMessage) \
 	X(virNodeGetFreeMemory) \
+	X(virConnectListAllStoragePools) \
+	X(virStoragePoolDestroy) \
+	X(virStoragePoolFree) \
+	X(virStoragePoolGetUUIDString) \
+	X(virStoragePoolGetXMLDesc) \
+	X(virStoragePoolIsActive) \
+	X(virStoragePoolLookupByUUIDString) \
+	X(virStoragePoolUndefine) \
 	X(virSetErrorFunc)
 
 static union {
@@ -566,4 +575,58 @@ int domains_free_memory(struct domains *d, const char *uri, unsigned long long *
 		return -EIO;
 	}
 	return 0;
+}
+
+int domains_pools_at(struct domains *d, const char *uri, const char *dir, char ***uuids, char **err)
+{
+	virConnectPtr c = conn_get(d, uri, err);
+	virStoragePoolPtr *pools = NULL;
+	int n, r = 0;
+
+	*uuids = NULL;
+	if (!c)
+		return -EIO;
+	n = lv->virConnectListAllStoragePools(c, &pools, 0);
+	if (n < 0) {
+		*err = last_error("cannot list the storage pools");
+		return -EIO;
+	}
+	for (int i = 0; i < n; i++) {
+		char uuid[VIR_UUID_STRING_BUFLEN];
+		_cleanup_free_ char *xml = NULL, *path = NULL, *why = NULL;
+		if (r == 0 && (xml = lv->virStoragePoolGetXMLDesc(pools[i], 0)) &&
+		    domxml_pool_target(xml, &path, &why) == 0 && path && strcmp(path, dir) == 0 &&
+		    lv->virStoragePoolGetUUIDString(pools[i], uuid) == 0)
+			r = strv_push(uuids, uuid);
+		lv->virStoragePoolFree(pools[i]);
+	}
+	free(pools);
+	if (r < 0) {
+		strv_free(*uuids);
+		*uuids = NULL;
+		*err = strdup("out of memory");
+	}
+	return r;
+}
+
+int domains_pool_remove(struct domains *d, const char *uri, const char *uuid, char **err)
+{
+	virConnectPtr c = conn_get(d, uri, err);
+	virStoragePoolPtr pool;
+	int r = 0;
+
+	if (!c)
+		return -EIO;
+	pool = lv->virStoragePoolLookupByUUIDString(c, uuid);
+	if (!pool)
+		return 0;
+	/* a directory pool: destroying it deactivates it, its files stay */
+	if (lv->virStoragePoolIsActive(pool) == 1 && lv->virStoragePoolDestroy(pool) < 0)
+		r = -EIO;
+	if (r == 0 && lv->virStoragePoolUndefine(pool) < 0)
+		r = -EIO;
+	if (r < 0)
+		*err = last_error("cannot remove the storage pool");
+	lv->virStoragePoolFree(pool);
+	return r;
 }

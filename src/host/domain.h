@@ -29,6 +29,11 @@ int domains_uri(struct domains *d, const char *uri, char **canonical, char **err
 
 /* The free memory of the host uri connects to, in bytes
  * (virNodeGetFreeMemory). 0, or -EIO with *err. */
+/* The UUIDs (strv) of uri's storage pools whose target directory is dir. */
+int domains_pools_at(struct domains *d, const char *uri, const char *dir, char ***uuids, char **err);
+/* Stops (a directory pool's files stay) and undefines the pool of uuid;
+ * one that is gone already is removed. */
+int domains_pool_remove(struct domains *d, const char *uri, const char *uuid, char **err);
 int domains_free_memory(struct domains *d, const char *uri, unsigned long long *bytes, char **err);
 
 struct domain_info {

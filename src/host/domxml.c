@@ -332,3 +332,31 @@ int domxml_put_seed(const char *xml, const char *stand_in, const char *seed, cha
 	*out = (char *)text;
 	return 0;
 }
+
+int domxml_pool_target(const char *xml, char **path, char **err)
+{
+	xmlDoc *doc;
+	const xmlNode *root;
+
+	*path = NULL;
+	if (xml_load(err) < 0)
+		return -ENOSYS;
+	doc = xml_api.xmlReadMemory(xml, (int)strlen(xml), "pool.xml", NULL,
+				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	root = doc ? xml_api.xmlDocGetRootElement(doc) : NULL;
+	if (!root || !is_element(root, "pool")) {
+		if (doc)
+			xml_api.xmlFreeDoc(doc);
+		*err = strdup("not a storage pool's XML");
+		return -EINVAL;
+	}
+	for (const xmlNode *c = root->children; c && !*path; c = c->next)
+		if (is_element(c, "target"))
+			for (const xmlNode *t = c->children; t && !*path; t = t->next)
+				if (is_element(t, "path") && !(*path = strdup(text(t)))) {
+					xml_api.xmlFreeDoc(doc);
+					return -ENOMEM;
+				}
+	xml_api.xmlFreeDoc(doc);
+	return 0;
+}

@@ -45,6 +45,10 @@ int domxml_split(const char *text, char ***docs);
 int domxml_check(const struct domxml *x, const char *name, const char *uuid, char *const *paths,
 		 char *const *allowed, char **why);
 
+/* A storage pool's XML: its <target><path>, malloc'd in *path (NULL when
+ * it has none). 0, -EINVAL (not a pool), -ENOMEM, -ENOSYS. */
+int domxml_pool_target(const char *xml, char **path, char **err);
+
 /*
  * The domain XML with its one CD-ROM disk whose source is stand_in (what
  * virt-install was given for the seed) made a file disk of seed: *out

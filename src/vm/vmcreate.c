@@ -234,7 +234,10 @@ static int install_domain(struct vm_plan *p, char *const *paths, char *const *al
 	note_console(p);
 	undo_arm(&p->undo);
 	note_started(p);
+	struct vm_pool_watch pools;
+	vm_pools_note(p, p->seed_path, &pools);
 	r = spawn_check(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR, &res, err);
+	vm_pools_drop_new(p, &pools);
 	if (r < 0)
 		return vm_virt_install_failed(p, "virt-install", r, &res, false, err);
 	report(rep, REPORT_DONE, "done");

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "vmdryrun.h"
 #include "vmplan.h"
 #include "vmseed.h"
+#include "remote.h"
 #include "vmxml.h"
 #include "banned.h"
 
@@ -34,19 +36,19 @@ static int base_devices(const struct vm_plan *p, char ***paths)
 	return 0;
 }
 
-/* virt-install's XML with the seed's path qvm will use, checked: *phases
- * as vm_print_xml. */
-static int validate(struct vm_plan *p, char *const *paths, int *phases, const struct report *rep, char **err)
+/* virt-install's XML for the seed at seed, checked: *phases as vm_print_xml. */
+static int validate(struct vm_plan *p, char *const *paths, const char *seed, int *phases,
+		    const struct report *rep, char **err)
 {
 	_cleanup_strv_free_ char **expect = NULL, **allowed = NULL;
 	_cleanup_free_ char *xml = NULL, *warnings = NULL;
 	int r;
 
-	if (strv_extend(&expect, paths) < 0 || strv_push(&expect, p->seed_path) < 0 ||
+	if (strv_extend(&expect, paths) < 0 || strv_push(&expect, seed) < 0 ||
 	    vm_named_paths(p->file, &allowed) < 0)
 		return report_error(err, -ENOMEM, "%s", strerror(ENOMEM));
 	report(rep, REPORT_BEGIN, "Validating with virt-install --print-xml --dry-run against %s", paths[0]);
-	r = vm_print_xml(p, paths, p->seed_path, expect, allowed, &xml, phases, &warnings, err);
+	r = vm_print_xml(p, paths, seed, expect, allowed, &xml, phases, &warnings, err);
 	if (r == 0)
 		report(rep, REPORT_DONE, "%s", *phases == 1 ? "done" : "done (an install with a phase of its own)");
 	if (warnings)
@@ -54,30 +56,42 @@ static int validate(struct vm_plan *p, char *const *paths, int *phases, const st
 	return r;
 }
 
-/* The seed built (in memory: virt-install gets a stand-in for it), and
- * virt-install's XML checked. */
+/* The seed written to a temporary file (here: virt-install reads it), or
+ * in memory for another host (virt-install gets a stand-in there, and the
+ * XML the seed's path to be), and virt-install's XML checked against it. */
 static int check_xml(struct vm_plan *p, char *const *paths, int *phases, const struct report *rep, char **err)
 {
-	_cleanup_free_ char *why = NULL;
+	const char *tmpdir = getenv("TMPDIR");
+	_cleanup_free_ char *tmp = NULL, *why = NULL;
 	_cleanup_close_ int fd = -1;
 	struct vm_seed_docs docs = { .n = 0 };
+	bool remote = remote_current() != NULL;
 	int r;
 
-	report(rep, REPORT_BEGIN, "Building the cloud-init seed in memory");
+	if (!tmpdir || !*tmpdir)
+		tmpdir = "/tmp";
+	if (!remote && asprintf(&tmp, "%s/qvm-seed-XXXXXX", tmpdir) < 0)
+		return report_error(err, -ENOMEM, "%s", strerror(ENOMEM));
+	report(rep, REPORT_BEGIN, "Building the cloud-init seed %s", remote ? "in memory" : "in a temporary file");
 	r = vm_seed_docs_build(p->file, &docs);
 	if (r < 0)
 		return report_error(err, r, "cannot prepare the cloud-init seed: %s", strerror(-r));
-	fd = memfd_create("qvm-seed", MFD_CLOEXEC);
+	fd = remote ? memfd_create("qvm-seed", MFD_CLOEXEC) : mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		vm_seed_docs_clear(&docs);
-		return report_error(err, -errno, "cannot prepare the cloud-init seed: %s", strerror(errno));
+		return report_error(err, -errno, "cannot create a temporary file in %s: %s", tmpdir, strerror(errno));
 	}
 	r = seed_write_files(fd, docs.files, docs.n, &why);
 	vm_seed_docs_clear(&docs);
-	if (r < 0)
-		return report_error(err, r, "cannot write the seed image: %s", why ? why : strerror(-r));
-	report(rep, REPORT_DONE, "done");
-	return validate(p, paths, phases, rep, err);
+	if (r < 0) {
+		report_error(err, r, "cannot write the seed image: %s", why ? why : strerror(-r));
+	} else {
+		report(rep, REPORT_DONE, "done");
+		r = validate(p, paths, remote ? p->seed_path : tmp, phases, rep, err);
+	}
+	if (!remote)
+		unlink(tmp);
+	return r;
 }
 
 /* "  run: CMD", the command as a shell would take it. */
@@ -116,10 +130,11 @@ static int say_real_run(const struct vm_plan *p, int phases, const struct report
 		return r;
 	if (phases == 1) {
 		unsigned flags = vm_create_flags(f);
-		report(rep, REPORT_STEP, "  %s domain %s (UUID %s) on %s through libvirt, with the XML it prints "
-		       "(the seed %s in place of %s)", flags & DOMAIN_TRANSIENT ? "start the transient" :
-		       flags & DOMAIN_START ? "define and start" : "define", f->name, p->uuid, p->uri, p->seed_path,
-		       VM_SEED_STAND_IN);
+		report(rep, REPORT_STEP, "  %s domain %s (UUID %s) on %s through libvirt, with the XML it prints%s%s%s%s",
+		       flags & DOMAIN_TRANSIENT ? "start the transient" :
+		       flags & DOMAIN_START ? "define and start" : "define", f->name, p->uuid, p->uri,
+		       remote_current() ? " (the seed " : "", remote_current() ? p->seed_path : "",
+		       remote_current() ? " in place of " VM_SEED_STAND_IN : "", remote_current() ? ")" : "");
 		if (flags & DOMAIN_AUTOSTART)
 			report(rep, REPORT_STEP, "  mark it to start when the host boots");
 	}

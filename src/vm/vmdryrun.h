@@ -8,7 +8,7 @@ struct report;
 struct vm_plan;
 
 /*
- * Builds the seed in memory, runs virt-install --print-xml
+ * Builds the seed in a temporary file, runs virt-install --print-xml
  * --dry-run against the base images' devices (the disks do not exist),
  * and says to rep what a real run would do. Returns 0 or <0 with *err
  * (task "validating virtual machine").

@@ -218,11 +218,11 @@ int vm_virt_install_argv(const struct vm_plan *p, char *const *disk_paths, const
 
 	if (p->uri && !uri)
 		return -ENOMEM;
-	/* virt-install makes a storage pool of the directory of any disk path
-	 * outside /dev (an autostart one, left behind; on a remote URI it also
-	 * looks the file up in it): for XML it gets a stand-in, and qvm puts
+	/* on a remote URI virt-install looks any disk path outside /dev up in
+	 * the host's storage pools, making one of its directory first (left
+	 * behind, autostarted): for XML it gets a stand-in there, and qvm puts
 	 * the seed in the XML itself (vm_print_xml) */
-	if (print_xml)
+	if (print_xml && remote_current())
 		seed = VM_SEED_STAND_IN;
 	if (disk_paths)
 		return virt_install_argv_paths(p->file, disk_paths, seed, &vr, argv, err);

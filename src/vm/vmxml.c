@@ -9,6 +9,7 @@
 
 #include "cleanup.h"
 #include "domxml.h"
+#include "domain.h"
 #include "msgtext.h"
 #include "process.h"
 #include "report.h"
@@ -217,6 +218,37 @@ static int check_docs(const struct vm_plan *p, char *const *docs, size_t n, char
 	return 0;
 }
 
+void vm_pools_note(const struct vm_plan *p, const char *seed, struct vm_pool_watch *w)
+{
+	_cleanup_free_ char *why = NULL;
+	const char *slash = strrchr(seed, '/');
+
+	memset(w, 0, sizeof(*w));
+	if (!slash || slash == seed || !(w->dir = strndup(seed, (size_t)(slash - seed))))
+		return;
+	/* listed: only then is a pool found later known to be new */
+	w->listed = domains_pools_at(p->domains, p->file->connect, w->dir, &w->before, &why) == 0;
+}
+
+void vm_pools_drop_new(const struct vm_plan *p, struct vm_pool_watch *w)
+{
+	_cleanup_strv_free_ char **now = NULL;
+	_cleanup_free_ char *why = NULL;
+
+	if (w->listed && domains_pools_at(p->domains, p->file->connect, w->dir, &now, &why) == 0)
+		for (size_t i = 0; now && now[i]; i++) {
+			bool old = false;
+			for (size_t j = 0; w->before && w->before[j]; j++)
+				old |= strcmp(now[i], w->before[j]) == 0;
+			_cleanup_free_ char *err = NULL;
+			if (!old)
+				(void)domains_pool_remove(p->domains, p->file->connect, now[i], &err);
+		}
+	free(w->dir);
+	strv_free(w->before);
+	memset(w, 0, sizeof(*w));
+}
+
 int vm_print_xml(const struct vm_plan *p, char *const *disk_paths, const char *seed, char *const *paths,
 		 char *const *allowed, char **xml, int *phases, char **warnings, char **err)
 {
@@ -227,10 +259,13 @@ int vm_print_xml(const struct vm_plan *p, char *const *disk_paths, const char *s
 
 	*xml = NULL;
 	*warnings = NULL;
+	struct vm_pool_watch pools;
 	r = vm_virt_install_argv(p, disk_paths, seed, true, &argv, err);
 	if (r < 0)
 		return *err ? r : report_error(err, r, "%s", strerror(-r));
+	vm_pools_note(p, seed, &pools);
 	r = spawn_check(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR, &res, err);
+	vm_pools_drop_new(p, &pools);
 	if (r < 0)
 		return vm_virt_install_failed(p, "virt-install --print-xml", r, &res, true, err);
 	/* a signal virt-install took for an ending ("aborted at user request", exit 0) */
@@ -247,7 +282,8 @@ int vm_print_xml(const struct vm_plan *p, char *const *disk_paths, const char *s
 	n = strv_length(docs);
 	if (n > 2)
 		return report_error(err, -EPROTO, "virt-install --print-xml printed %zu domains, not one or two", n);
-	for (size_t i = 0; i < n; i++) {
+	/* on another host virt-install had the seed's stand-in (vmplan.c) */
+	for (size_t i = 0; remote_current() && i < n; i++) {
 		_cleanup_free_ char *why = NULL;
 		char *fixed;
 		r = domxml_put_seed(docs[i], VM_SEED_STAND_IN, seed, &fixed, &why);

@@ -24,6 +24,18 @@ int vm_print_xml(const struct vm_plan *p, char *const *disk_paths, const char *s
 
 /* The paths the vm document's disk entries (those without a zvol) and
  * cdrom name themselves, which exist: strv; 0 or -ENOMEM. */
+/* virt-install makes an autostart storage pool of the directory of every
+ * disk path outside /dev it is given (and leaves it): the seed's directory
+ * (seed's dirname) is watched around a virt-install run, and a pool that
+ * appeared there is removed. */
+struct vm_pool_watch {
+	char *dir;
+	char **before;               /* the pools there before (UUIDs) */
+	bool listed;
+};
+void vm_pools_note(const struct vm_plan *p, const char *seed, struct vm_pool_watch *w);
+void vm_pools_drop_new(const struct vm_plan *p, struct vm_pool_watch *w);
+
 int vm_named_paths(const struct qvm_file *f, char ***allowed);
 
 /* A virt-install run that spawn_check returned r < 0 for, as *err: an

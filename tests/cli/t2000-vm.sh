@@ -91,9 +91,8 @@ t_minimal() {
 		"$(printf '%s\n' "$real" | sed 's/ --uuid [^ ]*//; s/ --noautoconsole.*//')" \
 		"arguments from the file, in file order"
 	expect_match "( |^)--noautoconsole( |$)" <(printf '%s\n' "$real")
-	# virt-install would make a storage pool of the seed's directory: it is
-	# given a stand-in, and qvm puts the seed in the XML
-	expect_match "( |^)--disk path=/dev/null,device=cdrom( |$)" <(printf '%s\n' "$real")
+	expect_match "( |^)--disk path=$QVM_STATE_DIR/web1/seed\.iso,device=cdrom( |$)" \
+		<(printf '%s\n' "$real")
 }
 test_case 'minimal VM: clone, one virt-install --print-xml by qvm'\''s UUID, file order kept' t_minimal
 

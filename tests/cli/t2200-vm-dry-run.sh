@@ -20,8 +20,8 @@ t_dry() {
 		'^A real run would:$' \
 		"^  create $QVM_STATE_DIR/n1 \(mode 0711\) and $QVM_STATE_DIR/n1/seed\.iso \(0600\) holding user-data, meta-data$" \
 		"^  run: zfs clone -o qvm:kind=vm-disk -o qvm:vm=n1 -o qvm:connect=test:///default -o qvm:uuid=[0-9a-f-]{36} -o qvm:state=creating -o qvm:run=[0-9]+-[0-9a-f]+(@[0-9a-f]{12}-[0-9a-f]+)? -o qvm:user=admin $BASE@base tank/images/n1$" \
-		"^  run: virt-install --name n1 .* --disk path=$QVM_ZVOL_DIR/tank/images/n1,bus=virtio --uuid [0-9a-f-]{36} --noautoconsole --disk path=/dev/null,device=cdrom --serial pty,log\.file=$QVM_STATE_DIR/n1/console\.log --print-xml --dry-run --debug$" \
-		"^  define and start domain n1 \(UUID [0-9a-f-]{36}\) on test:///default through libvirt, with the XML it prints \(the seed $QVM_STATE_DIR/n1/seed\.iso in place of /dev/null\)$" \
+		"^  run: virt-install --name n1 .* --disk path=$QVM_ZVOL_DIR/tank/images/n1,bus=virtio --uuid [0-9a-f-]{36} --noautoconsole --disk path=$QVM_STATE_DIR/n1/seed\.iso,device=cdrom --serial pty,log\.file=$QVM_STATE_DIR/n1/console\.log --print-xml --dry-run --debug$" \
+		"^  define and start domain n1 \(UUID [0-9a-f-]{36}\) on test:///default through libvirt, with the XML it prints$" \
 		"^  \\(libvirt then logs its serial console to $QVM_STATE_DIR/n1/console\\.log\\)$" \
 		'^  run: zfs set qvm:state=ready tank/images/n1$' \
 		'^Dry run: VM n1 checked; nothing was changed$'
@@ -29,12 +29,12 @@ t_dry() {
 	expect_file_absent "$QVM_STATE_DIR"
 	zfs_mutations calls
 	expect_empty calls
-	# virt-install ran once, for the XML, on the base's device and the seed's
-	# stand-in (the seed is built in memory, no file is left)
+	# virt-install ran once, for the XML, on the base's device and a temporary seed
 	expect_eq 1 "$(wc -l <"$VIRT_INSTALL_LOG")" "virt-install calls"
 	expect_match " --disk path=$QVM_ZVOL_DIR/$BASE,bus=virtio " "$VIRT_INSTALL_LOG"
-	expect_match " --disk path=/dev/null,device=cdrom " "$VIRT_INSTALL_LOG"
 	expect_match " --print-xml --dry-run --debug$" "$VIRT_INSTALL_LOG"
+	seed=$(sed -n 's/.* --disk path=\([^ ,]*\),device=cdrom.*/\1/p' "$VIRT_INSTALL_LOG")
+	expect_file_absent "$seed"
 }
 test_case '--dry-run: checks, virt-install --dry-run on the base device, prints the commands, changes nothing' t_dry
 
