@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "hostfs.h"
@@ -78,36 +77,12 @@ int hostfs_kind(const char *path, char *kind, char **err)
 	return 0;
 }
 
-int hostfs_mkdir_p(const char *path, mode_t mode, char **err)
+/* Here: a new directory with exactly mode (mkdir's is filtered by the umask). */
+static int mkdir_local(const char *path, mode_t mode, char **err)
 {
-	static const char script[] = "[ -d \"$1\" ] && exit 0; mkdir -p -m \"$2\" -- \"$1\"";
-	_cleanup_free_ char *m = mode_text(mode);
-	char *args[] = { (char *)path, m, NULL };
-	int r;
-
-	if (!remote_current()) {
-		r = mkdir_p(path, mode);
-		return r < 0 ? report_error(err, r, "%s", strerror(-r)) : 0;
-	}
-	return m ? run(script, args, -1, NULL, err) : -ENOMEM;
-}
-
-int hostfs_mkdir(const char *path, mode_t mode, char **err)
-{
-	/* mkdir -m sets the mode itself, whatever the umask */
-	static const char script[] = "[ -L \"$1\" ] && exit 17; [ -e \"$1\" ] && exit 17; mkdir -m \"$2\" -- \"$1\"";
-	_cleanup_free_ char *m = mode_text(mode);
-	char *args[] = { (char *)path, m, NULL };
-
-	if (!remote_current()) {
-		if (mkdir(path, mode) < 0)
-			return report_error(err, -errno, "%s", strerror(errno));
-		/* mkdir's mode is filtered by the umask: set exactly what was asked */
-		if (chmod(path, mode) < 0)
-			return report_error(err, -errno, "%s", strerror(errno));
-		return 0;
-	}
-	return m ? run(script, args, -1, NULL, err) : -ENOMEM;
+	if (mkdir(path, mode) < 0 || chmod(path, mode) < 0)
+		return report_error(err, -errno, "%s", strerror(errno));
+	return 0;
 }
 
 /* Here: O_EXCL and O_NOFOLLOW, the bytes copied. */
@@ -135,30 +110,6 @@ static int write_new_local(const char *path, mode_t mode, int fd, const void *da
 	if (fsync(out) < 0 || close(TAKE_FD(out)) < 0)
 		return report_error(err, -errno, "%s", strerror(errno));
 	return 0;
-}
-
-int hostfs_write_new(const char *path, mode_t mode, int fd, const void *data, size_t len, char **err)
-{
-	static const char script[] = "umask 077; set -C; { [ -L \"$1\" ] || [ -e \"$1\" ]; } && exit 17; "
-				     "cat > \"$1\" && chmod \"$2\" -- \"$1\"";
-	_cleanup_free_ char *m = mode_text(mode);
-	_cleanup_close_ int tmp = -1;
-	char *args[] = { (char *)path, m, NULL };
-
-	if (!m)
-		return -ENOMEM;
-	if (!remote_current())
-		return write_new_local(path, mode, fd, data, len, err);
-	if (fd < 0) {
-		/* the bytes as a file: ssh reads its stdin from it */
-		tmp = memfd_create("qvm-data", MFD_CLOEXEC);
-		if (tmp < 0 || write(tmp, data, len) != (ssize_t)len)
-			return report_error(err, -errno, "%s", strerror(errno));
-		fd = tmp;
-	}
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return report_error(err, -errno, "%s", strerror(errno));
-	return run(script, args, fd, NULL, err);
 }
 
 int hostfs_read(const char *path, size_t max, char **out, char **err)
@@ -268,7 +219,7 @@ int hostfs_new_dir_files(const char *state_dir, const char *dir, mode_t dir_mode
 		if (r < 0)
 			return report_error(err, r, "%s", strerror(-r));
 		*step = HOSTFS_STEP_DIR;
-		r = hostfs_mkdir(dir, dir_mode, err);
+		r = mkdir_local(dir, dir_mode, err);
 		if (r < 0)
 			return r;
 		*step = HOSTFS_STEP_MARKER;

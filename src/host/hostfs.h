@@ -18,13 +18,6 @@
 /* What path is: 'd' directory, 'f' regular file, 'l' symbolic link,
  * 'o' anything else; -ENOENT if nothing. */
 int hostfs_kind(const char *path, char *kind, char **err);
-/* mkdir -p, the last one with mode (existing directories kept as they are). */
-int hostfs_mkdir_p(const char *path, mode_t mode, char **err);
-/* A new directory with exactly mode; -EEXIST if anything is there. */
-int hostfs_mkdir(const char *path, mode_t mode, char **err);
-/* A new file with exactly mode holding fd's bytes from offset 0 (or len
- * bytes of data when fd < 0); -EEXIST if anything is there. */
-int hostfs_write_new(const char *path, mode_t mode, int fd, const void *data, size_t len, char **err);
 /* The state directory (mkdir -p), then dir in it with exactly dir_mode
  * (-EEXIST if anything is there: nothing else is done), then in dir the
  * files marker (marker_data) and file (fd's bytes), each new with exactly
