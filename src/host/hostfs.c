@@ -29,19 +29,26 @@ static const struct {
 	{ 62, ETIMEDOUT }, { 71, ECANCELED },   /* 71: a directory could not be made */
 };
 
+/* The -errno a script's exit status stands for, *err its words (or
+ * the errno's); -EIO for another status. */
+static int script_failed(const struct spawn_result *res, char **err)
+{
+	for (size_t i = 0; !res->signal && i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (res->status == codes[i].status) {
+			free(*err);
+			*err = res->err && *res->err ? spawn_error_text(res) : strdup(strerror(codes[i].err));
+			return -codes[i].err;
+		}
+	return -EIO;
+}
+
 static int run(const char *script, char *const *args, int fd, char **out, char **err)
 {
 	struct spawn_result res;
 	int r = remote_sh(script, args, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR | SPAWN_NO_FORWARD, fd, &res, err);
 
-	if (r == -EIO && !res.signal) {
-		for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
-			if (res.status == codes[i].status) {
-				r = -codes[i].err;
-				free(*err);
-				*err = res.err && *res.err ? spawn_error_text(&res) : strdup(strerror(codes[i].err));
-			}
-	}
+	if (r == -EIO)
+		r = script_failed(&res, err);
 	if (r == 0 && out)
 		*out = TAKE_PTR(res.out);
 	spawn_result_clear(&res);
@@ -135,29 +142,50 @@ int hostfs_read(const char *path, size_t max, char **out, char **err)
 	return run(script, args, -1, out, err);
 }
 
+static const char unlink_script[] = "{ [ -L \"$1\" ] || [ -e \"$1\" ]; } || exit 2; "
+				    "[ -d \"$1\" ] && ! [ -L \"$1\" ] && exit 21; rm -f -- \"$1\"";
+/* polled there as device_wait polls here: every 0.1 s */
+static const char wait_script[] = "i=0; while ! [ -e \"$1\" ]; do [ \"$i\" -ge \"$2\" ] && exit 62; "
+				  "sleep 0.1; i=$((i + 1)); done";
+
 int hostfs_unlink(const char *path, char **err)
 {
-	static const char script[] = "{ [ -L \"$1\" ] || [ -e \"$1\" ]; } || exit 2; "
-				     "[ -d \"$1\" ] && ! [ -L \"$1\" ] && exit 21; rm -f -- \"$1\"";
 	char *args[] = { (char *)path, NULL };
 
 	if (!remote_current())
 		return unlink(path) < 0 ? report_error(err, -errno, "%s", strerror(errno)) : 0;
-	return run(script, args, -1, NULL, err);
+	return run(unlink_script, args, -1, NULL, err);
 }
 
 int hostfs_wait(const char *path, unsigned timeout, char **err)
 {
-	/* polled there as device_wait polls here: every 0.1 s */
-	static const char script[] = "i=0; while ! [ -e \"$1\" ]; do [ \"$i\" -ge \"$2\" ] && exit 62; "
-				     "sleep 0.1; i=$((i + 1)); done";
 	char n[24];
 	char *args[] = { (char *)path, n, NULL };
 
 	if (!remote_current())
 		return device_wait(path, timeout);
 	snprintf(n, sizeof(n), "%u", timeout * 10);
-	return run(script, args, -1, NULL, err);
+	return run(wait_script, args, -1, NULL, err);
+}
+
+int hostfs_then_here(const struct hostfs_then *t, char **err)
+{
+	return t->op == HOSTFS_THEN_WAIT ? hostfs_wait(t->path, t->timeout, err) : hostfs_unlink(t->path, err);
+}
+
+int hostfs_then_script(const struct hostfs_then *t, const char **script, char ***args)
+{
+	*args = NULL;
+	*script = t->op == HOSTFS_THEN_WAIT ? wait_script : unlink_script;
+	int r = strv_push(args, t->path);
+	if (r == 0 && t->op == HOSTFS_THEN_WAIT)
+		r = strv_pushf(args, "%u", t->timeout * 10);
+	return r;
+}
+
+int hostfs_then_failed(const struct spawn_result *res, char **err)
+{
+	return script_failed(res, err);
 }
 
 int hostfs_remove_dir(const char *dir, const char *const *files, size_t n, char **err)

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "process.h"
+
 /* What path is: 'd' directory, 'f' regular file, 'l' symbolic link,
  * 'o' anything else; -ENOENT if nothing. */
 int hostfs_kind(const char *path, char *kind, char **err);
@@ -35,6 +37,19 @@ int hostfs_unlink(const char *path, char **err);
 /* Waits up to timeout seconds for path to exist (a zvol's device node).
  * -ETIMEDOUT; -EINTR here when a signal is pending. */
 int hostfs_wait(const char *path, unsigned timeout, char **err);
+/* A step on these files run right after a zfs command (zfs_then), in
+ * the same round trip to a remote host: a device's wait, a marker's end. */
+struct hostfs_then {
+	enum { HOSTFS_THEN_WAIT = 1, HOSTFS_THEN_UNLINK } op;
+	const char *path;
+	unsigned timeout;          /* HOSTFS_THEN_WAIT: seconds, as hostfs_wait */
+};
+/* Runs it here (hostfs_wait, hostfs_unlink). */
+int hostfs_then_here(const struct hostfs_then *t, char **err);
+/* Its script and arguments, for remote_run_then (*args malloc'd). */
+int hostfs_then_script(const struct hostfs_then *t, const char **script, char ***args);
+/* The -errno of the script's failure (res as remote_run_then left it). */
+int hostfs_then_failed(const struct spawn_result *res, char **err);
 /* Removes files[] (names in dir) and rotated console logs
  * (console.log.N), then dir; a dir that is not there is removed already.
  * -ENOTEMPTY when something else is left (its names in *err). */

@@ -16,6 +16,7 @@
 #include "cleanup.h"
 #include "msgtext.h"
 #include "report.h"
+#include "sshmux.h"
 #include "strv.h"
 #include "banned.h"
 
@@ -84,6 +85,37 @@ char *remote_libvirt_uri(const char *uri)
 	return strdupf("%s%ccommand=%s", uri, strchr(uri, '?') ? '&' : '?', R.shim);
 }
 
+/* The remote command of libvirt's ssh arguments ([-p PORT] [-l USER]
+ * [-i KEY] [-T] [-e none] [-o OPTION]... -- HOST COMMAND...: its words
+ * joined with spaces, as ssh joins them), or NULL for any other form:
+ * then ssh itself reads them. User, host and port are those of the
+ * master (remote_libvirt_uri gives the shim to no other URI). */
+static char *shim_command(int argc, char **argv)
+{
+	static const char with_value[] = "eilop", flags[] = "46CTqx";
+	char *line = NULL;
+	int i = 1;
+
+	for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		const char *a = argv[i];
+		if (a[0] != '-' || !a[1])
+			return NULL;
+		if (strchr(with_value, a[1]))
+			i += !a[2];    /* "-p 22" or "-p22" */
+		else if (!strchr(flags, a[1]) || a[2])
+			return NULL;
+	}
+	if (i + 2 >= argc)
+		return NULL;
+	for (int k = i + 2; k < argc; k++) {
+		char *more = line ? strdupf("%s %s", line, argv[k]) : strdup(argv[k]);
+		free(line);
+		if (!(line = more))
+			return NULL;
+	}
+	return line;
+}
+
 void remote_ssh_shim(int argc, char **argv)
 {
 	const char *slash = strrchr(argv[0], '/');
@@ -99,6 +131,15 @@ void remote_ssh_shim(int argc, char **argv)
 	slash = strrchr(dir, '/');
 	if (!slash || strncmp(slash + 1, "qvm-ssh-", 8) != 0)
 		return;
+	/* the usual case: a command, run through the master by qvm itself */
+	_cleanup_free_ char *command = shim_command(argc, argv), *ctl = strdupf("%s/master", dir), *why = NULL;
+	if (command && ctl) {
+		int r = sshmux_attach(ctl, command, &why);
+		if (r >= 0)
+			_exit(r);
+		fprintf(stderr, "qvm: %s\n", why ? why : strerror(-r));
+		_exit(255);
+	}
 	if (strv_push(&v, "ssh") < 0)
 		_exit(255);
 	/* the run's ssh configuration, if it had one (libvirt passes ssh
@@ -162,9 +203,24 @@ static int ssh_base(char ***v)
 	return r;
 }
 
+/* argv as one line for the remote shell (with SPAWN_C_LOCALE, run by
+ * env in the C locale: the remote program reads its own locale from the
+ * remote side, and ssh passes the user's LANG/LC_* on). */
+static char *command_line(char *const *argv, unsigned flags)
+{
+	_cleanup_(strv_freep) char **words = NULL;
+	int r = 0;
+
+	if (flags & SPAWN_C_LOCALE)
+		r = strv_push_many(&words, "env", "LC_ALL=C", "LANGUAGE=C", NULL);
+	if (r == 0)
+		r = strv_extend(&words, argv);
+	return r < 0 ? NULL : strv_join_shell(words);
+}
+
 int remote_argv(char *const *argv, unsigned flags, char ***out)
 {
-	_cleanup_(strv_freep) char **words = NULL, **v = NULL;
+	_cleanup_(strv_freep) char **v = NULL;
 	char *line;
 	int r = 0;
 
@@ -174,19 +230,12 @@ int remote_argv(char *const *argv, unsigned flags, char ***out)
 			*out = TAKE_PTR(v);
 		return r;
 	}
-	/* the remote program reads its own locale from the remote side (and
-	 * ssh passes the user's LANG/LC_* on): C where qvm parses its words */
-	if (flags & SPAWN_C_LOCALE)
-		r = strv_push_many(&words, "env", "LC_ALL=C", "LANGUAGE=C", NULL);
-	if (r == 0)
-		r = strv_extend(&words, argv);
-	if (r == 0)
-		r = ssh_base(&v);
+	r = ssh_base(&v);
 	if (r == 0)
 		r = strv_push_many(&v, "-o", "ControlMaster=no", "--", R.h.address, NULL);
 	if (r < 0)
 		return r;
-	if (!(line = strv_join_shell(words)))
+	if (!(line = command_line(argv, flags)))
 		return -ENOMEM;
 	r = strv_consume(&v, line);
 	if (r == 0)
@@ -194,10 +243,9 @@ int remote_argv(char *const *argv, unsigned flags, char ***out)
 	return r;
 }
 
-/* ssh's own failures exit 255; a remote command's words are its own. */
-static int unreachable(const struct spawn_result *res, char **err)
+/* "cannot reach HOST: why", why escaped (it may hold the host's words). */
+static int unreachable_why(const char *why, char **err)
 {
-	_cleanup_free_ char *why = spawn_error_text(res);
 	char shown[1024];
 
 	msg_text(shown, sizeof(shown), why ? why : "", why ? strlen(why) : 0);
@@ -206,22 +254,76 @@ static int unreachable(const struct spawn_result *res, char **err)
 	return *err ? -EHOSTUNREACH : -ENOMEM;
 }
 
+/* ssh's own failures exit 255; a remote command's words are its own. */
+static int unreachable(const struct spawn_result *res, char **err)
+{
+	_cleanup_free_ char *why = spawn_error_text(res);
+
+	return unreachable_why(why, err);
+}
+
+/* line through the master, as remote_run runs a command there. */
+static int run_line(const char *line, unsigned flags, int stdin_fd, struct spawn_result *res, char **err)
+{
+	_cleanup_free_ char *why = NULL;
+	int r = sshmux_run(R.ctl, line, stdin_fd, flags, res, &why);
+
+	if (r == -EHOSTUNREACH)
+		return unreachable_why(why, err);
+	if (r == -EINTR || (r == 0 && res->status != 0)) {
+		free(*err);
+		if (!(*err = spawn_error_text(res)))
+			return -ENOMEM;
+		return r == -EINTR ? r : -EIO;
+	}
+	if (r < 0) {
+		free(*err);
+		*err = TAKE_PTR(why);
+	}
+	return r;
+}
+
 int remote_run(char *const *argv, unsigned flags, int stdin_fd, struct spawn_result *res, char **err)
 {
-	_cleanup_(strv_freep) char **v = NULL;
-	int r = remote_argv(argv, flags, &v);
+	_cleanup_free_ char *line = NULL;
 
-	if (r < 0) {
+	if (!via_ssh())
+		return spawn_check_input(argv, flags, stdin_fd, res, err);
+	/* through the master without an ssh process of its own (sshmux.h) */
+	if (!(line = command_line(argv, flags))) {
 		memset(res, 0, sizeof(*res));
-		return report_error(err, r, "cannot run %s: %s", argv[0], strerror(-r));
+		return report_error(err, -ENOMEM, "cannot run %s: %s", argv[0], strerror(ENOMEM));
 	}
-	/* ssh is asked to capture what it is told; what it says itself goes
-	 * to stderr either way */
-	r = spawn_check_input(v, flags | (via_ssh() ? SPAWN_CAPTURE_STDERR : 0), stdin_fd, res, err);
-	if (via_ssh() && r == -EIO && res->status == 255)
-		return unreachable(res, err);
-	if (via_ssh() && r == -ENOENT)
-		return report_error(err, -ENOENT, "cannot run ssh: not found on PATH or not executable");
+	return run_line(line, flags, stdin_fd, res, err);
+}
+
+int remote_run_then(char *const *argv, unsigned flags, const char *script, char *const *args,
+		    struct spawn_result *res, bool *in_then, char **err)
+{
+	/* the command's status kept under 100, the script's from 100 on:
+	 * which of the two failed is known without another round trip */
+	static const char tail[] = "; s=$?; [ \"$s\" = 0 ] || exit $((s > 99 ? 99 : s)); s=$1; shift; "
+				   "sh -c \"$s\" qvm \"$@\" || { s=$?; exit $((s > 154 ? 254 : 100 + s)); }";
+	_cleanup_(strv_freep) char **words = NULL;
+	_cleanup_free_ char *cmd = NULL, *both = NULL, *line = NULL;
+	int r;
+
+	*in_then = false;
+	memset(res, 0, sizeof(*res));
+	if (!via_ssh())
+		return report_error(err, -ENOTCONN, "no remote host is open");
+	if (!(cmd = command_line(argv, flags)) || !(both = strdupf("%s%s", cmd, tail)) ||
+	    strv_push_many(&words, "sh", "-c", both, "qvm", script, NULL) < 0 || (args && strv_extend(&words, args) < 0) ||
+	    !(line = strv_join_shell(words)))
+		return report_error(err, -ENOMEM, "cannot run %s: %s", argv[0], strerror(ENOMEM));
+	r = run_line(line, flags, -1, res, err);
+	if (r == -EIO && res->status >= 100) {
+		*in_then = true;
+		res->status -= 100;
+		free(*err);
+		if (!(*err = spawn_error_text(res)))
+			return -ENOMEM;
+	}
 	return r;
 }
 
@@ -309,23 +411,14 @@ static void forget(void)
 
 void remote_close(void)
 {
-	_cleanup_(strv_freep) char **v = NULL;
-
 	if (!R.open)
 		return;
-	/* the master ends; commands still running through it are cut off */
-	if (ssh_base(&v) == 0 && strv_push_many(&v, "-O", "exit", "--", R.h.address, NULL) == 0) {
-		struct spawn_result res;
-		_cleanup_free_ char *why = NULL;
-		/* a master already gone is closed as well */
-		if (spawn_check(v, SPAWN_CAPTURE_STDERR | SPAWN_NO_FORWARD, &res, &why) < 0)
-			(void)0;
-		spawn_result_clear(&res);
-		/* the master removes its socket as it ends, after -O exit returns:
-		 * the directory goes once it is empty (up to a second) */
-		for (int i = 0; i < 100 && access(R.ctl, F_OK) == 0; i++)
-			usleep(10000);
-	}
+	/* the master ends; commands still running through it are cut off.
+	 * It removes its socket as it ends, just after: the directory goes
+	 * once that is done (up to a second) */
+	if (sshmux_exit(R.ctl, 1000) == 0)
+		for (int i = 0; i < 1000 && access(R.ctl, F_OK) == 0; i++)
+			usleep(1000);
 	forget();
 }
 

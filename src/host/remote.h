@@ -56,6 +56,14 @@ int remote_argv(char *const *argv, unsigned flags, char ***out);
 int remote_run(char *const *argv, unsigned flags, int stdin_fd, struct spawn_result *res, char **err)
 	__attribute__((warn_unused_result));
 
+/* Runs argv on the open host as remote_run does and, when it succeeds,
+ * the POSIX sh script with args as $1... right after it, in the same
+ * round trip. When the script is what failed (-EIO), *in_then is true and
+ * res->status is the script's exit status. -ENOTCONN here (no host open:
+ * the caller does both steps itself). */
+int remote_run_then(char *const *argv, unsigned flags, const char *script, char *const *args,
+		    struct spawn_result *res, bool *in_then, char **err) __attribute__((warn_unused_result));
+
 /* Runs the POSIX sh script on the open host (or here) with args as $1...:
  * sh -c SCRIPT qvm ARGS. Same returns as remote_run. */
 int remote_sh(const char *script, char *const *args, unsigned flags, int stdin_fd, struct spawn_result *res,

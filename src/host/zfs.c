@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "hostfs.h"
 #include "msgtext.h"
 #include "signals.h"
 #include "process.h"
@@ -174,35 +175,40 @@ static int only_missing(const char *text)
 	return 1;
 }
 
+#define ZFS_SPAWN (SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR | SPAWN_NO_FORWARD | SPAWN_C_LOCALE)
+
 /* Runs a zfs command; on failure *err is zfs's message and the return
  * value -EIO (or -ENOENT when zfs says the dataset does not exist).
  * With missing_ok, an exit whose only complaints are missing datasets
  * (zfs list of several names) is a success: *out holds what zfs listed.
  * In the C locale: qvm reads zfs's English messages and its tables. */
-static int zfs_run_full(char *const *argv, int missing_ok, char **out, char **err)
+static int zfs_outcome(int r, int missing_ok, struct spawn_result *res, char **why, char **out, char **err)
 {
-	struct spawn_result res;
-	_cleanup_free_ char *why = NULL;
-	int r;
-
-	/* here, or on the run's remote host through its ssh connection */
-	r = remote_run(argv, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR | SPAWN_NO_FORWARD | SPAWN_C_LOCALE, -1,
-		       &res, &why);
-	if (r == -EIO && missing_ok && res.status == 1 && only_missing(res.err))
+	if (r == -EIO && missing_ok && res->status == 1 && only_missing(res->err))
 		r = 0;
-	else if (r == -EIO && res.err && strstr(res.err, "dataset does not exist"))
+	else if (r == -EIO && res->err && strstr(res->err, "dataset does not exist"))
 		r = -ENOENT;
 	else if (r < 0 && r != -ENOMEM && r != -EIO)
 		/* zfs not found is not -ENOENT: that reads as "dataset does not exist" */
 		r = -ECHILD;
 	if (r == 0 && out)
-		*out = TAKE_PTR(res.out);
+		*out = TAKE_PTR(res->out);
 	if (r < 0 && err) {
 		free(*err);
-		*err = TAKE_PTR(why);
+		*err = TAKE_PTR(*why);
 	}
-	spawn_result_clear(&res);
+	spawn_result_clear(res);
 	return r;
+}
+
+static int zfs_run_full(char *const *argv, int missing_ok, char **out, char **err)
+{
+	struct spawn_result res;
+	_cleanup_free_ char *why = NULL;
+	/* here, or on the run's remote host through its ssh connection */
+	int r = remote_run(argv, ZFS_SPAWN, -1, &res, &why);
+
+	return zfs_outcome(r, missing_ok, &res, &why, out, err);
 }
 
 static int zfs_run(char *const *argv, char **out, char **err)
@@ -314,11 +320,37 @@ nomem:
 /* Runs what a builder made of its arguments (r: the builder's result). */
 static int run_built(int r, char **argv, char **err)
 {
+	return zfs_then(r, argv, NULL, NULL, err);
+}
+
+int zfs_then(int r, char **argv, const struct hostfs_then *then, int *then_r, char **err)
+{
+	_cleanup_(strv_freep) char **args = NULL;
+	_cleanup_free_ char *why = NULL;
+	struct spawn_result res;
+	const char *script;
+	bool in_then;
+
+	if (then_r)
+		*then_r = 0;
 	if (r == -EINVAL)
 		r = report_error(err, r, "refused: zfs would misread an empty name, one starting with '-', "
 				 "a misplaced '@' or a property without '='");
-	if (r == 0)
+	if (r == 0 && (!then || !remote_current())) {
 		r = zfs_run(argv, NULL, err);
+		if (r == 0 && then)
+			r = *then_r = hostfs_then_here(then, err);
+	} else if (r == 0 && (r = hostfs_then_script(then, &script, &args)) == 0) {
+		/* on another host: both in one round trip */
+		r = remote_run_then(argv, ZFS_SPAWN, script, args, &res, &in_then, &why);
+		if (in_then) {
+			r = *then_r = hostfs_then_failed(&res, &why);
+			free(*err);
+			*err = TAKE_PTR(why);
+			spawn_result_clear(&res);
+		} else
+			r = zfs_outcome(r, 0, &res, &why, NULL, err);
+	}
 	strv_free(argv);
 	return r;
 }

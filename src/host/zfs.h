@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct hostfs_then;   /* hostfs.h */
+
 /*
  * The argument vectors (*argv, a strv). Each returns 0, -ENOMEM, or
  * -EINVAL for a word zfs would read otherwise than meant: an empty one,
@@ -38,6 +40,11 @@ int zfs_create_blank(const char *name, const char *size, char *const *props, cha
  * nothing made. */
 int zfs_create_blank_dry_run(const char *name, const char *size, char *const *props, char **err);
 int zfs_clone(const char *snapshot, const char *target, char *const *props, char **err);
+/* Runs argv (a zfs_*_argv builder's, r its result; freed) as the others
+ * run zfs, then, when zfs succeeded, the step then (hostfs.h), in the same
+ * round trip on a remote host. When the step is what failed, *then_r is
+ * its -errno (as returned) and *err its words; else *then_r is 0. */
+int zfs_then(int r, char **argv, const struct hostfs_then *then, int *then_r, char **err);
 int zfs_snapshot(const char *snapshot, char **err);
 int zfs_set(const char *name, const char *assignment, char **err);
 /* A dataset that no longer exists counts as success. */

@@ -117,18 +117,13 @@ static int create_seed(struct vm_plan *p, const struct report *rep, char **err)
 	return 0;
 }
 
-static int wait_device(const char *device, unsigned timeout, char **err)
+static int device_missing(const char *device, unsigned timeout, int r, const char *why, char **err)
 {
-	_cleanup_free_ char *why = NULL;
-	int r = hostfs_wait(device, timeout, &why);
-
 	if (r == -EINTR)
 		return vm_interrupted(err);
 	if (r == -ETIMEDOUT)
 		return report_error(err, r, "device %s did not appear within %u seconds", device, timeout);
-	if (r < 0)
-		return report_error(err, r, "cannot find device %s: %s", device, why ? why : strerror(-r));
-	return 0;
+	return report_error(err, r, "cannot find device %s: %s", device, why ? why : strerror(-r));
 }
 
 /* Step 3: disk i (0: the boot clone) and its device node. */
@@ -137,7 +132,8 @@ static int create_disk(struct vm_plan *p, size_t i, const struct report *rep, ch
 	const char *base = vm_disk_base(p, i), *dataset = vm_disk_dataset(p, i);
 	_cleanup_free_ char *why = NULL, *device = NULL;
 	_cleanup_strv_free_ char **props = NULL;
-	int r;
+	char **argv = NULL;
+	int r, wait_r;
 
 	if (signal_pending())
 		return vm_interrupted(err);
@@ -146,20 +142,23 @@ static int create_disk(struct vm_plan *p, size_t i, const struct report *rep, ch
 		return ENOMEM_ERROR(err);
 	if (base) {
 		report(rep, REPORT_BEGIN, "Cloning %s to %s", base, dataset);
-		r = zfs_clone(base, dataset, props, &why);
+		r = zfs_clone_argv(base, dataset, props, &argv);
 	} else {
 		const char *volsize = p->file->extra_disks[i - 1].volsize;
 		report(rep, REPORT_BEGIN, "Creating zvol %s of %s", dataset, volsize);
-		r = zfs_create_blank(dataset, volsize, props, &why);
+		r = zfs_create_blank_argv(dataset, volsize, props, &argv);
 	}
-	if (r < 0 && i == 0)
+	/* the device node waited for where it appears (one round trip to
+	 * another host) */
+	const struct hostfs_then wait = { .op = HOSTFS_THEN_WAIT, .path = device, .timeout = p->timeout };
+	r = zfs_then(r, argv, &wait, &wait_r, &why);
+	if (r < 0 && !wait_r && i == 0)
 		return report_error(err, r, "cannot clone %s to %s: %s", base, dataset, why ? why : strerror(-r));
-	if (r < 0)
+	if (r < 0 && !wait_r)
 		return report_error(err, r, "cannot create zvol %s: %s", dataset, why ? why : strerror(-r));
 	undo_arm(&p->undo);
-	r = wait_device(device, p->timeout, err);
 	if (r < 0)
-		return r;
+		return device_missing(device, p->timeout, r, why, err);
 	report(rep, REPORT_DONE, "done");
 	return 0;
 }
@@ -284,23 +283,25 @@ static int mark_ready(struct vm_plan *p, char **err)
 
 	if (signal_pending())
 		return vm_interrupted(err);
-	/* the boot clone last: lists show a VM once its boot disk is ready */
+	if (asprintf(&marker, "%s/%s", p->seed_dir, SEED_CREATING_FILE) < 0)
+		return ENOMEM_ERROR(err);
+	/* the boot clone last: lists show a VM once its boot disk is ready;
+	 * then the run's marker goes (in the same round trip to another host) */
 	for (size_t k = 1; k <= vm_plan_disks(p); k++) {
 		const char *ds = vm_disk_dataset(p, k % vm_plan_disks(p));
+		const struct hostfs_then unmark = { .op = HOSTFS_THEN_UNLINK, .path = marker };
 		_cleanup_free_ char *why = NULL;
-		int r = zfs_set(ds, MARK_STATE "=" MARK_STATE_READY, &why);
+		char **argv = NULL;
+		int unmark_r, r = zfs_set_argv(ds, MARK_STATE "=" MARK_STATE_READY, &argv);
+		r = zfs_then(r, argv, k == vm_plan_disks(p) ? &unmark : NULL, &unmark_r, &why);
+		if (r < 0 && unmark_r)
+			return report_error(err, r, "cannot remove %s: %s", marker, why);
 		if (r < 0)
 			return report_error(err, r, "cannot mark %s as ready: %s", ds, why ? why : strerror(-r));
 	}
 	/* a signal during that last step still means "stop": roll back */
 	if (signal_pending())
 		return vm_interrupted(err);
-	if (asprintf(&marker, "%s/%s", p->seed_dir, SEED_CREATING_FILE) < 0)
-		return ENOMEM_ERROR(err);
-	_cleanup_free_ char *why = NULL;
-	int r = hostfs_unlink(marker, &why);
-	if (r < 0)
-		return report_error(err, r, "cannot remove %s: %s", marker, why);
 	return 0;
 }
 
