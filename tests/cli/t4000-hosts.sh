@@ -135,8 +135,16 @@ t_one_connection() {
 	printf 'A:\n  ssh: root@127.0.0.1:%s\n  connect: %s\n' "$HOST_A_PORT" "$HOST_A_URI" >hosts
 	before=$(accepted A)
 	mkdir tmp
-	TMPDIR=$TEST_DIR/tmp QVM_HOSTS=$PWD/hosts run_qvm vm --host A w.yaml
+	# every ssh client started on the way is logged: one, the master;
+	# every command after it goes through it without a client of its own
+	mkdir logbin
+	printf '#!/bin/sh\necho ssh >>%s/ssh.calls\necho "$*" >>%s/ssh.args\nexec %s "$@"\n' \
+		"$PWD" "$PWD" "$(command -v ssh)" >logbin/ssh
+	chmod +x logbin/ssh
+	PATH=$PWD/logbin:$PATH TMPDIR=$TEST_DIR/tmp QVM_HOSTS=$PWD/hosts run_qvm vm --host A w.yaml
 	expect_exit 0
+	expect_eq 1 "$(wc -l <ssh.calls)" "ssh clients started (the master alone)"
+	expect_match 'ControlMaster=yes' ssh.args
 	after=$(accepted A)
 	calls=$(wc -l <"$HOST_A_ZFS_LOG")
 	[ "$calls" -ge 3 ] || { _fail "only $calls zfs calls on A"; return 1; }
@@ -223,6 +231,36 @@ t_seed_rules() {
 	expect_eq '' "$(ls -A "$TEST_DIR/elsewhere")" "files written through the link"
 }
 test_case "vm --host: the host's seed directory is never reached through a symbolic link" t_seed_rules
+
+# The device's wait rides with the clone's zfs call, the marker's removal
+# with the last zfs set: each failing there is told as itself.
+t_steps_after_zfs() {
+	need_hosts
+	host_vm_file w.yaml web1
+	host_state A a.before
+	host_env A ZFS_DOUBLE_DEVICE=never
+	QVM_DEVICE_TIMEOUT=1 run_qvm vm --host A w.yaml
+	host_env A
+	expect_exit 1
+	expect_first_line "^Error provisioning virtual machine: device $HOST_A_ZVOL_DIR/tank/images/web1 did not appear within 1 seconds?$" err
+	host_state A a.after
+	expect_same a.before a.after
+	# the marker gone before its removal (while virt-install runs here)
+	export PATH=$TEST_REPO/tests/faults/bin:$PATH FAULT_NEXT_VIRT_INSTALL=$TEST_REPO/tests/bin/virt-install
+	export FAULT_DELAY=dry-run:2 FAULT_MARK=$TEST_DIR/mark
+	"$QVM" vm --host A w.yaml >out 2>err &
+	local pid=$! i
+	for ((i = 0; i < 200; i++)); do [ -e "$TEST_DIR/mark" ] && break; sleep 0.05; done
+	rm "$HOST_A_STATE_DIR/web1/.qvm-creating"
+	status=0
+	wait "$pid" || status=$?
+	unset FAULT_DELAY FAULT_MARK
+	expect_exit 1
+	expect_line "Error provisioning virtual machine: cannot remove $HOST_A_STATE_DIR/web1/.qvm-creating: No such file or directory" err
+	host_state A a.after
+	expect_same a.before a.after
+}
+test_case 'vm --host: the device never appearing, the marker gone before its removal: said as such, A as before' t_steps_after_zfs
 
 t_drop() {
 	need_hosts
