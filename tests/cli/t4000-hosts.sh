@@ -93,6 +93,10 @@ $HOST_A_URI" "$(cat marks)" "A's marks of the clone"
 	expect_eq "711 600" "$(stat -c %a "$HOST_A_STATE_DIR/web1") $(stat -c %a "$HOST_A_STATE_DIR/web1/seed.iso")" \
 		"modes of the seed directory and ISO"
 	expect_file_absent "$HOST_A_STATE_DIR/web1/.qvm-creating"
+	# the ISO there whole: its files, the user-data in it
+	python3 "$TEST_LIB_DIR/iso-names.py" "$HOST_A_STATE_DIR/web1/seed.iso" >names
+	expect_line 'rockridge: meta-data user-data' names
+	grep -qa '^- name: admin$' "$HOST_A_STATE_DIR/web1/seed.iso" || { _fail "A's seed lacks the user-data"; return 1; }
 	virsh -c "$HOST_A_LV_URI" dominfo web1 >/dev/null || { _fail "no domain web1 on A"; return 1; }
 	virsh -c "$HOST_A_LV_URI" dumpxml web1 | grep -q "<source file=.$HOST_A_STATE_DIR/web1/seed.iso./>" ||
 		{ _fail "A's domain lacks the seed"; return 1; }
