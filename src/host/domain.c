@@ -27,6 +27,7 @@
 	X(virConnectOpen) \
 	X(virConnectOpenReadOnly) \
 	X(virConnectGetURI) \
+	X(virConnectIsAlive) \
 	X(virDomainCreate) \
 	X(virDomainCreateXML) \
 	X(virDomainDefineXML) \
@@ -168,9 +169,18 @@ static virConnectPtr conn_get(struct domains *d, const char *uri, char **err)
 
 	if (!uri)
 		uri = "";
-	for (size_t i = 0; i < d->n; i++)
-		if (strcmp(d->conns[i].uri, uri) == 0)
+	for (size_t i = 0; i < d->n; i++) {
+		if (strcmp(d->conns[i].uri, uri) != 0)
+			continue;
+		/* one that broke (its ssh ended, libvirtd restarted) is opened
+		 * again: a rollback must not fail for an old connection */
+		if (lv->virConnectIsAlive(d->conns[i].c) != 0)
 			return d->conns[i].c;
+		lv->virConnectClose(d->conns[i].c);
+		free(d->conns[i].uri);
+		d->conns[i] = d->conns[--d->n];
+		break;
+	}
 	if (!lv) {
 		*err = strdup(lv_err ? lv_err : "cannot load libvirt.so.0");
 		return NULL;

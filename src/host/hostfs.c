@@ -5,6 +5,7 @@
  * (set -C) makes the shell open a new file with O_EXCL. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/param.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,10 +43,13 @@ static int script_failed(const struct spawn_result *res, char **err)
 	return -EIO;
 }
 
-static int run(const char *script, char *const *args, int fd, char **out, char **err)
+/* A script whose outcome must be known runs to its end whatever qvm is
+ * sent (SPAWN_NO_FORWARD); one that only waits does not (interruptible). */
+static int run_flags(const char *script, char *const *args, int fd, bool interruptible, char **out, char **err)
 {
 	struct spawn_result res;
-	int r = remote_sh(script, args, SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR | SPAWN_NO_FORWARD, fd, &res, err);
+	unsigned flags = SPAWN_CAPTURE_STDOUT | SPAWN_CAPTURE_STDERR | (interruptible ? 0 : SPAWN_NO_FORWARD);
+	int r = remote_sh(script, args, flags, fd, &res, err);
 
 	if (r == -EIO)
 		r = script_failed(&res, err);
@@ -53,6 +57,11 @@ static int run(const char *script, char *const *args, int fd, char **out, char *
 		*out = TAKE_PTR(res.out);
 	spawn_result_clear(&res);
 	return r;
+}
+
+static int run(const char *script, char *const *args, int fd, char **out, char **err)
+{
+	return run_flags(script, args, fd, false, out, err);
 }
 
 static char *mode_text(mode_t mode)
@@ -157,15 +166,21 @@ int hostfs_unlink(const char *path, char **err)
 	return run(unlink_script, args, -1, NULL, err);
 }
 
-int hostfs_wait(const char *path, unsigned timeout, char **err)
+/* The remote wait in tenths of a second: a signal ends it (-EINTR). */
+static int wait_there(const char *path, unsigned tenths, char **err)
 {
 	char n[24];
 	char *args[] = { (char *)path, n, NULL };
 
+	snprintf(n, sizeof(n), "%u", tenths);
+	return run_flags(wait_script, args, -1, true, NULL, err);
+}
+
+int hostfs_wait(const char *path, unsigned timeout, char **err)
+{
 	if (!remote_current())
 		return device_wait(path, timeout);
-	snprintf(n, sizeof(n), "%u", timeout * 10);
-	return run(wait_script, args, -1, NULL, err);
+	return wait_there(path, timeout * 10, err);
 }
 
 int hostfs_then_here(const struct hostfs_then *t, char **err)
@@ -173,19 +188,31 @@ int hostfs_then_here(const struct hostfs_then *t, char **err)
 	return t->op == HOSTFS_THEN_WAIT ? hostfs_wait(t->path, t->timeout, err) : hostfs_unlink(t->path, err);
 }
 
+/* The part of a device's wait that rides with the zfs call, which no
+ * signal cuts short: a device usually appears at once; if not, the rest
+ * of the wait is a round trip of its own, which a signal ends. */
+#define THEN_WAIT_TENTHS 20u
+
 int hostfs_then_script(const struct hostfs_then *t, const char **script, char ***args)
 {
 	*args = NULL;
 	*script = t->op == HOSTFS_THEN_WAIT ? wait_script : unlink_script;
 	int r = strv_push(args, t->path);
 	if (r == 0 && t->op == HOSTFS_THEN_WAIT)
-		r = strv_pushf(args, "%u", t->timeout * 10);
+		r = strv_pushf(args, "%u", MIN(t->timeout * 10, THEN_WAIT_TENTHS));
 	return r;
 }
 
-int hostfs_then_failed(const struct spawn_result *res, char **err)
+int hostfs_then_failed(const struct hostfs_then *t, const struct spawn_result *res, char **err)
 {
-	return script_failed(res, err);
+	int r = script_failed(res, err);
+
+	if (r == -ETIMEDOUT && t->op == HOSTFS_THEN_WAIT && t->timeout * 10 > THEN_WAIT_TENTHS) {
+		free(*err);
+		*err = NULL;
+		r = wait_there(t->path, t->timeout * 10 - THEN_WAIT_TENTHS, err);
+	}
+	return r;
 }
 
 int hostfs_remove_dir(const char *dir, const char *const *files, size_t n, char **err)

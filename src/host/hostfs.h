@@ -48,8 +48,11 @@ struct hostfs_then {
 int hostfs_then_here(const struct hostfs_then *t, char **err);
 /* Its script and arguments, for remote_run_then (*args malloc'd). */
 int hostfs_then_script(const struct hostfs_then *t, const char **script, char ***args);
-/* The -errno of the script's failure (res as remote_run_then left it). */
-int hostfs_then_failed(const struct spawn_result *res, char **err);
+/* The -errno of the script's failure (res as remote_run_then left it);
+ * a device's wait goes on there for the rest of its time, in a round trip
+ * of its own that a signal ends (-EINTR): with the zfs call, which must
+ * run to its end, it lasts 2 s at most. */
+int hostfs_then_failed(const struct hostfs_then *t, const struct spawn_result *res, char **err);
 /* Removes files[] (names in dir) and rotated console logs
  * (console.log.N), then dir; a dir that is not there is removed already.
  * -ENOTEMPTY when something else is left (its names in *err). */

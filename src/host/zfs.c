@@ -344,7 +344,7 @@ int zfs_then(int r, char **argv, const struct hostfs_then *then, int *then_r, ch
 		/* on another host: both in one round trip */
 		r = remote_run_then(argv, ZFS_SPAWN, script, args, &res, &in_then, &why);
 		if (in_then) {
-			r = *then_r = hostfs_then_failed(&res, &why);
+			r = *then_r = hostfs_then_failed(then, &res, &why);
 			free(*err);
 			*err = TAKE_PTR(why);
 			spawn_result_clear(&res);

@@ -54,6 +54,12 @@ void undo_arm(struct undo *u)
 		u->steps[u->n - 1].armed = 1;
 }
 
+void undo_keep_older(struct undo *u)
+{
+	if (u->n > 0)
+		u->steps[u->n - 1].keeps_older = 1;
+}
+
 static void journal_free(struct undo *u)
 {
 	while (u->n > 0)
@@ -78,6 +84,7 @@ static char *remedy_text(const struct undo_step *s)
 int undo_run(struct undo *u, const struct report *rep, const char *task, const char *removing)
 {
 	int failed = 0;
+	const char *kept_for = NULL;
 
 	/* a second ^C must not cut an undo step short */
 	signals_hold_children(1);
@@ -87,6 +94,12 @@ int undo_run(struct undo *u, const struct report *rep, const char *task, const c
 
 		if (!s->armed)
 			continue;
+		if (kept_for) {
+			failed++;
+			report(rep, REPORT_ERROR, "%s: left behind: %s, kept: qvm cleanup finds %s through it; "
+			       "remove them with: qvm cleanup%s --yes", task, s->what, kept_for, remote_option());
+			continue;
+		}
 		if (signals_abandon()) {
 			char *remedy = remedy_text(s);
 			failed++;
@@ -104,6 +117,8 @@ int undo_run(struct undo *u, const struct report *rep, const char *task, const c
 			report(rep, REPORT_ERROR, "%s: left behind: %s; remove it with: %s", task, s->what,
 			       remedy ? remedy : s->remedy);
 			free(remedy);
+			if (s->keeps_older)
+				kept_for = s->what;
 		} else {
 			report(rep, REPORT_DONE, "done");
 		}

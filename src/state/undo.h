@@ -21,6 +21,9 @@ struct undo_step {
 	char *what;                  /* "zvol tank/images/web1" */
 	char *remedy;                /* "zfs destroy -r tank/images/web1" */
 	int armed;
+	/* when it fails, the older steps are not run: what they would remove
+	 * (the marked clone) is how qvm cleanup finds what this one left */
+	int keeps_older;
 };
 
 struct undo {
@@ -39,6 +42,8 @@ int undo_prepare_free(struct undo *u, undo_fn fn, void *data, void (*free_data)(
 		      char *remedy) __attribute__((warn_unused_result));
 /* The change of the most recently prepared step has been made. */
 void undo_arm(struct undo *u);
+/* The most recently prepared step keeps the older ones when it fails. */
+void undo_keep_older(struct undo *u);
 struct report;
 /*
  * Runs every armed step, newest first, even when one fails. Each step is
@@ -46,7 +51,8 @@ struct report;
  * REPORT_ERROR ("<task>: ...") with what was left behind and the command
  * that removes it. Signals do not cut it short (children are not sent
  * them) until the third: then the steps not yet run are reported as left
- * behind, with their commands. Returns the number of steps that failed or
+ * behind, with their commands. After a failed step that keeps the older
+ * ones (undo_keep_older), those are reported as left for qvm cleanup. Returns the number of steps that failed or
  * were not run. The journal is emptied.
  */
 int undo_run(struct undo *u, const struct report *rep, const char *task, const char *removing);

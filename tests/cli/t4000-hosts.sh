@@ -24,6 +24,8 @@ setup() {
 
 # host_vm_file FILE NAME [LINES]: a VM on the test driver, without connect:
 # (the host's libvirt is the default).
+INJECT=${QVM_FAULT_LIB:-$TEST_REPO/build/tests/inject.so}
+
 host_vm_file() {
 	{
 		cat <<-EOF
@@ -265,6 +267,47 @@ t_steps_after_zfs() {
 	expect_same a.before a.after
 }
 test_case 'vm --host: the device never appearing, the marker gone before its removal: said as such, A as before' t_steps_after_zfs
+
+# libvirt's connection lost inside virDomainCreate (on the run's master):
+# its ssh alone ends, and the rollback opens libvirt again; the master ends
+# (nothing answers any more), and the domain stays with the clone and the
+# seed that lead qvm cleanup to it.
+t_libvirt_lost() {
+	need_hosts
+	[ -e "$INJECT" ] || skip "no fault shim at $INJECT (QVM_FAULT_LIB)"
+	host_vm_file w.yaml web1
+	printf 'A:\n  ssh: root@127.0.0.1:%s\n  connect: %s\n' "$HOST_A_PORT" "$HOST_A_URI" >hosts
+	host_state A a.before
+	mkdir tmp
+	local what pid i victim
+	for what in libvirt master; do
+		rm -f "$TEST_DIR/mark"
+		QVM_HOSTS=$PWD/hosts TMPDIR=$TEST_DIR/tmp QVM_FAULT_LIBVIRT=virDomainCreate:3000 \
+			QVM_FAULT_MARK=$TEST_DIR/mark LD_PRELOAD=$INJECT "$QVM" vm --host A w.yaml >out 2>err &
+		pid=$!
+		for ((i = 0; i < 200; i++)); do [ -e "$TEST_DIR/mark" ] && break; sleep 0.05; done
+		case $what in
+		libvirt) victim=$(pgrep -f "^$TEST_DIR/tmp/qvm-ssh-[^/]*/ssh " || :) ;;
+		master) victim=$(pgrep -f "^ssh: $TEST_DIR/tmp/qvm-ssh-[^/]*/master \[mux\]" || :) ;;
+		esac
+		[ -n "$victim" ] || { ps -eo pid,args | grep -a qvm-ssh | cut -c1-300 >&2; _fail "no $what process to end"; return 1; }
+		kill $victim
+		status=0
+		wait "$pid" || status=$?
+		expect_exit 1
+		if [ $what = libvirt ]; then
+			expect_line "Rolling back: removing libvirt domain web1... done" out
+		else
+			expect_contains "left behind: zvol tank/images/web1, kept: qvm cleanup finds libvirt domain web1 through it; remove them with: qvm cleanup --host A --yes" err
+			virsh -c "$HOST_A_LV_URI" dominfo web1 >/dev/null || { _fail "the domain went, its clone stayed?"; return 1; }
+			QVM_HOSTS=$PWD/hosts run_qvm cleanup --host A --yes
+			expect_exit 0
+		fi
+		host_state A a.after
+		expect_same a.before a.after || { _fail "$what lost: A changed"; return 1; }
+	done
+}
+test_case "vm --host: libvirt's connection lost: opened again for the rollback; with the master gone, cleanup --host finds the domain" t_libvirt_lost
 
 t_drop() {
 	need_hosts

@@ -118,6 +118,36 @@ static void test_failure_reported_rest_runs(void **state)
 		     "BEGIN Rolling back: removing thing a", "DONE done");
 }
 
+/* a failed step that keeps the older ones: they are not run, and said
+ * to be left for qvm cleanup; one that succeeds keeps nothing */
+static void test_failure_keeps_older(void **state)
+{
+	struct fixture *f = *state;
+
+	add(&f->u, "a", 1);
+	add(&f->u, "b", 1);
+	add(&f->u, "fail", 1);
+	undo_keep_older(&f->u);
+	add(&f->u, "d", 1);
+	assert_int_equal(undo_rollback(&f->u, &f->rep), 3);
+	assert_lines(ran, "d", "fail");
+	assert_lines(f->lines, "BEGIN Rolling back: removing thing d", "DONE done",
+		     "BEGIN Rolling back: removing thing fail",
+		     "ERROR rolling back: cannot remove thing fail: it refused",
+		     "ERROR rolling back: left behind: thing fail; remove it with: rm fail",
+		     "ERROR rolling back: left behind: thing b, kept: qvm cleanup finds thing fail through it; "
+		     "remove them with: qvm cleanup --yes",
+		     "ERROR rolling back: left behind: thing a, kept: qvm cleanup finds thing fail through it; "
+		     "remove them with: qvm cleanup --yes");
+	strv_free(ran);
+	ran = NULL;
+	add(&f->u, "a", 1);
+	add(&f->u, "b", 1);
+	undo_keep_older(&f->u);
+	assert_int_equal(undo_rollback(&f->u, &f->rep), 0);
+	assert_lines(ran, "b", "a");
+}
+
 static void test_commit_runs_nothing(void **state)
 {
 	struct fixture *f = *state;
@@ -244,6 +274,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_newest_first_unarmed_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failure_reported_rest_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failure_keeps_older, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_runs_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prepare_failure_frees_data, setup, teardown),
 		cmocka_unit_test(test_seed_dir_remove),
