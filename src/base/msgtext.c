@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,11 +41,14 @@ static size_t utf8_len(const unsigned char *s, size_t len)
 	return n;
 }
 
+/* The most a character is shown as: a 3-byte one escaped, and the NUL */
+#define UNIT_MAX 16
+
 /* What the first character of s (len > 0 bytes) is shown as, into out
  * (NUL-terminated); the number of bytes of s it takes. *control: it is
  * a control character (an invalid byte of 0xa0..0xff is escaped but is
  * none). */
-static size_t unit(const char *s, size_t len, bool keep_lines, char out[12], bool *control)
+static size_t unit(const char *s, size_t len, bool keep_lines, char out[UNIT_MAX], bool *control)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t n;
@@ -56,24 +60,31 @@ static size_t unit(const char *s, size_t len, bool keep_lines, char out[12], boo
 		return 1;
 	}
 	if (u[0] == '\n' || u[0] == '\t') {
-		snprintf(out, 12, "\\%c", u[0] == '\n' ? 'n' : 't');
+		snprintf(out, UNIT_MAX, "\\%c", u[0] == '\n' ? 'n' : 't');
 		return 1;
 	}
 	if (*control) {
-		snprintf(out, 12, "\\x%02x", u[0]);
+		snprintf(out, UNIT_MAX, "\\x%02x", u[0]);
 		return 1;
 	}
 	n = utf8_len(u, len);
 	if (n == 0) {
 		*control = u[0] <= 0x9f;
-		snprintf(out, 12, "\\x%02x", u[0]);
+		snprintf(out, UNIT_MAX, "\\x%02x", u[0]);
 		return 1;
 	}
-	/* U+0080..U+009F: CSI, OSC and the rest, read as such by terminals */
-	if (n == 2 && u[0] == 0xc2 && u[1] <= 0x9f) {
+	uint32_t cp = n == 1 ? u[0] : n == 2 ? u[0] & 0x1fu : n == 3 ? u[0] & 0x0fu : u[0] & 0x07u;
+	for (size_t i = 1; i < n; i++)
+		cp = cp << 6 | (u[i] & 0x3fu);
+	/* U+0080..U+009F: CSI, OSC and the rest, read as such by terminals;
+	 * the bidirectional controls reorder what is shown around them */
+	if ((cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) {
 		*control = true;
-		snprintf(out, 12, "\\x%02x\\x%02x", u[0], u[1]);
-		return 2;
+		out[0] = '\0';
+		for (size_t i = 0; i < n; i++)
+			snprintf(out + 4 * i, 5, "\\x%02x", u[i]);
+		return n;
 	}
 	memcpy(out, s, n);
 	out[n] = '\0';
@@ -87,7 +98,7 @@ void msg_text(char *buf, size_t size, const char *s, size_t len)
 	if (size == 0)
 		return;
 	for (size_t i = 0; i < len;) {
-		char tmp[12];
+		char tmp[UNIT_MAX];
 		bool control;
 		size_t used = unit(s + i, len - i, false, tmp, &control), tl = strlen(tmp);
 
@@ -113,7 +124,7 @@ char *msg_text_dup(const char *s, size_t len, bool keep_lines)
 	char *buf;
 
 	for (size_t i = 0; i < len;) {
-		char tmp[12];
+		char tmp[UNIT_MAX];
 		bool control;
 		i += unit(s + i, len - i, keep_lines, tmp, &control);
 		total += strlen(tmp);
@@ -121,7 +132,7 @@ char *msg_text_dup(const char *s, size_t len, bool keep_lines)
 	if (!(buf = malloc(total + 1)))
 		return NULL;
 	for (size_t i = 0; i < len;) {
-		char tmp[12];
+		char tmp[UNIT_MAX];
 		bool control;
 		size_t tl;
 		i += unit(s + i, len - i, keep_lines, tmp, &control);
@@ -136,7 +147,7 @@ char *msg_text_dup(const char *s, size_t len, bool keep_lines)
 bool msg_has_control(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len;) {
-		char tmp[12];
+		char tmp[UNIT_MAX];
 		bool control;
 		i += unit(s + i, len - i, false, tmp, &control);
 		if (control)

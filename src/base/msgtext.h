@@ -10,8 +10,10 @@
 /* Copies s (len bytes) into buf as printable text for an error message:
  * control characters escaped (\n, \t, \xNN): C0 and DEL, the C1 controls
  * U+0080..U+009F (as their UTF-8 bytes, \xc2\xNN), and every byte that is
- * not part of valid UTF-8 (a raw 0x80..0x9f is C1 to an 8-bit terminal);
- * valid UTF-8 otherwise kept as it is, backslashes too. Cut with "..." to
+ * not part of valid UTF-8 (a raw 0x80..0x9f is C1 to an 8-bit terminal),
+ * and the bidirectional controls (U+061C, U+200E/F, U+202A..U+202E,
+ * U+2066..U+2069: they reorder what is shown), each byte as \xNN; valid
+ * UTF-8 otherwise kept as it is, backslashes too. Cut with "..." to
  * fit size, never inside a character or an escape. Its output holds
  * nothing it would escape again. */
 void msg_text(char *buf, size_t size, const char *s, size_t len);
@@ -22,7 +24,7 @@ void msg_text(char *buf, size_t size, const char *s, size_t len);
 char *msg_text_dup(const char *s, size_t len, bool keep_lines);
 
 /* Whether s (len bytes) holds a control character as msg_text sees one:
- * C0, DEL, C1 in UTF-8 or as a raw byte. */
+ * C0, DEL, C1 in UTF-8 or as a raw byte, a bidirectional control. */
 bool msg_has_control(const char *s, size_t len);
 
 #endif

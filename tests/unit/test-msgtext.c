@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* msg_text: untrusted text escaped for the terminal - C0, DEL, C1 in both
- * encodings, bytes that are not UTF-8 - valid UTF-8 kept, cut whole. */
+ * encodings, bytes that are not UTF-8, bidirectional controls - valid
+ * UTF-8 kept, cut whole. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -58,6 +59,17 @@ static void test_c1(void **state)
 	SHOWN("\xc2\x80\xc2\x85\xc2\x9f", "\\xc2\\x80\\xc2\\x85\\xc2\\x9f");
 	/* raw 8-bit C1: what a terminal not in UTF-8 reads as CSI */
 	SHOWN("\x9b" "2J\x80x\x9f", "\\x9b2J\\x80x\\x9f");
+}
+
+static void test_bidi(void **state)
+{
+	(void)state;
+	/* U+202E (RLO) makes "web1" read as "1bew" */
+	SHOWN("a\xe2\x80\xae" "1bew", "a\\xe2\\x80\\xae1bew");
+	SHOWN("\xd8\x9c|\xe2\x80\x8e|\xe2\x80\x8f|\xe2\x80\xaa|\xe2\x81\xa6|\xe2\x81\xa9",
+	      "\\xd8\\x9c|\\xe2\\x80\\x8e|\\xe2\\x80\\x8f|\\xe2\\x80\\xaa|\\xe2\\x81\\xa6|\\xe2\\x81\\xa9");
+	/* their neighbours are text: U+202F, U+2065 (unassigned), U+206A, U+200D */
+	SHOWN("\xe2\x80\xaf|\xe2\x81\xa5|\xe2\x81\xaa|\xe2\x80\x8d", "\xe2\x80\xaf|\xe2\x81\xa5|\xe2\x81\xaa|\xe2\x80\x8d");
 }
 
 static void test_not_utf8(void **state)
@@ -129,6 +141,7 @@ static void test_has_control(void **state)
 	assert_true(msg_has_control("/srv/\xc2\x85", 7));
 	assert_true(msg_has_control("/srv/\x9b", 6));
 	assert_true(msg_has_control("\xe2\x9b" "x", 3));
+	assert_true(msg_has_control("a\xe2\x80\xae", 4));
 }
 
 /* Every byte value, and random strings: what comes out holds no control
@@ -179,6 +192,7 @@ int main(void)
 		cmocka_unit_test(test_kept),
 		cmocka_unit_test(test_c0),
 		cmocka_unit_test(test_c1),
+		cmocka_unit_test(test_bidi),
 		cmocka_unit_test(test_not_utf8),
 		cmocka_unit_test(test_cut),
 		cmocka_unit_test(test_lines),
