@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "msgtext.h"
 #include "report.h"
 #include "banned.h"
 
@@ -34,6 +37,32 @@ static void close_line(const char *word)
 	}
 }
 
+/* fmt's text onto f with every control character escaped (msg_text):
+ * its arguments hold what zfs, libvirt, a child or another host said, and
+ * every message passes here, so none reaches the terminal raw, and none
+ * is escaped twice. keep_lines: an error's own line breaks stay (qvm's
+ * errors of several lines: virt-install's, each line escaped). */
+static void put_text(FILE *f, bool keep_lines, const char *s, size_t len)
+{
+	char *shown = msg_text_dup(s, len, keep_lines);
+
+	fputs(shown ? shown : strerror(ENOMEM), f);
+	free(shown);
+}
+
+static void put(FILE *f, bool keep_lines, const char *fmt, va_list ap)
+{
+	char *raw = NULL;
+	int n = vasprintf(&raw, fmt, ap);
+
+	if (n < 0) {
+		fputs(strerror(ENOMEM), f);
+		return;
+	}
+	put_text(f, keep_lines, raw, (size_t)n);
+	free(raw);
+}
+
 /* One piece of a progress line on stdout: the open line closed first
  * unless this piece ends it (done), then text + tail, flushed at once. */
 static void out(int ends_open_line, const char *tail, int leaves_open, const char *fmt, va_list ap)
@@ -42,7 +71,7 @@ static void out(int ends_open_line, const char *tail, int leaves_open, const cha
 		return;
 	if (!ends_open_line)
 		close_line("");
-	vfprintf(stdout, fmt, ap);
+	put(stdout, false, fmt, ap);
 	fputs(tail, stdout);
 	fflush(stdout);
 	line_open = leaves_open;
@@ -80,7 +109,7 @@ int log_verror(const char *task, const char *fmt, va_list ap)
 	close_line("failed");
 	fflush(stdout);
 	fprintf(stderr, "Error %s: ", task);
-	vfprintf(stderr, fmt, ap);
+	put(stderr, true, fmt, ap);
 	fputc('\n', stderr);
 	fflush(stderr);
 	return -1;
@@ -108,8 +137,10 @@ void log_child_warnings(const char *output)
 
 	while (p && *p) {
 		size_t len = strcspn(p, "\n");
-		if (strncmp(p, "WARNING", 7) == 0)
-			fprintf(stderr, "%.*s\n", (int)len, p);
+		if (strncmp(p, "WARNING", 7) == 0) {
+			put_text(stderr, false, p, len);
+			fputc('\n', stderr);
+		}
 		p += len;
 		if (*p == '\n')
 			p++;
@@ -125,7 +156,7 @@ void log_warning(const char *fmt, ...)
 	fflush(stdout);
 	fputs("Warning: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	put(stderr, false, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	fflush(stderr);
@@ -138,7 +169,7 @@ void log_note(const char *fmt, ...)
 	close_line("");
 	fflush(stdout);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	put(stderr, false, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	fflush(stderr);
@@ -166,14 +197,17 @@ static void log_say(void *ctx, enum report_kind kind, const char *text)
 	case REPORT_PROGRESS:
 		if (quiet)
 			break;
-		printf("\r\033[K%s", text);
+		fputs("\r\033[K", stdout);
+		put_text(stdout, false, text, strlen(text));
 		fflush(stdout);
 		line_open = 1;
 		break;
 	case REPORT_ERROR:
 		close_line("failed");
 		fflush(stdout);
-		fprintf(stderr, "Error %s\n", text);
+		fputs("Error ", stderr);
+		put_text(stderr, true, text, strlen(text));
+		fputc('\n', stderr);
 		fflush(stderr);
 		break;
 	}

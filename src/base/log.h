@@ -2,7 +2,11 @@
 /* The one writer of qvm's terminal output: progress steps on stdout,
  * errors on stderr in the form "Error <task>: <description>", warnings as
  * "Warning: <description>". Only src/cmd/ calls it; the layers below say
- * what they do through a struct report (report.h), log_report here. */
+ * what they do through a struct report (report.h), log_report here.
+ * Every message's text is escaped here (msg_text) as it is printed: the
+ * names, answers and errors it holds came from zfs, libvirt, children or
+ * another host, and no control character of theirs reaches the terminal;
+ * only an error's own line breaks stay. */
 #ifndef QVM_LOG_H
 #define QVM_LOG_H
 
@@ -37,8 +41,8 @@ void log_output_failed(int errnum);
 /* "Warning: <description>" on stderr. */
 void log_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* One line on stderr, as it is: what a command says whose stdout is not
- * its own (qvm ssh's is the remote command's). */
+/* One line on stderr: what a command says whose stdout is not its own
+ * (qvm ssh's is the remote command's). */
 void log_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The report the commands hand to the layers below: BEGIN/DONE/STEP as

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "msgtext.h"
 #include "strv.h"
 #include "table.h"
 #include "banned.h"
@@ -39,8 +40,11 @@ struct table *table_new(size_t ncols, const char *const *headers)
 
 int table_add(struct table *t, const char *const *cells)
 {
+	/* a cell is what zfs, libvirt or another host said: escaped here,
+	 * once for every table, and measured as it is printed */
 	for (size_t i = 0; i < t->ncols; i++)
-		if (strv_push(&t->cells, cells[i] ? cells[i] : "-") < 0)
+		if (strv_consume(&t->cells, cells[i] ? msg_text_dup(cells[i], strlen(cells[i]), false)
+						      : strdup("-")) < 0)
 			return -ENOMEM;
 	return 0;
 }

@@ -10,7 +10,9 @@ struct table;
 /* A table with ncols columns; headers[i] names column i. A header starting
  * with '>' (not printed) right-aligns its column. NULL on ENOMEM. */
 struct table *table_new(size_t ncols, const char *const *headers);
-/* Appends a row of ncols cells (copied; NULL prints as "-"). 0 or -ENOMEM. */
+/* Appends a row of ncols cells (copied, escaped for the terminal with
+ * msg_text: a cell may hold anything zfs, libvirt or another host said;
+ * NULL prints as "-"). 0 or -ENOMEM. */
 int table_add(struct table *t, const char *const *cells);
 /* Prints the header and the rows, columns two spaces apart, the last
  * column not padded. */

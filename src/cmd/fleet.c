@@ -146,7 +146,6 @@ static void relay_warnings(const char *host, const char *text)
 	while (p && *p) {
 		size_t len = strcspn(p, "\n");
 		const char *line = p;
-		char shown[2048];
 
 		p += len + (p[len] == '\n');
 		if (len >= 9 && strncmp(line, "Warning: ", 9) == 0) {
@@ -155,8 +154,7 @@ static void relay_warnings(const char *host, const char *text)
 		}
 		if (len == 0)
 			continue;
-		msg_text(shown, sizeof(shown), line, len);
-		log_warning("host %s: %s", host, shown);
+		log_warning("host %s: %.*s", host, (int)len, line);
 	}
 }
 
@@ -213,12 +211,9 @@ static int ask(struct answer *a, size_t n, const char *command, char *const *arg
 static void warn_silent(const struct answer *a, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		char shown[2048];
-
 		if (a[i].answered)
 			continue;
-		msg_text(shown, sizeof(shown), a[i].why, strlen(a[i].why));
-		log_warning("host %s did not answer: %s", a[i].host, shown);
+		log_warning("host %s did not answer: %s", a[i].host, a[i].why);
 	}
 }
 
@@ -241,14 +236,13 @@ static int parse_answer(struct answer *a, json_type want)
 	return a->why ? 0 : -ENOMEM;
 }
 
-const char *fleet_text(json_object *o, const char *key, char *buf, size_t size)
+const char *fleet_text(json_object *o, const char *key)
 {
 	json_object *v;
 
 	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
 		return NULL;
-	msg_text(buf, size, json_object_get_string(v), (size_t)json_object_get_string_len(v));
-	return buf;
+	return json_object_get_string(v);
 }
 
 static bool whole_number(json_object *o, const char *key, uint64_t *out)

@@ -34,9 +34,9 @@ typedef int (*fleet_row_fn)(struct table *t, const char *host, json_object *o);
 int fleet_listing(const char *task, const char *command, bool json, size_t ncols, const char *const *headers,
 		  fleet_row_fn add_row);
 
-/* A string member of a host's JSON object, escaped for the terminal into
- * buf; NULL when missing, null or not a string. */
-const char *fleet_text(json_object *o, const char *key, char *buf, size_t size);
+/* A string member of a host's JSON object (valid while o is; the table
+ * escapes it); NULL when missing, null or not a string. */
+const char *fleet_text(json_object *o, const char *key);
 /* A number member as size_format writes it into buf; NULL when missing,
  * null or not a whole number >= 0. */
 const char *fleet_size(json_object *o, const char *key, char *buf, size_t size);

@@ -21,7 +21,6 @@
 #include "fleet.h"
 #include "inventory.h"
 #include "log.h"
-#include "msgtext.h"
 #include "output.h"
 #include "remote.h"
 #include "size.h"
@@ -56,7 +55,7 @@ static int image_row(struct table *t, size_t i, const void *ctx)
 {
 	const struct inventory *inv = ctx;
 	const struct volume *v = &inv->v[i];
-	char size[32], used[32], clones[24], source[512], osinfo[96], user[96];
+	char size[32], used[32], clones[24];
 	_cleanup_free_ char *name = NULL, *sum = NULL;
 
 	if (!volume_is_image(v))
@@ -73,16 +72,7 @@ static int image_row(struct table *t, size_t i, const void *ctx)
 	size_format(v->volsize, size, sizeof(size));
 	size_format(v->used, used, sizeof(used));
 	snprintf(clones, sizeof(clones), "%zu", inventory_clones(inv, v->name));
-	/* a path may hold anything: no control character reaches the terminal */
-	if (v->source)
-		msg_text(source, sizeof(source), v->source, strlen(v->source));
-	/* marks are anyone's to set: escaped like the source */
-	if (v->osinfo)
-		msg_text(osinfo, sizeof(osinfo), v->osinfo, strlen(v->osinfo));
-	if (v->user)
-		msg_text(user, sizeof(user), v->user, strlen(v->user));
-	const char *cells[] = { name ? name : v->name, size, used, clones, v->osinfo ? osinfo : NULL,
-				v->user ? user : NULL, v->source ? source : NULL, sum };
+	const char *cells[] = { name ? name : v->name, size, used, clones, v->osinfo, v->user, v->source, sum };
 	return table_add(t, cells);
 }
 
@@ -221,25 +211,23 @@ static int copy_image(const char *image, const char *target, const struct cmd_op
  * object: the columns of the table below, HOST first. */
 static int image_fleet_row(struct table *t, const char *host, json_object *o)
 {
-	char dataset[512], size[32], used[32], clones[24], osinfo[96], user[96], source[512], state[32];
-	char sha[160], sum[176];
-	_cleanup_free_ char *name = NULL;
-	const char *ds = fleet_text(o, "dataset", dataset, sizeof(dataset)), *st = fleet_text(o, "state", state, sizeof(state));
-	const char *digest = NULL;
+	char size[32], used[32], clones[24];
+	_cleanup_free_ char *name = NULL, *sum = NULL;
+	const char *ds = fleet_text(o, "dataset"), *st = fleet_text(o, "state");
+	const char *sha, *digest = NULL;
 
 	if (ds && st && strcmp(st, "creating") == 0 && asprintf(&name, "%s (creating)", ds) < 0)
 		return -ENOMEM;
-	if (fleet_text(o, "sha512", sha, sizeof(sha)))
+	if ((sha = fleet_text(o, "sha512")))
 		digest = "sha512";
-	else if (fleet_text(o, "sha256", sha, sizeof(sha)))
+	else if ((sha = fleet_text(o, "sha256")))
 		digest = "sha256";
-	if (digest)
-		snprintf(sum, sizeof(sum), "%s:%s", digest, sha);
+	if (digest && !(sum = strdupf("%s:%s", digest, sha)))
+		return -ENOMEM;
 	const char *cells[] = { host, name ? name : ds, fleet_size(o, "volsize", size, sizeof(size)),
 				fleet_size(o, "used", used, sizeof(used)),
 				fleet_number(o, "clones", clones, sizeof(clones)),
-				fleet_text(o, "osinfo", osinfo, sizeof(osinfo)), fleet_text(o, "user", user, sizeof(user)),
-				fleet_text(o, "source", source, sizeof(source)), digest ? sum : NULL };
+				fleet_text(o, "osinfo"), fleet_text(o, "user"), fleet_text(o, "source"), sum };
 	return table_add(t, cells);
 }
 

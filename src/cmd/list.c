@@ -16,7 +16,6 @@
 #include "inventory.h"
 #include "listing.h"
 #include "log.h"
-#include "msgtext.h"
 #include "output.h"
 #include "size.h"
 #include "strv.h"
@@ -96,7 +95,7 @@ static void warn_rows(const struct vm_row *rows, size_t n)
  * the columns of the table above, HOST first. */
 static int vm_fleet_row(struct table *t, const char *host, json_object *o)
 {
-	char name[256], state[64], vcpus[24], mem[32], base[512], used[32], ip[64], disk[512];
+	char vcpus[24], mem[32], used[32];
 	_cleanup_strv_free_ char **disks = NULL;
 	_cleanup_free_ char *joined = NULL;
 	json_object *arr;
@@ -106,17 +105,15 @@ static int vm_fleet_row(struct table *t, const char *host, json_object *o)
 			json_object *d = json_object_array_get_idx(arr, i);
 			if (!json_object_is_type(d, json_type_string))
 				continue;
-			msg_text(disk, sizeof(disk), json_object_get_string(d), (size_t)json_object_get_string_len(d));
-			if (strv_push(&disks, disk) < 0)
+			if (strv_push(&disks, json_object_get_string(d)) < 0)
 				return -ENOMEM;
 		}
 	if (disks && !(joined = strv_join(disks, ",")))
 		return -ENOMEM;
-	const char *cells[] = { host, fleet_text(o, "name", name, sizeof(name)),
-				fleet_text(o, "state", state, sizeof(state)),
+	const char *cells[] = { host, fleet_text(o, "name"), fleet_text(o, "state"),
 				fleet_number(o, "vcpus", vcpus, sizeof(vcpus)), fleet_size(o, "memory", mem, sizeof(mem)),
-				joined, fleet_text(o, "base", base, sizeof(base)),
-				fleet_size(o, "used", used, sizeof(used)), fleet_text(o, "ip", ip, sizeof(ip)) };
+				joined, fleet_text(o, "base"), fleet_size(o, "used", used, sizeof(used)),
+				fleet_text(o, "ip") };
 	return table_add(t, cells);
 }
 

@@ -360,10 +360,10 @@ static char *remote_dir(const char *line, size_t len)
 		len--;
 	if (len == 0 || line[0] != '/' || len > 1024)
 		return NULL;
-	/* printed in messages, given to virt-install: no control characters */
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
-			return NULL;
+	/* printed in messages, given to virt-install: no control characters
+	 * (C0, DEL, C1) */
+	if (msg_has_control(line, len))
+		return NULL;
 	return strndup(line, len);
 }
 

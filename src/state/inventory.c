@@ -9,6 +9,7 @@
 #include "inventory.h"
 #include "remote.h"
 #include "marks.h"
+#include "msgtext.h"
 #include "size.h"
 #include "strv.h"
 #include "zfs.h"
@@ -101,11 +102,12 @@ static int parse_line(char *line, struct volume *v, size_t index)
 		return 0;
 	if (strncmp(f[1], "qvm:", 4) == 0 && strcmp(f[3], "local") != 0)
 		return 0;
-	/* qvm writes no control characters; a mark holding one is not qvm's
-	 * (it would reach the terminal from a host that is not trusted) */
-	for (const char *c = f[2]; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			return 0;
+	/* qvm writes no control characters (C0, DEL, C1); a mark holding one
+	 * is not qvm's. A dataset's name (the volume's, its origin) is kept
+	 * whatever it holds: it is what zfs must be told, and every printer
+	 * escapes it */
+	if (strncmp(f[1], "qvm:", 4) == 0 && msg_has_control(f[2], strlen(f[2])))
+		return 0;
 	*dst = strdup(f[2]);
 	return *dst ? 0 : -ENOMEM;
 }

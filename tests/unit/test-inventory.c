@@ -109,6 +109,36 @@ static void test_marks(void **state)
 	strv_free(lines);
 }
 
+/* qvm writes no control character into a mark: one holding C0, DEL or C1
+ * (UTF-8 or a raw byte) is not taken. Names are kept as zfs has them
+ * (they are what zfs must be told; printing escapes them). */
+static void test_controls(void **state)
+{
+	(void)state;
+	char **lines = NULL, *err = NULL;
+	struct inventory inv;
+
+	volume_lines(&lines, "tank/images/\033[31mweb1", "1024", "10", "tank/images/\xc2\x9b" "deb@base",
+		     (char *[]){ "qvm:kind=vm-disk", "qvm:vm=web1", "qvm:user=ad\xc2\x9bmin",
+				 "qvm:osinfo=deb\x9b" "ian", "qvm:source=/srv/\033]0;t\a", "qvm:state=r\x7f",
+				 "qvm:run=caf\xc3\xa9", NULL });
+	assert_int_equal(parse(lines, "tank/images/\033[31mweb1\n", &inv, &err), 0);
+	assert_null(err);
+	assert_int_equal(inv.n, 1);
+	assert_string_equal(inv.v[0].name, "tank/images/\033[31mweb1");
+	assert_string_equal(inv.v[0].origin, "tank/images/\xc2\x9b" "deb@base");
+	assert_string_equal(inv.v[0].kind, "vm-disk");
+	assert_string_equal(inv.v[0].vm, "web1");
+	assert_null(inv.v[0].user);
+	assert_null(inv.v[0].osinfo);
+	assert_null(inv.v[0].source);
+	assert_null(inv.v[0].state);
+	/* UTF-8 that is no control stays */
+	assert_string_equal(inv.v[0].run, "caf\xc3\xa9");
+	inventory_clear(&inv);
+	strv_free(lines);
+}
+
 static void test_empty(void **state)
 {
 	(void)state;
@@ -173,6 +203,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_marks),
+		cmocka_unit_test(test_controls),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_forged_lines_refused),
 	};
