@@ -255,7 +255,7 @@ int hostfs_new_dir_files(const char *state_dir, const char *dir, mode_t dir_mode
 	 * status says which step failed: 71-74 (17: dir was there) */
 	static const char script[] =
 		"umask 077; set -C; "
-		"[ -d \"$1\" ] || mkdir -p -m 0755 -- \"$1\" || exit 71; "
+		"[ -d \"$1\" ] || (umask 022 && mkdir -p -m 0755 -- \"$1\") || exit 71; "
 		"{ [ -L \"$2\" ] || [ -e \"$2\" ]; } && { echo \"$2: File exists\" >&2; exit 72; }; "
 		"mkdir -m \"$3\" -- \"$2\" || exit 72; "
 		"{ printf '%s' \"$5\" > \"$2/$4\" && chmod \"$7\" -- \"$2/$4\"; } || exit 73; "

@@ -528,9 +528,19 @@ test_case "destroy, cleanup and list --host use the host's libvirt only, whateve
 
 t_private_state() {
 	need_hosts
-	# A's state directory where this machine cannot see it (sshd's own /run)
-	host_env A QVM_STATE_DIR=/run/qvm-state
+	# A's state directory where this machine cannot see it (sshd's own
+	# /run), its parents made too: 0755, so qemu reaches the ISO
+	host_env A QVM_STATE_DIR=/run/qvm-new/state
 	host_vm_file w.yaml web1
+	run_qvm vm --host A w.yaml
+	expect_exit 0
+	expect_file_absent /run/qvm-new
+	expect_eq '755 755 711' "$(host_ssh A stat -c %a /run/qvm-new /run/qvm-new/state /run/qvm-new/state/web1 | xargs)" \
+		"modes of the state directory's new parent, itself and the seed directory"
+	run_qvm destroy --host A --yes web1
+	expect_exit 0
+	host_ssh A rm -r /run/qvm-new
+	host_env A QVM_STATE_DIR=/run/qvm-state
 	run_qvm vm --host A w.yaml
 	expect_exit 0
 	expect_file_absent /run/qvm-state
