@@ -3,6 +3,7 @@
  * command a quoted line through it. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -433,22 +434,35 @@ static int copy_spec(const struct host_spec *from, struct host_spec *to)
 }
 
 /* Control directories of runs killed before they closed (a read-only
- * command dies of ^C at once; its master ends by itself): empty and over
- * a minute old, as no live run's is (its socket is made at once). */
+ * command dies of ^C at once; its master ends by itself): this user's,
+ * over a minute old, with no master listening in them any more; what is
+ * in them is qvm's (the socket, the shim and config links) and goes. */
 static void sweep(const char *tmp)
 {
+	static const char *const names[] = { "master", "ssh", "config" };
 	DIR *d = opendir(tmp);
 	struct dirent *e;
 	struct stat st;
 	time_t now = time(NULL);
 
 	while (d && (e = readdir(d))) {
-		char path[PATH_MAX];
+		char path[PATH_MAX], ctl[PATH_MAX + 8];
 		if (strncmp(e->d_name, "qvm-ssh-", 8) != 0 || strlen(e->d_name) != 14 ||
 		    snprintf(path, sizeof(path), "%s/%s", tmp, e->d_name) >= (int)sizeof(path))
 			continue;
-		if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() && now - st.st_mtime > 60)
-			(void)rmdir(path);
+		if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() || now - st.st_mtime <= 60)
+			continue;
+		snprintf(ctl, sizeof(ctl), "%s/master", path);
+		if (sshmux_listening(ctl))
+			continue;
+		int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		for (size_t i = 0; fd >= 0 && i < sizeof(names) / sizeof(names[0]); i++)
+			if (fstatat(fd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    (S_ISLNK(st.st_mode) || (i == 0 && S_ISSOCK(st.st_mode))))
+				(void)unlinkat(fd, names[i], 0);
+		if (fd >= 0)
+			close(fd);
+		(void)rmdir(path);
 	}
 	if (d)
 		closedir(d);

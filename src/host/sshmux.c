@@ -564,3 +564,19 @@ int sshmux_exit(const char *ctl, int timeout_ms)
 	conn_close(&c);
 	return r < 0 ? r : 0;
 }
+
+bool sshmux_listening(const char *ctl)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t n = strlen(ctl);
+	int fd, r;
+
+	if (n >= sizeof(sa.sun_path) || (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return false;
+	memcpy(sa.sun_path, ctl, n + 1);
+	do
+		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	while (r < 0 && errno == EINTR);
+	close(fd);
+	return r == 0;
+}

@@ -8,6 +8,8 @@
 #ifndef QVM_SSHMUX_H
 #define QVM_SSHMUX_H
 
+#include <stdbool.h>
+
 #include "process.h"
 
 /*
@@ -36,5 +38,8 @@ int sshmux_attach(const char *ctl, const char *command, char **err);
  * has closed its side: its connection to the host is gone then. 0, or
  * -errno (no master answers: it has ended already). */
 int sshmux_exit(const char *ctl, int timeout_ms);
+
+/* Whether a master listens on ctl (a run still using it). */
+bool sshmux_listening(const char *ctl);
 
 #endif

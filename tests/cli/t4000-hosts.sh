@@ -309,6 +309,29 @@ t_libvirt_lost() {
 }
 test_case "vm --host: libvirt's connection lost: opened again for the rollback; with the master gone, cleanup --host finds the domain" t_libvirt_lost
 
+# Control directories of killed runs go at the next run: only those over
+# a minute old, with no master listening, holding nothing but qvm's own.
+t_sweep() {
+	need_hosts
+	mkdir tmp
+	local t=$TEST_DIR/tmp
+	mkdir -m 0700 "$t/qvm-ssh-Stale1" "$t/qvm-ssh-Live22" "$t/qvm-ssh-Other3" "$t/qvm-ssh-Young4"
+	ln -s "$QVM" "$t/qvm-ssh-Stale1/ssh"
+	ln -s /etc/hostname "$t/qvm-ssh-Stale1/config"
+	nc -lkU "$t/qvm-ssh-Live22/master" &
+	local nc=$!
+	at_exit "kill $nc"
+	for ((i = 0; i < 100; i++)); do [ -S "$t/qvm-ssh-Live22/master" ] && break; sleep 0.05; done
+	echo mine >"$t/qvm-ssh-Other3/notes"
+	touch -d '2 minutes ago' "$t/qvm-ssh-Stale1" "$t/qvm-ssh-Live22" "$t/qvm-ssh-Other3"
+	TMPDIR=$t run_qvm list --host A
+	expect_exit 0
+	expect_eq 'qvm-ssh-Live22 qvm-ssh-Other3 qvm-ssh-Young4' "$(cd "$t" && echo qvm-ssh-*)" "control directories left"
+	expect_file_exists /etc/hostname
+	expect_file_exists "$t/qvm-ssh-Other3/notes"
+}
+test_case "a killed run's control directory goes at a later run; a live master's, a young one and one with other files stay" t_sweep
+
 t_drop() {
 	need_hosts
 	host_vm_file w.yaml web1
