@@ -177,6 +177,9 @@ static int parse_host(const char *file, const struct ynode *k, const struct ynod
 	if (!name || !dns_name_valid(name))
 		return fail_at(err, file, k, "invalid host name '%s': expected letters, digits, '.', '-', '_'",
 			       shown_key(k, shown, sizeof(shown)));
+	/* --host auto is placement: a host of that name could not be named */
+	if (strcmp(name, "auto") == 0)
+		return fail_at(err, file, k, "'auto' is not a host name: --host auto lets qvm pick the host");
 	if (v->kind == YNODE_MAPPING) {
 		for (size_t i = 0; i < v->n; i++) {
 			const char *key = text_of(v->keys[i]), *val = text_of(v->items[i]);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/param.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -38,6 +39,11 @@ enum {
 #define MUX_MSG_MAX (256u * 1024)   /* a master's replies are a few words */
 #define REQUEST_ID 1u
 #define HELLO_TIMEOUT_MS 30000      /* the master is on this host: it answers at once */
+/* What a host's command may print: its stdout is parsed whole (cut short,
+ * a listing would lie), its stderr is for a message. Past that, a
+ * hostile or broken host would only fill this machine's memory. */
+#define OUT_MAX (64u << 20)
+#define ERR_MAX (64u << 10)
 
 struct buf {
 	unsigned char *p;
@@ -456,9 +462,15 @@ static int run_session(const char *ctl, const char *command, int stdin_fd, const
 				continue;
 			unsigned char chunk[65536];
 			ssize_t n = read(p[i].fd, chunk, sizeof(chunk));
+			size_t room = (i == 1 ? OUT_MAX : ERR_MAX) - out[i - 1].len;
 			if (n < 0 && (errno == EINTR || errno == EAGAIN))
 				continue;
-			if (n > 0 && (r = put(&out[i - 1], chunk, (size_t)n)) < 0) {
+			if (i == 1 && n > 0 && (size_t)n > room) {
+				r = report_error(err, -E2BIG, "the command printed more than %u MiB", OUT_MAX >> 20);
+				goto out;
+			}
+			/* stderr past its limit is read and dropped */
+			if (n > 0 && (r = put(&out[i - 1], chunk, MIN((size_t)n, room))) < 0) {
 				report_error(err, r, "%s", strerror(-r));
 				goto out;
 			}

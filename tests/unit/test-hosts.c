@@ -95,6 +95,7 @@ static void test_file_errors(void **state)
 		{ "kvm1:\n  sshh: x\n", "hosts:2:3: unknown key 'sshh'" },
 		{ "kvm1:\n  ssh: '-oProxyCommand=x'\n", "hosts:2:3: invalid host '-oProxyCommand=x'" },
 		{ "'k;1':\n", "hosts:1:1: invalid host name 'k;1'" },
+		{ "auto:\n  ssh: h1\n", "hosts:1:1: 'auto' is not a host name: --host auto lets qvm pick the host" },
 		{ "kvm1:\n  connect: 'qemu:///system x'\n", "hosts:2:3: host 'kvm1': connect URI refused" },
 		{ "kvm1: [a]\n", "hosts:1:7: host 'kvm1' must be a mapping" },
 		{ "a: {}\n---\nb: {}\n", "a hosts file is one YAML document" },

@@ -29,7 +29,7 @@
 static char dir[] = "/tmp/qvm-test-sshmux-XXXXXX";
 static char ctl[200];
 
-enum scenario { RUN, BAD_VERSION, REFUSE, DROP, GARBAGE, BIG, STDIN, TERMINATE };
+enum scenario { RUN, BAD_VERSION, REFUSE, DROP, GARBAGE, BIG, STDIN, TERMINATE, FLOOD, ERR_FLOOD };
 
 static void put32(unsigned char *p, uint32_t v)
 {
@@ -147,7 +147,15 @@ static void master(enum scenario sc, int listener)
 	send_msg(s, opened, 3, NULL);
 	if (sc == DROP)
 		_exit(0);
-	if (sc == BIG) {
+	if (sc == FLOOD || sc == ERR_FLOOD) {
+		/* without end on stdout (qvm stops reading), 1 MiB on stderr */
+		static char chunk[65536];
+		memset(chunk, 'y', sizeof(chunk));
+		signal(SIGPIPE, SIG_IGN);
+		for (int i = 0; sc == ERR_FLOOD ? i < 16 : 1; i++)
+			if (write(fd[sc == FLOOD ? 1 : 2], chunk, sizeof(chunk)) < 0)
+				_exit(0);
+	} else if (sc == BIG) {
 		static char chunk[65536];
 		memset(chunk, 'x', sizeof(chunk));
 		for (int i = 0; i < 16; i++)
@@ -246,6 +254,36 @@ static void test_big_output(void **state)
 	finish(pid);
 	assert_int_equal(res.status, 0);
 	assert_int_equal(strlen(res.out), 16 * 65536);
+	spawn_result_clear(&res);
+}
+
+/* a host printing without end: refused once past 64 MiB, not kept */
+static void test_flood(void **state)
+{
+	(void)state;
+	struct spawn_result res;
+	char *err = NULL;
+	pid_t pid = start(FLOOD, getuid());
+
+	assert_int_equal(sshmux_run(ctl, "yes", -1, SPAWN_CAPTURE_STDOUT, &res, &err), -E2BIG);
+	assert_non_null(strstr(err, "printed more than 64 MiB"));
+	assert_null(res.out);
+	free(err);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
+/* stderr is for a message: its first 64 KiB */
+static void test_err_flood(void **state)
+{
+	(void)state;
+	struct spawn_result res;
+	char *err = NULL;
+	pid_t pid = start(ERR_FLOOD, getuid());
+
+	assert_int_equal(sshmux_run(ctl, "x", -1, SPAWN_CAPTURE_STDERR, &res, &err), 0);
+	finish(pid);
+	assert_int_equal(strlen(res.err), 64 << 10);
 	spawn_result_clear(&res);
 }
 
@@ -371,6 +409,8 @@ int main(void)
 		cmocka_unit_test(test_run_uncaptured),
 		cmocka_unit_test(test_big_output),
 		cmocka_unit_test(test_stdin),
+		cmocka_unit_test(test_flood),
+		cmocka_unit_test(test_err_flood),
 		cmocka_unit_test(test_bad_version),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_dropped),
