@@ -94,6 +94,10 @@ static int open_host(const struct vm_opts *o, const struct vm_plan *p)
 		return 0;
 	if (strcmp(host, "auto") == 0)
 		return open_auto(o, p);
+	/* the VM's seed directory there, looked at as the connection opens */
+	char *names[] = { (char *)p->file->name, NULL };
+	if (remote_prefetch(names) < 0)
+		return log_error(TASK_CHECK, "%s", strerror(ENOMEM));
 	return cmd_host_open(host);
 }
 

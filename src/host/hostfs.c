@@ -84,6 +84,8 @@ int hostfs_kind(const char *path, char *kind, char **err)
 		*kind = S_ISLNK(st.st_mode) ? 'l' : S_ISDIR(st.st_mode) ? 'd' : S_ISREG(st.st_mode) ? 'f' : 'o';
 		return 0;
 	}
+	if (remote_prefetched_kind(path, kind))
+		return *kind == '-' ? report_error(err, -ENOENT, "%s", strerror(ENOENT)) : 0;
 	r = run(script, args, -1, &out, err);
 	if (r < 0)
 		return r;

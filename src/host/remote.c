@@ -30,7 +30,12 @@ static struct {
 	char *shim;        /* dir/ssh: qvm itself, as ssh for libvirt */
 	char *state_dir;
 	char *zvol_dir;
+	char **kind_names;  /* names in the state dir the first command looked at */
+	char *kinds;        /* what each was ('-': nothing), '\0' once told */
 } R;
+
+/* the names the next remote_open looks at (remote_prefetch) */
+static char **prefetch;
 
 const struct host_spec *remote_current(void)
 {
@@ -161,6 +166,29 @@ void remote_ssh_shim(int argc, char **argv)
 	execvp("ssh", v);
 	fprintf(stderr, "qvm: cannot run ssh: %s\n", strerror(errno));
 	_exit(255);
+}
+
+int remote_prefetch(char *const *names)
+{
+	strv_free(prefetch);
+	prefetch = NULL;
+	return names ? strv_extend(&prefetch, names) : 0;
+}
+
+bool remote_prefetched_kind(const char *path, char *kind)
+{
+	size_t len = R.state_dir ? strlen(R.state_dir) : 0;
+
+	if (!via_ssh() || !R.kinds || strncmp(path, R.state_dir, len) != 0 || path[len] != '/')
+		return false;
+	for (size_t i = 0; R.kind_names && R.kind_names[i]; i++)
+		if (R.kinds[i] && strcmp(path + len + 1, R.kind_names[i]) == 0) {
+			/* told once: what it is later is asked again */
+			*kind = R.kinds[i];
+			R.kinds[i] = '\0';
+			return true;
+		}
+	return false;
 }
 
 const char *remote_option(void)
@@ -301,20 +329,23 @@ int remote_run(char *const *argv, unsigned flags, int stdin_fd, struct spawn_res
 int remote_run_then(char *const *argv, unsigned flags, const char *script, char *const *args,
 		    struct spawn_result *res, bool *in_then, char **err)
 {
-	/* the command's status kept under 100, the script's from 100 on:
-	 * which of the two failed is known without another round trip */
-	static const char tail[] = "; s=$?; [ \"$s\" = 0 ] || exit $((s > 99 ? 99 : s)); s=$1; shift; "
-				   "sh -c \"$s\" qvm \"$@\" || { s=$?; exit $((s > 154 ? 254 : 100 + s)); }";
+	/* one sh runs both (the script in a subshell of it, with args as its
+	 * $1...); the command's status is kept under 100, the script's from
+	 * 100 on: which of the two failed is known without another round trip */
+	static const char tail[] = "; s=$?; [ \"$s\" = 0 ] || exit $((s > 99 ? 99 : s)); (%s) || "
+				   "{ s=$?; exit $((s > 154 ? 254 : 100 + s)); }";
 	_cleanup_(strv_freep) char **words = NULL;
-	_cleanup_free_ char *cmd = NULL, *both = NULL, *line = NULL;
+	_cleanup_free_ char *cmd = NULL, *both = NULL, *line = NULL, *then = NULL;
 	int r;
 
 	*in_then = false;
 	memset(res, 0, sizeof(*res));
 	if (!via_ssh())
 		return report_error(err, -ENOTCONN, "no remote host is open");
-	if (!(cmd = command_line(argv, flags)) || !(both = strdupf("%s%s", cmd, tail)) ||
-	    strv_push_many(&words, "sh", "-c", both, "qvm", script, NULL) < 0 || (args && strv_extend(&words, args) < 0) ||
+	/* sh's own assignment, not env(1): one program fewer to start */
+	if (!(cmd = command_line(argv, flags & ~SPAWN_C_LOCALE)) || !(then = strdupf(tail, script)) ||
+	    !(both = strdupf("%s%s%s", flags & SPAWN_C_LOCALE ? "LC_ALL=C LANGUAGE=C " : "", cmd, then)) ||
+	    strv_push_many(&words, "sh", "-c", both, "qvm", NULL) < 0 || (args && strv_extend(&words, args) < 0) ||
 	    !(line = strv_join_shell(words)))
 		return report_error(err, -ENOMEM, "cannot run %s: %s", argv[0], strerror(ENOMEM));
 	r = run_line(line, flags, -1, res, err);
@@ -370,17 +401,28 @@ static char *remote_dir(const char *line, size_t len)
 
 /* What the host says first (script, with the probe word as $1): its
  * directories, a line each, then the probe read back. */
-static const char settings_script[] = "printf '%s\\n' \"${QVM_STATE_DIR:-/var/lib/qvm}\" \"${QVM_ZVOL_DIR:-/dev/zvol}\"; "
-				      "printf '%s' \"$1\"";
+/* The host's directories, what the state directory holds under each name
+ * of $2... (a letter each: that lookup costs no round trip of its own),
+ * then the probe ($1) read back. */
+static const char settings_script[] =
+	"s=${QVM_STATE_DIR:-/var/lib/qvm}; printf '%s\\n' \"$s\" \"${QVM_ZVOL_DIR:-/dev/zvol}\"; p=$1; shift; "
+	"for n; do if [ -L \"$s/$n\" ]; then k=l; elif [ -d \"$s/$n\" ]; then k=d; elif [ -f \"$s/$n\" ]; "
+	"then k=f; elif [ -e \"$s/$n\" ]; then k=o; else k=-; fi; printf %s \"$k\"; done; printf '\\n%s' \"$p\"";
 
 static int parse_settings(const char *out, const char *probe, char **err)
 {
 	const char *nl1 = strchr(out, '\n'), *nl2 = nl1 ? strchr(nl1 + 1, '\n') : NULL;
+	const char *nl3 = nl2 ? strchr(nl2 + 1, '\n') : NULL;
+	size_t n = strv_length(R.kind_names);
 
-	if (!nl2 || strcmp(nl2 + 1, probe) != 0)
+	if (!nl3 || strcmp(nl3 + 1, probe) != 0)
 		return report_error(err, -EPROTO, "the login shell on %s does not read a quoted word back as sent "
 				    "(qvm needs a POSIX shell there: sh, bash, dash, ksh or zsh, and no output from "
 				    "its start-up files)", R.h.name);
+	if ((size_t)(nl3 - nl2 - 1) != n || strspn(nl2 + 1, "ldfo-") < n)
+		return report_error(err, -EPROTO, "unexpected answer from %s", R.h.name);
+	if (n && !(R.kinds = strndup(nl2 + 1, n)))
+		return -ENOMEM;
 	R.state_dir = remote_dir(out, (size_t)(nl1 - out));
 	R.zvol_dir = remote_dir(nl1 + 1, (size_t)(nl2 - nl1 - 1));
 	if (!R.state_dir || !R.zvol_dir)
@@ -406,6 +448,8 @@ static void forget(void)
 	free(R.shim);
 	free(R.state_dir);
 	free(R.zvol_dir);
+	strv_free(R.kind_names);
+	free(R.kinds);
 	host_spec_clear(&R.h);
 	memset(&R, 0, sizeof(R));
 }
@@ -525,9 +569,14 @@ int remote_open(const struct host_spec *h, char **err)
 	 * probe back; then it goes to the background (ControlPersist) */
 	char probe[256];
 	_cleanup_free_ char *line = NULL;
+	_cleanup_(strv_freep) char **words = NULL;
 	probe_word(probe);
-	char *words[] = { "sh", "-c", (char *)settings_script, "qvm", probe, NULL };
-	r = ssh_base(&v);
+	R.kind_names = TAKE_PTR(prefetch);
+	r = strv_push_many(&words, "sh", "-c", settings_script, "qvm", probe, NULL);
+	if (r == 0 && R.kind_names)
+		r = strv_extend(&words, R.kind_names);
+	if (r == 0)
+		r = ssh_base(&v);
 	if (r == 0 && !(line = strv_join_shell(words)))
 		r = -ENOMEM;
 	if (r == 0)

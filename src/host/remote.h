@@ -31,6 +31,12 @@ bool remote_here(bool here);
 /* " --host NAME" while a remote host is open, else "": for the qvm
  * commands qvm suggests in its messages (valid while it is open). */
 const char *remote_option(void);
+/* Names in the host's state directory (the seed directories of the VMs
+ * to make) that the next remote_open looks at in its first round trip;
+ * remote_prefetched_kind tells what it found under path (that directory/
+ * NAME) once: its kind letter as hostfs_kind's, or '-' for nothing. */
+int remote_prefetch(char *const *names);
+bool remote_prefetched_kind(const char *path, char *kind);
 /* The open host's directories (valid while it is open). */
 const char *remote_state_dir(void);
 const char *remote_zvol_dir(void);
