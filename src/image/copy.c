@@ -235,6 +235,14 @@ static int check_resume(struct copy *c, const struct report *rep)
 
 	if (check_partial(c) < 0)
 		return -1;
+	/* zfs send -t takes raw-ness from the token (rawok), not from -w: the
+	 * host, which keeps the token, would decide whether an encrypted
+	 * image's blocks leave here decrypted */
+	if (c->flags & ZFS_SEND_RAW)
+		return copy_fail(c, "%s on %s holds an interrupted copy of encrypted image %s, which qvm does not "
+				 "resume (%s keeps the resume token, which would decide whether the rest is sent "
+				 "encrypted or decrypted): `zfs recv -A %s` on %s discards it; then copy again",
+				 c->dataset, c->host, c->req.image, c->host, c->dataset, c->host);
 	if (!zfs_resume_token_valid(c->token))
 		return copy_fail(c, "%s on %s holds an interrupted receive whose resume token zfs would misread: "
 				 "`zfs recv -A %s` on %s discards it", c->dataset, c->host, c->dataset, c->host);
@@ -338,15 +346,19 @@ static int after_failure(struct copy *c, const char *cause)
 
 	r = zfs_get_types_props((const char *[]){ c->dataset }, 1, props, types, NULL, values, &why);
 	_cleanup_free_ char *type = types[0], *token = values[0], *run = values[1];
+	/* an encrypted image's copy is not resumed (check_resume) */
+	const char *again = c->flags & ZFS_SEND_RAW ? "" : "run the same command again to resume, or ";
 	if (r < 0)
-		return copy_fail(c, "%s; what %s kept cannot be told (%s): run the same command again to resume, or "
-				 "`zfs recv -A %s` on %s to discard it", cause, c->host, why ? why : strerror(-r),
-				 c->dataset, c->host);
+		return copy_fail(c, "%s; what %s kept cannot be told (%s): %s`zfs recv -A %s` on %s to discard it",
+				 cause, c->host, why ? why : strerror(-r), again, c->dataset, c->host);
 	/* another copy's receive, begun between this run's check and its
 	 * own: that copy's, not to be discarded */
 	if (type && token && strcmp(token, "-") != 0 && run && strcmp(run, marks_run_id()) != 0 &&
 	    marks_run_local(run) && marks_run_alive(run))
 		return copy_fail(c, "%s; %s", cause, another_copy(c, run));
+	if (type && token && strcmp(token, "-") != 0 && (c->flags & ZFS_SEND_RAW))
+		return copy_fail(c, "%s; interrupted, and not to be resumed, as the image is encrypted: `zfs recv -A %s` "
+				 "on %s discards it; then copy again", cause, c->dataset, c->host);
 	if (type && token && strcmp(token, "-") != 0)
 		return copy_fail(c, "%s; interrupted: run the same command again to resume, or `zfs recv -A %s` on %s "
 				 "to discard it", cause, c->dataset, c->host);

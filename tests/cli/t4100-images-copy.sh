@@ -460,4 +460,32 @@ t_concurrent_race() {
 }
 test_case 'two copies begun at once: the one whose receive comes second says the other is running' t_concurrent_race
 
+t_encrypted() {
+	need_hosts
+	# an image of encrypted blocks: copied raw (-w), its key stays here
+	printf 'passphrase of the test\n' | zfs create -V 8M -o encryption=on -o keyformat=passphrase \
+		-o qvm:kind=image -o qvm:state=ready tank/images/enc
+	head -c 2M /dev/urandom | dd of="$QVM_ZVOL_DIR/tank/images/enc" bs=1M seek=1 conv=notrunc status=none
+	zfs snapshot tank/images/enc@base
+	ZFS_DOUBLE_SEND_STOP_AFTER=100K run_qvm images copy tank/images/enc A
+	expect_exit 1
+	expect_first_line '^Error copying image: cannot copy tank/images/enc@base to A: .*; interrupted, and not to be resumed, as the image is encrypted: `zfs recv -A tank/images/enc` on A discards it; then copy again$' err
+	expect_match '^send -L -e -c -w tank/images/enc@base$' "$ZFS_DOUBLE_LOG"
+	on_host A zfs get -H -o value receive_resume_token tank/images/enc >token
+	expect_match '^1-' token
+	# not resumed: the token, which A keeps, would say whether the rest goes
+	# raw or decrypted; nothing is sent with it
+	zfs_log_reset
+	refused tank/images/enc A '^Error copying image: tank/images/enc on A holds an interrupted copy of encrypted image tank/images/enc, which qvm does not resume \(A keeps the resume token, which would decide whether the rest is sent encrypted or decrypted\): `zfs recv -A tank/images/enc` on A discards it; then copy again$'
+	expect_no_match -- '-t ' "$ZFS_DOUBLE_LOG"
+	# what the message says
+	host_ssh A zfs recv -A tank/images/enc
+	run_qvm images copy tank/images/enc A
+	expect_exit 0
+	expect_no_match Resuming out
+	expect_eq aes-256-gcm "$(on_host A zfs get -H -o value encryption tank/images/enc)" "encrypted on A"
+	cmp "$QVM_ZVOL_DIR/tank/images/enc" "$HOST_A_ZVOL_DIR/tank/images/enc"
+}
+test_case 'an encrypted image: copied raw; an interrupted copy of it is not resumed, but said how to drop' t_encrypted
+
 test_done
