@@ -433,21 +433,28 @@ test_case 'two copies to one target at once: the second says the first is runnin
 
 t_concurrent_race() {
 	need_hosts
-	# the first copy checks A, then its zfs send here is slow to start (a
-	# zfs that waits before sending); the second copy checks A meanwhile,
+	# the first copy checks A, then its zfs send here waits (a zfs that
+	# waits for ./go before sending); the second copy checks A meanwhile,
 	# finds nothing and begins: the first one's receive then meets it
 	mkdir slowbin
-	printf '#!/bin/bash\n[ "$1" = send ] && [[ " $* " != *" -n "* ]] && sleep 5\nexec %q "$@"\n' \
-		"$(command -v zfs)" >slowbin/zfs
+	printf '#!/bin/bash\nif [ "$1" = send ] && [[ " $* " != *" -n "* ]]; then\n\tfor _ in $(seq 600); do [ -e %q ] && break; sleep 0.05; done\nfi\nexec %q "$@"\n' \
+		"$PWD/go" "$(command -v zfs)" >slowbin/zfs
 	chmod +x slowbin/zfs
 	PATH=$PWD/slowbin:$PATH "$QVM" images copy tank/images/deb A >first.out 2>first.err &
 	first=$!
-	for _ in $(seq 100); do
+	for _ in $(seq 200); do
 		grep -q '^recv ' "$HOST_A_ZFS_LOG" 2>/dev/null && break
 		sleep 0.05
 	done
 	ZFS_DOUBLE_SEND_RATE=512K "$QVM" images copy tank/images/deb A >second.out 2>second.err &
 	second=$!
+	# the second copy's partial receive there, then the first one's stream
+	for _ in $(seq 400); do
+		token=$(on_host A zfs get -H -o value receive_resume_token tank/images/deb 2>/dev/null) || true
+		[ -n "$token" ] && [ "$token" != - ] && break
+		sleep 0.05
+	done
+	touch go
 	status=0
 	wait $first || status=$?
 	expect_eq 1 "$status" "the first copy's exit status"
