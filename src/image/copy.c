@@ -160,6 +160,72 @@ int copy_check_here(struct copy *c, const struct report *rep, char **err)
 	return 0;
 }
 
+/* What the host holds when another copy, of a qvm process still running
+ * here (its run id run), is receiving into the dataset. */
+static const char *another_copy(const struct copy *c, const char *run)
+{
+	static char text[1200];
+	char buf[300];
+
+	snprintf(text, sizeof(text), "%s on %s is being received by another qvm copy still running (run %s): let it "
+		 "finish; if it fails, run the same command again to resume it", c->dataset, c->host,
+		 shown(run, buf, sizeof(buf)));
+	return text;
+}
+
+/* qvm:kind, qvm:state and qvm:run in zfs get -H -o property,value's
+ * lines, cut in place (NULL: not there). */
+static void local_marks(char *out, const char **kind, const char **state, const char **run)
+{
+	*kind = *state = *run = NULL;
+	for (char *p = out; p && *p;) {
+		char *nl = p + strcspn(p, "\n"), *next = *nl ? nl + 1 : nl, *tab;
+		*nl = '\0';
+		if ((tab = strchr(p, '\t'))) {
+			*tab = '\0';
+			if (strcmp(p, MARK_KIND) == 0)
+				*kind = tab + 1;
+			else if (strcmp(p, MARK_STATE) == 0)
+				*state = tab + 1;
+			else if (strcmp(p, MARK_RUN) == 0)
+				*run = tab + 1;
+		}
+		p = next;
+	}
+}
+
+/* Whether the partial receive the host holds is an interrupted copy of
+ * qvm's, not under way. A copy receives a new dataset with -o qvm:kind=image
+ * -o qvm:state=creating -o qvm:run=RUN, which zfs sets on that dataset
+ * before the stream: they are on it, set there, from the start. A receive
+ * qvm did not start lacks them: an admin's own zfs recv -s of a new
+ * dataset, or a zfs recv -s -F into one that was there before (its partial
+ * state is the hidden DATASET/%recv, its token shown on the dataset, whose
+ * own properties stay the dataset's). Anything else is left as it is. */
+static int check_partial(struct copy *c)
+{
+	_cleanup_free_ char *out = NULL, *why = NULL;
+	int r = zfs_get_local(c->dataset, MARK_KIND "," MARK_STATE "," MARK_RUN, &out, &why);
+
+	if (r < 0)
+		return copy_fail(c, "cannot check the partial receive into %s on %s: %s", c->dataset, c->host,
+				 why ? why : strerror(-r));
+	const char *kind, *state, *run;
+	local_marks(out, &kind, &state, &run);
+	if (!kind || strcmp(kind, "image") != 0 || !state || strcmp(state, MARK_STATE_CREATING) != 0 || !run ||
+	    !*run)
+		return copy_fail(c, "%s on %s holds a partial receive (zfs recv -s) that is not an interrupted copy of "
+				 "qvm's (no " MARK_KIND "=image, " MARK_STATE "=" MARK_STATE_CREATING " and " MARK_RUN
+				 " set on it): left as it is; `zfs recv -A %s` on %s discards that partial receive, "
+				 "or copy to another dataset (%s:POOL/NAME)", c->dataset, c->host, c->dataset, c->host,
+				 c->host);
+	/* its receive still going: zfs would refuse a second one, and the
+	 * partial state is that copy's, not to be discarded */
+	if (marks_run_local(run) && marks_run_alive(run))
+		return copy_fail(c, "%s", another_copy(c, run));
+	return 0;
+}
+
 /* The interrupted copy the host holds: of this image, and how much of it. */
 static int check_resume(struct copy *c, const struct report *rep)
 {
@@ -167,6 +233,16 @@ static int check_resume(struct copy *c, const struct report *rep)
 	char a[32], b[32];
 	int r;
 
+	if (check_partial(c) < 0)
+		return -1;
+	/* zfs send -t takes raw-ness from the token (rawok), not from -w: the
+	 * host, which keeps the token, would decide whether an encrypted
+	 * image's blocks leave here decrypted */
+	if (c->flags & ZFS_SEND_RAW)
+		return copy_fail(c, "%s on %s holds an interrupted copy of encrypted image %s, which qvm does not "
+				 "resume (%s keeps the resume token, which would decide whether the rest is sent "
+				 "encrypted or decrypted): `zfs recv -A %s` on %s discards it; then copy again",
+				 c->dataset, c->host, c->req.image, c->host, c->dataset, c->host);
 	if (!zfs_resume_token_valid(c->token))
 		return copy_fail(c, "%s on %s holds an interrupted receive whose resume token zfs would misread: "
 				 "`zfs recv -A %s` on %s discards it", c->dataset, c->host, c->dataset, c->host);
@@ -244,9 +320,23 @@ static double seconds_since(const struct timespec *t0)
 	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* What a resumed copy that is whole but not ready has become: not removed
+ * (it was there before this run), and marked creating by this run, which
+ * qvm cleanup takes for a leftover once the run is over. */
+static const char *left_as_it_is(const struct copy *c)
+{
+	static char text[400];
+
+	snprintf(text, sizeof(text), "the copy there was begun before this run, so it is left as it is "
+		 "(" MARK_STATE "=" MARK_STATE_CREATING "): remove it with: qvm cleanup --host %s --yes, then copy "
+		 "again", c->host);
+	return text;
+}
+
 /* After a stream that did not finish: what the host kept. A partial
  * receive to resume is said so; a whole copy this run made (the stream
- * ended, the answer was lost) is removed by the rollback. */
+ * ended, the answer was lost) is removed by the rollback, but not one a
+ * resumed copy finished. */
 static int after_failure(struct copy *c, const char *cause)
 {
 	static const char *const props[] = { "receive_resume_token", MARK_RUN, NULL };
@@ -256,13 +346,24 @@ static int after_failure(struct copy *c, const char *cause)
 
 	r = zfs_get_types_props((const char *[]){ c->dataset }, 1, props, types, NULL, values, &why);
 	_cleanup_free_ char *type = types[0], *token = values[0], *run = values[1];
+	/* an encrypted image's copy is not resumed (check_resume) */
+	const char *again = c->flags & ZFS_SEND_RAW ? "" : "run the same command again to resume, or ";
 	if (r < 0)
-		return copy_fail(c, "%s; what %s kept cannot be told (%s): run the same command again to resume, or "
-				 "`zfs recv -A %s` on %s to discard it", cause, c->host, why ? why : strerror(-r),
-				 c->dataset, c->host);
+		return copy_fail(c, "%s; what %s kept cannot be told (%s): %s`zfs recv -A %s` on %s to discard it",
+				 cause, c->host, why ? why : strerror(-r), again, c->dataset, c->host);
+	/* another copy's receive, begun between this run's check and its
+	 * own: that copy's, not to be discarded */
+	if (type && token && strcmp(token, "-") != 0 && run && strcmp(run, marks_run_id()) != 0 &&
+	    marks_run_local(run) && marks_run_alive(run))
+		return copy_fail(c, "%s; %s", cause, another_copy(c, run));
+	if (type && token && strcmp(token, "-") != 0 && (c->flags & ZFS_SEND_RAW))
+		return copy_fail(c, "%s; interrupted, and not to be resumed, as the image is encrypted: `zfs recv -A %s` "
+				 "on %s discards it; then copy again", cause, c->dataset, c->host);
 	if (type && token && strcmp(token, "-") != 0)
 		return copy_fail(c, "%s; interrupted: run the same command again to resume, or `zfs recv -A %s` on %s "
 				 "to discard it", cause, c->dataset, c->host);
+	if (type && run && strcmp(run, marks_run_id()) == 0 && c->token)
+		return copy_fail(c, "%s; %s", cause, left_as_it_is(c));
 	if (type && run && strcmp(run, marks_run_id()) == 0) {
 		if (undo_prepare_destroy(&c->undo, c->dataset, 1) < 0)
 			return copy_fail(c, "%s", strerror(ENOMEM));
@@ -310,14 +411,20 @@ int copy_run(struct copy *c, const struct report *rep, char **err)
 		after_failure(c, cause);
 		return failed(c, err);
 	}
-	/* whole: recorded, so that a failure from here on removes it */
-	if (undo_prepare_destroy(&c->undo, c->dataset, 1) < 0)
-		return copy_error(c, err, "%s", strerror(ENOMEM));
-	undo_arm(&c->undo);
+	/* whole: recorded, so that a failure from here on removes it; but
+	 * never a dataset that was there before this run (a resumed copy) */
+	if (!c->token) {
+		if (undo_prepare_destroy(&c->undo, c->dataset, 1) < 0)
+			return copy_error(c, err, "%s", strerror(ENOMEM));
+		undo_arm(&c->undo);
+	}
 	report(rep, REPORT_DONE, "%s in %.1f s", size_format(moved, sz, sizeof(sz)), seconds_since(&t0));
 	free(why);
 	why = NULL;
 	r = zfs_set(c->dataset, MARK_STATE "=" MARK_STATE_READY, &why);
+	if (r < 0 && c->token)
+		return copy_error(c, err, "cannot mark %s on %s ready: %s; %s", c->dataset, c->host,
+				  why ? why : strerror(-r), left_as_it_is(c));
 	if (r < 0)
 		return copy_error(c, err, "cannot mark %s on %s ready: %s", c->dataset, c->host,
 				  why ? why : strerror(-r));

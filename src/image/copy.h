@@ -4,7 +4,8 @@
  * kept, an interrupted copy resumed from the host's receive_resume_token.
  * Checked before any change: the image here (before the host is opened),
  * then the target there; what a failed copy leaves is either resumable
- * (and said so) or removed. */
+ * (and said so), removed if this run made it, or, what a resumed copy
+ * finished, left marked for qvm cleanup (and said so). */
 #ifndef QVM_COPY_H
 #define QVM_COPY_H
 
@@ -27,9 +28,10 @@ struct copy *copy_new(const struct copy_request *req);
  * end, with @base), its marks and encryption, the stream's size. 0, or -1
  * with *err. */
 int copy_check_here(struct copy *c, const struct report *rep, char **err);
-/* On the open host: the dataset free, or holding an interrupted copy of
- * this image (then the copy resumes), its parent a filesystem. 0, or -1
- * with *err. */
+/* On the open host: the dataset free, or holding qvm's own interrupted
+ * copy of this image (its marks set on it), of a run that is over, the
+ * image not encrypted (then the copy resumes); its parent a filesystem.
+ * Any other partial receive is refused, left as it is. 0, or -1 with *err. */
 int copy_check_there(struct copy *c, const struct report *rep, char **err);
 /* The stream, then the copy marked ready. 0, or -1 with *err; what must
  * be undone is undone by copy_end, after the error is told. */

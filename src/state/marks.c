@@ -192,6 +192,13 @@ int marks_leftover(const char *dataset)
 	return volume_is_leftover(&v);
 }
 
+int marks_run_local(const char *run_id)
+{
+	const char *at = strchr(run_id, '@');
+
+	return !at || !*this_boot() || strcmp(at + 1, this_boot()) == 0;
+}
+
 int marks_run_alive(const char *run_id)
 {
 	char path[64], buf[4096];

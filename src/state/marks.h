@@ -60,6 +60,10 @@ int marks_seed_run(const char *dir, char *buf, size_t size);
 /* True if the run id belongs to a qvm process still running here, or to
  * a run of another boot or machine (it cannot be checked from here). */
 int marks_run_alive(const char *run_id);
+/* True if the run id names a run of this boot of this machine, in this pid
+ * namespace (or has no "@...", as older qvm wrote it): one whose liveness
+ * marks_run_alive checks for real rather than assumes. */
+int marks_run_local(const char *run_id);
 /* True if dataset is left over from an interrupted qvm run: its own marks
  * (set on it, not inherited) say qvm made it and never finished, and the
  * run that made it is over. */

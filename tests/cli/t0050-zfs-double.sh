@@ -760,6 +760,66 @@ A resuming stream can be generated on the sending system by running:
 }
 test_case 'recv -s: interrupted send keeps a resume token; send -t resumes (twice) to identical data' t_send_recv_resume
 
+t_encryption() {
+	# a new encryption root needs a key format and its key material
+	run zfs create -V 8M -o encryption=on tank/enc
+	expect_exit 1
+	expect_eq "cannot create 'tank/enc': Keyformat required for new encryption root." "$(cat err)" "no keyformat"
+	run zfs create -V 8M -o keyformat=raw tank/enc
+	expect_eq "cannot create 'tank/enc': Encryption must be turned on to set encryption properties." \
+		"$(cat err)" "keyformat alone"
+	printf 'short\n' >pass
+	run zfs create -V 8M -o encryption=on -o keyformat=passphrase -o keylocation="file://$PWD/pass" tank/enc
+	expect_eq "cannot create 'tank/enc': Passphrase too short (min 8)." "$(cat err)" "short passphrase"
+	printf '0123456789abcdef0123456789abcde' >key
+	run zfs create -o encryption=aes-128-ccm -o keyformat=raw -o keylocation="file://$PWD/key" tank/fs
+	expect_eq "cannot create 'tank/fs': Raw key too short (expected 32)." "$(cat err)" "short raw key"
+	expect_eq $'tank\ntank/images' "$(zfs list -H -o name -r tank)" "nothing made"
+	# the passphrase from stdin (keylocation=prompt, not a terminal)
+	printf 'a passphrase\n' | zfs create -V 8M -o encryption=on -o keyformat=passphrase tank/enc
+	zfs get -H -o property,value,source encryption,keyformat,keylocation,pbkdf2iters tank/enc >props
+	expect_eq $'encryption\taes-256-gcm\t-\nkeyformat\tpassphrase\t-\nkeylocation\tprompt\tlocal\npbkdf2iters\t350000\t-' \
+		"$(cat props)" "an encryption root's properties"
+	# children and clones share their parent's or origin's encryption
+	printf '0123456789abcdef0123456789abcdef' >key
+	zfs create -o encryption=aes-128-ccm -o keyformat=raw -o keylocation="file://$PWD/key" tank/fs
+	zfs create -V 1M tank/fs/vol
+	zfs snapshot tank/enc@base
+	zfs clone tank/enc@base tank/clone
+	zfs get -H -o name,value encryption tank/fs/vol tank/enc@base tank/clone tank >props
+	expect_eq $'tank\toff\ntank/clone\taes-256-gcm\ntank/enc@base\taes-256-gcm\ntank/fs/vol\taes-128-ccm' \
+		"$(cat props)" "inherited encryption"
+	run zfs create -o encryption=off tank/fs/plain
+	expect_eq "cannot create 'tank/fs/plain': Invalid encryption value. Dataset must be encrypted." \
+		"$(cat err)" "unencrypted under an encrypted parent"
+	# -w sends the blocks as they are: encrypted there too, rawok in the
+	# token of an interrupted raw stream; without -w, decrypted
+	head -c 2M /dev/urandom | dd of="$(dev tank/enc)" conv=notrunc status=none
+	zfs snapshot tank/enc@data
+	on_b zpool create tank
+	mkdir -p "$TEST_DIR/b-zvol"
+	ZFS_DOUBLE_SEND_STOP_AFTER=100K xfer -w tank/enc@data -- -s tank/raw
+	expect_exit 1
+	token=$(on_b zfs get -H -o value receive_resume_token tank/raw)
+	run zfs send -nvP -t "$token"
+	expect_line $'\trawok' out
+	xfer -t "$token" -- -s tank/raw
+	expect_exit 0
+	on_b zfs get -H -o value encryption,keyformat,keylocation tank/raw >props
+	expect_eq $'aes-256-gcm\npassphrase\nnone' "$(cat props)" "raw copy"
+	expect_same "$(dev tank/enc)" "$(bdev tank/raw)"
+	xfer tank/enc@data -- tank/plain
+	expect_exit 0
+	expect_eq off "$(on_b zfs get -H -o value encryption tank/plain)" "a decrypted copy"
+	ZFS_DOUBLE_SEND_STOP_AFTER=100K xfer tank/enc@data -- -s tank/plain2
+	run zfs send -nvP -t "$(on_b zfs get -H -o value receive_resume_token tank/plain2)"
+	expect_no_match rawok out
+	# -w with -t: the token decides
+	run zfs send -nvP -w -t "$(on_b zfs get -H -o value receive_resume_token tank/plain2)"
+	expect_no_match rawok out
+}
+test_case 'encryption: a new encryption root needs a key; children, snapshots and clones share it; send -w keeps it (rawok)' t_encryption
+
 t_recv_abort() {
 	image_volume
 	# without -s the partial state is discarded

@@ -357,4 +357,142 @@ t_host_fails() {
 }
 test_case 'zfs recv refused, or the copy not marked ready: nothing left on the host' t_host_fails
 
+t_foreign_partial() {
+	need_hosts
+	# an admin's own volume on A, and their own interrupted zfs recv -s -F
+	# into it (its partial state the hidden tank/images/deb/%recv)
+	on_host A zfs create -V 1M tank/images/deb
+	on_host A zfs set user:note=admins-own tank/images/deb
+	zfs send -L tank/images/deb@base | head -c 120000 | on_host A zfs recv -s -F tank/images/deb 2>/dev/null || true
+	on_host A zfs get -H -o value receive_resume_token tank/images/deb >token
+	expect_match '^1-' token
+	# qvm neither resumes nor removes it, even when it could not mark a copy
+	host_env A ZFS_DOUBLE_FAIL=set
+	refused tank/images/deb A '^Error copying image: tank/images/deb on A holds a partial receive \(zfs recv -s\) that is not an interrupted copy of qvm.s \(no qvm:kind=image, qvm:state=creating and qvm:run set on it\): left as it is; `zfs recv -A tank/images/deb` on A discards that partial receive, or copy to another dataset \(A:POOL/NAME\)$'
+	expect_eq admins-own "$(on_host A zfs get -H -o value user:note tank/images/deb)" "the admin's mark"
+	host_env A
+	# an admin's interrupted receive of a new dataset: the same
+	zfs send -L tank/images/deb@base | head -c 120000 | on_host A zfs recv -s tank/images/new 2>/dev/null || true
+	refused tank/images/deb A:tank/images/new '^Error copying image: tank/images/new on A holds a partial receive \(zfs recv -s\) that is not an interrupted copy of qvm.s '
+	# marks inherited from the parent are not the partial's own
+	on_host A zfs set qvm:kind=image tank/images
+	on_host A zfs set qvm:state=creating tank/images
+	on_host A zfs set qvm:run=1-0 tank/images
+	refused tank/images/deb A:tank/images/new '^Error copying image: tank/images/new on A holds a partial receive \(zfs recv -s\) that is not an interrupted copy of qvm.s '
+}
+test_case 'a partial receive qvm did not start (zfs recv -s -F into an existing dataset, or a new one): refused, left as it is' t_foreign_partial
+
+t_resume_mark_fails() {
+	need_hosts
+	ZFS_DOUBLE_SEND_STOP_AFTER=1M run_qvm images copy tank/images/deb A
+	expect_exit 1
+	# resumed to the end, then not marked ready: the copy existed before
+	# this run, so it stays, marked for qvm cleanup --host
+	host_env A ZFS_DOUBLE_FAIL=set
+	run_qvm images copy tank/images/deb A
+	expect_exit 1
+	expect_match '^Resuming copy of tank/images/deb to A at ' out
+	expect_no_match 'Rolling back' out
+	expect_first_line '^Error copying image: cannot mark tank/images/deb on A ready: cannot set property for .tank/images/deb.: permission denied; the copy there was begun before this run, so it is left as it is \(qvm:state=creating\): remove it with: qvm cleanup --host A --yes, then copy again$' err
+	on_host A zfs list -H -o name -t all -r tank/images >list
+	expect_line tank/images/deb list
+	expect_line tank/images/deb@base list
+	host_env A
+	# what the message says: cleanup removes it, and a new copy is made
+	run_qvm cleanup --host A --yes
+	expect_exit 0
+	on_host A zfs list -H -o name -t volume >vols
+	expect_empty vols
+	run_qvm images copy -q tank/images/deb A
+	expect_exit 0
+	cmp "$QVM_ZVOL_DIR/tank/images/deb" "$HOST_A_ZVOL_DIR/tank/images/deb"
+}
+test_case 'a resumed copy that cannot be marked ready is not removed: left for qvm cleanup --host' t_resume_mark_fails
+
+t_concurrent() {
+	need_hosts
+	# one copy under way, slowly; a second one to the same target meanwhile
+	ZFS_DOUBLE_SEND_RATE=1M "$QVM" images copy tank/images/deb A >first.out 2>first.err &
+	pid=$!
+	for _ in $(seq 100); do
+		grep -q '^recv ' "$HOST_A_ZFS_LOG" 2>/dev/null && break
+		sleep 0.05
+	done
+	sleep 0.5
+	run_qvm images copy tank/images/deb A
+	expect_exit 1
+	expect_first_line "^Error copying image: tank/images/deb on A is being received by another qvm copy still running \\(run $pid-[0-9a-f]+(@[0-9a-f-]+)?\\): let it finish; if it fails, run the same command again to resume it\$" err
+	expect_no_match 'zfs recv -A' err
+	# the first one was not disturbed
+	status=0
+	wait $pid || status=$?
+	expect_eq 0 "$status" "the first copy's exit status"
+	cmp "$QVM_ZVOL_DIR/tank/images/deb" "$HOST_A_ZVOL_DIR/tank/images/deb"
+}
+test_case 'two copies to one target at once: the second says the first is running, and leaves it alone' t_concurrent
+
+t_concurrent_race() {
+	need_hosts
+	# the first copy checks A, then its zfs send here waits (a zfs that
+	# waits for ./go before sending); the second copy checks A meanwhile,
+	# finds nothing and begins: the first one's receive then meets it
+	mkdir slowbin
+	printf '#!/bin/bash\nif [ "$1" = send ] && [[ " $* " != *" -n "* ]]; then\n\tfor _ in $(seq 600); do [ -e %q ] && break; sleep 0.05; done\nfi\nexec %q "$@"\n' \
+		"$PWD/go" "$(command -v zfs)" >slowbin/zfs
+	chmod +x slowbin/zfs
+	PATH=$PWD/slowbin:$PATH "$QVM" images copy tank/images/deb A >first.out 2>first.err &
+	first=$!
+	for _ in $(seq 200); do
+		grep -q '^recv ' "$HOST_A_ZFS_LOG" 2>/dev/null && break
+		sleep 0.05
+	done
+	ZFS_DOUBLE_SEND_RATE=512K "$QVM" images copy tank/images/deb A >second.out 2>second.err &
+	second=$!
+	# the second copy's partial receive there, then the first one's stream
+	for _ in $(seq 400); do
+		token=$(on_host A zfs get -H -o value receive_resume_token tank/images/deb 2>/dev/null) || true
+		[ -n "$token" ] && [ "$token" != - ] && break
+		sleep 0.05
+	done
+	touch go
+	status=0
+	wait $first || status=$?
+	expect_eq 1 "$status" "the first copy's exit status"
+	expect_first_line "^Error copying image: cannot copy tank/images/deb@base to A: .*; tank/images/deb on A is being received by another qvm copy still running \\(run $second-[0-9a-f]+(@[0-9a-f-]+)?\\): let it finish; if it fails, run the same command again to resume it\$" first.err
+	expect_no_match 'zfs recv -A' first.err
+	status=0
+	wait $second || status=$?
+	expect_eq 0 "$status" "the second copy's exit status"
+	cmp "$QVM_ZVOL_DIR/tank/images/deb" "$HOST_A_ZVOL_DIR/tank/images/deb"
+}
+test_case 'two copies begun at once: the one whose receive comes second says the other is running' t_concurrent_race
+
+t_encrypted() {
+	need_hosts
+	# an image of encrypted blocks: copied raw (-w), its key stays here
+	printf 'passphrase of the test\n' | zfs create -V 8M -o encryption=on -o keyformat=passphrase \
+		-o qvm:kind=image -o qvm:state=ready tank/images/enc
+	head -c 2M /dev/urandom | dd of="$QVM_ZVOL_DIR/tank/images/enc" bs=1M seek=1 conv=notrunc status=none
+	zfs snapshot tank/images/enc@base
+	ZFS_DOUBLE_SEND_STOP_AFTER=100K run_qvm images copy tank/images/enc A
+	expect_exit 1
+	expect_first_line '^Error copying image: cannot copy tank/images/enc@base to A: .*; interrupted, and not to be resumed, as the image is encrypted: `zfs recv -A tank/images/enc` on A discards it; then copy again$' err
+	expect_match '^send -L -e -c -w tank/images/enc@base$' "$ZFS_DOUBLE_LOG"
+	on_host A zfs get -H -o value receive_resume_token tank/images/enc >token
+	expect_match '^1-' token
+	# not resumed: the token, which A keeps, would say whether the rest goes
+	# raw or decrypted; nothing is sent with it
+	zfs_log_reset
+	refused tank/images/enc A '^Error copying image: tank/images/enc on A holds an interrupted copy of encrypted image tank/images/enc, which qvm does not resume \(A keeps the resume token, which would decide whether the rest is sent encrypted or decrypted\): `zfs recv -A tank/images/enc` on A discards it; then copy again$'
+	expect_no_match -- '-t ' "$ZFS_DOUBLE_LOG"
+	# what the message says
+	host_ssh A zfs recv -A tank/images/enc
+	run_qvm images copy tank/images/enc A
+	expect_exit 0
+	expect_no_match Resuming out
+	expect_eq aes-256-gcm "$(on_host A zfs get -H -o value encryption tank/images/enc)" "encrypted on A"
+	cmp "$QVM_ZVOL_DIR/tank/images/enc" "$HOST_A_ZVOL_DIR/tank/images/enc"
+}
+test_case 'an encrypted image: copied raw; an interrupted copy of it is not resumed, but said how to drop' t_encrypted
+
 test_done

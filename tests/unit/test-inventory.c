@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "inventory.h"
+#include "marks.h"
 #include "strv.h"
 
 /* The zfs get lines of one volume, its properties in the order qvm asks
@@ -139,6 +140,24 @@ static void test_controls(void **state)
 	strv_free(lines);
 }
 
+/* Whether a run id's liveness can be checked from here: this process's
+ * own run id (of this boot), an older qvm's id without "@", and one of
+ * another boot or machine (taken as running, but not local). */
+static void test_run_local(void **state)
+{
+	(void)state;
+	const char *me = marks_run_id(), *at = strchr(me, '@');
+	char other[128];
+
+	assert_true(marks_run_local(me));
+	assert_true(marks_run_local("1-00"));
+	if (!at)
+		return;     /* no boot id here: every run is this machine's */
+	snprintf(other, sizeof(other), "%.*s@000000000000-1", (int)(at - me), me);
+	assert_false(marks_run_local(other));
+	assert_true(marks_run_alive(other));
+}
+
 static void test_empty(void **state)
 {
 	(void)state;
@@ -204,6 +223,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_marks),
 		cmocka_unit_test(test_controls),
+		cmocka_unit_test(test_run_local),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_forged_lines_refused),
 	};

@@ -1136,7 +1136,14 @@ def get_prop(st, name, pname, literal):
         v = d['props'].get(pname, p.default)
         return v, '-'
     elif pname == 'encryption':
-        return 'off', 'default'
+        c = crypt_of(st, name)
+        return (c['alg'], '-') if c else ('off', 'default')
+    elif pname == 'keyformat':
+        c = crypt_of(st, name)
+        return (c['keyformat'], '-') if c else ('none', 'default')
+    elif pname == 'pbkdf2iters':
+        c = crypt_of(st, name)
+        n, src = (c.get('iters', 0), '-') if c else (0, 'default')
     elif pname == 'receive_resume_token':
         tok = resume_token_of(st, name)
         return (tok, '-') if tok else None
@@ -1317,6 +1324,102 @@ def do_create(st, args):
     return 0
 
 
+# ---------------------------------------------------------------------------
+# Encryption (lib/libzfs/libzfs_crypto.c: zfs_crypto_create): a dataset's
+# record holds 'crypt' = {'alg', 'keyformat', 'root'} when it is encrypted;
+# snapshots have their dataset's, clones their origin's, children their
+# parent's unless they are a new encryption root.  Keys are always loaded;
+# the key material is read and checked, not kept.
+
+WRAPPING_KEY_LEN = 32
+MIN_PASSPHRASE_LEN, MAX_PASSPHRASE_LEN = 8, 512
+CRYPT_PROPS = ('encryption', 'keyformat', 'keylocation', 'pbkdf2iters')
+
+
+def crypt_of(st, name):
+    """The 'crypt' of a dataset or snapshot, or None (unencrypted)."""
+    d = st.ds.get(name.split('@')[0]) if name else None
+    return d.get('crypt') if d else None
+
+
+def key_material(keyformat, keylocation, errbuf):
+    """get_key_material(): reads the key (prompt: a non-terminal stdin;
+    file:///PATH) and checks it as validate_key() does."""
+    if keylocation == 'prompt':
+        if os.isatty(0):
+            err('zfs test double: prompting for a key on a terminal is not implemented')
+            raise Exit(2)
+        f = open(0, 'rb', closefd=False)
+    elif keylocation.startswith('file://'):
+        try:
+            f = open(keylocation[len('file://'):], 'rb')
+        except OSError as e:
+            raise ZError(errbuf, 'Failed to open key material file: %s' % os.strerror(e.errno))
+    else:
+        err("zfs test double: keylocation '%s' is not implemented" % keylocation)
+        raise Exit(2)
+    with f:
+        if keyformat == 'raw':      # raw keys may hold newlines: no getline()
+            key = f.read(WRAPPING_KEY_LEN + 1)
+        else:
+            key = f.readline()
+            if key.endswith(b'\n'):
+                key = key[:-1]
+    n = len(key)
+    if keyformat == 'raw' and n != WRAPPING_KEY_LEN:
+        raise ZError(errbuf, 'Raw key too %s (expected %u).'
+                     % ('short' if n < WRAPPING_KEY_LEN else 'long', WRAPPING_KEY_LEN))
+    if keyformat == 'hex':
+        if n != 2 * WRAPPING_KEY_LEN:
+            raise ZError(errbuf, 'Hex key too %s (expected %u).'
+                         % ('short' if n < 2 * WRAPPING_KEY_LEN else 'long', WRAPPING_KEY_LEN))
+        if any(c not in b'0123456789abcdefABCDEF' for c in key):
+            raise ZError(errbuf, 'Invalid hex character detected.')
+    if keyformat == 'passphrase':
+        if n > MAX_PASSPHRASE_LEN:
+            raise ZError(errbuf, 'Passphrase too long (max %u).' % MAX_PASSPHRASE_LEN)
+        if n < MIN_PASSPHRASE_LEN:
+            raise ZError(errbuf, 'Passphrase too short (min %u).' % MIN_PASSPHRASE_LEN)
+
+
+def crypt_create(st, name, real, errbuf):
+    """zfs_crypto_create(): takes the encryption properties out of real (the
+    checked -o values; keylocation stays there, set on a new encryption
+    root) and returns the new dataset's 'crypt', or None."""
+    pcrypt = crypt_of(st, parent_name(name))
+    enc = real.pop('encryption', None)
+    keyformat = real.pop('keyformat', None)
+    iters = real.pop('pbkdf2iters', None)
+    if enc == 'off' and pcrypt is not None:
+        raise ZError(errbuf, 'Invalid encryption value. Dataset must be encrypted.')
+    if enc is None and pcrypt is not None and keyformat is None:
+        if 'keylocation' in real:
+            err('zfs test double: keylocation of a dataset that inherits its key is not implemented')
+            raise Exit(2)
+        return dict(pcrypt)
+    alg = enc if enc is not None else (pcrypt['alg'] if pcrypt else 'off')
+    if alg == 'off':
+        if keyformat is not None or iters is not None or 'keylocation' in real:
+            raise ZError(errbuf, 'Encryption must be turned on to set encryption properties.')
+        return None
+    if alg == 'on':
+        alg = 'aes-256-gcm'
+    if keyformat is None or keyformat == 'none':
+        if pcrypt is None:
+            raise ZError(errbuf, 'Keyformat required for new encryption root.')
+        if 'keylocation' in real or iters is not None:
+            err('zfs test double: key properties of a dataset that inherits its key '
+                'are not implemented')
+            raise Exit(2)
+        return {'alg': alg, 'keyformat': pcrypt['keyformat'], 'root': pcrypt['root']}
+    if iters is not None and keyformat != 'passphrase':
+        raise ZError(errbuf, 'Encryption property pbkdf2iters only applies to passphrase keys.')
+    real.setdefault('keylocation', 'prompt')
+    key_material(keyformat, real['keylocation'], errbuf)
+    return {'alg': alg, 'keyformat': keyformat, 'root': name,
+            'iters': (iters or 350000) if keyformat == 'passphrase' else 0}
+
+
 def zfs_create(st, name, dtype, props):
     errbuf = "cannot create '%s'" % name
     why = validate_name(name, dtype, True)
@@ -1338,15 +1441,19 @@ def zfs_create(st, name, dtype, props):
             raise ZError(errbuf, 'volume size cannot be zero')
         if size % bs:
             raise ZError(errbuf, 'volume size must be a multiple of volume block size')
+    crypt = crypt_create(st, name, real, errbuf)
     ioctl(errbuf)
     if dtype == VOL:
         local = {k: v for k, v in real.items() if k not in ('volsize', 'volblocksize')}
         if local.get('refreservation') == 'auto':
             local['refreservation'] = resv_for(size, bs)
-        st.new_ds(name, 'volume', volsize=size, volblocksize=bs, props=local)
-        make_device(st, name, size)
+        d = st.new_ds(name, 'volume', volsize=size, volblocksize=bs, props=local)
     else:
-        st.new_ds(name, 'filesystem', props=real)
+        d = st.new_ds(name, 'filesystem', props=real)
+    if crypt:
+        d['crypt'] = crypt
+    if dtype == VOL:
+        make_device(st, name, size)
 
 
 # ---------------------------------------------------------------------------
@@ -1481,13 +1588,19 @@ def do_clone(st, args):
     ioctl(errbuf)
     if target in st.ds:
         raise ZError(errbuf, 'dataset already exists')
+    if any(k in real for k in CRYPT_PROPS):
+        err('zfs test double: encryption properties of a clone are not implemented')
+        raise Exit(2)
+    crypt = crypt_of(st, src)      # a clone shares its origin's key
     if dtype == VOL:
         size = real.pop('volsize', snap['volsize'])
-        st.new_ds(target, 'volume', volsize=size, volblocksize=snap['volblocksize'],
-                  origin=src, seed=snap['data'], props=real)
+        d = st.new_ds(target, 'volume', volsize=size, volblocksize=snap['volblocksize'],
+                      origin=src, seed=snap['data'], props=real)
         make_device(st, target, size, os.path.join(st.dir, snap['data']))
     else:
-        st.new_ds(target, 'filesystem', origin=src, props=real)
+        d = st.new_ds(target, 'filesystem', origin=src, props=real)
+    if crypt:
+        d['crypt'] = dict(crypt)
     return 0
 
 
@@ -2176,11 +2289,11 @@ def do_inherit(st, args):
 # state cannot block each other.
 
 STREAM_MAGIC = b'ZDBLSND\x01'
-SF_RESUME, SF_LARGE, SF_EMBED, SF_COMPRESS, SF_PROPS = 1, 2, 4, 8, 16
+SF_RESUME, SF_LARGE, SF_EMBED, SF_COMPRESS, SF_PROPS, SF_RAW = 1, 2, 4, 8, 16, 32
 SEND_CHUNK = 1 << 20            # the largest DATA record: big writes, and
                                 # what a resumed transfer sends again at most
 TOKEN_FLAGS = ((SF_LARGE, 'largeblockok'), (SF_EMBED, 'embedok'),
-               (SF_COMPRESS, 'compressok'))
+               (SF_COMPRESS, 'compressok'), (SF_RAW, 'rawok'))
 struct = zlib = None            # imported by stream_modules(): only send/recv pay
 
 
@@ -2470,7 +2583,7 @@ def send_long_options(args):
 def do_send(st, args):
     stream_modules()
     sflags = 0
-    props = dryrun = parsable = progress = False
+    props = dryrun = parsable = progress = raw = False
     verbosity = 0
     token = None
     events, argv = getopt(send_long_options(args), ':i:I:RsDpVvnPLeht:cwbd:SX:')
@@ -2491,8 +2604,10 @@ def do_send(st, args):
         elif c == 'c':
             sflags |= SF_COMPRESS
         elif c == 'w':
-            # raw: of an unencrypted dataset, what -Lec sends (zfs-send(8))
+            # raw: of an unencrypted dataset, what -Lec sends (zfs-send(8));
+            # of an encrypted one also its blocks as they are (below)
             sflags |= SF_LARGE | SF_EMBED | SF_COMPRESS
+            raw = True
         elif c == 't':
             token = a
         elif c == 'V':
@@ -2538,6 +2653,9 @@ def do_send(st, args):
                     if name in info:
                         fout.write('\t%s\n' % name)
                 fout.flush()
+            # the token, not -w, decides whether the rest is raw
+            sflags &= ~SF_RAW
+            raw = False
             for bit, name in TOKEN_FLAGS:
                 if name in info:
                     sflags |= bit
@@ -2567,6 +2685,12 @@ def do_send(st, args):
         head = {'toname': snap, 'toguid': d['guid'], 'type': 'volume',
                 'volsize': d['volsize'], 'volblocksize': d['volblocksize'],
                 'creation': d['creation']}
+        crypt = crypt_of(st, snap)
+        if raw and crypt:
+            sflags |= SF_RAW
+        if sflags & SF_RAW and crypt:
+            # the blocks encrypted, the key's wrapping parameters with them
+            head['crypt'] = {'alg': crypt['alg'], 'keyformat': crypt['keyformat']}
         if token is not None:
             sflags |= SF_RESUME
             head['resume_offset'] = start
@@ -2723,7 +2847,7 @@ def do_receive(st, args):
     magic, version, sflags, plen = BEGIN_REC.unpack(raw)
     if magic != STREAM_MAGIC:
         raise ZError('cannot receive', 'invalid stream (bad magic number)')
-    if version != 1 or sflags >= 32 or plen > (1 << 20):
+    if version != 1 or sflags >= 64 or plen > (1 << 20):
         raise ZError('cannot receive', 'stream has unsupported feature, feature flags = %x'
                      % sflags)
     payload = inp.read(plen)
@@ -2973,12 +3097,19 @@ def recv_begin(st, name, destsnap, head, sflags, props, errbuf, force, resumable
     with open(os.path.join(st.dir, rel), 'wb') as f:
         f.truncate(size)
     rec = {'toname': head['toname'], 'toguid': head['toguid'], 'offset': 0, 'bytes': 0,
-           'flags': sflags & (SF_LARGE | SF_EMBED | SF_COMPRESS), 'data': rel,
+           'flags': sflags & (SF_LARGE | SF_EMBED | SF_COMPRESS | SF_RAW), 'data': rel,
            'resumable': resumable, 'active': os.getpid(),
            'creation': head.get('creation', int(time.time())),
            'snapprops': dict(head.get('snapprops') or {})}
-    st.new_ds(holder, 'volume', volsize=size, volblocksize=vbs, props=local,
-              recvd=recvd, xinherit=xinherit, recv=rec)
+    pd = st.new_ds(holder, 'volume', volsize=size, volblocksize=vbs, props=local,
+                   recvd=recvd, xinherit=xinherit, recv=rec)
+    # a raw stream's dataset is encrypted as sent, its own encryption root
+    # (its key not loaded there); any other is its parent's
+    hc = head.get('crypt') if sflags & SF_RAW else None
+    crypt = ({'alg': hc['alg'], 'keyformat': hc['keyformat'], 'root': name}
+             if isinstance(hc, dict) else crypt_of(st, parent_name(name)))
+    if crypt:
+        pd['crypt'] = dict(crypt)
     return holder, rec
 
 
@@ -3029,7 +3160,7 @@ def recv_finish(st, holder, name, destsnap, head):
         old = st.ds[name]
         remove_device(name)
         st.ds.pop(holder)
-        for k in ('volsize', 'volblocksize', 'recvd', 'xinherit'):
+        for k in ('volsize', 'volblocksize', 'recvd', 'xinherit', 'crypt'):
             old[k] = d.get(k)
         old['props'].update(d['props'])
         old.pop('seed', None)
