@@ -88,6 +88,11 @@ static void lv_load(void)
 	lv->virSetErrorFunc(NULL, quiet_errors);
 }
 
+void domains_preload(void)
+{
+	lv_load();
+}
+
 struct conn {
 	char *uri;                   /* "" for the default */
 	virConnectPtr c;

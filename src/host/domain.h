@@ -110,4 +110,8 @@ enum {
 int domain_create(struct domains *d, const char *uri, const char *xml, const char *name, const char *uuid,
 		  unsigned flags, char **err);
 
+/* Loads libvirt now, as its first use would (what another thread can do
+ * while this one waits, e.g. for ssh; nothing else may use libvirt then). */
+void domains_preload(void);
+
 #endif
