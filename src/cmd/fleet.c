@@ -184,7 +184,7 @@ static int ask(struct answer *a, size_t n, const char *command, char *const *arg
 			r = strv_extend(&argvs[i], args);
 	}
 	if (r == 0)
-		r = spawn_all((char *const *const *)argvs, n, FLEET_PARALLEL, res, errs);
+		r = spawn_all((char *const *const *)argvs, n, FLEET_PARALLEL, 0, res, errs);
 	for (size_t i = 0; i < n && argvs; i++) {
 		if ((r == 0 || r == -EINTR) && res && errs) {
 			if (errs[i] == 0 && res[i].status == 0) {
