@@ -202,7 +202,8 @@ static int spawn_run(char *const argv[], unsigned flags, int stdin_fd, struct sp
 	r = start_child(argv, flags, stdin_fd, pipes[0][1], pipes[1][1], &pid);
 	if (r < 0)
 		goto close_pipes;
-	if (!(flags & SPAWN_NO_FORWARD)) {
+	/* a command that changes nothing needs no outcome: every child stops */
+	if (!(flags & SPAWN_NO_FORWARD) || signals_readonly()) {
 		signals_set_child(pid);
 		/* a signal that came before the child existed is passed on now,
 		 * except to an undo step: rollback runs to its end */

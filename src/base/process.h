@@ -11,7 +11,8 @@ enum {
 	SPAWN_CAPTURE_STDERR = 1u << 1,  /* else stderr goes to /dev/null */
 	/* Let the child finish even if qvm is signalled: for short commands
 	 * whose outcome must be known (did zfs create the dataset or not?).
-	 * qvm rolls back right after. */
+	 * qvm rolls back right after. (Not in a command that changes
+	 * nothing: signals_readonly.) */
 	SPAWN_NO_FORWARD = 1u << 2,
 	/* stdout stays qvm's own (a child's live progress on the terminal) */
 	SPAWN_INHERIT_STDOUT = 1u << 3,

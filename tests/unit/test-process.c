@@ -461,6 +461,64 @@ static void test_all_limit(void **state)
 	assert_int_equal(most_at_once(1), 1);
 }
 
+/* A command that changes nothing (signals_install_readonly): a signal
+ * stops even a child run with SPAWN_NO_FORWARD, and a second one ends the
+ * process at once. In a child process, as test_relay_signal. */
+static void test_readonly_signal(void **state)
+{
+	char *p = script("ro-sender", "kill -TERM $PPID; exec sleep 30", 0755);
+	int wstatus;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char *const argv[] = { p, NULL };
+		struct spawn_result res;
+		char *err = NULL;
+		int bad = 0;
+
+		signals_install_readonly();
+		bad |= !signals_readonly();
+		bad |= (spawn_check(argv, SPAWN_CAPTURE_STDOUT | SPAWN_NO_FORWARD, &res, &err) != -EINTR) << 1;
+		bad |= (res.signal != SIGTERM) << 2;
+		bad |= (signal_pending() != SIGTERM) << 3;
+		spawn_result_clear(&res);
+		free(err);
+		if (bad)
+			_exit(bad);
+		/* the second signal: the default action */
+		raise(SIGTERM);
+		_exit(100);
+	}
+	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
+	if (WIFEXITED(wstatus))
+		fail_msg("the child exited %d (a bit per failed check; 100: the second signal did not end it)",
+			 WEXITSTATUS(wstatus));
+	assert_true(WIFSIGNALED(wstatus));
+	assert_int_equal(WTERMSIG(wstatus), SIGTERM);
+	/* signals_install's handlers keep SPAWN_NO_FORWARD's child running */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char *q = script("ro-held", "kill -TERM $PPID; sleep 0.2; echo ran", 0755);
+		char *const argv[] = { q, NULL };
+		struct spawn_result res;
+		char *err = NULL;
+		int r;
+
+		signals_install();
+		r = spawn_check(argv, SPAWN_CAPTURE_STDOUT | SPAWN_NO_FORWARD, &res, &err);
+		_exit(r == 0 && res.out && strcmp(res.out, "ran\n") == 0 && signal_pending() == SIGTERM &&
+		      !signals_readonly() ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
+	assert_true(WIFEXITED(wstatus));
+	assert_int_equal(WEXITSTATUS(wstatus), 0);
+	free(p);
+}
+
 static double seconds_since(const struct timespec *t0)
 {
 	struct timespec t1;
@@ -592,7 +650,7 @@ static int teardown(void **state)
 	static const char *const names[] = { "ok", "fail", "quiet", "words", "warns", "noexec", "gone",
 		"term", "kill9", "loud", "env", "relay-from", "relay-to", "relay-in", "relay-out",
 		"all-ok", "all-fail", "all-big", "all-count", "all-killer", "all-sleeper", "all-slow", "all-stubborn",
-		"all-closes", "all-group", "all-nap" };
+		"all-closes", "all-group", "all-nap", "ro-sender", "ro-held" };
 	char path[200];
 
 	(void)state;
@@ -614,6 +672,7 @@ int main(void)
 		cmocka_unit_test(test_relay),
 		cmocka_unit_test(test_relay_not_found),
 		cmocka_unit_test(test_relay_signal),
+		cmocka_unit_test(test_readonly_signal),
 		cmocka_unit_test(test_all_outputs),
 		cmocka_unit_test(test_all_limit),
 		cmocka_unit_test(test_all_timeout),
