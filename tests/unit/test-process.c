@@ -486,6 +486,7 @@ static void test_readonly_signal(void **state)
 		bad |= (signal_pending() != SIGTERM) << 3;
 		spawn_result_clear(&res);
 		free(err);
+		free(p);
 		if (bad)
 			_exit(bad);
 		/* the second signal: the default action */
@@ -510,8 +511,13 @@ static void test_readonly_signal(void **state)
 
 		signals_install();
 		r = spawn_check(argv, SPAWN_CAPTURE_STDOUT | SPAWN_NO_FORWARD, &res, &err);
-		_exit(r == 0 && res.out && strcmp(res.out, "ran\n") == 0 && signal_pending() == SIGTERM &&
-		      !signals_readonly() ? 0 : 1);
+		r = r == 0 && res.out && strcmp(res.out, "ran\n") == 0 && signal_pending() == SIGTERM &&
+		    !signals_readonly() ? 0 : 1;
+		spawn_result_clear(&res);
+		free(err);
+		free(q);
+		free(p);
+		_exit(r);
 	}
 	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
 	assert_true(WIFEXITED(wstatus));
