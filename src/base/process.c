@@ -202,7 +202,8 @@ static int spawn_run(char *const argv[], unsigned flags, int stdin_fd, struct sp
 	r = start_child(argv, flags, stdin_fd, pipes[0][1], pipes[1][1], &pid);
 	if (r < 0)
 		goto close_pipes;
-	if (!(flags & SPAWN_NO_FORWARD)) {
+	/* a command that changes nothing needs no outcome: every child stops */
+	if (!(flags & SPAWN_NO_FORWARD) || signals_readonly()) {
 		signals_set_child(pid);
 		/* a signal that came before the child existed is passed on now,
 		 * except to an undo step: rollback runs to its end */
@@ -244,11 +245,24 @@ close_pipes:
 	return r;
 }
 
-/* A child of spawn_all: its pid (0 not started, -1 reaped) and outputs. */
+/* A child of spawn_all. */
 struct child {
-	pid_t pid;
+	pid_t pid;                   /* 0 not started, -1 finished */
+	int pidfd;                   /* readable once it has ended; -1: none (old kernel) */
+	bool reaped;                 /* it has ended: wstatus says how */
+	int wstatus;
 	struct capture caps[2];      /* stdout, stderr: fd -1 once closed */
+	int64_t started, term_at;    /* ms (CLOCK_MONOTONIC); term_at 0: not timed out */
+	bool killed;                 /* SIGKILL sent to its group */
 };
+
+static int64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
 
 /* Starts argv with both outputs going to pipes read by qvm. 0 or -errno. */
 static int child_start(char *const argv[], struct child *c)
@@ -269,25 +283,44 @@ static int child_start(char *const argv[], struct child *c)
 		else
 			c->caps[i].fd = pipes[i][0];
 	}
-	if (r < 0)
+	if (r < 0) {
 		c->pid = 0;
-	return r;
+		return r;
+	}
+	c->started = now_ms();
+	c->pidfd = pidfd_open(c->pid, 0);
+	return 0;
 }
 
-/* Waits for the child whose pipes are closed: its status and output into
- * res (r 0), or its output dropped (r < 0, what is returned). */
+/* Whether the child has ended (reaped now if it has). */
+static bool child_ended(struct child *c)
+{
+	pid_t got;
+
+	if (c->reaped)
+		return true;
+	got = waitpid(c->pid, &c->wstatus, WNOHANG);
+	/* ECHILD: nothing to wait for (never expected: it is ours) */
+	if (got == c->pid || (got < 0 && errno == ECHILD))
+		c->reaped = true;
+	return c->reaped;
+}
+
+/* The ended child: its status and output into res (r 0), or its output
+ * dropped (r < 0, what is returned). Pipes still open (a process of
+ * another group holds them) are closed. */
 static int child_finish(struct child *c, int r, struct spawn_result *res)
 {
-	int wstatus = 0;
-
-	while (waitpid(c->pid, &wstatus, 0) < 0) {
-		if (errno != EINTR) {
-			r = -errno;
-			break;
+	for (int k = 0; k < 2; k++)
+		if (c->caps[k].fd >= 0) {
+			close(c->caps[k].fd);
+			c->caps[k].fd = -1;
 		}
-	}
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	c->pidfd = -1;
 	if (r == 0) {
-		child_status(wstatus, res);
+		child_status(c->wstatus, res);
 		res->out = TAKE_PTR(c->caps[0].buf);
 		res->err = TAKE_PTR(c->caps[1].buf);
 	}
@@ -305,11 +338,38 @@ static int forwarded(int sig)
 	return sig == SIGPIPE ? SIGTERM : sig;
 }
 
-int spawn_all(char *const *const *argvs, size_t n, unsigned limit, struct spawn_result *res, int *errs)
+/* A child's time limit: SIGTERM to its group at its deadline, SIGKILL a
+ * grace later (an ended child is not signalled: its pid may be another's
+ * by now; its pipes, held by a process of another group, are given up at
+ * the same times). The ms until its next one (INT64_MAX: none). */
+static int64_t child_deadlines(struct child *c, unsigned timeout_ms, int64_t now)
+{
+	int64_t grace = timeout_ms < SPAWN_ALL_GRACE_MS ? timeout_ms : SPAWN_ALL_GRACE_MS;
+
+	if (!timeout_ms)
+		return INT64_MAX;
+	if (!c->term_at && now - c->started >= timeout_ms) {
+		if (!c->reaped)
+			(void)kill(-c->pid, SIGTERM);
+		c->term_at = now;
+	}
+	if (!c->term_at)
+		return c->started + timeout_ms - now;
+	if (!c->killed && now - c->term_at >= grace) {
+		if (!c->reaped)
+			(void)kill(-c->pid, SIGKILL);
+		c->killed = true;
+	}
+	/* killed: its end is what is waited for (its pidfd, or the tick) */
+	return c->killed ? INT64_MAX : c->term_at + grace - now;
+}
+
+int spawn_all(char *const *const *argvs, size_t n, unsigned limit, unsigned timeout_ms, struct spawn_result *res,
+	      int *errs)
 {
 	_cleanup_free_ struct child *c = calloc(n ? n : 1, sizeof(*c));
-	_cleanup_free_ struct pollfd *pfd = calloc(2 * (n ? n : 1), sizeof(*pfd));
-	_cleanup_free_ size_t *map = calloc(2 * (n ? n : 1), sizeof(*map));
+	_cleanup_free_ struct pollfd *pfd = calloc(3 * (n ? n : 1), sizeof(*pfd));
+	_cleanup_free_ size_t *map = calloc(3 * (n ? n : 1), sizeof(*map));
 	size_t next = 0, running = 0;
 	int stop = 0, r = 0;
 
@@ -319,6 +379,7 @@ int spawn_all(char *const *const *argvs, size_t n, unsigned limit, struct spawn_
 		memset(&res[i], 0, sizeof(res[i]));
 		errs[i] = -ECANCELED;
 		c[i].pid = 0;
+		c[i].pidfd = -1;
 		c[i].caps[0].fd = c[i].caps[1].fd = -1;
 		c[i].caps[1].max = STDERR_MAX;
 	}
@@ -326,13 +387,14 @@ int spawn_all(char *const *const *argvs, size_t n, unsigned limit, struct spawn_
 		limit = (unsigned)(n ? n : 1);
 	for (;;) {
 		size_t np = 0;
+		int64_t now, wait = 1000;
 
 		/* once a signal came, nothing more is started: the running
 		 * ones are passed it (once: to each one's process group, so a
 		 * shell's children holding the pipes end too) and waited for */
 		if (signal_pending() && !stop) {
 			for (size_t i = 0; i < n; i++)
-				if (c[i].pid > 0)
+				if (c[i].pid > 0 && !c[i].reaped)
 					(void)kill(-c[i].pid, forwarded(signal_pending()));
 			stop = 1;
 		}
@@ -343,54 +405,78 @@ int spawn_all(char *const *const *argvs, size_t n, unsigned limit, struct spawn_
 		}
 		if (running == 0)
 			break;
-		for (size_t i = 0; i < n; i++)
+		now = now_ms();
+		for (size_t i = 0; i < n; i++) {
+			if (c[i].pid <= 0)
+				continue;
+			int64_t left = child_deadlines(&c[i], timeout_ms, now);
+			wait = left < wait ? left : wait;
 			for (int k = 0; k < 2; k++)
-				if (c[i].pid > 0 && c[i].caps[k].fd >= 0) {
+				if (c[i].caps[k].fd >= 0) {
 					pfd[np].fd = c[i].caps[k].fd;
 					pfd[np].events = POLLIN;
-					map[np++] = 2 * i + (size_t)k;
+					map[np++] = 3 * i + (size_t)k;
 				}
+				/* its end wakes the wait once its output is closed or
+			 * its time is up (whoever still holds the pipes) */
+			if (!c[i].reaped && ((c[i].caps[0].fd < 0 && c[i].caps[1].fd < 0) || c[i].term_at)) {
+				if (c[i].pidfd >= 0) {
+					pfd[np].fd = c[i].pidfd;
+					pfd[np].events = POLLIN;
+					map[np++] = 3 * i + 2;
+				} else if (wait > 50) {
+					wait = 50;
+				}
+			}
+		}
 		/* bounded: a signal between the check above and poll is seen
 		 * within a second */
-		if (np > 0 && poll(pfd, np, 1000) < 0) {
+		if (poll(pfd, np, (int)(wait < 0 ? 0 : wait)) < 0) {
 			if (errno == EINTR)
 				continue;
 			/* the children cannot be read: their pipes are closed
 			 * (a write then ends them), and each is waited for */
 			r = -errno;
 			for (size_t j = 0; j < np; j++) {
-				struct child *ch = &c[map[j] / 2];
+				struct child *ch = &c[map[j] / 3];
+				if (map[j] % 3 == 2)
+					continue;
 				close(pfd[j].fd);
-				ch->caps[map[j] % 2].fd = -1;
-				if (errs[map[j] / 2] == 0)
-					errs[map[j] / 2] = r;
-				(void)kill(-ch->pid, SIGTERM);
+				ch->caps[map[j] % 3].fd = -1;
+				if (errs[map[j] / 3] == 0)
+					errs[map[j] / 3] = r;
+				if (!ch->reaped)
+					(void)kill(-ch->pid, SIGTERM);
 			}
 			np = 0;
 			stop = 1;
 		}
 		for (size_t j = 0; j < np; j++)
-			if (pfd[j].revents) {
-				struct capture *cap = &c[map[j] / 2].caps[map[j] % 2];
+			if (pfd[j].revents && map[j] % 3 != 2) {
+				struct capture *cap = &c[map[j] / 3].caps[map[j] % 3];
 				int q = capture_read(cap);
 				if (q < 0) {
-					if (errs[map[j] / 2] == 0)
-						errs[map[j] / 2] = q;
+					if (errs[map[j] / 3] == 0)
+						errs[map[j] / 3] = q;
 					close(cap->fd);
 					cap->fd = -1;
 				}
 			}
-		/* a child whose pipes are both closed has ended (or is ending) */
-		for (size_t i = 0; i < n; i++)
-			if (c[i].pid > 0 && c[i].caps[0].fd < 0 && c[i].caps[1].fd < 0) {
-				errs[i] = child_finish(&c[i], errs[i], &res[i]);
-				/* not found, where exec errors are not reported
-				 * synchronously (valgrind): as spawn_check says */
-				if (errs[i] == 0 && !res[i].signal && res[i].status == 127 &&
-				    (!res[i].err || !*res[i].err))
-					errs[i] = -ENOENT;
-				running--;
-			}
+		/* a child is done when it has ended and its pipes are closed
+		 * (or given up: its time and grace are over) */
+		for (size_t i = 0; i < n; i++) {
+			bool closed = c[i].caps[0].fd < 0 && c[i].caps[1].fd < 0;
+			if (c[i].pid <= 0 || !(closed || c[i].term_at) || !child_ended(&c[i]) || !(closed || c[i].killed))
+				continue;
+			errs[i] = child_finish(&c[i], errs[i], &res[i]);
+			if (errs[i] == 0 && c[i].term_at)
+				errs[i] = -ETIMEDOUT;
+			/* not found, where exec errors are not reported
+			 * synchronously (valgrind): as spawn_check says */
+			if (errs[i] == 0 && !res[i].signal && res[i].status == 127 && (!res[i].err || !*res[i].err))
+				errs[i] = -ENOENT;
+			running--;
+		}
 	}
 	if (r == 0 && stop)
 		r = -EINTR;

@@ -11,7 +11,8 @@ enum {
 	SPAWN_CAPTURE_STDERR = 1u << 1,  /* else stderr goes to /dev/null */
 	/* Let the child finish even if qvm is signalled: for short commands
 	 * whose outcome must be known (did zfs create the dataset or not?).
-	 * qvm rolls back right after. */
+	 * qvm rolls back right after. (Not in a command that changes
+	 * nothing: signals_readonly.) */
 	SPAWN_NO_FORWARD = 1u << 2,
 	/* stdout stays qvm's own (a child's live progress on the terminal) */
 	SPAWN_INHERIT_STDOUT = 1u << 3,
@@ -58,21 +59,36 @@ int spawn_check(char *const argv[], unsigned flags, struct spawn_result *res, ch
 int spawn_check_input(char *const argv[], unsigned flags, int stdin_fd, struct spawn_result *res, char **err)
 	__attribute__((warn_unused_result));
 
+/* How long spawn_all lets a program that ran out of time end after
+ * SIGTERM (at most its time limit) before it sends SIGKILL. */
+#define SPAWN_ALL_GRACE_MS 5000u
+
 /*
  * Runs the programs argvs[0..n) side by side, at most limit at a time (0:
  * all at once), each as spawn_check runs one (stdin /dev/null, its own
  * process group) with stdout and stderr captured into res[i]; a program
- * starts as soon as an earlier one ends. errs[i] is 0 when program i ran
- * (res[i] holds its status and output, whatever its exit status), -errno
- * when it could not be started or read (-ENOENT also for a child that exits
- * 127 without a word, as spawn_check), -ECANCELED when it was not started.
+ * starts as soon as an earlier one ends. A program is done when it has
+ * exited and its output is closed.
+ * errs[i] is 0 when program i ran (res[i] holds its status and output,
+ * whatever its exit status), -errno when it could not be started or read
+ * (-ENOENT also for a child that exits 127 without a word, as
+ * spawn_check), -ECANCELED when it was not started, -ETIMEDOUT when it ran
+ * out of time (below).
+ * timeout_ms (0: none) is each program's time limit, counted from its own
+ * start: one not done by then is sent SIGTERM (its process group: what it
+ * started there too) and, if it has not ended SPAWN_ALL_GRACE_MS later (or
+ * timeout_ms, if shorter), SIGKILL; it is waited for, and errs[i] is
+ * -ETIMEDOUT with res[i] saying how it ended and what it wrote. (One that
+ * has exited while a process of another group holds its output open is
+ * not signalled: its output is given up at the same times.)
  * A signal qvm receives (signals.h) starts nothing more and is passed to
- * the running ones (SIGPIPE as SIGTERM), which are waited for: then -EINTR.
+ * the running ones (SIGPIPE as SIGTERM), which are waited for (their time
+ * limits still hold): then -EINTR.
  * Returns 0, -EINTR, or -errno (poll failed: the children were asked to end
  * and waited for). Release every res[i] with spawn_result_clear.
  */
-int spawn_all(char *const *const *argvs, size_t n, unsigned limit, struct spawn_result *res, int *errs)
-	__attribute__((warn_unused_result));
+int spawn_all(char *const *const *argvs, size_t n, unsigned limit, unsigned timeout_ms, struct spawn_result *res,
+	      int *errs) __attribute__((warn_unused_result));
 
 /*
  * The program posix_spawnp would run for name: glibc's execvpe tries each

@@ -12,8 +12,10 @@ static volatile sig_atomic_t pending_signal;
 static volatile sig_atomic_t child_pid;
 static volatile sig_atomic_t hold_children;
 static volatile sig_atomic_t received;      /* INT, TERM and HUP so far */
+static volatile sig_atomic_t second_ends;   /* signals_install_readonly */
 
-/* SIGPIPE too: output cut off (qvm ... | head) rolls back like ^C does */
+/* SIGPIPE too: output cut off (qvm ... | head) rolls back like ^C does
+ * (last: signals_install_readonly leaves it out) */
 static const int handled[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
 
 /* Whether qvm's own output (stdout, stderr) is a pipe nobody reads: the
@@ -37,6 +39,14 @@ static void on_signal(int sig)
 		pending_signal = sig;
 	if (sig != SIGPIPE && received < 1000)
 		received++;
+	/* a command that changes nothing waits for no rollback: a second
+	 * signal ends it at once (delivered as this handler returns) */
+	if (second_ends && sig != SIGPIPE && received >= 2) {
+		struct sigaction dfl = { .sa_handler = SIG_DFL };
+		sigaction(sig, &dfl, NULL);
+		raise(sig);
+		return;
+	}
 	/* a third signal while children are held gives up the rollback: the
 	 * step running now is stopped, what is left is reported */
 	if (hold_children && received >= 3 && child_pid > 0 && sig != SIGPIPE) {
@@ -50,7 +60,8 @@ static void on_signal(int sig)
 		(void)kill((pid_t)child_pid, sig);
 }
 
-void signals_install(void)
+/* The handler for the first n of handled[]. */
+static void install(size_t n)
 {
 	struct sigaction sa;
 
@@ -60,8 +71,21 @@ void signals_install(void)
 	sigemptyset(&sa.sa_mask);
 	for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
 		sigaddset(&sa.sa_mask, handled[i]);
-	for (size_t i = 0; i < sizeof(handled) / sizeof(handled[0]); i++)
+	for (size_t i = 0; i < n; i++)
 		sigaction(handled[i], &sa, NULL);
+}
+
+void signals_install(void)
+{
+	second_ends = 0;
+	install(sizeof(handled) / sizeof(handled[0]));
+}
+
+void signals_install_readonly(void)
+{
+	second_ends = 1;
+	/* not SIGPIPE, the last: left as the command has it */
+	install(sizeof(handled) / sizeof(handled[0]) - 1);
 }
 
 int signal_pending(void)
@@ -82,6 +106,11 @@ void signals_hold_children(int hold)
 int signals_abandon(void)
 {
 	return hold_children && received >= 3;
+}
+
+int signals_readonly(void)
+{
+	return second_ends;
 }
 
 int signals_forwarding(void)

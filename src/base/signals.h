@@ -9,6 +9,17 @@
 
 /* Installs the flag-setting handlers. */
 void signals_install(void);
+/* The same for a command that changes nothing (nothing to roll back):
+ * INT, TERM and HUP only (SIGPIPE is left as it is). The first is noted
+ * and passed to the running child as signals_install's are, so that the
+ * command stops and closes what it opened (its ssh master connection,
+ * which a remote command that never ends would keep alive) before it ends
+ * of the signal; a second one ends qvm at once, as the default action. */
+void signals_install_readonly(void);
+/* Whether the handlers are signals_install_readonly's: no child's outcome
+ * matters then, so a signal reaches even the children run with
+ * SPAWN_NO_FORWARD (process.h). */
+int signals_readonly(void);
 /* The first signal received since signals_install(), or 0. */
 int signal_pending(void);
 

@@ -26,6 +26,7 @@
 #include "placement.h"
 #include "process.h"
 #include "remote.h"
+#include "settings.h"
 #include "signals.h"
 #include "size.h"
 #include "strv.h"
@@ -40,6 +41,7 @@ struct answer {
 	char *host;                  /* its hosts-file name, or FLEET_LOCAL_NAME */
 	bool local;                  /* this host: asked without --host */
 	bool answered;
+	bool timed_out;              /* it ran past QVM_HOST_TIMEOUT */
 	char *out;                   /* its stdout, when it answered */
 	char *why;                   /* why it did not */
 	json_object *json;           /* out parsed */
@@ -158,10 +160,20 @@ static void relay_warnings(const char *host, const char *text)
 	}
 }
 
-/* Runs `qvm COMMAND [--host=NAME] ARGS...` for every host, side by side.
+/* QVM_HOST_TIMEOUT, or -1 after printing the error as task's. */
+static int host_timeout(const char *task, unsigned *seconds)
+{
+	if (settings_host_timeout(seconds) < 0)
+		return log_error(task, "QVM_HOST_TIMEOUT must be a whole number of seconds (1-86400)");
+	return 0;
+}
+
+/* Runs `qvm COMMAND [--host=NAME] ARGS...` for every host, side by side,
+ * each given seconds to answer: one that does not is ended (its qvm, on
+ * SIGTERM, closes its ssh connection: main.c) and did not answer.
  * 0 (each answer's outcome in it), -EINTR (a signal: nothing more asked),
  * or -errno. */
-static int ask(struct answer *a, size_t n, const char *command, char *const *args)
+static int ask(struct answer *a, size_t n, const char *command, char *const *args, unsigned seconds)
 {
 	_cleanup_free_ char *self = self_path();
 	_cleanup_free_ struct spawn_result *res = calloc(n ? n : 1, sizeof(*res));
@@ -182,13 +194,16 @@ static int ask(struct answer *a, size_t n, const char *command, char *const *arg
 			r = strv_extend(&argvs[i], args);
 	}
 	if (r == 0)
-		r = spawn_all((char *const *const *)argvs, n, FLEET_PARALLEL, res, errs);
+		r = spawn_all((char *const *const *)argvs, n, FLEET_PARALLEL, seconds * 1000u, res, errs);
 	for (size_t i = 0; i < n && argvs; i++) {
 		if ((r == 0 || r == -EINTR) && res && errs) {
 			if (errs[i] == 0 && res[i].status == 0) {
 				a[i].out = res[i].out ? TAKE_PTR(res[i].out) : strdup("");
 				a[i].answered = a[i].out != NULL;
 				relay_warnings(a[i].host, res[i].err);
+			} else if (errs[i] == -ETIMEDOUT) {
+				a[i].timed_out = true;
+				a[i].why = strdupf("did not answer within %u s (QVM_HOST_TIMEOUT)", seconds);
 			} else if (errs[i] == -ECANCELED) {
 				a[i].why = strdup("not asked: interrupted");
 			} else if (errs[i] < 0) {
@@ -213,7 +228,10 @@ static void warn_silent(const struct answer *a, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		if (a[i].answered)
 			continue;
-		log_warning("host %s did not answer: %s", a[i].host, a[i].why);
+		if (a[i].timed_out)
+			log_warning("host %s %s", a[i].host, a[i].why);
+		else
+			log_warning("host %s did not answer: %s", a[i].host, a[i].why);
 	}
 }
 
@@ -315,14 +333,17 @@ int fleet_listing(const char *task, const char *command, bool json, size_t ncols
 	struct rows rows = { .add_row = add_row };
 	_cleanup_free_ char *err = NULL, *file = NULL;
 	size_t n = 0, nrows = 0, answered = 0;
+	unsigned seconds;
 	int r;
 
 	/* ^C reaches every child, which is waited for; then qvm ends of it */
 	signals_install();
 	signal(SIGPIPE, SIG_IGN);
+	if (host_timeout(task, &seconds) < 0)
+		return -1;
 	if (hosts_to_ask(true, &a, &n, &file, &err) < 0)
 		return log_error(task, "%s", err ? err : strerror(ENOMEM));
-	r = ask(a, n, command, args);
+	r = ask(a, n, command, args, seconds);
 	for (size_t i = 0; i < n && r == 0; i++)
 		if (a[i].answered)
 			r = parse_answer(&a[i], json_type_array);
@@ -461,12 +482,15 @@ int fleet_place(char *const *bases, const char *what, char **chosen)
 	_cleanup_free_ struct placement_host *h = NULL;
 	struct answer *a = NULL;
 	size_t n = 0, with;
+	unsigned seconds;
 	long best;
 	int r;
 
 	*chosen = NULL;
 	if (!bases_text || strv_push(&args, "--") < 0 || strv_extend(&args, bases) < 0)
 		return log_error(TASK_PLACE, "%s", strerror(ENOMEM));
+	if (host_timeout(TASK_PLACE, &seconds) < 0)
+		return -1;
 	if (hosts_to_ask(false, &a, &n, &file, &err) < 0)
 		return log_error(TASK_PLACE, "%s", err ? err : strerror(ENOMEM));
 	if (n == 0) {
@@ -477,7 +501,7 @@ int fleet_place(char *const *bases, const char *what, char **chosen)
 		return log_error(TASK_PLACE, "--host auto chooses among the hosts of the hosts file, and there is "
 				 "none (%s, or the file $QVM_HOSTS names)", QVM_HOSTS_FILE);
 	}
-	r = ask(a, n, "probe-host", args);
+	r = ask(a, n, "probe-host", args, seconds);
 	h = calloc(n, sizeof(*h));
 	if (r == 0 && !h)
 		r = -ENOMEM;

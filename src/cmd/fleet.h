@@ -4,7 +4,10 @@
  * what qvm vm --host auto asks of each host. A run of qvm works on one host
  * (remote.h keeps one connection, process-wide), so each host is asked by
  * a qvm of its own - this binary run again with --host NAME - side by side,
- * at most FLEET_PARALLEL at a time. */
+ * at most FLEET_PARALLEL at a time, each given QVM_HOST_TIMEOUT seconds
+ * (settings.h) to answer: one that has not by then is ended (spawn_all's
+ * time limit; on SIGTERM it closes its ssh master: main.c) and did not
+ * answer ("host NAME did not answer within N s (QVM_HOST_TIMEOUT)"). */
 #ifndef QVM_FLEET_H
 #define QVM_FLEET_H
 

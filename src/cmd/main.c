@@ -451,9 +451,16 @@ int main(int argc, char **argv)
 
 	if ((cmd->flags & MUTATES) || ((cmd->flags & OPERANDS_MUTATE) && nargs > 0))
 		signals_install();
-	else
+	else {
 		/* a reader gone away is EPIPE, not death (libvirt's own pipes too) */
 		signal(SIGPIPE, SIG_IGN);
+		/* a signal stops the program it runs and closes its ssh master
+		 * (a remote command that never ends keeps that alive): what
+		 * qvm list --all-hosts ends a host's qvm with after its time.
+		 * qvm ssh hands the terminal to ssh (exec): nothing to stop */
+		if (cmd->run != cmd_ssh)
+			signals_install_readonly();
+	}
 	/* one host, or all of them */
 	if (opt_has(&opts, OPT_HOST) && opt_has(&opts, OPT_ALL_HOSTS)) {
 		r = usage_error("%s", "--host and --all-hosts exclude each other");

@@ -443,14 +443,18 @@ static int run_session(const char *ctl, const char *command, int stdin_fd, const
 		{ .fd = pipes[0][0], .events = POLLIN },
 		{ .fd = pipes[1][0], .events = POLLIN },
 	};
+	/* a command that changes nothing needs no outcome (signals.h) */
+	bool stoppable = !(flags & SPAWN_NO_FORWARD) || signals_readonly();
 	while (p[0].fd >= 0 || p[1].fd >= 0 || p[2].fd >= 0) {
-		if (!(flags & SPAWN_NO_FORWARD) && signal_pending()) {
+		if (stoppable && signal_pending()) {
 			res->signal = signal_pending();
 			res->status = 128 + res->signal;
 			r = -EINTR;
 			goto out;
 		}
-		int k = poll(p, 3, -1);
+		/* bounded when a signal stops it: one that comes between the
+		 * check above and poll is seen within a second */
+		int k = poll(p, 3, stoppable ? 1000 : -1);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0) {

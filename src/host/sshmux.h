@@ -19,7 +19,8 @@
  * (SPAWN_CAPTURE_STDOUT, SPAWN_CAPTURE_STDERR; else /dev/null), and waits
  * for it to end and its output to close. A signal qvm receives does not
  * stop the wait with SPAWN_NO_FORWARD (the command's outcome must be
- * known); without it, the session is left (-EINTR, res->signal set).
+ * known) unless signals_readonly(); otherwise the session is left (-EINTR,
+ * res->signal set).
  * 0: it ran, res->status its exit status. -EHOSTUNREACH with *err the
  * reason: no master answers on ctl, it refused the session, or it went
  * away before the command's exit status came (the connection dropped).

@@ -59,6 +59,21 @@ int settings_device_timeout(unsigned *seconds)
 	return 0;
 }
 
+int settings_host_timeout(unsigned *seconds)
+{
+	const char *v = getenv("QVM_HOST_TIMEOUT");
+	uint64_t n;
+
+	if (!v || !*v) {
+		*seconds = 30;
+		return 0;
+	}
+	if (parse_u64(v, &n) < 0 || n < 1 || n > 86400)
+		return -EINVAL;
+	*seconds = (unsigned)n;
+	return 0;
+}
+
 char *settings_zvol_device(const char *dataset)
 {
 	char *p;

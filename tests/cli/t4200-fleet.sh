@@ -3,7 +3,8 @@
 # The fleet (issue 15, item 4): qvm list/images --all-hosts ask this host
 # and every host of the hosts file side by side and show them in one table
 # (HOST first) or one JSON array ("host" in each object); a host that does
-# not answer is a warning, not the end. qvm vm --host auto places a VM on
+# not answer (or not within QVM_HOST_TIMEOUT: then its qvm is ended, with
+# its ssh master) is a warning, not the end. qvm vm --host auto places a VM on
 # the host that has its base image (of several, the one with the most free
 # memory: the test driver reports the same on every host, so the memory
 # comparison itself is unit-tested in test-placement) and says why.
@@ -214,6 +215,67 @@ t_signal() {
 }
 test_case 'a signal reaches every host'"'"'s qvm; qvm ends of it' t_signal
 
+# nothing_left: no qvm of the run (the parent or a host's child), no ssh
+# master or client of it and nothing in its TMPDIR ($TEST_DIR/tmp) is left.
+nothing_left() {
+	local qvm i
+	qvm=$(realpath "${QVM_REAL:-$QVM}")
+	for i in $(seq 40); do
+		pgrep -f "$TEST_DIR/tmp/qvm-ssh-" >/dev/null || pgrep -f "^$qvm " >/dev/null || break
+		sleep 0.05
+	done
+	! pgrep -af "$TEST_DIR/tmp/qvm-ssh-" || { _fail "an ssh master or client is left"; return 1; }
+	! pgrep -af "^$qvm " || { _fail "a qvm is left"; return 1; }
+	expect_eq '' "$(ls -A "$TEST_DIR/tmp")" "what is left in qvm's TMPDIR"
+}
+
+t_hung() {
+	need_hosts
+	three_vms
+	# B's zfs never ends (a hung pool): its session stays open, which no
+	# ssh option (ConnectTimeout, ServerAlive) bounds
+	mkdir hang tmp
+	printf '#!/bin/sh\nexec sleep 100000\n' >hang/zfs
+	chmod +x hang/zfs
+	host_env B "PATH=$TEST_DIR/hang:$HOSTS_PATH"
+	export TMPDIR=$TEST_DIR/tmp QVM_HOST_TIMEOUT=3
+	local start
+	start=$(date +%s)
+	run_qvm list --all-hosts
+	expect_exit 0
+	expect_line 'Warning: host B did not answer within 3 s (QVM_HOST_TIMEOUT)' err
+	expect_eq 1 "$(wc -l <err)" "warnings"
+	expect_match '^localhost +l1 ' out
+	expect_match '^A +a1 +running ' out
+	expect_no_match '^B ' out
+	[ $(($(date +%s) - start)) -lt 15 ] || { _fail "qvm took $(($(date +%s) - start)) s"; return 1; }
+	nothing_left
+	run_qvm images --all-hosts --json
+	expect_exit 0
+	expect_line 'Warning: host B did not answer within 3 s (QVM_HOST_TIMEOUT)' err
+	json_check out 'sorted(set(v["host"] for v in d)) == ["A", "localhost"]'
+	nothing_left
+	# vm --host auto: both have the image; B, silent, is passed over
+	remote_file w.yaml web8
+	run_qvm vm --host auto --dry-run w.yaml
+	expect_exit 0
+	expect_line 'Warning: host B did not answer within 3 s (QVM_HOST_TIMEOUT)' err
+	expect_line 'Placing VM web8 on A: the only host that has tank/images/debian12@base (3.0 MiB free)' out
+	nothing_left
+	# this host's zfs hangs: the same, and that zfs is ended with its qvm
+	host_env B
+	printf '#!/bin/sh\nexec sleep 100001\n' >hang/zfs
+	PATH=$TEST_DIR/hang:$PATH run_qvm images --all-hosts
+	expect_exit 0
+	expect_line 'Warning: host localhost did not answer within 3 s (QVM_HOST_TIMEOUT)' err
+	expect_match '^A +tank/images/debian12 ' out
+	expect_match '^B +tank/images/debian12 ' out
+	expect_no_match '^localhost ' out
+	nothing_left
+	! pgrep -af '^sleep 100001$' || { _fail "this host's zfs is left"; return 1; }
+}
+test_case 'a host whose commands hang: reported after QVM_HOST_TIMEOUT, the others shown; nothing of it left' t_hung
+
 t_no_zfs_here() {
 	need_hosts
 	on_host A base_image
@@ -240,6 +302,13 @@ t_usage() {
 	run_qvm list --host auto
 	expect_exit 1
 	expect_match '^Error connecting to host: --host auto chooses a host for qvm vm only$' err
+	QVM_HOST_TIMEOUT=0 run_qvm list --all-hosts
+	expect_exit 1
+	expect_line 'Error listing virtual machines: QVM_HOST_TIMEOUT must be a whole number of seconds (1-86400)' err
+	remote_file w.yaml web9
+	QVM_HOST_TIMEOUT=2s run_qvm vm --host auto w.yaml
+	expect_exit 1
+	expect_line 'Error choosing a host: QVM_HOST_TIMEOUT must be a whole number of seconds (1-86400)' err
 	# probe-host is qvm's own: not in the usage
 	run_qvm --help
 	expect_no_match 'probe-host' out

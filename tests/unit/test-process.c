@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <signal.h>
@@ -396,7 +397,7 @@ static void test_all_outputs(void **state)
 	int errs[6];
 
 	(void)state;
-	assert_int_equal(spawn_all(argvs, 6, 0, res, errs), 0);
+	assert_int_equal(spawn_all(argvs, 6, 0, 0, res, errs), 0);
 	assert_int_equal(errs[0], 0);
 	assert_int_equal(res[0].status, 0);
 	assert_string_equal(res[0].out, "out zero\n");
@@ -416,7 +417,7 @@ static void test_all_outputs(void **state)
 	for (int i = 0; i < 6; i++)
 		spawn_result_clear(&res[i]);
 	/* none at all */
-	assert_int_equal(spawn_all(argvs, 0, 4, res, errs), 0);
+	assert_int_equal(spawn_all(argvs, 0, 4, 0, res, errs), 0);
 	free(ok);
 	free(fail);
 	free(big);
@@ -439,7 +440,7 @@ static unsigned most_at_once(unsigned limit)
 	int errs[4];
 	unsigned most = 0;
 
-	assert_int_equal(spawn_all(argvs, 4, limit, res, errs), 0);
+	assert_int_equal(spawn_all(argvs, 4, limit, 0, res, errs), 0);
 	for (int i = 0; i < 4; i++) {
 		assert_int_equal(errs[i], 0);
 		assert_int_equal(res[i].status, 0);
@@ -460,6 +461,164 @@ static void test_all_limit(void **state)
 	assert_int_equal(most_at_once(1), 1);
 }
 
+/* A command that changes nothing (signals_install_readonly): a signal
+ * stops even a child run with SPAWN_NO_FORWARD, and a second one ends the
+ * process at once. In a child process, as test_relay_signal. */
+static void test_readonly_signal(void **state)
+{
+	char *p = script("ro-sender", "kill -TERM $PPID; exec sleep 30", 0755);
+	int wstatus;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char *const argv[] = { p, NULL };
+		struct spawn_result res;
+		char *err = NULL;
+		int bad = 0;
+
+		signals_install_readonly();
+		bad |= !signals_readonly();
+		bad |= (spawn_check(argv, SPAWN_CAPTURE_STDOUT | SPAWN_NO_FORWARD, &res, &err) != -EINTR) << 1;
+		bad |= (res.signal != SIGTERM) << 2;
+		bad |= (signal_pending() != SIGTERM) << 3;
+		spawn_result_clear(&res);
+		free(err);
+		free(p);
+		if (bad)
+			_exit(bad);
+		/* the second signal: the default action */
+		raise(SIGTERM);
+		_exit(100);
+	}
+	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
+	if (WIFEXITED(wstatus))
+		fail_msg("the child exited %d (a bit per failed check; 100: the second signal did not end it)",
+			 WEXITSTATUS(wstatus));
+	assert_true(WIFSIGNALED(wstatus));
+	assert_int_equal(WTERMSIG(wstatus), SIGTERM);
+	/* signals_install's handlers keep SPAWN_NO_FORWARD's child running */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char *q = script("ro-held", "kill -TERM $PPID; sleep 0.2; echo ran", 0755);
+		char *const argv[] = { q, NULL };
+		struct spawn_result res;
+		char *err = NULL;
+		int r;
+
+		signals_install();
+		r = spawn_check(argv, SPAWN_CAPTURE_STDOUT | SPAWN_NO_FORWARD, &res, &err);
+		r = r == 0 && res.out && strcmp(res.out, "ran\n") == 0 && signal_pending() == SIGTERM &&
+		    !signals_readonly() ? 0 : 1;
+		spawn_result_clear(&res);
+		free(err);
+		free(q);
+		free(p);
+		_exit(r);
+	}
+	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
+	assert_true(WIFEXITED(wstatus));
+	assert_int_equal(WEXITSTATUS(wstatus), 0);
+	free(p);
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Whether process pid has ended (gone, or a zombie nobody reaped yet). */
+static bool process_ended(pid_t pid)
+{
+	char path[64], buf[256], *p;
+	FILE *f;
+	bool ended = true;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return true;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+		ended = p[1] == ' ' && p[2] == 'Z';
+	fclose(f);
+	return ended;
+}
+
+/* A time limit: who runs past it is sent SIGTERM (with what it started in
+ * its process group), SIGKILL if it ignores that; the others are not
+ * touched. One that closes its output and goes on is still timed. */
+static void test_all_timeout(void **state)
+{
+	char *slow = script("all-slow", "echo started; sleep 30", 0755);
+	char *ok = script("all-ok", "echo \"out $1\"; echo \"err $1\" >&2", 0755);
+	char *stubborn = script("all-stubborn", "trap '' TERM; echo stubborn; while :; do sleep 0.05; done", 0755);
+	char *closes = script("all-closes", "exec >/dev/null 2>&1; sleep 30", 0755);
+	char *group = script("all-group", "sleep 30 & echo $!; wait", 0755);
+	char *const a0[] = { slow, NULL }, *const a1[] = { ok, "one", NULL }, *const a2[] = { stubborn, NULL },
+		    *const a3[] = { closes, NULL }, *const a4[] = { group, NULL };
+	char *const *argvs[] = { a0, a1, a2, a3, a4 };
+	struct spawn_result res[5];
+	int errs[5];
+	struct timespec t0;
+	pid_t bg;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(spawn_all(argvs, 5, 0, 300, res, errs), 0);
+	/* 300 ms, then a grace as long (it is shorter than SPAWN_ALL_GRACE_MS) */
+	assert_true(seconds_since(&t0) < 3);
+	assert_int_equal(errs[0], -ETIMEDOUT);
+	assert_int_equal(res[0].signal, SIGTERM);
+	assert_string_equal(res[0].out, "started\n");
+	assert_int_equal(errs[1], 0);
+	assert_int_equal(res[1].status, 0);
+	assert_string_equal(res[1].out, "out one\n");
+	assert_int_equal(errs[2], -ETIMEDOUT);
+	assert_int_equal(res[2].signal, SIGKILL);
+	assert_string_equal(res[2].out, "stubborn\n");
+	assert_int_equal(errs[3], -ETIMEDOUT);
+	assert_int_equal(res[3].signal, SIGTERM);
+	assert_int_equal(errs[4], -ETIMEDOUT);
+	assert_non_null(res[4].out);
+	bg = (pid_t)atoi(res[4].out);
+	assert_true(bg > 1);
+	for (int i = 0; i < 100 && !process_ended(bg); i++)
+		usleep(20000);
+	assert_true(process_ended(bg));
+	for (int i = 0; i < 5; i++)
+		spawn_result_clear(&res[i]);
+	free(slow);
+	free(ok);
+	free(stubborn);
+	free(closes);
+	free(group);
+}
+
+/* The limit counts from each program's own start, not from the first's. */
+static void test_all_timeout_each(void **state)
+{
+	char *p = script("all-nap", "sleep 0.3; echo done", 0755);
+	char *const a[] = { p, NULL };
+	char *const *argvs[] = { a, a, a };
+	struct spawn_result res[3];
+	int errs[3];
+
+	(void)state;
+	assert_int_equal(spawn_all(argvs, 3, 1, 1000, res, errs), 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(errs[i], 0);
+		assert_string_equal(res[i].out, "done\n");
+		spawn_result_clear(&res[i]);
+	}
+	free(p);
+}
+
 /* A signal to qvm (here sent by one of the programs) starts nothing more
  * and reaches the running ones. Last: the signal stays pending. */
 static void test_all_signal(void **state)
@@ -473,7 +632,7 @@ static void test_all_signal(void **state)
 
 	(void)state;
 	signals_install();
-	assert_int_equal(spawn_all(argvs, 3, 2, res, errs), -EINTR);
+	assert_int_equal(spawn_all(argvs, 3, 2, 0, res, errs), -EINTR);
 	assert_int_equal(signal_pending(), SIGTERM);
 	for (int i = 0; i < 2; i++) {
 		assert_int_equal(errs[i], 0);
@@ -496,7 +655,8 @@ static int teardown(void **state)
 {
 	static const char *const names[] = { "ok", "fail", "quiet", "words", "warns", "noexec", "gone",
 		"term", "kill9", "loud", "env", "relay-from", "relay-to", "relay-in", "relay-out",
-		"all-ok", "all-fail", "all-big", "all-count", "all-killer", "all-sleeper" };
+		"all-ok", "all-fail", "all-big", "all-count", "all-killer", "all-sleeper", "all-slow", "all-stubborn",
+		"all-closes", "all-group", "all-nap", "ro-sender", "ro-held" };
 	char path[200];
 
 	(void)state;
@@ -518,8 +678,11 @@ int main(void)
 		cmocka_unit_test(test_relay),
 		cmocka_unit_test(test_relay_not_found),
 		cmocka_unit_test(test_relay_signal),
+		cmocka_unit_test(test_readonly_signal),
 		cmocka_unit_test(test_all_outputs),
 		cmocka_unit_test(test_all_limit),
+		cmocka_unit_test(test_all_timeout),
+		cmocka_unit_test(test_all_timeout_each),
 		cmocka_unit_test(test_all_signal),
 	};
 

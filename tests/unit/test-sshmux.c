@@ -24,12 +24,13 @@
 #include <cmocka.h>
 
 #include "process.h"
+#include "signals.h"
 #include "sshmux.h"
 
 static char dir[] = "/tmp/qvm-test-sshmux-XXXXXX";
 static char ctl[200];
 
-enum scenario { RUN, BAD_VERSION, REFUSE, DROP, GARBAGE, BIG, STDIN, TERMINATE, FLOOD, ERR_FLOOD };
+enum scenario { RUN, BAD_VERSION, REFUSE, DROP, GARBAGE, BIG, STDIN, TERMINATE, FLOOD, ERR_FLOOD, HANG };
 
 static void put32(unsigned char *p, uint32_t v)
 {
@@ -147,6 +148,16 @@ static void master(enum scenario sc, int listener)
 	send_msg(s, opened, 3, NULL);
 	if (sc == DROP)
 		_exit(0);
+	if (sc == HANG) {
+		/* the command never ends; its client is signalled meanwhile
+		 * and leaves (its connection closes) */
+		char c;
+		alarm(20);
+		kill(getppid(), SIGTERM);
+		while (read(s, &c, 1) > 0)
+			;
+		_exit(0);
+	}
 	if (sc == FLOOD || sc == ERR_FLOOD) {
 		/* without end on stdout (qvm stops reading), 1 MiB on stderr */
 		static char chunk[65536];
@@ -385,6 +396,39 @@ static void test_terminate(void **state)
 	finish(pid);
 }
 
+/* A command that never ends, run with SPAWN_NO_FORWARD: signals_install's
+ * handlers wait for it (its outcome matters); in a command that changes
+ * nothing (signals_install_readonly) a signal leaves it. In a child
+ * process: the signal stays pending there. */
+static void test_readonly_signal(void **state)
+{
+	int wstatus;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct spawn_result res;
+		char *err = NULL;
+		int bad = 0, status;
+		pid_t m;
+
+		signals_install_readonly();
+		m = start(HANG, getuid());
+		bad |= sshmux_run(ctl, "sleep 100000", -1, SPAWN_CAPTURE_STDOUT | SPAWN_NO_FORWARD, &res, &err) != -EINTR;
+		bad |= (res.signal != SIGTERM) << 1;
+		/* the fake master sees the connection close */
+		bad |= (waitpid(m, &status, 0) != m || !WIFEXITED(status) || WEXITSTATUS(status) != 0) << 2;
+		spawn_result_clear(&res);
+		free(err);
+		_exit(bad);
+	}
+	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
+	assert_true(WIFEXITED(wstatus));
+	assert_int_equal(WEXITSTATUS(wstatus), 0);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -418,6 +462,7 @@ int main(void)
 		cmocka_unit_test(test_no_master),
 		cmocka_unit_test(test_other_user),
 		cmocka_unit_test(test_terminate),
+		cmocka_unit_test(test_readonly_signal),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
