@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -26,6 +27,7 @@ static struct {
 	bool here;         /* commands run here for now (remote_here) */
 	struct host_spec h;
 	char *dir;         /* private 0700 directory holding the control socket */
+	int dir_lock;      /* dir, open and flock'ed while the run lives (sweep) */
 	char *ctl;
 	char *shim;        /* dir/ssh: qvm itself, as ssh for libvirt */
 	char *state_dir;
@@ -88,7 +90,20 @@ char *remote_libvirt_uri(const char *uri)
 	/* another user, host or port than qvm's ssh: its own connection */
 	if (!ssh || !auth || !want || strcmp(auth, want) != 0 || strstr(uri, "command="))
 		return strdup(uri);
-	return strdupf("%s%ccommand=%s", uri, strchr(uri, '?') ? '&' : '?', R.shim);
+	/* the path as a URI's query value: libvirt splits on '&' and ';'
+	 * and decodes %XX */
+	_cleanup_free_ char *path = malloc(3 * strlen(R.shim) + 1);
+	if (!path)
+		return NULL;
+	char *o = path;
+	for (const unsigned char *c = (const unsigned char *)R.shim; *c; c++) {
+		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._-", *c))
+			*o++ = (char)*c;
+		else
+			o += snprintf(o, 4, "%%%02X", *c);
+	}
+	*o = '\0';
+	return strdupf("%s%ccommand=%s", uri, strchr(uri, '?') ? '&' : '?', path);
 }
 
 /* The remote command of libvirt's ssh arguments ([-p PORT] [-l USER]
@@ -443,6 +458,8 @@ static void forget(void)
 			(void)unlink(cfg);
 		(void)rmdir(R.dir);
 	}
+	if (R.dir_lock > 0)
+		close(R.dir_lock);
 	free(R.dir);
 	free(R.ctl);
 	free(R.shim);
@@ -477,6 +494,16 @@ static int copy_spec(const struct host_spec *from, struct host_spec *to)
 	return 0;
 }
 
+/* A directory where no other user can rename or replace qvm's entries:
+ * root's or this user's, and writable by no one else unless sticky. */
+static bool dir_safe(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_uid == 0 || st.st_uid == geteuid()) &&
+	       (!(st.st_mode & (S_IWGRP | S_IWOTH)) || (st.st_mode & S_ISVTX));
+}
+
 /* Control directories of runs killed before they closed (a read-only
  * command dies of ^C at once; its master ends by itself): this user's,
  * over a minute old, with no master listening in them any more; what is
@@ -499,7 +526,13 @@ static void sweep(const char *tmp)
 		snprintf(ctl, sizeof(ctl), "%s/master", path);
 		if (sshmux_listening(ctl))
 			continue;
+		/* a live run holds a lock on its directory (its master may still
+		 * be logging in, with no socket yet) */
 		int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			close(fd);
+			continue;
+		}
 		for (size_t i = 0; fd >= 0 && i < sizeof(names) / sizeof(names[0]); i++)
 			if (fstatat(fd, names[i], &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 			    (S_ISLNK(st.st_mode) || (i == 0 && S_ISSOCK(st.st_mode))))
@@ -522,9 +555,14 @@ int remote_open(const struct host_spec *h, char **err)
 
 	remote_close();
 	/* ssh expands %-tokens in the control path, and a unix socket's path
-	 * has at most 107 bytes: an unusual TMPDIR is not used for it */
-	if (!tmp || *tmp != '/' || strchr(tmp, '%') || strlen(tmp) > 64)
+	 * has at most 107 bytes: an unusual TMPDIR is not used for it; nor
+	 * one another user could rename qvm's directory in (libvirt runs the
+	 * shim in it) */
+	if (!tmp || *tmp != '/' || strchr(tmp, '%') || strlen(tmp) > 64 || !dir_safe(tmp))
 		tmp = "/tmp";
+	if (!dir_safe(tmp))
+		return report_error(err, -EPERM, "no directory for the ssh connection: TMPDIR and /tmp are "
+				    "writable by other users without the sticky bit, or not root's or this user's");
 	sweep(tmp);
 	if (copy_spec(h, &R.h) < 0 || !(R.dir = strdupf("%s/qvm-ssh-XXXXXX", tmp))) {
 		forget();
@@ -539,6 +577,12 @@ int remote_open(const struct host_spec *h, char **err)
 	if (!(R.ctl = strdupf("%s/master", R.dir))) {
 		forget();
 		return -ENOMEM;
+	}
+	R.dir_lock = open(R.dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (R.dir_lock < 0 || flock(R.dir_lock, LOCK_EX | LOCK_NB) < 0) {
+		r = -errno;
+		forget();
+		return report_error(err, r, "cannot lock the ssh connection's directory: %s", strerror(-r));
 	}
 	/* the ssh libvirt runs for this host: qvm itself (remote_ssh_shim),
 	 * through the master; without it libvirt opens connections of its own */

@@ -235,10 +235,6 @@ int undo_prepare_domain(struct undo *u, struct domains *domains, const char *con
 					 strdupf("virsh%s%s list --all --uuid --name (the UUID of the domain named %s), "
 						   "then virsh%s%s destroy UUID; virsh%s%s undefine --nvram UUID",
 						   c, q, name, c, q, c, q));
-	int r = undo_prepare_free(u, domain_run, d, domain_data_free, strdupf("libvirt domain %s", name),
-				  strdupf("virsh%s%s destroy %s; virsh%s%s undefine --nvram %s", c, q, id, c, q, id));
-	/* a domain that stays is found by the marks of its clone: that stays too */
-	if (r == 0)
-		undo_keep_older(u);
-	return r;
+	return undo_prepare_free(u, domain_run, d, domain_data_free, strdupf("libvirt domain %s", name),
+				 strdupf("virsh%s%s destroy %s; virsh%s%s undefine --nvram %s", c, q, id, c, q, id));
 }

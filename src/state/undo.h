@@ -42,7 +42,8 @@ int undo_prepare_free(struct undo *u, undo_fn fn, void *data, void (*free_data)(
 		      char *remedy) __attribute__((warn_unused_result));
 /* The change of the most recently prepared step has been made. */
 void undo_arm(struct undo *u);
-/* The most recently prepared step keeps the older ones when it fails. */
+/* The most recently prepared step keeps the older ones when it fails
+ * (a domain whose clone's marks lead qvm cleanup to it). */
 void undo_keep_older(struct undo *u);
 struct report;
 /*

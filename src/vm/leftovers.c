@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,14 +150,31 @@ static int find_seed_dirs(struct leftovers *l, const char *state_dir, char **err
 	return r < 0 ? report_error(err, r, "%s", strerror(-r)) : 0;
 }
 
+/* Whether v is a disk marked ready by a run that did not finish: another
+ * disk of its VM, of the same run, is a leftover (a run marks the extra
+ * disks ready before the boot clone, its last step). */
+static bool ready_of_leftover_run(const struct inventory *inv, const struct volume *v)
+{
+	for (size_t i = 0; v->run && v->vm && i < inv->n; i++) {
+		const struct volume *o = &inv->v[i];
+		if (o != v && o->run && o->vm && strcmp(o->run, v->run) == 0 && strcmp(o->vm, v->vm) == 0 &&
+		    volume_is_leftover(o))
+			return true;
+	}
+	return false;
+}
+
 int leftovers_find(struct leftovers *l, const struct inventory *inv, const char *state_dir, char **err)
 {
 	memset(l, 0, sizeof(*l));
 	for (size_t i = 0; i < inv->n; i++) {
 		const struct volume *v = &inv->v[i];
+		bool ready = volume_is_disk_of(v, NULL) && v->state && strcmp(v->state, MARK_STATE_READY) == 0;
 		int r = 0;
 
-		if (volume_is_disk_of(v, NULL) && v->state && strcmp(v->state, MARK_STATE_READY) == 0)
+		if (ready && ready_of_leftover_run(inv, v))
+			r = add_volume(l, v);
+		else if (ready)
 			r = strv_push(&l->ready_vms, v->vm);
 		else if (volume_is_leftover(v))
 			r = add_volume(l, v);

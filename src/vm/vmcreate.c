@@ -152,11 +152,13 @@ static int create_disk(struct vm_plan *p, size_t i, const struct report *rep, ch
 	 * another host) */
 	const struct hostfs_then wait = { .op = HOSTFS_THEN_WAIT, .path = device, .timeout = p->timeout };
 	r = zfs_then(r, argv, &wait, &wait_r, &why);
+	/* the connection lost: the zvol may be there (marked, for qvm cleanup) */
+	if (r == 0 || wait_r || r == -EHOSTUNREACH)
+		undo_arm(&p->undo);
 	if (r < 0 && !wait_r && i == 0)
 		return report_error(err, r, "cannot clone %s to %s: %s", base, dataset, why ? why : strerror(-r));
 	if (r < 0 && !wait_r)
 		return report_error(err, r, "cannot create zvol %s: %s", dataset, why ? why : strerror(-r));
-	undo_arm(&p->undo);
 	if (r < 0)
 		return device_missing(device, p->timeout, r, why, err);
 	report(rep, REPORT_DONE, "done");
@@ -261,6 +263,9 @@ static int create_domain(struct vm_plan *p, const struct report *rep, char **err
 	if (domain_paths(p, &paths) < 0 || vm_named_paths(p->file, &allowed) < 0 ||
 	    undo_prepare_domain(&p->undo, p->domains, p->uri, p->uuid, p->file->name, p->device) < 0)
 		return ENOMEM_ERROR(err);
+	/* a domain the rollback cannot remove is found by its clone's marks
+	 * (qvm cleanup): the clone and the seed stay with it */
+	undo_keep_older(&p->undo);
 	report(rep, REPORT_BEGIN, "Writing VM %s's definition with virt-install --print-xml", p->file->name);
 	r = vm_print_xml(p, NULL, p->seed_path, paths, allowed, &xml, &phases, &warnings, err);
 	if (r == 0)

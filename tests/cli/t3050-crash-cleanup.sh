@@ -190,6 +190,28 @@ test_case 'cleanup without --yes and without a terminal removes nothing' '
 	zfs list tank/images/deb@base >/dev/null
 '
 
+test_case 'an extra disk marked ready by a run that did not finish goes with its leftover boot clone; a finished VM of the same run stays' '
+	"$QVM" import "$TEST_DIR/img" tank/images/deb >/dev/null
+	# run 1-dead made VMs ok (finished) and ghost (its extra disk ready,
+	# its boot clone not yet: the last step never came)
+	for d in ok ok-disk1; do
+		zfs create -s -V 1M -o qvm:kind=vm-disk -o qvm:vm=ok -o qvm:state=ready -o qvm:run=1-dead tank/images/$d
+	done
+	zfs create -s -V 1M -o qvm:kind=vm-disk -o qvm:vm=ghost -o qvm:state=ready -o qvm:run=1-dead \
+		tank/images/ghost-disk1
+	zfs clone -o qvm:kind=vm-disk -o qvm:vm=ghost -o qvm:state=creating -o qvm:run=1-dead \
+		tank/images/deb@base tank/images/ghost
+	# a ready disk of ghost from another run is not this one'"'"'s
+	zfs create -s -V 1M -o qvm:kind=vm-disk -o qvm:vm=ghost -o qvm:state=ready -o qvm:run=2-other \
+		tank/images/ghost-old
+	run_qvm cleanup --yes
+	expect_exit 0
+	expect_match "Removed tank/images/ghost-disk1" out
+	expect_match "Removed tank/images/ghost$" out
+	expect_eq "tank/images/ghost-old tank/images/ok tank/images/ok-disk1" \
+		"$(zfs list -H -o name -t volume | grep -E "^tank/images/(ok|ghost)" | sort | xargs)" "volumes left"
+'
+
 test_case 'cleanup stopped by a signal between leftovers: dies of it, says what is left' '
 	for i in 1 2 3; do
 		zfs create -s -V 1M -o qvm:kind=image -o qvm:state=creating -o qvm:run=1-dead tank/images/left$i
