@@ -250,8 +250,9 @@ static int64_t now_ms(void)
 }
 
 /* The next message, waiting up to timeout_ms: 1, or -ETIMEDOUT,
- * -ECONNRESET (the master closed the connection), -EPROTO, -errno. */
-static int wait_msg(struct conn *c, int timeout_ms, uint32_t *type, struct fields *f)
+ * -ECONNRESET (the master closed the connection), -EPROTO, -errno;
+ * -EINTR when stoppable and a signal came (signals.h). */
+static int wait_msg(struct conn *c, int timeout_ms, bool stoppable, uint32_t *type, struct fields *f)
 {
 	int64_t end = now_ms() + timeout_ms;
 
@@ -264,8 +265,10 @@ static int wait_msg(struct conn *c, int timeout_ms, uint32_t *type, struct field
 		int64_t left = end - now_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
+		if (stoppable && signal_pending())
+			return -EINTR;
 		struct pollfd p = { .fd = c->sock, .events = POLLIN };
-		r = poll(&p, 1, (int)left);
+		r = poll(&p, 1, stoppable ? (int)MIN(left, 1000) : (int)left);
 		if (r < 0 && errno != EINTR)
 			return -errno;
 		if (r > 0 && (r = read_more(c)) < 0)
@@ -275,7 +278,7 @@ static int wait_msg(struct conn *c, int timeout_ms, uint32_t *type, struct field
 
 /* Connects to the master on ctl (one of this user's: a socket another
  * user made is not spoken to) and exchanges the hellos. */
-static int mux_connect(const char *ctl, struct conn *c, char **err)
+static int mux_connect(const char *ctl, bool stoppable, struct conn *c, char **err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	size_t n = strlen(ctl);
@@ -307,7 +310,9 @@ static int mux_connect(const char *ctl, struct conn *c, char **err)
 		r = send_msg(c->sock, &hello);
 	buf_free(&hello);
 	if (r == 0)
-		r = wait_msg(c, HELLO_TIMEOUT_MS, &type, &f);
+		r = wait_msg(c, HELLO_TIMEOUT_MS, stoppable, &type, &f);
+	if (r == -EINTR)
+		return r;
 	if (r < 0)
 		return report_error(err, r, "its ssh connection does not answer (%s)", strerror(-r));
 	uint32_t version = field_u32(&f);
@@ -399,11 +404,18 @@ static int run_session(const char *ctl, const char *command, int stdin_fd, const
 	struct buf out[2] = { { 0 }, { 0 } };
 	int pipes[2][2] = { { -1, -1 }, { -1, -1 } }, null_in = -1, null_out = -1, r;
 
+	/* a command that changes nothing needs no outcome (signals.h) */
+	bool stoppable = !(flags & SPAWN_NO_FORWARD) || signals_readonly();
+
 	memset(res, 0, sizeof(*res));
-	r = mux_connect(ctl, &c, err);
+	r = mux_connect(ctl, stoppable, &c, err);
+	if (r == -EINTR) {
+		res->signal = signal_pending();
+		res->status = 128 + res->signal;
+	}
 	if (r < 0) {
 		conn_close(&c);
-		return r == -ENOMEM ? r : -EHOSTUNREACH;
+		return r == -ENOMEM || r == -EINTR ? r : -EHOSTUNREACH;
 	}
 	/* the session's stdin, stdout and stderr: the master's from now on */
 	if (stdin_fd < 0 && (stdin_fd = null_in = open_devnull(O_RDONLY)) < 0)
@@ -443,8 +455,6 @@ static int run_session(const char *ctl, const char *command, int stdin_fd, const
 		{ .fd = pipes[0][0], .events = POLLIN },
 		{ .fd = pipes[1][0], .events = POLLIN },
 	};
-	/* a command that changes nothing needs no outcome (signals.h) */
-	bool stoppable = !(flags & SPAWN_NO_FORWARD) || signals_readonly();
 	while (p[0].fd >= 0 || p[1].fd >= 0 || p[2].fd >= 0) {
 		if (stoppable && signal_pending()) {
 			res->signal = signal_pending();
@@ -552,7 +562,7 @@ int sshmux_exit(const char *ctl, int timeout_ms)
 	_cleanup_free_ char *why = NULL;
 	struct buf m = { 0 };
 	struct conn c;
-	int r = mux_connect(ctl, &c, &why);
+	int r = mux_connect(ctl, false, &c, &why);
 
 	if (r == 0)
 		r = put_u32(&m, MUX_C_TERMINATE);
@@ -568,7 +578,7 @@ int sshmux_exit(const char *ctl, int timeout_ms)
 		uint32_t type;
 		struct fields f;
 		int64_t left = end - now_ms();
-		r = wait_msg(&c, left > 0 ? (int)left : 0, &type, &f);
+		r = wait_msg(&c, left > 0 ? (int)left : 0, false, &type, &f);
 		if (r == 1 && type == MUX_S_PERMISSION_DENIED)
 			r = -EPERM;
 		else if (r == 1) {

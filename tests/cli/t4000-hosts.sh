@@ -335,6 +335,44 @@ t_sweep() {
 }
 test_case "a killed run's control directory goes at a later run; a live master's, a young one and one with other files stay" t_sweep
 
+# qvm's private directory for the connection (libvirt runs the shim in
+# it): not in a TMPDIR another user could rename it in; a TMPDIR with '&'
+# or ';' cannot cut libvirt's command= short.
+t_tmpdir() {
+	need_hosts
+	host_vm_file w.yaml web1
+	printf 'A:\n  ssh: root@127.0.0.1:%s\n  connect: %s\n' "$HOST_A_PORT" "$HOST_A_URI" >hosts
+	mkdir logbin
+	printf '#!/bin/sh\necho "$*" >>%s/ssh.args\nexec %s "$@"\n' "$PWD" "$(command -v ssh)" >logbin/ssh
+	chmod +x logbin/ssh
+	local t
+	mkdir -m 0777 open
+	mkdir -m 0755 theirs
+	chown nobody theirs
+	for t in open theirs; do
+		: >ssh.args
+		PATH=$PWD/logbin:$PATH TMPDIR=$TEST_DIR/$t QVM_HOSTS=$PWD/hosts run_qvm list --host A
+		expect_exit 0
+		expect_match ' -S /tmp/qvm-ssh-[A-Za-z0-9]{6}/master ' ssh.args
+	done
+	# a '&' (then ';') in TMPDIR: libvirt is given the shim's whole path
+	printf '#!/bin/sh\ntouch %s/ran\n' "$TEST_DIR" >a
+	chmod +x a
+	mkdir -m 0700 'a&b' 'a;b'
+	local before after
+	for t in 'a&b' 'a;b'; do
+		before=$(accepted A)
+		TMPDIR=$TEST_DIR/$t QVM_HOSTS=$PWD/hosts run_qvm vm --host A w.yaml
+		expect_exit 0
+		after=$(accepted A)
+		expect_eq 1 "$((after - before))" "ssh connections to A (libvirt's through qvm's master)"
+		expect_file_absent "$TEST_DIR/ran"
+		run_qvm destroy --yes --host A web1
+		expect_exit 0
+	done
+}
+test_case "the connection's directory: not in a TMPDIR others could rename it in; '&' or ';' in TMPDIR reach libvirt's command= escaped" t_tmpdir
+
 t_drop() {
 	need_hosts
 	host_vm_file w.yaml web1

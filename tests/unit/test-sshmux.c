@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -30,7 +31,7 @@
 static char dir[] = "/tmp/qvm-test-sshmux-XXXXXX";
 static char ctl[200];
 
-enum scenario { RUN, BAD_VERSION, REFUSE, DROP, GARBAGE, BIG, STDIN, TERMINATE, FLOOD, ERR_FLOOD, HANG };
+enum scenario { RUN, BAD_VERSION, REFUSE, DROP, GARBAGE, BIG, STDIN, TERMINATE, FLOOD, ERR_FLOOD, HANG, NO_HELLO };
 
 static void put32(unsigned char *p, uint32_t v)
 {
@@ -109,6 +110,15 @@ static void master(enum scenario sc, int listener)
 
 	if (s < 0)
 		_exit(94);
+	if (sc == NO_HELLO) {
+		/* a master that never answers; its client is signalled */
+		char c;
+		alarm(40);
+		kill(getppid(), SIGTERM);
+		while (read(s, &c, 1) > 0)
+			;
+		_exit(0);
+	}
 	send_msg(s, hello, 2, NULL);
 	if (read_msg(s, body, &len) != 1 || get32(body + 4) != 4)
 		_exit(95);
@@ -429,6 +439,38 @@ static void test_readonly_signal(void **state)
 	assert_int_equal(WEXITSTATUS(wstatus), 0);
 }
 
+/* A master that never says hello: a command whose outcome does not
+ * matter (no SPAWN_NO_FORWARD) is left at the signal, not after the 30 s
+ * the hello may take. */
+static void test_signal_before_hello(void **state)
+{
+	int wstatus;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct spawn_result res;
+		char *err = NULL;
+		int bad = 0;
+		time_t t0 = time(NULL);
+
+		signals_install();
+		pid_t m = start(NO_HELLO, getuid());
+		bad |= sshmux_run(ctl, "true", -1, SPAWN_CAPTURE_STDOUT, &res, &err) != -EINTR;
+		bad |= (res.signal != SIGTERM) << 1;
+		bad |= (time(NULL) - t0 > 10) << 2;
+		waitpid(m, NULL, 0);
+		spawn_result_clear(&res);
+		free(err);
+		_exit(bad);
+	}
+	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
+	assert_true(WIFEXITED(wstatus));
+	assert_int_equal(WEXITSTATUS(wstatus), 0);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -463,6 +505,7 @@ int main(void)
 		cmocka_unit_test(test_other_user),
 		cmocka_unit_test(test_terminate),
 		cmocka_unit_test(test_readonly_signal),
+		cmocka_unit_test(test_signal_before_hello),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
