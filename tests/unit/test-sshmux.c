@@ -406,69 +406,69 @@ static void test_terminate(void **state)
 	finish(pid);
 }
 
-/* A command that never ends, run with SPAWN_NO_FORWARD: signals_install's
- * handlers wait for it (its outcome matters); in a command that changes
- * nothing (signals_install_readonly) a signal leaves it. In a child
- * process: the signal stays pending there. */
-static void test_readonly_signal(void **state)
+/* body run in a child process (a signal it gets stays pending there):
+ * its result is the child's exit status, 0 for success. */
+static void in_child(int (*body)(void))
 {
 	int wstatus;
-	pid_t pid;
+	pid_t pid = fork();
 
-	(void)state;
-	pid = fork();
 	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct spawn_result res;
-		char *err = NULL;
-		int bad = 0, status;
-		pid_t m;
-
-		signals_install_readonly();
-		m = start(HANG, getuid());
-		bad |= sshmux_run(ctl, "sleep 100000", -1, SPAWN_CAPTURE_STDOUT | SPAWN_NO_FORWARD, &res, &err) != -EINTR;
-		bad |= (res.signal != SIGTERM) << 1;
-		/* the fake master sees the connection close */
-		bad |= (waitpid(m, &status, 0) != m || !WIFEXITED(status) || WEXITSTATUS(status) != 0) << 2;
-		spawn_result_clear(&res);
-		free(err);
-		_exit(bad);
-	}
+	if (pid == 0)
+		_exit(body());
 	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
 	assert_true(WIFEXITED(wstatus));
 	assert_int_equal(WEXITSTATUS(wstatus), 0);
 }
 
+/* sshmux_run on the scenario's master, expecting -EINTR by SIGTERM: bits
+ * of what went otherwise */
+static int interrupted(enum scenario sc, unsigned flags)
+{
+	struct spawn_result res;
+	char *err = NULL;
+	time_t t0 = time(NULL);
+	int bad = 0, status;
+	pid_t m = start(sc, getuid());
+
+	bad |= sshmux_run(ctl, "sleep 100000", -1, SPAWN_CAPTURE_STDOUT | flags, &res, &err) != -EINTR;
+	bad |= (res.signal != SIGTERM) << 1;
+	bad |= (time(NULL) - t0 > 10) << 2;
+	/* the fake master sees the connection close */
+	bad |= (waitpid(m, &status, 0) != m || !WIFEXITED(status) || WEXITSTATUS(status) != 0) << 3;
+	spawn_result_clear(&res);
+	free(err);
+	return bad;
+}
+
+/* A command that never ends, run with SPAWN_NO_FORWARD: signals_install's
+ * handlers wait for it (its outcome matters); in a command that changes
+ * nothing (signals_install_readonly) a signal leaves it. */
+static int readonly_signal(void)
+{
+	signals_install_readonly();
+	return interrupted(HANG, SPAWN_NO_FORWARD);
+}
+
+static void test_readonly_signal(void **state)
+{
+	(void)state;
+	in_child(readonly_signal);
+}
+
 /* A master that never says hello: a command whose outcome does not
  * matter (no SPAWN_NO_FORWARD) is left at the signal, not after the 30 s
  * the hello may take. */
+static int signal_before_hello(void)
+{
+	signals_install();
+	return interrupted(NO_HELLO, 0);
+}
+
 static void test_signal_before_hello(void **state)
 {
-	int wstatus;
-	pid_t pid;
-
 	(void)state;
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		struct spawn_result res;
-		char *err = NULL;
-		int bad = 0;
-		time_t t0 = time(NULL);
-
-		signals_install();
-		pid_t m = start(NO_HELLO, getuid());
-		bad |= sshmux_run(ctl, "true", -1, SPAWN_CAPTURE_STDOUT, &res, &err) != -EINTR;
-		bad |= (res.signal != SIGTERM) << 1;
-		bad |= (time(NULL) - t0 > 10) << 2;
-		waitpid(m, NULL, 0);
-		spawn_result_clear(&res);
-		free(err);
-		_exit(bad);
-	}
-	assert_int_equal(waitpid(pid, &wstatus, 0), pid);
-	assert_true(WIFEXITED(wstatus));
-	assert_int_equal(WEXITSTATUS(wstatus), 0);
+	in_child(signal_before_hello);
 }
 
 static int setup(void **state)
