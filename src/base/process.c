@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "cleanup.h"
+#include "clock.h"
 #include "process.h"
 #include "strv.h"
 #include "report.h"
@@ -256,14 +257,6 @@ struct child {
 	bool killed;                 /* SIGKILL sent to its group */
 };
 
-static int64_t now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Starts argv with both outputs going to pipes read by qvm. 0 or -errno. */
 static int child_start(char *const argv[], struct child *c)
 {
@@ -287,7 +280,7 @@ static int child_start(char *const argv[], struct child *c)
 		c->pid = 0;
 		return r;
 	}
-	c->started = now_ms();
+	c->started = clock_ms();
 	c->pidfd = pidfd_open(c->pid, 0);
 	return 0;
 }
@@ -405,7 +398,7 @@ int spawn_all(char *const *const *argvs, size_t n, unsigned limit, unsigned time
 		}
 		if (running == 0)
 			break;
-		now = now_ms();
+		now = clock_ms();
 		for (size_t i = 0; i < n; i++) {
 			if (c[i].pid <= 0)
 				continue;

@@ -71,8 +71,7 @@ static char *mode_text(mode_t mode)
 
 int hostfs_kind(const char *path, char *kind, char **err)
 {
-	static const char script[] = "if [ -L \"$1\" ]; then echo l; elif [ -d \"$1\" ]; then echo d; "
-				     "elif [ -f \"$1\" ]; then echo f; elif [ -e \"$1\" ]; then echo o; else exit 2; fi";
+	static const char script[] = REMOTE_SH_KIND "kind \"$1\"";
 	char *args[] = { (char *)path, NULL };
 	_cleanup_free_ char *out = NULL;
 	struct stat st;
@@ -89,10 +88,10 @@ int hostfs_kind(const char *path, char *kind, char **err)
 	r = run(script, args, -1, &out, err);
 	if (r < 0)
 		return r;
-	if (!out || !strchr("ldfo", out[0]) || !out[0])
+	if (!out || !out[0] || !strchr("ldfo-", out[0]))
 		return report_error(err, -EIO, "unexpected answer from the remote host");
 	*kind = out[0];
-	return 0;
+	return *kind == '-' ? report_error(err, -ENOENT, "%s", strerror(ENOENT)) : 0;
 }
 
 /* Here: a new directory with exactly mode (mkdir's is filtered by the umask). */
@@ -178,7 +177,9 @@ static int wait_there(const char *path, unsigned tenths, char **err)
 	return run_flags(wait_script, args, -1, true, NULL, err);
 }
 
-int hostfs_wait(const char *path, unsigned timeout, char **err)
+/* Waits up to timeout seconds for path to exist (a zvol's device node).
+ * -ETIMEDOUT; -EINTR when a signal is pending. */
+static int hostfs_wait(const char *path, unsigned timeout, char **err)
 {
 	if (!remote_current())
 		return device_wait(path, timeout);

@@ -34,17 +34,15 @@ int hostfs_new_dir_files(const char *state_dir, const char *dir, mode_t dir_mode
 /* At most max bytes of a regular file (not through a link), NUL-ended. */
 int hostfs_read(const char *path, size_t max, char **out, char **err);
 int hostfs_unlink(const char *path, char **err);
-/* Waits up to timeout seconds for path to exist (a zvol's device node).
- * -ETIMEDOUT; -EINTR here when a signal is pending. */
-int hostfs_wait(const char *path, unsigned timeout, char **err);
 /* A step on these files run right after a zfs command (zfs_then), in
  * the same round trip to a remote host: a device's wait, a marker's end. */
 struct hostfs_then {
 	enum { HOSTFS_THEN_WAIT = 1, HOSTFS_THEN_UNLINK } op;
 	const char *path;
-	unsigned timeout;          /* HOSTFS_THEN_WAIT: seconds, as hostfs_wait */
+	unsigned timeout;          /* HOSTFS_THEN_WAIT: seconds (-ETIMEDOUT after them) */
 };
-/* Runs it here (hostfs_wait, hostfs_unlink). */
+/* Runs it here (or, when a host is open, in a round trip of its own);
+ * a device's wait ends with -EINTR when a signal is pending. */
 int hostfs_then_here(const struct hostfs_then *t, char **err);
 /* Its script and arguments, for remote_run_then (*args malloc'd). */
 int hostfs_then_script(const struct hostfs_then *t, const char **script, char ***args);

@@ -414,15 +414,12 @@ static char *remote_dir(const char *line, size_t len)
 	return strndup(line, len);
 }
 
-/* What the host says first (script, with the probe word as $1): its
- * directories, a line each, then the probe read back. */
 /* The host's directories, what the state directory holds under each name
  * of $2... (a letter each: that lookup costs no round trip of its own),
  * then the probe ($1) read back. */
 static const char settings_script[] =
-	"s=${QVM_STATE_DIR:-/var/lib/qvm}; printf '%s\\n' \"$s\" \"${QVM_ZVOL_DIR:-/dev/zvol}\"; p=$1; shift; "
-	"for n; do if [ -L \"$s/$n\" ]; then k=l; elif [ -d \"$s/$n\" ]; then k=d; elif [ -f \"$s/$n\" ]; "
-	"then k=f; elif [ -e \"$s/$n\" ]; then k=o; else k=-; fi; printf %s \"$k\"; done; printf '\\n%s' \"$p\"";
+	REMOTE_SH_KIND "s=${QVM_STATE_DIR:-/var/lib/qvm}; printf '%s\\n' \"$s\" \"${QVM_ZVOL_DIR:-/dev/zvol}\"; "
+	"p=$1; shift; for n; do kind \"$s/$n\"; done; printf '\\n%s' \"$p\"";
 
 static int parse_settings(const char *out, const char *probe, char **err)
 {
@@ -606,11 +603,10 @@ int remote_open(const struct host_spec *h, char **err)
 		atexit(remote_close);
 		registered = true;
 	}
-	/* the master: authenticates, then goes to the background (-f) and
-	 * serves every later ssh of this run; it ends itself if qvm dies
+	/* the master: authenticates and runs its first command (the host's
+	 * directories, the probe read back), then goes to the background and
+	 * serves every later command of this run; it ends itself if qvm dies
 	 * without closing it (ControlPersist counts from the last command) */
-	/* its first command asks for the host's directories and reads the
-	 * probe back; then it goes to the background (ControlPersist) */
 	char probe[256];
 	_cleanup_free_ char *line = NULL;
 	_cleanup_(strv_freep) char **words = NULL;

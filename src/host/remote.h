@@ -31,6 +31,13 @@ bool remote_here(bool here);
 /* " --host NAME" while a remote host is open, else "": for the qvm
  * commands qvm suggests in its messages (valid while it is open). */
 const char *remote_option(void);
+/* sh: a function kind PATH that prints what PATH is, a letter as
+ * hostfs_kind's ('l' link, 'd' directory, 'f' regular file, 'o' other;
+ * '-' nothing). */
+#define REMOTE_SH_KIND                                                                                     \
+	"kind() { if [ -L \"$1\" ]; then k=l; elif [ -d \"$1\" ]; then k=d; elif [ -f \"$1\" ]; then k=f; " \
+	"elif [ -e \"$1\" ]; then k=o; else k=-; fi; printf %s \"$k\"; }; "
+
 /* Names in the host's state directory (the seed directories of the VMs
  * to make) that the next remote_open looks at in its first round trip;
  * remote_prefetched_kind tells what it found under path (that directory/

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "sshmux.h"
+#include "clock.h"
 #include "cleanup.h"
 #include "report.h"
 #include "signals.h"
@@ -241,20 +242,12 @@ static void drop_msg(struct conn *c)
 	c->in.len -= n;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* The next message, waiting up to timeout_ms: 1, or -ETIMEDOUT,
  * -ECONNRESET (the master closed the connection), -EPROTO, -errno;
  * -EINTR when stoppable and a signal came (signals.h). */
 static int wait_msg(struct conn *c, int timeout_ms, bool stoppable, uint32_t *type, struct fields *f)
 {
-	int64_t end = now_ms() + timeout_ms;
+	int64_t end = clock_ms() + timeout_ms;
 
 	for (;;) {
 		int r = peek_msg(c, type, f);
@@ -262,7 +255,7 @@ static int wait_msg(struct conn *c, int timeout_ms, bool stoppable, uint32_t *ty
 			return r;
 		if (c->eof)
 			return -ECONNRESET;
-		int64_t left = end - now_ms();
+		int64_t left = end - clock_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		if (stoppable && signal_pending())
@@ -276,12 +269,34 @@ static int wait_msg(struct conn *c, int timeout_ms, bool stoppable, uint32_t *ty
 	}
 }
 
+/* A socket connected to the one listening on ctl, or -errno. */
+static int unix_connect(const char *ctl)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t n = strlen(ctl);
+	int fd, r;
+
+	if (n >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, ctl, n + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	do
+		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
 /* Connects to the master on ctl (one of this user's: a socket another
  * user made is not spoken to) and exchanges the hellos. */
 static int mux_connect(const char *ctl, bool stoppable, struct conn *c, char **err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t n = strlen(ctl);
 	struct ucred cred;
 	socklen_t clen = sizeof(cred);
 	struct buf hello = { 0 };
@@ -289,18 +304,12 @@ static int mux_connect(const char *ctl, bool stoppable, struct conn *c, char **e
 	uint32_t type;
 	int r;
 
-	*c = (struct conn){ .sock = -1 };
-	if (n >= sizeof(sa.sun_path))
-		return report_error(err, -ENAMETOOLONG, "its control socket's path is too long: %s", ctl);
-	memcpy(sa.sun_path, ctl, n + 1);
-	c->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (c->sock < 0)
-		return report_error(err, -errno, "cannot make a socket: %s", strerror(errno));
-	do
-		r = connect(c->sock, (struct sockaddr *)&sa, sizeof(sa));
-	while (r < 0 && errno == EINTR);
-	if (r < 0)
-		return report_error(err, -errno, "its ssh connection is gone (%s)", strerror(errno));
+	*c = (struct conn){ .sock = unix_connect(ctl) };
+	if (c->sock < 0) {
+		r = c->sock;
+		c->sock = -1;
+		return report_error(err, r, "its ssh connection is gone (%s)", strerror(-r));
+	}
 	if (getsockopt(c->sock, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 || cred.uid != geteuid())
 		return report_error(err, -EPERM, "its control socket %s is not this user's", ctl);
 	r = put_u32(&hello, MUX_MSG_HELLO);
@@ -347,7 +356,7 @@ static int session_request(int sock, const char *command)
 
 /* The session's progress, from the master's messages. */
 struct session {
-	bool opened, exited;
+	bool exited;
 	uint32_t status;
 	char *refused;      /* the master's reason for not running it */
 };
@@ -360,11 +369,8 @@ static int take_messages(struct conn *c, struct session *s)
 	int r;
 
 	while ((r = peek_msg(c, &type, &f)) == 1) {
-		uint32_t id = field_u32(&f);
+		(void)field_u32(&f);    /* the request's or session's id: one of each */
 		switch (type) {
-		case MUX_S_SESSION_OPENED:
-			s->opened = id == REQUEST_ID;
-			break;
 		case MUX_S_PERMISSION_DENIED:
 		case MUX_S_FAILURE:
 			free(s->refused);
@@ -376,6 +382,7 @@ static int take_messages(struct conn *c, struct session *s)
 			s->status = field_u32(&f);
 			s->exited = !f.bad;
 			break;
+		case MUX_S_SESSION_OPENED:
 		case MUX_S_OK:
 		case MUX_S_TTY_ALLOC_FAIL:
 			break;
@@ -394,13 +401,13 @@ static int open_devnull(int flags)
 	return open("/dev/null", flags | O_CLOEXEC);
 }
 
-/* sshmux_run, with pass[1], pass[2] (when >= 0) given to the session as
+/* sshmux_run, with pass[0], pass[1] (when >= 0) given to the session as
  * its stdout and stderr instead of a capture or /dev/null. */
-static int run_session(const char *ctl, const char *command, int stdin_fd, const int pass[3], unsigned flags,
+static int run_session(const char *ctl, const char *command, int stdin_fd, const int pass[2], unsigned flags,
 		       struct spawn_result *res, char **err)
 {
 	struct conn c;
-	struct session s = { .opened = false };
+	struct session s = { .exited = false };
 	struct buf out[2] = { { 0 }, { 0 } };
 	int pipes[2][2] = { { -1, -1 }, { -1, -1 } }, null_in = -1, null_out = -1, r;
 
@@ -422,7 +429,7 @@ static int run_session(const char *ctl, const char *command, int stdin_fd, const
 		r = -errno;
 	for (int i = 0; r == 0 && i < 2; i++) {
 		unsigned want = i == 0 ? SPAWN_CAPTURE_STDOUT : SPAWN_CAPTURE_STDERR;
-		if (pass[i + 1] >= 0)
+		if (pass[i] >= 0)
 			continue;
 		if ((flags & want) && pipe2(pipes[i], O_CLOEXEC) < 0)
 			r = -errno;
@@ -437,7 +444,7 @@ static int run_session(const char *ctl, const char *command, int stdin_fd, const
 	if (r == 0)
 		r = send_fd(c.sock, stdin_fd);
 	for (int i = 0; r == 0 && i < 2; i++)
-		r = send_fd(c.sock, pass[i + 1] >= 0 ? pass[i + 1] : pipes[i][1] >= 0 ? pipes[i][1] : null_out);
+		r = send_fd(c.sock, pass[i] >= 0 ? pass[i] : pipes[i][1] >= 0 ? pipes[i][1] : null_out);
 	for (int i = 0; i < 2; i++)
 		if (pipes[i][1] >= 0) {
 			close(pipes[i][1]);
@@ -540,14 +547,14 @@ out:
 int sshmux_run(const char *ctl, const char *command, int stdin_fd, unsigned flags, struct spawn_result *res,
 	       char **err)
 {
-	static const int none[3] = { -1, -1, -1 };
+	static const int none[2] = { -1, -1 };
 
 	return run_session(ctl, command, stdin_fd, none, flags, res, err);
 }
 
 int sshmux_attach(const char *ctl, const char *command, char **err)
 {
-	static const int own[3] = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO };
+	static const int own[2] = { STDOUT_FILENO, STDERR_FILENO };
 	struct spawn_result res;
 	int r = run_session(ctl, command, STDIN_FILENO, own, SPAWN_NO_FORWARD, &res, err);
 
@@ -573,11 +580,11 @@ int sshmux_exit(const char *ctl, int timeout_ms)
 	buf_free(&m);
 	/* its answer (ssh may end before it is sent), then the connection's
 	 * end: the master has left its main loop */
-	int64_t end = now_ms() + timeout_ms;
+	int64_t end = clock_ms() + timeout_ms;
 	while (r == 0) {
 		uint32_t type;
 		struct fields f;
-		int64_t left = end - now_ms();
+		int64_t left = end - clock_ms();
 		r = wait_msg(&c, left > 0 ? (int)left : 0, false, &type, &f);
 		if (r == 1 && type == MUX_S_PERMISSION_DENIED)
 			r = -EPERM;
@@ -593,16 +600,9 @@ int sshmux_exit(const char *ctl, int timeout_ms)
 
 bool sshmux_listening(const char *ctl)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t n = strlen(ctl);
-	int fd, r;
+	int fd = unix_connect(ctl);
 
-	if (n >= sizeof(sa.sun_path) || (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return false;
-	memcpy(sa.sun_path, ctl, n + 1);
-	do
-		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	while (r < 0 && errno == EINTR);
-	close(fd);
-	return r == 0;
+	if (fd >= 0)
+		close(fd);
+	return fd >= 0;
 }

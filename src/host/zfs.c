@@ -391,14 +391,6 @@ int zfs_get_volumes(const char *props, char **out, char **err)
 	return zfs_run(argv, out, err);
 }
 
-int zfs_create_blank(const char *name, const char *size, char *const *props, char **err)
-{
-	char **argv = NULL;
-	int r = zfs_create_blank_argv(name, size, props, &argv);
-
-	return run_built(r, argv, err);
-}
-
 int zfs_create_blank_dry_run(const char *name, const char *size, char *const *props, char **err)
 {
 	char **argv = NULL;
@@ -419,14 +411,6 @@ int zfs_snapshot(const char *snapshot, char **err)
 {
 	char **argv = NULL;
 	int r = zfs_snapshot_argv(snapshot, &argv);
-
-	return run_built(r, argv, err);
-}
-
-int zfs_clone(const char *snapshot, const char *target, char *const *props, char **err)
-{
-	char **argv = NULL;
-	int r = zfs_clone_argv(snapshot, target, props, &argv);
 
 	return run_built(r, argv, err);
 }

@@ -20,7 +20,8 @@ struct hostfs_then;   /* hostfs.h */
  */
 /* zfs create -V SIZE -o volblocksize=16K -o refreservation=none [-o P]... NAME */
 int zfs_create_volume_argv(const char *name, uint64_t size, char *const *props, char ***argv);
-/* zfs create -V SIZE [-o P]... NAME */
+/* zfs create -V SIZE [-o P]... NAME: a blank volume, every property the
+ * caller's (zvols qvm adds to a VM, not imported images) */
 int zfs_create_blank_argv(const char *name, const char *size, char *const *props, char ***argv);
 /* zfs clone [-o P]... SNAPSHOT TARGET */
 int zfs_clone_argv(const char *snapshot, const char *target, char *const *props, char ***argv);
@@ -33,13 +34,9 @@ int zfs_destroy_argv(const char *name, int recursive, char ***argv);
 
 /* Their runners: 0, or -errno with *err (-EINVAL: refused, nothing run). */
 int zfs_create_volume(const char *name, uint64_t size, char *const *props, char **err);
-/* A blank volume, every property the caller's (zvols qvm adds to a VM,
- * not imported images). */
-int zfs_create_blank(const char *name, const char *size, char *const *props, char **err);
-/* The same as zfs create -n: zfs's verdict on the size and properties,
- * nothing made. */
+/* zfs create -n of a blank volume (zfs_create_blank_argv's): zfs's
+ * verdict on the size and properties, nothing made. */
 int zfs_create_blank_dry_run(const char *name, const char *size, char *const *props, char **err);
-int zfs_clone(const char *snapshot, const char *target, char *const *props, char **err);
 /* Runs argv (a zfs_*_argv builder's, r its result; freed) as the others
  * run zfs, then, when zfs succeeded, the step then (hostfs.h), in the same
  * round trip on a remote host. When the step is what failed, *then_r is

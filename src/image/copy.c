@@ -173,27 +173,6 @@ static const char *another_copy(const struct copy *c, const char *run)
 	return text;
 }
 
-/* qvm:kind, qvm:state and qvm:run in zfs get -H -o property,value's
- * lines, cut in place (NULL: not there). */
-static void local_marks(char *out, const char **kind, const char **state, const char **run)
-{
-	*kind = *state = *run = NULL;
-	for (char *p = out; p && *p;) {
-		char *nl = p + strcspn(p, "\n"), *next = *nl ? nl + 1 : nl, *tab;
-		*nl = '\0';
-		if ((tab = strchr(p, '\t'))) {
-			*tab = '\0';
-			if (strcmp(p, MARK_KIND) == 0)
-				*kind = tab + 1;
-			else if (strcmp(p, MARK_STATE) == 0)
-				*state = tab + 1;
-			else if (strcmp(p, MARK_RUN) == 0)
-				*run = tab + 1;
-		}
-		p = next;
-	}
-}
-
 /* Whether the partial receive the host holds is an interrupted copy of
  * qvm's, not under way. A copy receives a new dataset with -o qvm:kind=image
  * -o qvm:state=creating -o qvm:run=RUN, which zfs sets on that dataset
@@ -205,15 +184,14 @@ static void local_marks(char *out, const char **kind, const char **state, const 
 static int check_partial(struct copy *c)
 {
 	_cleanup_free_ char *out = NULL, *why = NULL;
-	int r = zfs_get_local(c->dataset, MARK_KIND "," MARK_STATE "," MARK_RUN, &out, &why);
+	struct volume v;
+	int r = marks_own(c->dataset, &v, &out, &why);
 
 	if (r < 0)
 		return copy_fail(c, "cannot check the partial receive into %s on %s: %s", c->dataset, c->host,
 				 why ? why : strerror(-r));
-	const char *kind, *state, *run;
-	local_marks(out, &kind, &state, &run);
-	if (!kind || strcmp(kind, "image") != 0 || !state || strcmp(state, MARK_STATE_CREATING) != 0 || !run ||
-	    !*run)
+	if (!v.kind || strcmp(v.kind, "image") != 0 || !v.state || strcmp(v.state, MARK_STATE_CREATING) != 0 ||
+	    !v.run || !*v.run)
 		return copy_fail(c, "%s on %s holds a partial receive (zfs recv -s) that is not an interrupted copy of "
 				 "qvm's (no " MARK_KIND "=image, " MARK_STATE "=" MARK_STATE_CREATING " and " MARK_RUN
 				 " set on it): left as it is; `zfs recv -A %s` on %s discards that partial receive, "
@@ -221,8 +199,8 @@ static int check_partial(struct copy *c)
 				 c->host);
 	/* its receive still going: zfs would refuse a second one, and the
 	 * partial state is that copy's, not to be discarded */
-	if (marks_run_local(run) && marks_run_alive(run))
-		return copy_fail(c, "%s", another_copy(c, run));
+	if (marks_run_local(v.run) && marks_run_alive(v.run))
+		return copy_fail(c, "%s", another_copy(c, v.run));
 	return 0;
 }
 

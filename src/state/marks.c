@@ -167,29 +167,37 @@ int marks_seed_run(const char *dir, char *buf, size_t size)
 	return 0;
 }
 
-int marks_leftover(const char *dataset)
+int marks_own(const char *dataset, struct volume *v, char **out, char **err)
 {
-	_cleanup_free_ char *out = NULL, *err = NULL;
-	struct volume v = { 0 };
-
-	if (zfs_get_local(dataset, MARK_KIND "," MARK_STATE "," MARK_RUN, &out, &err) < 0)
-		return 0;
+	memset(v, 0, sizeof(*v));
+	*out = NULL;
+	int r = zfs_get_local(dataset, MARK_KIND "," MARK_STATE "," MARK_RUN, out, err);
+	if (r < 0)
+		return r;
 	/* "PROP<TAB>VALUE" lines, cut in place */
-	for (char *p = out; *p;) {
+	for (char *p = *out; *p;) {
 		char *nl = p + strcspn(p, "\n"), *next = *nl ? nl + 1 : nl, *tab;
 		*nl = '\0';
 		if ((tab = strchr(p, '\t'))) {
 			*tab = '\0';
 			if (strcmp(p, MARK_KIND) == 0)
-				v.kind = tab + 1;
+				v->kind = tab + 1;
 			else if (strcmp(p, MARK_STATE) == 0)
-				v.state = tab + 1;
+				v->state = tab + 1;
 			else if (strcmp(p, MARK_RUN) == 0)
-				v.run = tab + 1;
+				v->run = tab + 1;
 		}
 		p = next;
 	}
-	return volume_is_leftover(&v);
+	return 0;
+}
+
+int marks_leftover(const char *dataset)
+{
+	_cleanup_free_ char *out = NULL, *err = NULL;
+	struct volume v;
+
+	return marks_own(dataset, &v, &out, &err) == 0 && volume_is_leftover(&v);
 }
 
 int marks_run_local(const char *run_id)

@@ -64,6 +64,11 @@ int marks_run_alive(const char *run_id);
  * namespace (or has no "@...", as older qvm wrote it): one whose liveness
  * marks_run_alive checks for real rather than assumes. */
 int marks_run_local(const char *run_id);
+struct volume;
+/* dataset's own qvm:kind, qvm:state and qvm:run (set on it, not
+ * inherited) into v's fields, which point into *out (malloc'd; NULL where
+ * unset; v's other fields NULL). 0, or zfs's -errno with *err. */
+int marks_own(const char *dataset, struct volume *v, char **out, char **err);
 /* True if dataset is left over from an interrupted qvm run: its own marks
  * (set on it, not inherited) say qvm made it and never finished, and the
  * run that made it is over. */
